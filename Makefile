@@ -1,0 +1,31 @@
+# Two commands on a fresh Debian machine:
+#   make demo   builds the example editions into build/ (EPUB and PDF)
+#   make test   runs the whole test suite
+# Both install what they need: Debian packages, a virtual environment in .venv and broadsheet.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install system-deps clean
+
+demo: install
+	$(BIN)/broadsheet build examples/zhengzhou-daily examples/harbour-gazette --out build
+
+test: install
+	$(BIN)/python -m pytest -q
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/install-system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf build/*.epub build/*.pdf build/*.html .pytest_cache

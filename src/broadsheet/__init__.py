@@ -1,0 +1,105 @@
+"""broadsheet: newspaper and periodical editions as EPUB 3 and print-ready PDF.
+
+The public API is :func:`build`, :func:`load`, :func:`load_config` and ``__version__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .config import load_config
+from .errors import BroadsheetError, ConfigError
+from .ingest import Edition, load_edition
+
+try:
+    __version__ = version("broadsheet")
+except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
+    __version__ = "0.0.0"
+
+__all__ = ["build", "load", "load_config", "BroadsheetError", "__version__", "Job"]
+
+
+def load(sources: Sequence[Path], *, title: str | None = None) -> list[Edition]:
+    """Ingest every source; raise on the first bad one, before anything is written."""
+    return [load_edition(Path(source), title=title) for source in sources]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output file to write."""
+
+    edition: Edition
+    issue_index: int
+    format: str
+    target: Path
+
+
+def plan(editions: list[Edition], formats: Sequence[str], out: Path) -> list[Job]:
+    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out``."""
+    jobs: list[Job] = []
+    taken: set[str] = set()
+    for edition in editions:
+        for index, issue in enumerate(edition.publication.issues):
+            stem = f"{edition.publication.id}-{issue.date.isoformat() if issue.date else 'undated'}"
+            if issue.edition:
+                stem += "-" + "".join(c if c.isalnum() else "-" for c in issue.edition.lower()).strip("-")
+            candidate, n = stem, 2
+            while candidate in taken:
+                candidate = f"{stem}-{n}"
+                n += 1
+            taken.add(candidate)
+            for fmt in formats:
+                jobs.append(Job(edition, index, fmt, out / f"{candidate}.{fmt}"))
+    return jobs
+
+
+def build(
+    sources: Sequence[Path],
+    *,
+    formats: Sequence[str] = ("epub", "pdf"),
+    out: Path = Path("build"),
+    theme: str | None = None,
+    title: str | None = None,
+    page_size: str | None = None,
+    allow_missing_glyphs: bool = False,
+    warn: Callable[[str], None] | None = None,
+    on_step: Callable[[Job, str], None] | None = None,
+) -> list[Path]:
+    """Build every issue of every source in every format; return the paths written.
+
+    All sources are read, validated and rendered before the first file is written, so a
+    bad input leaves no output behind.
+    """
+    from .backends import get_backend
+    from .config import page_dimensions
+    from .render import find_theme, render_issue
+
+    editions = load(sources, title=title)
+    if page_size is not None:
+        try:
+            page_dimensions(page_size)
+        except ValueError as exc:
+            raise ConfigError(f"--page-size: {exc}") from None
+    jobs = plan(editions, formats, Path(out))
+    rendered = []
+    for job in jobs:
+        edition = job.edition
+        base = edition.config_path.parent if edition.config_path else edition.root
+        chosen = find_theme(theme or edition.config.theme, base if theme is None else Path.cwd())
+        if on_step:
+            on_step(job, "render")
+        issue = edition.publication.issues[job.issue_index]
+        rendered.append(render_issue(
+            edition.publication, issue, chosen, job.format,
+            page_size=page_size or edition.config.pdf.page_size,
+            allow_missing_glyphs=allow_missing_glyphs, warn=warn,
+        ))
+    written = []
+    for job, result in zip(jobs, rendered):
+        if on_step:
+            on_step(job, "write")
+        written.append(get_backend(job.format).write(result, job.target))
+    return written

@@ -1,0 +1,126 @@
+"""EPUB 3 backend: ebooklib builds the package; broadsheet fixes what it leaves wrong.
+
+ebooklib writes the OPF (metadata, manifest, spine) and the NCX.  broadsheet hands it
+finished XHTML as plain items (ebooklib would re-parse ``EpubHtml`` with an HTML parser),
+supplies its own nav document, removes the random identifier and generator stamp, and
+re-packs the zip deterministically: ``mimetype`` first and stored, fixed timestamps and
+attributes, pictures stored rather than deflated.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import ClassVar
+
+from ebooklib import epub
+
+from ..errors import BackendError
+from ..output import atomic_path
+from ..render import Document, NavEntry, RenderedIssue
+
+_STORED_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+_SVG = re.compile(rb"<svg[\s>]")
+_MATHML = re.compile(rb"<math[\s>]")
+
+
+class EpubBackend:
+    name: ClassVar[str] = "epub"
+    suffix: ClassVar[str] = ".epub"
+    media_type: ClassVar[str] = "application/epub+zip"
+    remote_resources: ClassVar[bool] = False
+
+    def write(self, rendered: RenderedIssue, target: Path) -> Path:
+        """Write one EPUB 3 file atomically and return its path."""
+        book = self.build_book(rendered)
+        raw = io.BytesIO()
+        try:
+            epub.write_epub(raw, book, {"epub3_pages": False, "mtime": rendered.metadata.modified,
+                                        "spine_direction": False, "package_direction": False})
+        except Exception as exc:  # noqa: BLE001 - ebooklib raises bare exceptions
+            raise BackendError(f"ebooklib could not write the EPUB: {exc}", target) from None
+        with atomic_path(target) as temporary:
+            repack(raw.getvalue(), temporary, rendered.metadata.modified.timetuple()[:6])
+        return target
+
+    def build_book(self, rendered: RenderedIssue) -> epub.EpubBook:
+        meta = rendered.metadata
+        book = epub.EpubBook()
+        opf = epub.NAMESPACES["OPF"]
+        book.metadata.get(opf, {}).pop("generator", None)
+        book.set_identifier(meta.identifier)
+        book.set_title(meta.title)
+        book.set_language(meta.language)
+        book.add_author(meta.publisher or meta.publication)
+        if meta.publisher:
+            book.add_metadata("DC", "publisher", meta.publisher)
+        if meta.date:
+            book.add_metadata("DC", "date", meta.date.isoformat())
+        for subject in meta.subjects:
+            book.add_metadata("DC", "subject", subject)
+        if meta.description:
+            book.add_metadata("DC", "description", meta.description)
+        book.add_metadata(None, "meta", meta.publication, {"property": "belongs-to-collection", "id": "collection"})
+        book.add_metadata(None, "meta", "series", {"refines": "#collection", "property": "collection-type"})
+        if meta.number and meta.number.isdigit():
+            book.add_metadata(None, "meta", meta.number, {"refines": "#collection", "property": "group-position"})
+
+        for asset in rendered.assets:
+            book.add_item(epub.EpubItem(uid=asset.id, file_name=asset.name, media_type=asset.media_type,
+                                        content=asset.read()))
+        if rendered.cover is not None:
+            cover = epub.EpubItem(uid=rendered.cover.id, file_name=rendered.cover.name,
+                                  media_type=rendered.cover.media_type, content=rendered.cover.read())
+            cover.properties = ["cover-image"]
+            book.add_item(cover)
+            book.add_metadata(None, "meta", "", {"name": "cover", "content": rendered.cover.id})
+
+        spine = []
+        for document in rendered.documents:
+            item = epub.EpubItem(uid=document.id, file_name=document.name, media_type="application/xhtml+xml",
+                                 content=document.content)
+            item.properties = _properties(document)
+            book.add_item(item)
+            spine.append(item)
+        book.spine = spine
+        book.toc = [_toc_entry(entry) for entry in rendered.nav]
+        book.add_item(epub.EpubNcx())
+        return book
+
+
+def _properties(document: Document) -> list[str]:
+    properties = ["nav"] if document.kind == "nav" else []
+    if _SVG.search(document.content):
+        properties.append("svg")
+    if _MATHML.search(document.content):
+        properties.append("mathml")
+    return properties
+
+
+def _toc_entry(entry: NavEntry):
+    if not entry.children:
+        return epub.Link(entry.href, entry.title, _uid(entry.href))
+    return (epub.Section(entry.title, entry.href), [_toc_entry(child) for child in entry.children])
+
+
+def _uid(href: str) -> str:
+    return "nav-" + re.sub(r"[^A-Za-z0-9]+", "-", href).strip("-")
+
+
+def repack(data: bytes, target: Path, date_time: tuple[int, ...]) -> None:
+    """Rewrite an EPUB zip with fixed entry metadata, ``mimetype`` first and stored."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        names = source.namelist()
+        if "mimetype" not in names:
+            raise BackendError("EPUB has no mimetype entry", target)
+        ordered = ["mimetype"] + [n for n in names if n != "mimetype"]
+        with zipfile.ZipFile(target, "w") as out:
+            for name in ordered:
+                info = zipfile.ZipInfo(name, date_time=date_time)
+                info.create_system = 3
+                info.external_attr = 0o100644 << 16
+                stored = name == "mimetype" or name.lower().endswith(_STORED_TYPES)
+                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                out.writestr(info, source.read(name), compresslevel=None if stored else 9)

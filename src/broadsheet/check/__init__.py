@@ -1,0 +1,1 @@
+"""Post-build checks, used by the tests and by ``broadsheet check``."""

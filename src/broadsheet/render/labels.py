@@ -1,0 +1,57 @@
+"""Words and date formats that the templates print, by language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_LABELS = {
+    "zh": {
+        "contents": "目录", "cover": "封面", "start": "正文", "page": "第{page}版",
+        "number": "第{number}期", "section_with_page": "第{page}版 {name}", "articles": "本版文章",
+        "weekdays": "一二三四五六日",
+    },
+    "ja": {
+        "contents": "目次", "cover": "表紙", "start": "本文", "page": "{page}面",
+        "number": "第{number}号", "section_with_page": "{page}面 {name}", "articles": "記事",
+        "weekdays": "月火水木金土日",
+    },
+    "en": {
+        "contents": "Contents", "cover": "Cover", "start": "Start", "page": "Page {page}",
+        "number": "No. {number}", "section_with_page": "{name} · page {page}", "articles": "In this section",
+        "weekdays": "",
+    },
+}
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def labels_for(lang: str) -> dict[str, str]:
+    return _LABELS.get(lang.split("-")[0].lower(), _LABELS["en"])
+
+
+def format_date(date: dt.date | None, lang: str) -> str:
+    """Return the date as a newspaper prints it in ``lang``."""
+    if date is None:
+        return ""
+    primary = lang.split("-")[0].lower()
+    if primary in {"zh", "ja"}:
+        weekday = labels_for(lang)["weekdays"][date.weekday()]
+        prefix = "星期" if primary == "zh" else ""
+        suffix = "" if primary == "zh" else "曜日"
+        return f"{date.year}年{date.month}月{date.day}日 {prefix}{weekday}{suffix}"
+    return f"{_DAYS[date.weekday()]}, {date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def section_label(name: str, page: str | None, lang: str) -> str:
+    if not page:
+        return name
+    return labels_for(lang)["section_with_page"].format(page=page, name=name)
+
+
+def number_label(number: str | None, lang: str) -> str:
+    if not number:
+        return ""
+    if not number.isdigit():
+        return number
+    return labels_for(lang)["number"].format(number=number)

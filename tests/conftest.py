@@ -1,0 +1,75 @@
+"""Shared fixtures: the CLI as a subprocess, EPUBCheck verdicts, PDF and EPUB readers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+ZH_EXAMPLE = EXAMPLES / "zhengzhou-daily"
+EN_EXAMPLE = EXAMPLES / "harbour-gazette"
+FIXED_EPOCH = "1700000000"
+
+
+def run_cli(*args: object, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m broadsheet`` and return the finished process."""
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8"}
+    environment.pop("BROADSHEET_DEBUG", None)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "broadsheet", *map(str, args)],
+        capture_output=True, text=True, env=environment, cwd=cwd, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory) -> Path:
+    """Build both example editions once, in both formats."""
+    out = tmp_path_factory.mktemp("demo")
+    result = run_cli("build", ZH_EXAMPLE, EN_EXAMPLE, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+_VERDICTS: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def epubcheck():
+    """Return a function that runs EPUBCheck once per distinct EPUB and returns its verdict."""
+    from broadsheet.check.epubcheck import EpubCheckUnavailable, run_epubcheck
+
+    def check(path: Path):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest not in _VERDICTS:
+            try:
+                _VERDICTS[digest] = run_epubcheck(path)
+            except EpubCheckUnavailable as exc:
+                pytest.skip(f"EPUBCheck unavailable: {exc}")
+        return _VERDICTS[digest]
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def assert_valid_epub(epubcheck):
+    """Assert that EPUBCheck reports 0 errors and 0 warnings."""
+
+    def check(path: Path) -> None:
+        verdict = epubcheck(path)
+        assert not verdict.errors and not verdict.warnings, f"{path.name}:\n{verdict.summary()}"
+
+    return check
+
+
+def epub_files(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
