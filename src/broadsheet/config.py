@@ -137,10 +137,36 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     value = error.get("input")
-    message = error["msg"]
+    kind = error["type"]
+    message = next((text for prefix, text in _EXPECTED if kind.startswith(prefix)), None) or error["msg"]
+    last = key.rsplit(".", 1)[-1]
+    if kind == "string_pattern_mismatch" and last in _FORMS:
+        message = f"expected {_FORMS[last]}"
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
+    if "got " in message:
+        return f"{key}: {message}"
     return f"{key}: {message}, got {value!r}"
+
+
+_FORMS = {
+    "id": "lowercase ASCII letters, digits and hyphens, starting with a letter",
+    "language": "a BCP 47 language tag such as zh-CN or en-GB",
+    "lang": "a BCP 47 language tag such as zh-CN or en-GB",
+}
+_EXPECTED = (
+    ("string_pattern_mismatch", "has the wrong form"),
+    ("string_too_short", "must not be empty"),
+    ("tuple", "expected a list"),
+    ("list", "expected a list"),
+    ("string", "expected text"),
+    ("int", "expected a whole number"),
+    ("date", "expected a date such as 2024-05-01"),
+    ("datetime", "expected a date such as 2024-05-01"),
+    ("bool", "expected true or false"),
+    ("model", "expected a table of keys"),
+    ("dict", "expected a table of keys"),
+)
 
 
 def read_toml(path: Path) -> dict[str, Any]:

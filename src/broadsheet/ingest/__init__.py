@@ -60,11 +60,11 @@ def load_edition(source: Path, *, title: str | None = None) -> Edition:
     parsed = [(folder, [parse_markdown(p) for p in files]) for folder, files in issue_dirs]
     pub_cfg = config.publication
     language = pub_cfg.language or _guess_language(parsed)
-    pub_title = title or pub_cfg.title or _default_title(source, parsed)
     issues = tuple(
-        _build_issue(folder, articles, language, root)
+        _build_issue(folder, articles, language, root, source if source.is_file() else None)
         for folder, articles in parsed
     )
+    pub_title = title or pub_cfg.title or _default_title(source, issues)
     issues = tuple(sorted(issues, key=lambda i: (i.date or dt.date.min, i.number or "")))
     publication = Publication(
         id=pub_cfg.id or _slug(pub_title) or "p" + hashlib.sha256(pub_title.encode()).hexdigest()[:10],
@@ -101,7 +101,9 @@ def _issue_folders(source: Path) -> list[tuple[Path, list[Path]]]:
     return found
 
 
-def _build_issue(folder: Path, articles: list[MarkdownArticle], language: str, root: Path) -> Issue:
+def _build_issue(
+    folder: Path, articles: list[MarkdownArticle], language: str, root: Path, single: Path | None
+) -> Issue:
     issue_cfg_path = folder / ISSUE_NAME
     issue_cfg = load_issue_config(issue_cfg_path)
     declared = issue_cfg.section_entries
@@ -156,7 +158,7 @@ def _build_issue(folder: Path, articles: list[MarkdownArticle], language: str, r
         Section(id=f"s{number:02d}", name=name, page=pages.get(name), articles=tuple(grouped[name]))
         for number, name in enumerate(order + rest, start=1)
     )
-    date = issue_cfg.date or _date_from(folder.name) or _earliest(articles)
+    date = issue_cfg.date or _date_from(single.stem if single else folder.name) or _earliest(articles)
     return Issue(date=date, number=issue_cfg.number, edition=issue_cfg.edition, sections=sections)
 
 
@@ -198,11 +200,9 @@ def _earliest(articles: list[MarkdownArticle]) -> dt.date | None:
     return min(dates) if dates else None
 
 
-def _default_title(source: Path, parsed: list[tuple[Path, list[MarkdownArticle]]]) -> str:
+def _default_title(source: Path, issues: tuple[Issue, ...]) -> str:
     if source.is_file():
-        meta = parsed[0][1][0].meta
-        if meta.title:
-            return meta.title
+        return issues[0].articles[0].title
     name = (source if source.is_dir() else source.parent).resolve().name
     return name.replace("-", " ").replace("_", " ").strip() or "broadsheet"
 

@@ -38,7 +38,9 @@ _CLEANER = nh3.Cleaner(
         "time": {"datetime"},
         "ol": {"start"},
     },
-    url_schemes={"http", "https", "mailto"},
+    # file: and data: survive sanitising only so that the image resolver can name what it drops;
+    # links keep http(s) and mailto only (see _strip_to_inline).
+    url_schemes={"http", "https", "mailto", "file", "data"},
     link_rel=None,
     strip_comments=True,
 )
@@ -62,9 +64,41 @@ def sanitize(markup: str) -> str:
     return _CLEANER.clean(clean_text(markup))
 
 
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_VOID = {"br", "hr", "img", "wbr", "col", "area", "input", "source", "track", "meta", "link", "base"}
+MAX_TAG_DEPTH = 200  # libxml2 drops content nested deeper than 256 levels
+
+
+def flatten_deep(markup: str, limit: int = MAX_TAG_DEPTH) -> str:
+    """Drop the tags (never the text) of elements nested deeper than ``limit``.
+
+    ``markup`` must be balanced, as nh3's serialiser writes it.
+    """
+    if markup.count("<") < limit:
+        return markup
+    out: list[str] = []
+    stack: list[bool] = []  # for each open element: was its tag kept?
+    position = 0
+    for match in _TAG.finditer(markup):
+        out.append(markup[position:match.start()])
+        position = match.end()
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _VOID:
+            out.append(match.group(0))
+        elif not closing:
+            keep = len(stack) < limit
+            stack.append(keep)
+            if keep:
+                out.append(match.group(0))
+        elif stack and stack.pop():
+            out.append(match.group(0))
+    out.append(markup[position:])
+    return "".join(out)
+
+
 def html_to_blocks(markup: str, resolve_image: ImageResolver) -> tuple[Block, ...]:
     """Sanitise an HTML body fragment and return its blocks in reading order."""
-    clean = sanitize(markup)
+    clean = flatten_deep(sanitize(markup))
     if not clean.strip():
         return ()
     root = lxml_html.fragment_fromstring(clean, create_parent="div")
@@ -127,12 +161,11 @@ def _block(el: etree._Element, tag: str, resolve_image: ImageResolver, depth: in
         if content.text:
             yield Heading(level=max(2, int(tag[1])), content=content)
     elif tag == "blockquote":
-        paragraphs = tuple(
-            b.content for b in _blocks(el, resolve_image, depth + 1) if isinstance(b, (Paragraph, Heading))
-        ) if depth < MAX_DEPTH else (_inline(el),)
-        paragraphs = tuple(p for p in paragraphs if p.text)
+        inner = list(_blocks(el, resolve_image, depth + 1)) if depth < MAX_DEPTH else [Paragraph(content=_inline(el))]
+        paragraphs = tuple(p for b in inner for p in _inlines_of(b) if p.text)
         if paragraphs:
             yield Quote(paragraphs=paragraphs)
+        yield from (b for b in inner if isinstance(b, Figure))  # pictures quoted are shown after the quote
     elif tag in {"ul", "ol"}:
         items = tuple(i for i in (_inline(li) for li in el if li.tag == "li") if i.text)
         if items:
@@ -168,6 +201,19 @@ def _block(el: etree._Element, tag: str, resolve_image: ImageResolver, depth: in
             yield Paragraph(content=content)
     else:  # div, section, table, lists of definitions…: their children carry the blocks
         yield from _blocks(el, resolve_image, depth + 1)
+
+
+def _inlines_of(block: Block) -> tuple[Inline, ...]:
+    """Return the text-bearing parts of a block, for containers that hold only paragraphs."""
+    if isinstance(block, (Paragraph, Heading)):
+        return (block.content,)
+    if isinstance(block, Quote):
+        return block.paragraphs
+    if isinstance(block, ListBlock):
+        return block.items
+    if isinstance(block, Preformatted):
+        return (inline_from_text(block.text),)
+    return ()
 
 
 def _paragraph(el: etree._Element, resolve_image: ImageResolver) -> Iterator[Block]:
@@ -241,24 +287,43 @@ def _inline_copy(el: etree._Element, depth: int) -> etree._Element:
 def _strip_to_inline(root: etree._Element) -> None:
     """Unwrap block elements and links that do not point outside the book."""
     for el in list(root.iter()):
-        if el is root:
+        if el is root or el.getparent() is None:
             continue
         if el.tag == "img":
             _remove_keep_tail(el)
         elif el.tag not in INLINE_TAGS:
-            if el.tag in {"li", "p", "div", "td", "th", "dd", "dt"} and el.getprevious() is not None:
-                el.tail = (el.tail or "")
+            if el.tag in {"li", "p", "div", "td", "th", "dd", "dt", "tr"} and el.getprevious() is not None:
                 el.text = " " + (el.text or "")
-            etree.strip_tags(el.getparent(), el.tag) if el.getparent() is not None else None
-        elif el.tag == "a":
-            href = el.get("href", "")
-            if not re.match(r"^(https?:|mailto:)", href):
-                el.getparent() is not None and etree.strip_tags(el.getparent(), "a")
+            _unwrap(el)
+        elif el.tag == "a" and not re.match(r"^(https?:|mailto:)", el.get("href", "")):
+            _unwrap(el)
     for el in root.iter():
         for text_attr in ("text", "tail"):
             value = getattr(el, text_attr)
             if value:
                 setattr(el, text_attr, _CJK_BREAK.sub("", clean_text(value)))
+
+
+def _unwrap(el: etree._Element) -> None:
+    """Replace ``el`` by its text and children, in place."""
+    parent = el.getparent()
+    index = parent.index(el)
+    text, tail = el.text or "", el.tail or ""
+    children = list(el)
+    if index == 0:
+        parent.text = (parent.text or "") + text
+    else:
+        previous = parent[index - 1]
+        previous.tail = (previous.tail or "") + text
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    # el is now after its former children
+    last = children[-1] if children else (parent[index - 1] if index > 0 else None)
+    parent.remove(el)
+    if last is None:
+        parent.text = (parent.text or "") + tail
+    else:
+        last.tail = (last.tail or "") + tail
 
 
 def _inner_xml(element: etree._Element) -> str:

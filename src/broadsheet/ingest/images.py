@@ -61,6 +61,9 @@ class ImageResolver:
             self._warn(src, "empty image reference")
             return None
         parts = urlsplit(src)
+        if parts.scheme == "data":
+            self._warn(src[:40] + ("…" if len(src) > 40 else ""), "data: URLs are not used; put the picture beside the article")
+            return None
         if parts.scheme or parts.netloc:
             self._warn(src, "remote and absolute URLs are not fetched; only files beside the article are used")
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,11 @@ from ..errors import ConfigError, IngestError
 from ..model import Block, Heading
 from .html import html_to_blocks
 
+log = logging.getLogger("broadsheet")
+
 SUFFIXES = {".md", ".markdown"}
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARSER = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
 
 
@@ -34,12 +38,19 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read: {exc.strerror}", path) from None
-    if b"\x00" in data[:8192]:
-        raise IngestError("binary file, not Markdown text", path)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if b"\x00" in data:
+            raise IngestError("binary file, not Markdown text", path) from None
         raise IngestError(f"not UTF-8 text (invalid byte at offset {exc.start})", path) from None
+    controls = len(_CONTROLS.findall(text))
+    if controls > max(8, len(text) // 20):
+        raise IngestError("binary file, not Markdown text", path)
+    if controls:
+        log.warning("%s: %d control characters removed", path, controls)
+        text = _CONTROLS.sub("", text)
+    return text
 
 
 def parse_markdown(path: Path) -> MarkdownArticle:

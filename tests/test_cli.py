@@ -1,0 +1,131 @@
+"""The command-line contract: exit statuses, one-line errors naming the file, nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import EN_EXAMPLE, run_cli
+
+GOOD_ARTICLE = "---\ntitle: A fine day\n---\n\nThe sun came out.\n"
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_one_line_error(result, must_name: str, *fragments: str) -> None:
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("broadsheet: error: ")
+    assert must_name in lines[0], lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+BAD_INPUTS = {
+    "malformed front matter": (
+        {"edition/a.md": "---\ntitle: [unclosed\n---\n\nBody\n"}, "a.md", "malformed front matter"),
+    "front matter never closed": ({"edition/a.md": "---\ntitle: x\n\nBody\n"}, "a.md", "no closing"),
+    "unknown front matter key": ({"edition/a.md": "---\ntitle: x\ncolour: red\n---\nBody\n"}, "a.md",
+                                 "colour: unknown key"),
+    "wrong type in front matter": ({"edition/a.md": "---\ntitle: x\ntags: 7\n---\nBody\n"}, "a.md", "tags"),
+    "unknown key in broadsheet.toml": (
+        {"edition/broadsheet.toml": "[publication]\ntitle = 'x'\nmotto = 'y'\n", "edition/2024-01-01/a.md": GOOD_ARTICLE},
+        "broadsheet.toml", "publication.motto: unknown key"),
+    "bad page size": (
+        {"edition/broadsheet.toml": "[pdf]\npage_size = 'huge'\n", "edition/2024-01-01/a.md": GOOD_ARTICLE},
+        "broadsheet.toml", "pdf.page_size"),
+    "bad TOML": ({"edition/broadsheet.toml": "title = \n", "edition/2024-01-01/a.md": GOOD_ARTICLE},
+                 "broadsheet.toml", "invalid TOML"),
+    "wrong type in issue.toml": (
+        {"edition/2024-01-01/issue.toml": "date = 'yesterday'\n", "edition/2024-01-01/a.md": GOOD_ARTICLE},
+        "issue.toml", "date"),
+    "binary file named .md": ({"edition/a.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"}, "a.md", "binary"),
+    "invalid UTF-8": ({"edition/a.md": b"---\ntitle: x\n---\n\xff\xfe broken"}, "a.md", "not UTF-8"),
+    "no title anywhere": ({"edition/a.md": "Just a paragraph.\n"}, "a.md", "title"),
+    "empty folder": ({"edition/.keep": ""}, "edition", "no articles"),
+    "unknown theme": ({"edition/broadsheet.toml": "theme = 'nope'\n", "edition/2024-01-01/a.md": GOOD_ARTICLE},
+                      "nope", "unknown theme"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_1_and_writes_nothing(tmp_path, case):
+    files, must_name, fragment = BAD_INPUTS[case]
+    for name, content in files.items():
+        write(tmp_path / name, content)
+    out = tmp_path / "out"
+    result = run_cli("build", tmp_path / "edition", "--out", out)
+    assert_one_line_error(result, must_name, fragment)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_source(tmp_path):
+    result = run_cli("build", tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert_one_line_error(result, "nowhere", "no such file or folder")
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_bad_source_among_good_ones_writes_nothing(tmp_path):
+    write(tmp_path / "bad/a.md", "---\ntitle: x\nnope: 1\n---\n")
+    out = tmp_path / "out"
+    result = run_cli("build", EN_EXAMPLE, tmp_path / "bad", "--out", out)
+    assert_one_line_error(result, "a.md", "nope: unknown key")
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_failed_build_keeps_yesterdays_output(tmp_path):
+    out = tmp_path / "out"
+    write(tmp_path / "ed/2024-01-01/a.md", GOOD_ARTICLE)
+    assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 0
+    (good,) = out.iterdir()
+    before = good.read_bytes()
+    write(tmp_path / "ed/2024-01-01/b.md", "---\ntitle: [\n---\n")
+    assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 1
+    assert [p.name for p in out.iterdir()] == [good.name]
+    assert good.read_bytes() == before
+
+
+@pytest.mark.parametrize("args", [[], ["build"], ["build", "x", "--format", "docx"], ["frobnicate"],
+                                  ["build", "x", "--no-such-option"]])
+def test_usage_errors_exit_2(args):
+    result = run_cli(*args)
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+
+
+def test_version_and_help():
+    from broadsheet import __version__
+
+    version = run_cli("--version")
+    assert version.returncode == 0 and __version__ in version.stdout
+    help_text = run_cli("build", "--help").stdout
+    for option in ("--format", "--out", "--theme", "--page-size", "--quiet", "--allow-missing-glyphs"):
+        assert option in help_text
+    assert "Exit status" in run_cli("--help").stdout
+
+
+def test_quiet_build_prints_nothing(tmp_path):
+    write(tmp_path / "ed/a.md", GOOD_ARTICLE + "\n![gone](missing.png)\n")
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "-f", "epub", "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_build_prints_paths_and_warnings(tmp_path, assert_valid_epub):
+    write(tmp_path / "ed/a.md", GOOD_ARTICLE + "\n![gone](missing.png)\n")
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    (path,) = result.stdout.split()
+    assert Path(path).is_file()
+    assert "missing.png" in result.stderr and "warning" in result.stderr
+    assert_valid_epub(Path(path))
