@@ -1,0 +1,67 @@
+"""Themes: a user folder overrides shipped templates and styles by name; errors name the theme."""
+
+from __future__ import annotations
+
+from broadsheet.resources import data_dir
+from conftest import EN_EXAMPLE, epub_files, run_cli
+from pdfread import page_texts
+from test_cli import write
+
+
+def test_user_theme_overrides_templates_and_styles(tmp_path, assert_valid_epub):
+    theme = tmp_path / "mytheme"
+    write(theme / "theme.toml", 'name = "mine"\ninherit = "default"\n')
+    write(theme / "theme.css", ".headline { color: #123456; }\n")
+    write(theme / "epub/section.xhtml",
+          '{% extends "epub/page.xhtml" %}{% block content %}<h1 class="custom-opener">{{ section.name }} ★</h1>'
+          '{% endblock %}')
+    shipped = (data_dir("templates") / "pdf/edition.html").read_text(encoding="utf-8")
+    write(theme / "pdf/edition.html",
+          shipped.replace('<h1 class="masthead">', '<p class="motto">Custom motto</p><h1 class="masthead">'))
+    out = tmp_path / "out"
+    result = run_cli("build", EN_EXAMPLE, "--out", out, "--theme", theme)
+    assert result.returncode == 0, result.stderr
+    epub = next(out.glob("*.epub"))
+    assert_valid_epub(epub)
+    files = epub_files(epub)
+    assert b"#123456" in files["EPUB/styles/style.css"]
+    assert "News ★".encode() in files["EPUB/text/s01.xhtml"]
+    # templates not overridden still come from the shipped theme
+    assert b'class="headline"' in files["EPUB/text/ferry.xhtml"]
+    assert "Custom motto" in page_texts(next(out.glob("*.pdf")))[0]
+
+
+def test_theme_named_in_broadsheet_toml_is_relative_to_it(tmp_path):
+    write(tmp_path / "pub/broadsheet.toml", "theme = 'look'\n[publication]\ntitle = 'T'\nlanguage = 'en'\n")
+    write(tmp_path / "pub/look/theme.css", ".headline { color: #654321; }\n")
+    write(tmp_path / "pub/2024-01-01/a.md", "---\ntitle: A\n---\nText.\n")
+    out = tmp_path / "out"
+    result = run_cli("build", tmp_path / "pub", "--out", out, "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    assert b"#654321" in epub_files(next(out.glob("*.epub")))["EPUB/styles/style.css"]
+
+
+def test_template_error_is_one_line(tmp_path):
+    theme = tmp_path / "broken"
+    write(theme / "epub/article.xhtml", "{{ article.no_such_field }}")
+    write(tmp_path / "ed/a.md", "---\ntitle: A\n---\nText.\n")
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "--theme", theme)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "template" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_stylesheet_may_not_import(tmp_path):
+    theme = tmp_path / "importer"
+    write(theme / "theme.css", "@import url(https://example.org/x.css);\n")
+    write(tmp_path / "ed/a.md", "---\ntitle: A\n---\nText.\n")
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "--theme", theme)
+    assert result.returncode == 1 and "theme.css" in result.stderr and "@import" in result.stderr
+
+
+def test_sandbox_blocks_template_escapes(tmp_path):
+    theme = tmp_path / "evil"
+    write(theme / "epub/article.xhtml", "{{ article.__class__.__mro__[1].__subclasses__() }}")
+    write(tmp_path / "ed/a.md", "---\ntitle: A\n---\nText.\n")
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "--theme", theme, "-f", "epub")
+    assert result.returncode == 1 and "template" in result.stderr
