@@ -112,3 +112,25 @@ def body_text(texts: list[str], masthead: str) -> str:
                 continue
             kept.append(line)
     return "\n".join(kept)
+
+
+@dataclass
+class Line:
+    x_min: float
+    x_max: float
+    y_min: float
+    text: str
+
+
+def text_lines(path: Path, page: int) -> list[Line]:
+    """Return the text lines of a 1-based page with their boxes (poppler's -bbox-layout)."""
+    from lxml import etree
+
+    xml = subprocess.run(["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(path), "-"],
+                         capture_output=True, check=True).stdout
+    root = etree.fromstring(xml, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+    return [
+        Line(float(line.get("xMin")), float(line.get("xMax")), float(line.get("yMin")),
+             "".join(word.text or "" for word in line.iter("{*}word")))
+        for line in root.iter("{*}line")
+    ]

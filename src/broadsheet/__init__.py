@@ -66,12 +66,13 @@ def build(
     page_size: str | None = None,
     allow_missing_glyphs: bool = False,
     warn: Callable[[str], None] | None = None,
-    on_step: Callable[[Job, str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Path]:
     """Build every issue of every source in every format; return the paths written.
 
     All sources are read, validated and rendered before the first file is written, so a
-    bad input leaves no output behind.
+    bad input leaves no output behind.  ``progress(description, done, total)`` is called
+    before each step.
     """
     from .backends import get_backend
     from .config import page_dimensions
@@ -84,13 +85,18 @@ def build(
         except ValueError as exc:
             raise ConfigError(f"--page-size: {exc}") from None
     jobs = plan(editions, formats, Path(out))
+    total = 2 * len(jobs)
+
+    def report(step: str, job: Job, done: int) -> None:
+        if progress is not None:
+            progress(f"{step} {job.target.name}", done, total)
+
     rendered = []
-    for job in jobs:
+    for done, job in enumerate(jobs):
         edition = job.edition
         base = edition.config_path.parent if edition.config_path else edition.root
         chosen = find_theme(theme or edition.config.theme, base if theme is None else Path.cwd())
-        if on_step:
-            on_step(job, "render")
+        report("Rendering", job, done)
         issue = edition.publication.issues[job.issue_index]
         rendered.append(render_issue(
             edition.publication, issue, chosen, job.format,
@@ -98,8 +104,7 @@ def build(
             allow_missing_glyphs=allow_missing_glyphs, warn=warn,
         ))
     written = []
-    for job, result in zip(jobs, rendered):
-        if on_step:
-            on_step(job, "write")
+    for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
+        report("Writing", job, done)
         written.append(get_backend(job.format).write(result, job.target))
     return written

@@ -83,18 +83,16 @@ def build(sources, formats, out, theme, title, page_size, allow_missing_glyphs, 
                         TimeElapsedColumn(), console=err, transient=True, disable=not show_progress)
     try:
         with progress:
-            task = progress.add_task("Building", total=None)
+            task = progress.add_task("Reading sources", total=None)
 
-            def on_step(job, step) -> None:
-                progress.update(task, description=f"{step.capitalize()} {job.target.name}")
-                if step == "write":
-                    progress.advance(task)
+            def on_step(description: str, done: int, total: int) -> None:
+                progress.update(task, description=description, completed=done, total=total)
 
             paths = run_build(
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size,
                 allow_missing_glyphs=allow_missing_glyphs,
                 warn=lambda message: logging.getLogger("broadsheet").warning(message),
-                on_step=on_step,
+                progress=on_step,
             )
     except BroadsheetError as exc:
         _fail(exc)

@@ -49,6 +49,9 @@ class PdfBackend:
         """Lay out the print HTML and write the PDF atomically."""
         import weasyprint
 
+        from .cjk_justify import install
+
+        install()
         document = rendered.documents[0]
         assets = {a.name: (a.data, a.path, a.media_type) for a in rendered.assets}
         fetcher = _asset_fetcher(assets)

@@ -1,0 +1,45 @@
+"""CJK typography measured on the PDF: 2em first-line indent and justified lines."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pdfread import text_lines
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+FONT_SIZE = 10.5  # print.css html { font-size }
+
+
+def body_lines(pdf, page):
+    lines = text_lines(pdf, page)
+    left = min(l.x_min for l in lines)
+    return [l for l in lines if len(l.text) > 3 and l.y_min > 80], left
+
+
+def test_chinese_paragraphs_indent_two_em_and_justify(demo_build):
+    pdf = demo_build / "zzrb-2012-07-06.pdf"
+    lines, left = body_lines(pdf, 3)
+    first = next(l for l in lines if l.text.startswith("农村基层党组织是"))
+    assert first.x_min - left == pytest.approx(2 * FONT_SIZE, abs=0.5)
+    following = lines[lines.index(first) + 1]
+    assert following.x_min == pytest.approx(left, abs=0.5)
+    # every full line of the article body ends at the same right edge (within half a point),
+    # not ragged as WeasyPrint leaves space-less text
+    # a paragraph's last line (the next line is indented, or there is none) is not justified
+    full = [l for l, after in zip(lines, lines[1:]) if after.x_min - left < 1]
+    assert len(full) > 20
+    right = max(l.x_max for l in full)
+    ragged = [l for l in full if right - l.x_max > 0.8]
+    assert not ragged, [(round(right - l.x_max, 2), l.text[:10]) for l in ragged]
+
+
+def test_english_paragraphs_are_justified_too(demo_build):
+    pdf = demo_build / "harbour-gazette-2026-11-20.pdf"
+    lines, _ = body_lines(pdf, 3)
+    full = [l for l in lines if len(l.text) > 80]
+    assert len(full) >= 4
+    right = max(l.x_max for l in full)
+    assert all(right - l.x_max < 1.0 for l in full), [(right - l.x_max, l.text[:20]) for l in full]
