@@ -50,7 +50,7 @@ BAD_INPUTS = {
         {"edition/2024-01-01/issue.toml": "date = 'yesterday'\n", "edition/2024-01-01/a.md": GOOD_ARTICLE},
         "issue.toml", "date"),
     "binary file named .md": ({"edition/a.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"}, "a.md", "binary"),
-    "invalid UTF-8": ({"edition/a.md": b"---\ntitle: x\n---\n\xff\xfe broken"}, "a.md", "not UTF-8"),
+    "unknown source format": ({"edition/a.xml": "<nothing-known/>"}, "a.xml", "unknown source format"),
     "no title anywhere": ({"edition/a.md": "Just a paragraph.\n"}, "a.md", "title"),
     "empty folder": ({"edition/.keep": ""}, "edition", "no articles"),
     "unknown theme": ({"edition/broadsheet.toml": "theme = 'nope'\n", "edition/2024-01-01/a.md": GOOD_ARTICLE},

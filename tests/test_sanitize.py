@@ -85,7 +85,7 @@ def test_images_outside_the_folder_are_not_read(tmp_path):
     secret.write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "ed").mkdir()
     (tmp_path / "ed" / "link.png").symlink_to(secret)
-    resolver = ImageResolver(tmp_path / "ed" / "a.md", tmp_path / "ed", "a")
+    resolver = ImageResolver(tmp_path / "ed" / "a.md", tmp_path / "ed")
     for src in ("../secret.png", str(secret), f"file://{secret}", "link.png", "http://127.0.0.1:9/x.png"):
         assert resolver(src, "", None) is None, src
     blocks = html_to_blocks('<p><img src="../secret.png"></p>', resolver)

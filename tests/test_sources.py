@@ -95,3 +95,11 @@ def test_markdown_structure_becomes_blocks(tmp_path, assert_valid_epub):
     assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 0
     epub = next(out.glob("*.epub"))
     assert_valid_epub(epub)
+
+
+def test_markdown_in_gbk_decodes(tmp_path):
+    (tmp_path / "ed").mkdir()
+    (tmp_path / "ed/a.md").write_bytes("---\ntitle: 国内新闻\n---\n\n今天的天气非常好，我们一起去公园散步。\n".encode("gbk"))
+    article = inspect(tmp_path / "ed")["issues"][0]["sections"][0]["articles"][0]
+    assert article["title"] == "国内新闻"
+    assert article["text"] == "今天的天气非常好，我们一起去公园散步。"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .config import load_config
 from .errors import BroadsheetError, ConfigError
-from .ingest import Edition, load_edition
+from .ingest import Edition, load_editions
 
 try:
     __version__ = version("broadsheet")
@@ -22,9 +22,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a checkout witho
 __all__ = ["build", "load", "load_config", "BroadsheetError", "__version__", "Job"]
 
 
-def load(sources: Sequence[Path], *, title: str | None = None) -> list[Edition]:
+def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
+         since=None, until=None) -> list[Edition]:
     """Ingest every source; raise on the first bad one, before anything is written."""
-    return [load_edition(Path(source), title=title) for source in sources]
+    return load_editions([Path(s) for s in sources], title=title, kind=kind, since=since, until=until)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def build(
     out: Path = Path("build"),
     theme: str | None = None,
     title: str | None = None,
+    kind: str | None = None,
     page_size: str | None = None,
     allow_missing_glyphs: bool = False,
     warn: Callable[[str], None] | None = None,
@@ -78,7 +80,7 @@ def build(
     from .config import page_dimensions
     from .render import find_theme, render_issue
 
-    editions = load(sources, title=title)
+    editions = load(sources, title=title, kind=kind)
     if page_size is not None:
         try:
             page_dimensions(page_size)

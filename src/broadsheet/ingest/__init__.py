@@ -1,35 +1,77 @@
-"""Ingest: turn a source on disk into the chapter model.
+"""Ingest: turn sources on disk into the chapter model.
 
-A source is a publication folder (``broadsheet.toml`` and one folder per issue), an issue
-folder (``issue.toml`` and Markdown files), a plain folder of Markdown files, or a single
-Markdown file.  Every fault names the file it was found in.
+Sources are files or folders of any kind an ingester knows (Markdown articles, e-paper
+text dumps, saved e-paper sites, article pages, feeds), detected from their content or
+forced with ``kind``.  Each source is read into Drafts (see ``base``); Drafts are grouped
+into issues — by publication folder and issue folder where there is configuration, else by
+publication and date — and assembled: sections merged and ordered by the order that
+issue.toml declares, then by printed page label; articles ordered within a section;
+article ids made unique.  Every fault names the file it was found in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import logging
-import re
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, load_config, load_issue_config
 from ..errors import ConfigError, IngestError
-from ..model import Article, Issue, Publication, Section
-from .html import html_to_blocks
-from .images import ImageResolver
-from .markdown import SUFFIXES, MarkdownArticle, parse_markdown, title_from_body
+from ..model import Issue, Publication, Section
+from .base import Context, Draft, find_date, guess_language, page_sort_key, slug
 
 log = logging.getLogger("broadsheet")
 
-_DATE_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+#: kind → module; a new source kind is one module here.
+INGESTERS = {"markdown": "markdown", "text": "text", "epaper": "epaper", "article": "article", "feed": "feed"}
+SOURCE_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".htm", ".html", ".xhtml", ".shtml", ".xml", ".rss",
+                   ".atom", ".rdf", ".feed"}
+DETECT_BYTES = 64 * 1024
+
+
+def ingester(kind: str) -> ModuleType:
+    if kind not in INGESTERS:
+        raise IngestError(f"unknown source kind {kind!r} (known: {', '.join(sorted(available_kinds()))})")
+    return importlib.import_module(f"{__name__}.{INGESTERS[kind]}")
+
+
+def available_kinds() -> list[str]:
+    kinds = []
+    for kind, module in INGESTERS.items():
+        try:
+            importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError:
+            continue
+        kinds.append(kind)
+    return kinds
+
+
+def detect_kind(path: Path) -> str:
+    """Return the kind of a source file from its content (and name)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(DETECT_BYTES)
+    except OSError as exc:
+        raise IngestError(f"cannot read: {exc.strerror}", path) from None
+    scores = []
+    for kind in available_kinds():
+        module = ingester(kind)
+        scores.append((module.detect(path, head), kind))
+    score, kind = max(scores)
+    if score <= 0:
+        raise IngestError("unknown source format (expected Markdown, an e-paper text dump or page, an article "
+                          "page or a feed)", path)
+    return kind
 
 
 @dataclass(frozen=True)
 class Edition:
-    """A loaded source: the model, the configuration it came with, and its folder."""
+    """A loaded publication: the model, the configuration it came with, and its folder."""
 
     publication: Publication
     config: BroadsheetConfig
@@ -37,186 +79,213 @@ class Edition:
     config_path: Path | None
 
 
-def load_edition(source: Path, *, title: str | None = None) -> Edition:
-    """Load one source into an Edition; raise IngestError or ConfigError on bad input."""
-    if not source.exists():
-        raise IngestError("no such file or folder", source)
-    if source.is_file():
-        if source.suffix.lower() not in SUFFIXES:
-            raise IngestError("unknown source format (expected a folder or a .md file)", source)
-        root = source.parent
-        config_path = _find_config(root)
-        issue_dirs: list[tuple[Path, list[Path]]] = [(root, [source])]
-    else:
-        root = source
-        config_path = _find_config(source)
-        issue_dirs = _issue_folders(source)
-        if not issue_dirs:
-            raise IngestError("no articles found: expected Markdown (.md) files", source)
-    config = load_config(config_path) if config_path else BroadsheetConfig()
-    if config_path and config_path.parent != root and root.is_relative_to(config_path.parent):
-        root = config_path.parent
+@dataclass
+class _Batch:
+    """The drafts of one issue folder (or of one loose source)."""
 
-    parsed = [(folder, [parse_markdown(p) for p in files]) for folder, files in issue_dirs]
-    pub_cfg = config.publication
-    language = pub_cfg.language or _guess_language(parsed)
-    issues = tuple(
-        _build_issue(folder, articles, language, root, source if source.is_file() else None)
-        for folder, articles in parsed
-    )
-    pub_title = title or pub_cfg.title or _default_title(source, issues)
-    issues = tuple(sorted(issues, key=lambda i: (i.date or dt.date.min, i.number or "")))
-    publication = Publication(
-        id=pub_cfg.id or _slug(pub_title) or "p" + hashlib.sha256(pub_title.encode()).hexdigest()[:10],
-        title=pub_title,
-        language=language,
-        publisher=pub_cfg.publisher,
-        issues=issues,
-    )
-    return Edition(publication=publication, config=config, root=root, config_path=config_path)
+    config_path: Path | None
+    config: BroadsheetConfig
+    root: Path
+    folder: Path | None
+    issue: IssueConfig
+    drafts: list[Draft] = field(default_factory=list)
+    name_date: dt.date | None = None
+    fallback_title: str = ""
+
+
+def load_editions(
+    sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
+    since: dt.date | None = None, until: dt.date | None = None,
+) -> list[Edition]:
+    """Read every source and assemble its issues; raise on the first bad one."""
+    if kind is not None:
+        ingester(kind)
+    batches: list[_Batch] = []
+    for source in sources:
+        batches.extend(_batches(Path(source), kind, since, until))
+    groups: dict[tuple, list[_Batch]] = {}
+    for batch in batches:
+        pub_key = str(batch.config_path) if batch.config_path else (title or _hint(batch) or batch.fallback_title)
+        groups.setdefault(pub_key, []).append(batch)
+    return [_edition(group, title) for group in groups.values()]
+
+
+def load_edition(source: Path, *, title: str | None = None, kind: str | None = None) -> Edition:
+    """Load one source (kept for callers that build one source at a time)."""
+    editions = load_editions([source], title=title, kind=kind)
+    return editions[0]
+
+
+def _hint(batch: _Batch) -> str | None:
+    return next((d.publication for d in batch.drafts if d.publication), None)
 
 
 def _find_config(folder: Path) -> Path | None:
-    for candidate in (folder / CONFIG_NAME, folder.parent / CONFIG_NAME):
-        if candidate.is_file() and (candidate.parent == folder or (folder / ISSUE_NAME).is_file()):
-            return candidate
+    if (folder / CONFIG_NAME).is_file():
+        return folder / CONFIG_NAME
+    if (folder / ISSUE_NAME).is_file() and (folder.parent / CONFIG_NAME).is_file():
+        return folder.parent / CONFIG_NAME
     return None
 
 
-def _markdown_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+def _batches(source: Path, kind: str | None, since, until) -> list[_Batch]:
+    if not source.exists():
+        raise IngestError("no such file or folder", source)
+    folder = source.parent if source.is_file() else source
+    config_path = _find_config(folder)
+    config = load_config(config_path) if config_path else BroadsheetConfig()
+    root = (config_path.parent if config_path else folder).resolve()
+    context = Context(root=root, language=config.publication.language, since=since, until=until)
 
+    if source.is_file():
+        issue_cfg = load_issue_config(folder / ISSUE_NAME) if (folder / ISSUE_NAME).is_file() else IssueConfig()
+        batch = _Batch(config_path, config, root, folder if (folder / ISSUE_NAME).is_file() else None, issue_cfg,
+                       name_date=_date_from(source.stem) or _date_from(folder.name), fallback_title="")
+        batch.drafts = _load(kind or detect_kind(source), source, context)
+        batch.fallback_title = _first_title(batch) or source.stem
+        return [batch]
 
-def _issue_folders(source: Path) -> list[tuple[Path, list[Path]]]:
-    own = _markdown_files(source)
-    if own or (source / ISSUE_NAME).is_file():
-        return [(source, own)] if own else []
     found = []
-    for child in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files = _markdown_files(child)
-        if files:
-            found.append((child, files))
-        elif (child / ISSUE_NAME).is_file():
-            raise IngestError("issue has no articles (no .md files)", child / ISSUE_NAME)
+    for issue_dir in _issue_folders(source, kind):
+        issue_cfg = load_issue_config(issue_dir / ISSUE_NAME)
+        batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
+                       fallback_title=_folder_title(source))
+        for item_kind, item in _items(issue_dir, kind):
+            batch.drafts.extend(_load(item_kind, item, context))
+        if not any(s.articles for d in batch.drafts for s in d.sections):
+            raise IngestError("no articles found", issue_dir)
+        found.append(batch)
+    if not found:
+        raise IngestError("no articles found: expected Markdown, text dumps, e-paper pages or feeds", source)
     return found
 
 
-def _build_issue(
-    folder: Path, articles: list[MarkdownArticle], language: str, root: Path, single: Path | None
-) -> Issue:
-    issue_cfg_path = folder / ISSUE_NAME
-    issue_cfg = load_issue_config(issue_cfg_path)
+def _load(kind: str, path: Path, context: Context) -> list[Draft]:
+    drafts = ingester(kind).load(path, context)
+    for draft in drafts:
+        draft.kind = draft.kind or kind
+    return drafts
+
+
+def _claims(folder: Path) -> bool:
+    for kind in available_kinds():
+        claims = getattr(ingester(kind), "claims_folder", None)
+        if claims is not None and claims(folder):
+            return True
+    return False
+
+
+def _source_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith("."))
+
+
+def _issue_folders(source: Path, kind: str | None) -> list[Path]:
+    if (source / ISSUE_NAME).is_file() or _source_files(source) or _claims(source):
+        return [source]
+    found = []
+    for child in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (child / ISSUE_NAME).is_file() or _source_files(child) or _claims(child):
+            found.append(child)
+    return found
+
+
+def _items(folder: Path, kind: str | None) -> list[tuple[str, Path]]:
+    for candidate in available_kinds():
+        claims = getattr(ingester(candidate), "claims_folder", None)
+        if claims is not None and (kind in (None, candidate)) and claims(folder):
+            extra = [p for p in _source_files(folder) if p.suffix.lower() in {".md", ".markdown", ".txt"}]
+            return [(candidate, folder)] + [(detect_kind(p), p) for p in extra]
+    return [(kind or detect_kind(p), p) for p in _source_files(folder)]
+
+
+def _edition(batches: list[_Batch], title: str | None) -> Edition:
+    first = batches[0]
+    pub_cfg = first.config.publication
+    drafts = [d for b in batches for d in b.drafts]
+    language = pub_cfg.language or _common([d.language for d in drafts if d.language]) or guess_language(
+        " ".join(a.title for d in drafts for s in d.sections for a in s.articles))
+    pub_title = title or pub_cfg.title or _hint(first) or first.fallback_title or "broadsheet"
+
+    by_issue: dict[tuple, list[_Batch]] = {}
+    for batch in batches:
+        key = (str(batch.folder) if batch.folder and batch.config_path else None, _batch_date(batch),
+               batch.issue.number, batch.issue.edition)
+        by_issue.setdefault(key, []).append(batch)
+    issues = tuple(sorted((_issue(group, language) for group in by_issue.values()),
+                          key=lambda i: (i.date or dt.date.min, i.number or "", i.edition or "")))
+    publication = Publication(
+        id=pub_cfg.id or slug(pub_title) or "p" + hashlib.sha256(pub_title.encode()).hexdigest()[:10],
+        title=pub_title, language=language, publisher=pub_cfg.publisher, issues=issues,
+    )
+    return Edition(publication=publication, config=first.config, root=first.root, config_path=first.config_path)
+
+
+def _batch_date(batch: _Batch) -> dt.date | None:
+    dates = [d.date for d in batch.drafts if d.date]
+    return batch.issue.date or batch.name_date or (min(dates) if dates else None)
+
+
+def _common(values: list[str]) -> str | None:
+    return max(set(values), key=lambda v: (values.count(v), v)) if values else None
+
+
+def _issue(batches: list[_Batch], language: str) -> Issue:
+    issue_cfg = batches[0].issue
     declared = issue_cfg.section_entries
     pages = {entry.name: entry.page for entry in declared}
+    default_name = declared[0].name if len(declared) == 1 else ("文章" if language.startswith(("zh", "ja")) else "Articles")
 
-    ordered = sorted(articles, key=lambda a: (a.meta.order if a.meta.order is not None else 10**9, a.path.name))
-    used_ids: set[str] = set()
-    grouped: dict[str, list[Article]] = {}
-    default_section = "文章" if language.lower().startswith(("zh", "ja")) else "Articles"
-    for index, item in enumerate(ordered, start=1):
-        meta = item.meta
-        section = meta.section or (declared[0].name if len(declared) == 1 else default_section)
-        page = str(meta.page) if meta.page is not None else None
-        if page is not None:
-            known = pages.get(section)
-            if known is not None and known != page:
-                raise ConfigError(
-                    f"page: {page!r} differs from page {known!r} that {ISSUE_NAME} gives section {section!r}", item.path
-                )
-            pages[section] = page
-        article_id = _unique(meta.id or _slug(item.path.stem) or f"a{index:03d}", used_ids, item.path)
-        resolver = ImageResolver(item.path, root, article_id)
-        blocks = html_to_blocks(item.body_html, resolver)
-        title = meta.title
-        if title is None:
-            title, blocks = title_from_body(blocks)
-        if not title:
-            raise ConfigError("title: missing (give it in the front matter or as a leading # heading)", item.path)
-        try:
-            article = Article(
-                id=article_id,
-                title=title,
-                lang=meta.lang or language,
-                subtitle=meta.subtitle,
-                kicker=meta.kicker,
-                authors=meta.author_list,
-                byline=meta.byline,
-                author_note=meta.author_note,
-                dateline=meta.dateline,
-                tags=meta.tags,
-                source=meta.source,
-                source_path=item.path,
-                blocks=blocks,
-            )
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            raise ConfigError(f"invalid article: {exc}", item.path) from None
-        grouped.setdefault(section, []).append(article)
+    drafts = sorted((d for b in batches for d in b.drafts), key=lambda d: (d.order, str(d.source)))
+    sections: dict[str, list] = {}
+    first_seen: list[str] = []
+    for draft in drafts:
+        for part in draft.sections:
+            name = part.name or default_name
+            if part.page is not None:
+                known = pages.get(name)
+                if known is not None and known != part.page and draft.kind == "markdown":
+                    raise ConfigError(f"page: {part.page!r} differs from page {known!r} that {ISSUE_NAME} gives "
+                                      f"section {name!r}", draft.source)
+                pages.setdefault(name, part.page)
+            if name not in sections:
+                sections[name] = []
+                first_seen.append(name)
+            sections[name].extend(part.articles)
 
-    order = [entry.name for entry in declared if entry.name in grouped]
-    rest = sorted((name for name in grouped if name not in order), key=lambda n: (_page_key(pages.get(n)), n))
-    sections = tuple(
-        Section(id=f"s{number:02d}", name=name, page=pages.get(name), articles=tuple(grouped[name]))
-        for number, name in enumerate(order + rest, start=1)
-    )
-    date = issue_cfg.date or _date_from(single.stem if single else folder.name) or _earliest(articles)
-    return Issue(date=date, number=issue_cfg.number, edition=issue_cfg.edition, sections=sections)
-
-
-def _page_key(page: str | None) -> tuple:
-    if page is None:
-        return (1, "", 0)
-    match = re.match(r"^([A-Za-z]*)(\d+)$", page)
-    return (0, match.group(1).upper(), int(match.group(2))) if match else (0, page, 0)
-
-
-def _unique(candidate: str, used: set[str], path: Path) -> str:
-    value, n = candidate, 2
-    while value in used:
-        value = f"{candidate}-{n}"
-        n += 1
-    used.add(value)
-    return value
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
-    slug = re.sub(r"^[^a-z]+", "", slug)
-    return slug
+    order = [e.name for e in declared if e.name in sections]
+    rest = sorted((n for n in first_seen if n not in order),
+                  key=lambda n: (page_sort_key(pages.get(n)), first_seen.index(n)))
+    used: set[str] = set()
+    built = []
+    for number, name in enumerate(order + rest, start=1):
+        articles = []
+        for article in sections[name]:
+            candidate = article.id if article.id != "article" else f"a{len(used) + 1:03d}"
+            unique, n = candidate, 2
+            while unique in used:
+                unique = f"{candidate}-{n}"
+                n += 1
+            used.add(unique)
+            articles.append(article if unique == article.id else article.model_copy(update={"id": unique}))
+        if articles:
+            built.append(Section(id=f"s{number:02d}", name=name, page=pages.get(name), articles=tuple(articles)))
+    numbers = [d.number for d in drafts if d.number]
+    return Issue(date=_batch_date(batches[0]), number=issue_cfg.number or (numbers[0] if numbers else None),
+                 edition=issue_cfg.edition, sections=tuple(built))
 
 
 def _date_from(name: str) -> dt.date | None:
-    match = _DATE_NAME.search(name)
-    if not match:
-        return None
-    try:
-        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
+    import re
+
+    match = re.search(r"(\d{4})-(\d{2})-(\d{2})", name)
+    return find_date(match.group(0)) if match else None
 
 
-def _earliest(articles: list[MarkdownArticle]) -> dt.date | None:
-    dates = [a.meta.date for a in articles if a.meta.date is not None]
-    return min(dates) if dates else None
+def _first_title(batch: _Batch) -> str | None:
+    return next((a.title for d in batch.drafts for s in d.sections for a in s.articles), None)
 
 
-def _default_title(source: Path, issues: tuple[Issue, ...]) -> str:
-    if source.is_file():
-        return issues[0].articles[0].title
-    name = (source if source.is_dir() else source.parent).resolve().name
+def _folder_title(folder: Path) -> str:
+    name = folder.resolve().name
     return name.replace("-", " ").replace("_", " ").strip() or "broadsheet"
-
-
-def _guess_language(parsed: list[tuple[Path, list[MarkdownArticle]]]) -> str:
-    sample = "".join(a.body_html[:4000] + (a.meta.title or "") for _, arts in parsed for a in arts)
-    han = len(re.findall(r"[\u4e00-\u9fff]", sample))
-    kana = len(re.findall(r"[\u3040-\u30ff]", sample))
-    hangul = len(re.findall(r"[\uac00-\ud7af]", sample))
-    letters = len(re.findall(r"[A-Za-z]", sample))
-    if kana > 0 and kana + han > letters / 4:
-        return "ja"
-    if hangul > letters / 4 and hangul > han:
-        return "ko"
-    if han > letters / 4:
-        return "zh-CN"
-    return "en"

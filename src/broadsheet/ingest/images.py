@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import warnings
@@ -26,12 +27,10 @@ class ImageResolver:
     warning naming the article file; the build goes on.
     """
 
-    def __init__(self, article_path: Path, root: Path, article_id: str) -> None:
+    def __init__(self, article_path: Path, root: Path, base: Path | None = None) -> None:
         self.article_path = article_path
-        self.base = article_path.parent
+        self.base = base if base is not None else article_path.parent
         self.root = root.resolve()
-        self.article_id = article_id
-        self.count = 0
 
     def __call__(self, src: str, alt: str, caption: Inline | None) -> Image | None:
         path = self._locate(src)
@@ -49,8 +48,9 @@ class ImageResolver:
         if width * height > MAX_IMAGE_PIXELS:
             self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
             return None
-        self.count += 1
-        name = f"{self.article_id}-{self.count}.{EXTENSIONS[media_type]}"
+        # Named by the file's place in the source folder: stable, unique, shared when reused.
+        digest = hashlib.sha256(str(path.relative_to(self.root)).encode("utf-8")).hexdigest()[:16]
+        name = f"img-{digest}.{EXTENSIONS[media_type]}"
         return Image(
             src=src, path=path, name=name, media_type=media_type, width=width, height=height,
             alt=alt or (caption.text if caption else ""), caption=caption,

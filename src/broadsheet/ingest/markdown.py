@@ -1,61 +1,34 @@
-"""Markdown articles with YAML front matter (the native source format)."""
+"""Markdown articles with YAML front matter: the native source format."""
 
 from __future__ import annotations
 
-import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from markdown_it import MarkdownIt
 
 from ..config import FrontMatter, validate
-from ..errors import ConfigError, IngestError
-from ..model import Block, Heading
+from ..errors import ConfigError
+from ..model import Article, Block, Heading
+from .base import Context, Draft, DraftSection, guess_language, slug
+from .encoding import read_text
 from .html import html_to_blocks
+from .images import ImageResolver
 
-log = logging.getLogger("broadsheet")
-
+KIND = "markdown"
 SUFFIXES = {".md", ".markdown"}
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARSER = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
 
 
-@dataclass(frozen=True)
-class MarkdownArticle:
-    """A parsed Markdown file, before it is placed in an issue."""
-
-    path: Path
-    meta: FrontMatter
-    body_html: str
+def detect(path: Path, head: bytes) -> int:
+    return 90 if path.suffix.lower() in SUFFIXES else 0
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file; raise IngestError for binary or undecodable files."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read: {exc.strerror}", path) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if b"\x00" in data:
-            raise IngestError("binary file, not Markdown text", path) from None
-        raise IngestError(f"not UTF-8 text (invalid byte at offset {exc.start})", path) from None
-    controls = len(_CONTROLS.findall(text))
-    if controls > max(8, len(text) // 20):
-        raise IngestError("binary file, not Markdown text", path)
-    if controls:
-        log.warning("%s: %d control characters removed", path, controls)
-        text = _CONTROLS.sub("", text)
-    return text
-
-
-def parse_markdown(path: Path) -> MarkdownArticle:
-    """Split front matter from body and validate the front matter."""
-    text = read_text(path)
+def parse_front_matter(text: str, path: Path) -> tuple[FrontMatter, str]:
+    """Split and validate the front matter; return it with the Markdown body."""
     meta_data: object = {}
     match = _FRONT.match(text)
     if match:
@@ -66,12 +39,11 @@ def parse_markdown(path: Path) -> MarkdownArticle:
             where = f" (line {mark.line + 2})" if mark is not None else ""
             raise ConfigError(f"malformed front matter{where}: {getattr(exc, 'problem', None) or exc}", path) from None
         text = text[match.end():]
-    elif text.startswith("---"):
+    elif text.startswith("---\n") or text.startswith("---\r\n"):
         raise ConfigError("malformed front matter: no closing '---' line", path)
     if not isinstance(meta_data, dict):
         raise ConfigError("malformed front matter: expected key: value pairs", path)
-    meta = validate(FrontMatter, meta_data, path)
-    return MarkdownArticle(path=path, meta=meta, body_html=_PARSER.render(text))
+    return validate(FrontMatter, meta_data, path), text
 
 
 def title_from_body(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Block, ...]]:
@@ -81,4 +53,34 @@ def title_from_body(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Block,
     return None, blocks
 
 
-__all__ = ["MarkdownArticle", "parse_markdown", "title_from_body", "html_to_blocks", "SUFFIXES", "read_text"]
+def load(path: Path, ctx: Context) -> list[Draft]:
+    text = read_text(path)
+    controls = len(_CONTROLS.findall(text))
+    if controls:
+        from .base import log
+
+        log.warning("%s: %d control characters removed", path, controls)
+        text = _CONTROLS.sub("", text)
+    meta, body = parse_front_matter(text, path)
+    blocks = html_to_blocks(_PARSER.render(body), ImageResolver(path, ctx.root))
+    title = meta.title
+    if title is None:
+        title, blocks = title_from_body(blocks)
+    if not title:
+        raise ConfigError("title: missing (give it in the front matter or as a leading # heading)", path)
+    language = meta.lang or ctx.language or guess_language(title + " " + body[:4000])
+    try:
+        article = Article(
+            id=meta.id or slug(path.stem) or "article",
+            title=title, lang=language, subtitle=meta.subtitle, kicker=meta.kicker, authors=meta.author_list,
+            byline=meta.byline, author_note=meta.author_note, dateline=meta.dateline, tags=meta.tags,
+            source=meta.source, source_path=path, blocks=blocks,
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise ConfigError(f"invalid article: {exc}", path) from None
+    page = str(meta.page) if meta.page is not None else None
+    return [Draft(
+        source=path, kind=KIND, language=language, date=meta.date,
+        sections=[DraftSection(name=meta.section, page=page, articles=[article])],
+        order=(meta.order if meta.order is not None else 10**9, path.name),
+    )]

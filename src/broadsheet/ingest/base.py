@@ -1,0 +1,118 @@
+"""The ingest interface: every source kind turns files into Drafts; the loader assembles issues.
+
+An ingester is a module with
+
+- ``KIND``: its name for ``--from`` ("markdown", "text", "epaper", "article", "feed");
+- ``detect(path: Path, head: bytes) -> int``: how sure it is (0–100) that the file at
+  ``path``, whose first bytes are ``head``, is its kind (``claims_folder`` for folders);
+- ``load(path: Path, ctx: Context) -> list[Draft]``: read the source.
+
+A Draft is what one source contributes to an issue: sections holding finished model
+Articles (their ids are provisional; the loader makes them unique within the issue) plus
+hints about the publication, the date and the language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..model import Article
+
+log = logging.getLogger("broadsheet")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every ingester may rely on."""
+
+    root: Path  # pictures and linked pages are read only from inside this folder
+    language: str | None = None  # the publication's language when configured
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass
+class DraftSection:
+    name: str
+    page: str | None = None
+    articles: list[Article] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    """What one source contributes to an issue."""
+
+    source: Path
+    kind: str
+    publication: str | None = None
+    language: str | None = None
+    date: dt.date | None = None
+    number: str | None = None
+    sections: list[DraftSection] = field(default_factory=list)
+    order: tuple = ()  # sort key among drafts of one issue (e.g. a Markdown article's ``order``)
+
+
+def guess_language(text: str) -> str:
+    """Return a BCP 47 tag for the dominant script of ``text`` (zh-CN, ja, ko or en)."""
+    sample = text[:20000]
+    han = len(re.findall(r"[\u4e00-\u9fff]", sample))
+    kana = len(re.findall(r"[\u3040-\u30ff]", sample))
+    hangul = len(re.findall(r"[\uac00-\ud7af]", sample))
+    letters = len(re.findall(r"[A-Za-z]", sample))
+    if kana > 0 and kana + han > letters / 4:
+        return "ja"
+    if hangul > letters / 4 and hangul > han:
+        return "ko"
+    if han > letters / 4:
+        return "zh-TW" if _looks_traditional(sample) else "zh-CN"
+    return "en"
+
+
+# Characters common in Traditional text whose Simplified forms differ (and vice versa).
+_TRADITIONAL = set("們個這說為來時國會對學發經過開關後與當實現點長問進動體現從還讓認並應將於條邊級區義價營業專書單報導")
+_SIMPLIFIED = set("们个这说为来时国会对学发经过开关后与当实现点长问进动体现从还让认并应将于条边级区义价营业专书单报导")
+
+
+def _looks_traditional(text: str) -> bool:
+    traditional = sum(1 for c in text if c in _TRADITIONAL - _SIMPLIFIED)
+    simplified = sum(1 for c in text if c in _SIMPLIFIED - _TRADITIONAL)
+    return traditional > simplified * 2 and traditional >= 3
+
+
+_PAGE_LABEL = re.compile(r"^([A-Za-z]*)0*(\d+)$")
+
+
+def page_sort_key(page: str | None) -> tuple:
+    """Sort page labels as printed: A1 < A2 < A10 < B1; labels without a number last."""
+    if page is None:
+        return (2, "", 0, "")
+    match = _PAGE_LABEL.match(page.strip())
+    if match:
+        return (0, match.group(1).upper(), int(match.group(2)), "")
+    return (1, "", 0, page)
+
+
+def slug(text: str) -> str:
+    """Return an ASCII id fragment (may be empty for text without Latin letters)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    value = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:48].strip("-")
+    return re.sub(r"^[^a-z]+", "", value)
+
+
+_DATE = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})")
+
+
+def find_date(text: str) -> dt.date | None:
+    """Return the first calendar date written as 2012-07-06, 2012/7/6 or 2012年7月6日."""
+    for match in _DATE.finditer(text):
+        try:
+            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            continue
+    return None
