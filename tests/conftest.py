@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 ZH_EXAMPLE = EXAMPLES / "zhengzhou-daily"
 EN_EXAMPLE = EXAMPLES / "harbour-gazette"
+SEED = ZH_EXAMPLE / "2012-07-06" / "000_06b1db1a1b0bfea8.txt"  # the e-paper text dump, as saved
 FIXED_EPOCH = "1700000000"
 
 

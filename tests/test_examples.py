@@ -8,7 +8,7 @@ import re
 import pytest
 from lxml import etree
 
-from conftest import EN_EXAMPLE, ZH_EXAMPLE, epub_files, run_cli
+from conftest import EN_EXAMPLE, SEED, ZH_EXAMPLE, epub_files, run_cli
 from pdfread import body_text, fonts, outline, page_texts, squash
 
 NAVIGATION_TEXT = ["返回主页", "版面导航", "上一期", "下一期", "上一篇", "下一篇", "上一版", "下一版", "版权声明"]
@@ -165,7 +165,7 @@ def test_pdf_metadata(demo_build):
 
 
 def test_chinese_text_is_complete_and_clean(demo_build):
-    seed = (ZH_EXAMPLE.parent.parent / "tests/fixtures/seeds/000_06b1db1a1b0bfea8.txt").read_text(encoding="utf-8")
+    seed = SEED.read_text(encoding="utf-8")
     paragraphs = [l.strip() for l in seed.splitlines() if len(l.strip()) > 60]
     assert len(paragraphs) == 7
     pdf_text = squash(body_text(page_texts(demo_build / ZH_PDF), "郑州日报"))
@@ -201,6 +201,7 @@ def test_inspect_json_contract():
     assert article["title"] == ZH_TITLE
     assert article["author_note"] == "作者为巩义市小关镇党委书记"
     assert article["authors"] == [] and article["byline"] is None
+    assert not any(word in result.stdout for word in NAVIGATION_TEXT)
     assert article["subtitle"] is None and article["kicker"] is None
     paragraphs = article["text"].split("\n\n")
     assert len(paragraphs) == 7

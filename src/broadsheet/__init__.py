@@ -65,6 +65,8 @@ def build(
     theme: str | None = None,
     title: str | None = None,
     kind: str | None = None,
+    since=None,
+    until=None,
     page_size: str | None = None,
     allow_missing_glyphs: bool = False,
     warn: Callable[[str], None] | None = None,
@@ -80,7 +82,7 @@ def build(
     from .config import page_dimensions
     from .render import find_theme, render_issue
 
-    editions = load(sources, title=title, kind=kind)
+    editions = load(sources, title=title, kind=kind, since=since, until=until)
     if page_size is not None:
         try:
             page_dimensions(page_size)

@@ -20,19 +20,20 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 class _WarningHandler(logging.Handler):
     def __init__(self, quiet: bool) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.DEBUG)
         self.quiet = quiet
 
     def emit(self, record: logging.LogRecord) -> None:
         if not self.quiet:
-            err.print(f"broadsheet: warning: {record.getMessage()}", markup=False)
+            level = "warning" if record.levelno >= logging.WARNING else "info"
+            err.print(f"broadsheet: {level}: {record.getMessage()}", markup=False)
 
 
-def _setup_logging(quiet: bool) -> None:
+def _setup_logging(quiet: bool, verbose: bool = False) -> None:
     logger = logging.getLogger("broadsheet")
     logger.handlers[:] = [_WarningHandler(quiet)]
     logger.propagate = False
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(logging.INFO if verbose and not quiet else logging.WARNING)
     # WeasyPrint logs every refused resource; broadsheet reports what matters itself.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -50,14 +51,32 @@ def cli() -> None:
     """Turn a newspaper's articles into an EPUB 3 and a print-ready PDF.
 
     A SOURCE is a publication folder (broadsheet.toml with one folder per issue), an
-    issue folder (issue.toml and Markdown articles), a folder of Markdown files, or one
-    Markdown file. Exit status: 0 done, 1 bad input (one line on stderr names the file),
-    2 wrong usage.
+    issue folder (issue.toml and its articles), or any file or folder of: Markdown
+    articles with front matter, e-paper text dumps (第N版:名称 …), a saved e-paper site
+    (Founder node_*/content_* pages, People's Daily), article pages saved from a browser,
+    RSS/Atom/RDF feeds. The kind is detected from the content (--from forces it); several
+    sources of one paper and day make one issue.
+
+    Exit status: 0 done, 1 bad input (one line on stderr names the file), 2 wrong usage.
     """
+
+
+def _source_options(command):
+    """Options shared by every command that reads sources."""
+    command = click.option("-v", "--verbose", is_flag=True,
+                           help="Also say how each source was read (its kind and text encoding).")(command)
+    command = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                           help="Leave out feed entries dated after this day.")(command)
+    command = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                           help="Leave out feed entries dated before this day.")(command)
+    command = click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
+                           help="Read every source as this kind instead of detecting it from the content.")(command)
+    return command
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_source_options
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf"]),
               help="Output format; repeat for several.  [default: epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
@@ -68,7 +87,8 @@ def cli() -> None:
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(sources, formats, out, theme, title, page_size, allow_missing_glyphs, quiet) -> None:
+def build(sources, kind, since, until, verbose, formats, out, theme, title, page_size, allow_missing_glyphs,
+          quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -76,7 +96,7 @@ def build(sources, formats, out, theme, title, page_size, allow_missing_glyphs, 
     """
     from . import build as run_build
 
-    _setup_logging(quiet)
+    _setup_logging(quiet, verbose)
     formats = formats or ("epub", "pdf")
     show_progress = not quiet and err.is_terminal
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -89,7 +109,8 @@ def build(sources, formats, out, theme, title, page_size, allow_missing_glyphs, 
                 progress.update(task, description=description, completed=done, total=total)
 
             paths = run_build(
-                sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size,
+                sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
+                since=since.date() if since else None, until=until.date() if until else None,
                 allow_missing_glyphs=allow_missing_glyphs,
                 warn=lambda message: logging.getLogger("broadsheet").warning(message),
                 progress=on_step,
@@ -106,16 +127,18 @@ def build(sources, formats, out, theme, title, page_size, allow_missing_glyphs, 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
-def inspect(sources, as_json, title) -> None:
+def inspect(sources, kind, since, until, verbose, as_json, title) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
     from . import load
     from .model import issue_to_dict
 
-    _setup_logging(False)
+    _setup_logging(False, verbose)
     try:
-        editions = load(sources, title=title)
+        editions = load(sources, title=title, kind=kind, since=since.date() if since else None,
+                        until=until.date() if until else None)
     except BroadsheetError as exc:
         _fail(exc)
     views = [issue_to_dict(e.publication) for e in editions]

@@ -161,6 +161,7 @@ def _batches(source: Path, kind: str | None, since, until) -> list[_Batch]:
 
 
 def _load(kind: str, path: Path, context: Context) -> list[Draft]:
+    log.info("%s: reading as %s", path, kind)
     drafts = ingester(kind).load(path, context)
     for draft in drafts:
         draft.kind = draft.kind or kind

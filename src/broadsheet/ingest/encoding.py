@@ -38,10 +38,11 @@ def _normalise(name: str) -> str | None:
         return None
 
 
-def decode(data: bytes, path: Path) -> str:
+def decode(data: bytes, path: Path, report: bool = True) -> str:
     """Return ``data`` as text, choosing the encoding as described above."""
     text, how = _decode(data)
-    log.info("%s: decoded as %s", path, how)
+    if report:
+        log.info("%s: decoded as %s", path, how)
     return text
 
 
@@ -78,17 +79,26 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
+    """Recognise UTF-16 without a byte-order mark: zero bytes on one side only, plausible text."""
     sample = data[:4000]
-    if len(sample) < 8:
+    if len(sample) < 8 or len(sample) % 2:
+        sample = sample[: len(sample) - len(sample) % 2]
+        if len(sample) < 8:
+            return None
+    even_zero, odd_zero = sample[0::2].count(0), sample[1::2].count(0)
+    # ASCII puts its zero bytes on one side; CJK characters such as U+4E00 may put a few on the other.
+    if odd_zero > 4 * even_zero:
+        name = "utf-16-le"
+    elif even_zero > 4 * odd_zero:
+        name = "utf-16-be"
+    else:
         return None
-    even_zero = sample[0::2].count(0) / (len(sample) / 2)
-    odd_zero = sample[1::2].count(0) / (len(sample) / 2)
-    if odd_zero > 0.3 and even_zero < 0.05:
-        return "utf-16-le"
-    if even_zero > 0.3 and odd_zero < 0.05:
-        return "utf-16-be"
-    # CJK in UTF-16 has few zero bytes: check that it decodes and is mostly CJK or ASCII
-    return None
+    try:
+        text = sample.decode(name)
+    except UnicodeDecodeError:
+        return None
+    plausible = sum(1 for c in text if c.isprintable() or c in "\r\n\t")
+    return name if plausible >= 0.98 * len(text) else None
 
 
 def _normalizer_guess(data: bytes) -> tuple[str, str] | None:
