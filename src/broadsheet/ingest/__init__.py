@@ -11,6 +11,7 @@ article ids made unique.  Every fault names the file it was found in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib
@@ -142,6 +143,8 @@ def _batches(source: Path, kind: str | None, since, until) -> list[_Batch]:
         batch = _Batch(config_path, config, root, folder if (folder / ISSUE_NAME).is_file() else None, issue_cfg,
                        name_date=_date_from(source.stem) or _date_from(folder.name), fallback_title="")
         batch.drafts = _load(kind or detect_kind(source), source, context)
+        if not any(s.articles for d in batch.drafts for s in d.sections):
+            raise IngestError("no articles found", source)
         batch.fallback_title = _first_title(batch) or source.stem
         return [batch]
 
@@ -210,9 +213,10 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
 
     by_issue: dict[tuple, list[_Batch]] = {}
     for batch in batches:
-        key = (str(batch.folder) if batch.folder and batch.config_path else None, _batch_date(batch),
-               batch.issue.number, batch.issue.edition)
-        by_issue.setdefault(key, []).append(batch)
+        for part in _split_by_date(batch):
+            key = (str(part.folder) if part.folder and part.config_path else None, _batch_date(part),
+                   part.issue.number, part.issue.edition)
+            by_issue.setdefault(key, []).append(part)
     issues = tuple(sorted((_issue(group, language) for group in by_issue.values()),
                           key=lambda i: (i.date or dt.date.min, i.number or "", i.edition or "")))
     publication = Publication(
@@ -220,6 +224,23 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
         title=pub_title, language=language, publisher=pub_cfg.publisher, issues=issues,
     )
     return Edition(publication=publication, config=first.config, root=first.root, config_path=first.config_path)
+
+
+def _split_by_date(batch: _Batch) -> list[_Batch]:
+    """A folder without a date of its own (issue.toml, folder name) holds one issue per date its sources give."""
+    if batch.issue.date or batch.name_date:
+        return [batch]
+    dates = sorted({d.date for d in batch.drafts if d.date}, key=str)
+    if len(dates) <= 1:
+        return [batch]
+    parts = []
+    for date in dates:
+        part = dataclasses.replace(batch, drafts=[d for d in batch.drafts if d.date == date])
+        parts.append(part)
+    undated = [d for d in batch.drafts if d.date is None]
+    if undated:
+        parts[0].drafts.extend(undated)
+    return parts
 
 
 def _batch_date(batch: _Batch) -> dt.date | None:
@@ -238,30 +259,34 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
     default_name = declared[0].name if len(declared) == 1 else ("文章" if language.startswith(("zh", "ja")) else "Articles")
 
     drafts = sorted((d for b in batches for d in b.drafts), key=lambda d: (d.order, str(d.source)))
-    sections: dict[str, list] = {}
-    first_seen: list[str] = []
+    # A section is a name and a printed page: pages 01 and 02 may both be called 要闻.
+    explicit: dict[str, set[str]] = {}
+    for draft in drafts:
+        for part in draft.sections:
+            if part.page is not None:
+                explicit.setdefault(part.name or default_name, set()).add(part.page)
+    sections: dict[tuple[str, str | None], list] = {}
     for draft in drafts:
         for part in draft.sections:
             name = part.name or default_name
-            if part.page is not None:
-                known = pages.get(name)
-                if known is not None and known != part.page and draft.kind == "markdown":
-                    raise ConfigError(f"page: {part.page!r} differs from page {known!r} that {ISSUE_NAME} gives "
-                                      f"section {name!r}", draft.source)
-                pages.setdefault(name, part.page)
-            if name not in sections:
-                sections[name] = []
-                first_seen.append(name)
-            sections[name].extend(part.articles)
+            known = pages.get(name)
+            if part.page is not None and known is not None and known != part.page and draft.kind == "markdown":
+                raise ConfigError(f"page: {part.page!r} differs from page {known!r} that {ISSUE_NAME} gives "
+                                  f"section {name!r}", draft.source)
+            page = part.page
+            if page is None:
+                only = explicit.get(name, set())
+                page = known or (next(iter(only)) if len(only) == 1 else None)
+            sections.setdefault((name, page), []).extend(part.articles)
 
-    order = [e.name for e in declared if e.name in sections]
-    rest = sorted((n for n in first_seen if n not in order),
-                  key=lambda n: (page_sort_key(pages.get(n)), first_seen.index(n)))
+    declared_order = {entry.name: n for n, entry in enumerate(declared)}
+    keys = sorted(sections, key=lambda k: (declared_order.get(k[0], len(declared)), page_sort_key(k[1]),
+                                           list(sections).index(k)))
     used: set[str] = set()
     built = []
-    for number, name in enumerate(order + rest, start=1):
+    for number, (name, page) in enumerate(keys, start=1):
         articles = []
-        for article in sections[name]:
+        for article in sections[(name, page)]:
             candidate = article.id if article.id != "article" else f"a{len(used) + 1:03d}"
             unique, n = candidate, 2
             while unique in used:
@@ -270,7 +295,7 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
             used.add(unique)
             articles.append(article if unique == article.id else article.model_copy(update={"id": unique}))
         if articles:
-            built.append(Section(id=f"s{number:02d}", name=name, page=pages.get(name), articles=tuple(articles)))
+            built.append(Section(id=f"s{number:02d}", name=name, page=page, articles=tuple(articles)))
     numbers = [d.number for d in drafts if d.number]
     return Issue(date=_batch_date(batches[0]), number=issue_cfg.number or (numbers[0] if numbers else None),
                  edition=issue_cfg.edition, sections=tuple(built))

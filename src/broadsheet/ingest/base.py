@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import Article
+from ..model import LANG_RE, Article
 
 log = logging.getLogger("broadsheet")
 
@@ -37,7 +37,7 @@ class Context:
 
 @dataclass
 class DraftSection:
-    name: str
+    name: str | None  # None: the loader gives the issue's default section
     page: str | None = None
     articles: list[Article] = field(default_factory=list)
 
@@ -81,6 +81,25 @@ def _looks_traditional(text: str) -> bool:
     traditional = sum(1 for c in text if c in _TRADITIONAL - _SIMPLIFIED)
     simplified = sum(1 for c in text if c in _SIMPLIFIED - _TRADITIONAL)
     return traditional > simplified * 2 and traditional >= 3
+
+
+def language_tag(value: str | None) -> str | None:
+    """Return ``value`` as a well-formed BCP 47 tag in canonical case (``en_us`` → ``en-US``), else None."""
+    if not value or not isinstance(value, str):
+        return None
+    parts = [p for p in re.split(r"[-_]", value.strip()) if p]
+    if not parts or not re.fullmatch(r"[A-Za-z]{2,3}", parts[0]):
+        return None
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        elif len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        else:
+            out.append(part.lower())
+    tag = "-".join(out)
+    return tag if LANG_RE.match(tag) and all(2 <= len(p) <= 8 for p in out[1:]) else None
 
 
 _PAGE_LABEL = re.compile(r"^([A-Za-z]*)0*(\d+)$")

@@ -15,7 +15,7 @@ from typing import Iterator
 import nh3
 from lxml import etree, html as lxml_html
 
-from ..model import Block, Figure, Heading, Image, Inline, ListBlock, Paragraph, Preformatted, Quote, Rule
+from ..model import Block, Figure, Heading, Inline, ListBlock, Paragraph, Preformatted, Quote, Rule
 
 log = logging.getLogger("broadsheet")
 
@@ -280,7 +280,7 @@ def _inline_copy(el: etree._Element, depth: int) -> etree._Element:
         for child in el:
             new.append(_inline_copy(child, depth + 1))
     else:
-        new.text = el.text_content()
+        new.text = "".join(el.itertext())
     return new
 
 

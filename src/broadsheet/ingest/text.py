@@ -34,7 +34,7 @@ SUFFIXES = {".txt", ".text"}
 
 HEADER = re.compile(r"^\s*第?\s*([A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*([^\s)）]+)")
 _SENTENCE_END = "。！？!?…；;：:，,、”’\"」』）)"
-_TERMINAL = re.compile(rf"[。！？!?…；;]$|[。！？!?…][”’\"」』）)]$")
+_TERMINAL = re.compile(r"[。！？!?…；;]$|[。！？!?…][”’\"」』）)]$")
 _GAP = "[ \t\u00a0\u3000]"
 _WIDE_GAP = re.compile(rf"{_GAP}*\|{_GAP}*|{_GAP}{{2,}}")
 _AUTHOR_NOTE = re.compile(r"^[(（]\s*(作者[^()（）]*?)\s*[)）]$")
