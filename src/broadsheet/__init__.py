@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .config import load_config
-from .errors import BroadsheetError, ConfigError
+from .errors import BroadsheetError
 from .ingest import Edition, load_editions
 
 try:
@@ -68,6 +68,7 @@ def build(
     since=None,
     until=None,
     page_size: str | None = None,
+    print_options: dict | None = None,
     allow_missing_glyphs: bool = False,
     warn: Callable[[str], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -76,18 +77,21 @@ def build(
 
     All sources are read, validated and rendered before the first file is written, so a
     bad input leaves no output behind.  ``progress(description, done, total)`` is called
-    before each step.
+    before each step.  ``print_options`` override ``[pdf]`` keys of broadsheet.toml
+    (bleed, marks, variant, impose, grayscale); ``page_size`` overrides its page size.
     """
     from .backends import get_backend
-    from .config import page_dimensions
+    from .config import PdfConfig, validate
     from .render import find_theme, render_issue
 
     editions = load(sources, title=title, kind=kind, since=since, until=until)
+    overrides = {k: v for k, v in (print_options or {}).items() if v is not None}
     if page_size is not None:
-        try:
-            page_dimensions(page_size)
-        except ValueError as exc:
-            raise ConfigError(f"--page-size: {exc}") from None
+        overrides["page_size"] = page_size
+    options = {}
+    for edition in editions:
+        merged = {**edition.config.pdf.model_dump(), **overrides}
+        options[id(edition)] = validate(PdfConfig, merged, Path("command line")) if overrides else edition.config.pdf
     jobs = plan(editions, formats, Path(out))
     total = 2 * len(jobs)
 
@@ -103,12 +107,12 @@ def build(
         report("Rendering", job, done)
         issue = edition.publication.issues[job.issue_index]
         rendered.append(render_issue(
-            edition.publication, issue, chosen, job.format,
-            page_size=page_size or edition.config.pdf.page_size,
+            edition.publication, issue, chosen, job.format, print_options=options[id(edition)],
             allow_missing_glyphs=allow_missing_glyphs, warn=warn,
         ))
     written = []
     for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
         report("Writing", job, done)
-        written.append(get_backend(job.format).write(result, job.target))
+        backend = get_backend(job.format, options[id(job.edition)])
+        written.extend(backend.write_all(result, job.target))
     return written

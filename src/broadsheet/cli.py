@@ -34,9 +34,12 @@ def _setup_logging(quiet: bool, verbose: bool = False) -> None:
     logger.handlers[:] = [_WarningHandler(quiet)]
     logger.propagate = False
     logger.setLevel(logging.INFO if verbose and not quiet else logging.WARNING)
-    # WeasyPrint logs every refused resource; broadsheet reports what matters itself.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    # Other libraries speak through the same handler, and only of real faults.
+    root = logging.getLogger()
+    root.handlers[:] = [_WarningHandler(quiet)]
+    root.setLevel(logging.ERROR)
+    for name in ("weasyprint", "fontTools", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _fail(exc: BaseException) -> None:
@@ -84,11 +87,18 @@ def _source_options(command):
 @click.option("--theme", metavar="NAME|DIR", help="A shipped theme's name or a theme folder (overrides broadsheet.toml).")
 @click.option("--title", help="Publication title (overrides the source's).")
 @click.option("--page-size", metavar="SIZE", help="PDF page size: A3, A4, A5, B5, Letter, Legal or WIDTHxHEIGHT.")
+@click.option("--bleed", metavar="LENGTH", help="PDF bleed beyond the trim on every side, e.g. 3mm.")
+@click.option("--marks", metavar="crop,cross", help="Printer's marks outside the bleed: crop, cross or both.")
+@click.option("--pdf-variant", metavar="VARIANT",
+              help="A standard PDF variant: pdf/a-3b, pdf/a-2b, pdf/ua-1, pdf/x-4, … (WeasyPrint's).")
+@click.option("--impose", type=click.Choice(["booklet"]),
+              help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
+@click.option("--grayscale", is_flag=True, default=None, help="Print pictures in grays (for newsprint).")
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(sources, kind, since, until, verbose, formats, out, theme, title, page_size, allow_missing_glyphs,
-          quiet) -> None:
+def build(sources, kind, since, until, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
+          impose, grayscale, allow_missing_glyphs, quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -110,6 +120,8 @@ def build(sources, kind, since, until, verbose, formats, out, theme, title, page
 
             paths = run_build(
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
+                print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
+                               "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
                 since=since.date() if since else None, until=until.date() if until else None,
                 allow_missing_glyphs=allow_missing_glyphs,
                 warn=lambda message: logging.getLogger("broadsheet").warning(message),

@@ -26,22 +26,68 @@ PAGE_SIZES: dict[str, tuple[str, str]] = {
     "B5": ("176mm", "250mm"),
     "LETTER": ("8.5in", "11in"),
     "LEGAL": ("8.5in", "14in"),
+    # Newspaper formats (trimmed page, portrait).
+    "TABLOID": ("280mm", "430mm"),
+    "BERLINER": ("315mm", "470mm"),
+    "BROADSHEET": ("375mm", "597mm"),
+    "SIKAI": ("270mm", "390mm"),  # 四开, e.g. 参考消息
+    "DUIKAI": ("390mm", "540mm"),  # 对开, e.g. 人民日报
 }
+PAGE_ALIASES = {"四开": "SIKAI", "对开": "DUIKAI", "對開": "DUIKAI", "US-LETTER": "LETTER", "COMPACT": "TABLOID"}
+#: (top, outer, bottom, inner) margins per preset; custom sizes scale from A4's.
+PAGE_MARGINS: dict[str, tuple[str, str, str, str]] = {
+    "A5": ("15mm", "14mm", "18mm", "16mm"),
+    "B5": ("17mm", "15mm", "20mm", "17mm"),
+    "A4": ("20mm", "17mm", "22mm", "19mm"),
+    "LETTER": ("0.8in", "0.7in", "0.9in", "0.75in"),
+    "LEGAL": ("0.8in", "0.7in", "0.9in", "0.75in"),
+    "A3": ("22mm", "18mm", "24mm", "18mm"),
+    "TABLOID": ("18mm", "14mm", "20mm", "14mm"),
+    "BERLINER": ("18mm", "14mm", "20mm", "14mm"),
+    "BROADSHEET": ("20mm", "15mm", "22mm", "15mm"),
+    "SIKAI": ("16mm", "13mm", "18mm", "13mm"),
+    "DUIKAI": ("20mm", "15mm", "22mm", "15mm"),
+}
+LENGTH_RE = re.compile(r"^\d+(?:\.\d+)?(?:mm|cm|in|pt|px)$")
 _LENGTH = r"\d+(?:\.\d+)?(?:mm|cm|in|pt|px)"
 _CUSTOM_SIZE = re.compile(rf"^({_LENGTH})\s*[xX×]\s*({_LENGTH})$")
+MARKS = ("crop", "cross")
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1", "pdf/ua-2",
+                "pdf/x-1a", "pdf/x-3", "pdf/x-4")
+IMPOSITIONS = ("booklet",)
+
+
+def _preset(page_size: str) -> str | None:
+    key = page_size.strip().upper()
+    key = PAGE_ALIASES.get(page_size.strip(), PAGE_ALIASES.get(key, key))
+    return key if key in PAGE_SIZES else None
 
 
 def page_dimensions(page_size: str) -> tuple[str, str]:
     """Return the CSS width and height of a page size preset or ``WIDTHxHEIGHT``."""
-    preset = PAGE_SIZES.get(page_size.upper())
+    preset = _preset(page_size)
     if preset:
-        return preset
+        return PAGE_SIZES[preset]
     match = _CUSTOM_SIZE.match(page_size.strip())
     if not match:
-        raise ValueError(
-            f"expected one of {', '.join(PAGE_SIZES)} or WIDTHxHEIGHT such as 210mmx297mm, got {page_size!r}"
-        )
+        names = ", ".join(n.title() if len(n) > 2 else n for n in PAGE_SIZES)
+        raise ValueError(f"expected one of {names} or WIDTHxHEIGHT such as 210mmx297mm, got {page_size!r}")
     return match.group(1), match.group(2)
+
+
+def page_margins(page_size: str) -> tuple[str, str, str, str]:
+    """Return (top, outer, bottom, inner) margins for a page size."""
+    preset = _preset(page_size)
+    return PAGE_MARGINS.get(preset or "A4", PAGE_MARGINS["A4"])
+
+
+def to_mm(length: str) -> float:
+    """Convert a CSS absolute length to millimetres."""
+    match = re.match(r"^(\d+(?:\.\d+)?)(mm|cm|in|pt|px)$", length.strip())
+    if not match:
+        raise ValueError(f"expected a CSS length such as \"3mm\", got {length!r}")
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"mm": 1, "cm": 10, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}[unit]
 
 
 class _Schema(BaseModel):
@@ -56,12 +102,51 @@ class PublicationConfig(_Schema):
 
 
 class PdfConfig(_Schema):
-    page_size: str = "A4"
+    """Print settings: [pdf] in broadsheet.toml, or the matching command-line options."""
+
+    page_size: str | None = None  # the theme's choice (theme.toml page_size), else A4
+    bleed: str = "0mm"
+    marks: tuple[str, ...] = ()
+    variant: str | None = None
+    impose: str | None = None
+    grayscale: bool = False
 
     @field_validator("page_size")
     @classmethod
-    def _known_size(cls, value: str) -> str:
-        page_dimensions(value)
+    def _known_size(cls, value: str | None) -> str | None:
+        if value is not None:
+            page_dimensions(value)
+        return value
+
+    @field_validator("bleed")
+    @classmethod
+    def _length(cls, value: str) -> str:
+        if not LENGTH_RE.match(value.strip()):
+            raise ValueError(f'expected a CSS length such as "3mm", got {value!r}')
+        if to_mm(value) > 25:
+            raise ValueError(f"a bleed of more than 25mm is not a bleed, got {value!r}")
+        return value.strip()
+
+    @field_validator("marks")
+    @classmethod
+    def _marks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [m for m in value if m not in MARKS]
+        if unknown:
+            raise ValueError(f"expected marks from {', '.join(MARKS)}, got {unknown[0]!r}")
+        return tuple(dict.fromkeys(value))
+
+    @field_validator("variant")
+    @classmethod
+    def _variant(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() not in PDF_VARIANTS:
+            raise ValueError(f"expected one of {', '.join(PDF_VARIANTS)}, got {value!r}")
+        return value.lower() if value else None
+
+    @field_validator("impose")
+    @classmethod
+    def _impose(cls, value: str | None) -> str | None:
+        if value is not None and value not in IMPOSITIONS:
+            raise ValueError(f"expected one of {', '.join(IMPOSITIONS)}, got {value!r}")
         return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from ..config import PdfConfig
 from ..render import RenderedIssue
 
 
@@ -16,8 +17,11 @@ class Backend(Protocol):
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         """Write one file atomically and return its path."""
 
+    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        """Write the file and any companions (a booklet), returning every path."""
 
-def get_backend(name: str) -> Backend:
+
+def get_backend(name: str, print_options: PdfConfig | None = None) -> Backend:
     if name == "epub":
         from .epub import EpubBackend
 
@@ -25,7 +29,7 @@ def get_backend(name: str) -> Backend:
     if name == "pdf":
         from .pdf import PdfBackend
 
-        return PdfBackend()
+        return PdfBackend(print_options or PdfConfig())
     raise KeyError(name)
 
 

@@ -45,6 +45,9 @@ class EpubBackend:
             repack(raw.getvalue(), temporary, rendered.metadata.modified.timetuple()[:6])
         return target
 
+    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        return [self.write(rendered, target)]
+
     def build_book(self, rendered: RenderedIssue) -> epub.EpubBook:
         meta = rendered.metadata
         book = epub.EpubBook()

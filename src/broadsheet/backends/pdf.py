@@ -1,21 +1,44 @@
-"""PDF backend: WeasyPrint lays out the print HTML; only the issue's own assets are served."""
+"""PDF backend: WeasyPrint lays out the print HTML; only the issue's own assets are served.
+
+Print features are options (``PdfConfig``): page boxes for a bleed (WeasyPrint's
+MediaBox/TrimBox, and a BleedBox set to the configured bleed), crop and cross marks
+outside the bleed, WeasyPrint's PDF variants (PDF/A, PDF/UA, PDF/X), grayscale pictures
+for newsprint, and a booklet imposition written beside the PDF.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
+from ..config import PdfConfig, to_mm
 from ..errors import BackendError
 from ..output import atomic_path
 from ..render import RenderedIssue
 
 BASE_URL = "file:///broadsheet-edition/"
+MIN_DPI = 150
+PT_PER_MM = 72 / 25.4
 log = logging.getLogger("broadsheet")
 
 
-def _asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str]]):
+def _grayscale(body: bytes, media_type: str) -> tuple[bytes, str]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(body)) as picture:
+        gray = picture.convert("LA" if picture.mode in ("RGBA", "LA", "P") and media_type == "image/png" else "L")
+        out = io.BytesIO()
+        if gray.mode == "LA":
+            gray.save(out, format="PNG", optimize=True)
+            return out.getvalue(), "image/png"
+        gray.save(out, format="JPEG", quality=85, optimize=True)
+        return out.getvalue(), "image/jpeg"
+
+
+def _asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str]], grayscale: bool):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AssetOnlyFetcher(URLFetcher):
@@ -34,6 +57,8 @@ def _asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str]]):
                 raise ValueError(f"refused: {name} is not an asset of this edition")
             data, source, media_type = assets[name]
             body = data if data is not None else source.read_bytes()
+            if grayscale and media_type.startswith("image/") and media_type != "image/svg+xml":
+                body, media_type = _grayscale(body, media_type)
             return URLFetcherResponse(url, body=body, headers={"Content-Type": media_type})
 
     return AssetOnlyFetcher()
@@ -45,8 +70,28 @@ class PdfBackend:
     media_type: ClassVar[str] = "application/pdf"
     remote_resources: ClassVar[bool] = False
 
+    def __init__(self, options: PdfConfig | None = None) -> None:
+        self.options = options or PdfConfig()
+
+    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        pdf = self.render_pdf(rendered, target)
+        with atomic_path(target) as temporary:
+            temporary.write_bytes(pdf)
+        written = [target]
+        if self.options.impose == "booklet":
+            from .impose import impose_booklet
+
+            booklet = target.with_name(f"{target.stem}-booklet{target.suffix}")
+            with atomic_path(booklet) as temporary:
+                temporary.write_bytes(impose_booklet(pdf))
+            written.append(booklet)
+        return written
+
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         """Lay out the print HTML and write the PDF atomically."""
+        return self.write_all(rendered, target)[0]
+
+    def render_pdf(self, rendered: RenderedIssue, target: Path) -> bytes:
         import weasyprint
 
         from .cjk_justify import install
@@ -54,17 +99,52 @@ class PdfBackend:
         install()
         document = rendered.documents[0]
         assets = {a.name: (a.data, a.path, a.media_type) for a in rendered.assets}
-        fetcher = _asset_fetcher(assets)
+        fetcher = _asset_fetcher(assets, self.options.grayscale)
         try:
             html = weasyprint.HTML(string=document.content.decode("utf-8"), base_url=BASE_URL, url_fetcher=fetcher)
-            pdf = html.write_pdf(
+            laid_out = html.render()
+            self._check_resolution(laid_out, rendered)
+            return laid_out.write_pdf(
                 uncompressed_pdf=False,
                 custom_metadata=False,
                 pdf_identifier=False,
-                lang=rendered.metadata.language,
+                pdf_variant=self.options.variant,
+                finisher=self._finish,
             )
         except Exception as exc:  # noqa: BLE001 - WeasyPrint raises many kinds
             raise BackendError(f"PDF layout failed: {exc}", target) from None
-        with atomic_path(target) as temporary:
-            temporary.write_bytes(pdf)
-        return target
+
+    def _finish(self, document, pdf) -> None:
+        """Set every page's BleedBox to the configured bleed around its TrimBox."""
+        import pydyf
+
+        bleed = to_mm(self.options.bleed) * PT_PER_MM
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page" and "TrimBox" in obj:
+                left, top, right, bottom = (float(v) for v in obj["TrimBox"])
+                obj["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
+
+    def _check_resolution(self, laid_out, rendered: RenderedIssue) -> None:
+        """Warn about every picture printed at less than MIN_DPI at its placed size."""
+        from weasyprint.formatting_structure import boxes
+
+        pictures = {f"images/{image.name}": (image, article) for article in rendered.issue.articles
+                    for image in article.images}
+        warned: set[str] = set()
+        for page in laid_out.pages:
+            stack = [page._page_box]
+            while stack:
+                box = stack.pop()
+                stack.extend(getattr(box, "children", ()))
+                element = getattr(box, "element", None)
+                if not isinstance(box, boxes.ReplacedBox) or element is None or not box.width:
+                    continue
+                src = element.get("src", "")
+                if src not in pictures or src in warned:
+                    continue
+                image, article = pictures[src]
+                dpi = image.width / (box.width / 96)  # CSS px are 1/96 in
+                if dpi < MIN_DPI:
+                    warned.add(src)
+                    log.warning("%s: image %r prints at %d dpi (%d px over %.0f mm); %d dpi or more is wanted",
+                                article.source_path, image.src, dpi, image.width, box.width / 96 * 25.4, MIN_DPI)

@@ -16,13 +16,14 @@ from jinja2 import TemplateError
 from lxml import etree
 
 from ..clock import build_time
-from ..config import page_dimensions
+from ..config import PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Issue, Publication
 from .cover import draw_cover
 from .environment import make_environment
 from .fonts import describe_missing, missing_characters
 from .labels import format_date, labels_for, number_label, section_label
+from .page import OUTPUT_INTENT, column_count, output_intent_profile, page_css
 from .theme import Theme, find_theme
 
 __all__ = ["RenderedIssue", "Document", "Asset", "NavEntry", "render_issue", "find_theme", "Theme", "edition_identifier"]
@@ -148,7 +149,7 @@ def render_issue(
     theme: Theme,
     target: str,
     *,
-    page_size: str = "A4",
+    print_options: PdfConfig | None = None,
     allow_missing_glyphs: bool = False,
     warn=None,
 ) -> RenderedIssue:
@@ -175,14 +176,19 @@ def render_issue(
     if target == "epub":
         rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta)
     else:
-        width, height = page_dimensions(page_size)
-        css = _stylesheet(theme, "pdf", langs, extra=f"@page {{ size: {width} {height}; }}")
+        options = print_options or PdfConfig()
+        page_size = options.page_size or theme.page_size or "A4"
+        css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page_size))
+        context["columns"] = column_count(page_size)
         style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
         html = _render(env, "pdf/edition.html", context)
         document = Document(name="edition.html", id="edition", title=meta.title, kind="edition",
                             content=html.encode("utf-8"), lang=lang)
+        profile = output_intent_profile(options)
+        extra = (Asset(name=OUTPUT_INTENT, id="output-intent", media_type="application/vnd.iccprofile",
+                       path=profile),) if profile else ()
         rendered = RenderedIssue(publication=publication, issue=issue, target=target, metadata=meta,
-                                 documents=(document,), assets=(style_asset, *image_assets), nav=())
+                                 documents=(document,), assets=(style_asset, *image_assets, *extra), nav=())
     _check_glyphs(rendered, allow_missing_glyphs, warn)
     return rendered
 

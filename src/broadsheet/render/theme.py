@@ -19,6 +19,7 @@ class Theme:
 
     name: str
     folders: tuple[Path, ...]
+    page_size: str | None = None  # the print page size the theme is designed for
 
     @property
     def template_path(self) -> list[Path]:
@@ -46,14 +47,17 @@ def find_theme(spec: str, base: Path | None = None) -> Theme:
     folders: list[Path] = []
     current: str | None = spec
     origin = base
+    page_size = None
     while current is not None:
         folder = _locate(current, origin)
         if folder in folders or len(folders) >= MAX_INHERIT:
             raise ConfigError(f"theme: inheritance of {spec!r} loops or is deeper than {MAX_INHERIT}")
         folders.append(folder)
-        current = _read_inherit(folder)
+        data = _read_theme_file(folder)
+        page_size = page_size or data.get("page_size")
+        current = data.get("inherit")
         origin = folder
-    return Theme(name=folders[0].name, folders=tuple(folders))
+    return Theme(name=folders[0].name, folders=tuple(folders), page_size=page_size)
 
 
 def _locate(spec: str, base: Path | None) -> Path:
@@ -69,18 +73,25 @@ def _locate(spec: str, base: Path | None) -> Path:
     raise ConfigError(f"theme: unknown theme {spec!r} (shipped themes: {', '.join(shipped_themes())}; or give a folder)")
 
 
-def _read_inherit(folder: Path) -> str | None:
+def _read_theme_file(folder: Path) -> dict:
     theme_file = folder / THEME_FILE
     if not theme_file.is_file():
-        return None
+        return {}
     try:
         data = tomllib.loads(theme_file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"invalid TOML: {exc}", theme_file) from None
-    unknown = set(data) - {"name", "inherit", "description"}
+    unknown = set(data) - {"name", "inherit", "description", "page_size"}
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown key", theme_file)
-    inherit = data.get("inherit")
-    if inherit is not None and not isinstance(inherit, str):
-        raise ConfigError(f"inherit: expected a theme name, got {inherit!r}", theme_file)
-    return inherit
+    for key in ("inherit", "page_size", "name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"{key}: expected text, got {data[key]!r}", theme_file)
+    if "page_size" in data:
+        from ..config import page_dimensions
+
+        try:
+            page_dimensions(data["page_size"])
+        except ValueError as exc:
+            raise ConfigError(f"page_size: {exc}", theme_file) from None
+    return data
