@@ -103,6 +103,7 @@ def test_seed_dump_model(loose_seed):
     data, raw = inspect(loose_seed)
     assert data["publication"]["title"] == "郑州日报"
     assert data["publication"]["language"] == "zh-CN"
+    assert data["publication"]["id"] == "zzrb"  # the initials of its pinyin, as the paper calls itself
     section, article = only_article(data)
     assert (section["name"], section["page"]) == ("理论", "15")
     assert article["title"] == SEED_TITLE
@@ -119,6 +120,7 @@ def test_seed_dump_model(loose_seed):
 def test_seed_dump_builds(tmp_path, loose_seed, assert_valid_epub):
     result = run_cli("build", loose_seed, "--out", tmp_path)
     assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zzrb-undated.epub", "zzrb-undated.pdf"]
     epub = next(tmp_path.glob("*.epub"))
     assert_valid_epub(epub)
     pdf_text = squash("".join(page_texts(next(tmp_path.glob("*.pdf")))))

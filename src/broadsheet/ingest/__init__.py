@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import importlib
 import logging
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from types import ModuleType
 from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, load_config, load_issue_config
 from ..errors import ConfigError, IngestError
 from ..model import Issue, Publication, Section
-from .base import Context, Draft, find_date, guess_language, page_sort_key, slug
+from .base import Context, Draft, find_date, guess_language, page_sort_key, publication_id
 
 log = logging.getLogger("broadsheet")
 
@@ -220,7 +219,7 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
     issues = tuple(sorted((_issue(group, language) for group in by_issue.values()),
                           key=lambda i: (i.date or dt.date.min, i.number or "", i.edition or "")))
     publication = Publication(
-        id=pub_cfg.id or slug(pub_title) or "p" + hashlib.sha256(pub_title.encode()).hexdigest()[:10],
+        id=pub_cfg.id or publication_id(pub_title),
         title=pub_title, language=language, publisher=pub_cfg.publisher, issues=issues,
     )
     return Edition(publication=publication, config=first.config, root=first.root, config_path=first.config_path)

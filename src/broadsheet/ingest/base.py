@@ -124,6 +124,24 @@ def slug(text: str) -> str:
     return re.sub(r"^[^a-z]+", "", value)
 
 
+def publication_id(title: str) -> str:
+    """Return a file-name-safe id for a publication: ``the-harbour-gazette``, or for Chinese titles the
+    initials of their pinyin, as papers name themselves (郑州日报 → ``zzrb``)."""
+    latin = slug(title)
+    if latin:
+        return latin
+    if re.search(r"[\u4e00-\u9fff]", title):
+        from pypinyin import Style, lazy_pinyin
+
+        initials = "".join(p[:1] for p in lazy_pinyin(title, style=Style.FIRST_LETTER, errors="ignore"))
+        initials = re.sub(r"[^a-z0-9]", "", initials.lower())
+        if initials[:1].isalpha():
+            return initials[:24]
+    import hashlib
+
+    return "p" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:10]
+
+
 _DATE = re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})")
 
 
