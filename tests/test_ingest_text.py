@@ -118,12 +118,12 @@ def test_seed_dump_model(loose_seed):
 
 
 def test_seed_dump_builds(tmp_path, loose_seed, assert_valid_epub):
-    result = run_cli("build", loose_seed, "--out", tmp_path)
+    result = run_cli("build", loose_seed, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["zzrb-undated.epub", "zzrb-undated.pdf"]
-    epub = next(tmp_path.glob("*.epub"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["zzrb-undated.epub", "zzrb-undated.pdf"]
+    epub = next((tmp_path / "out").glob("*.epub"))
     assert_valid_epub(epub)
-    pdf_text = squash("".join(page_texts(next(tmp_path.glob("*.pdf")))))
+    pdf_text = squash("".join(page_texts(next((tmp_path / "out").glob("*.pdf")))))
     assert SEED_TITLE in pdf_text and "作者为巩义市小关镇党委书记" in pdf_text
     epub_text = b"".join(epub_files(epub).values()).decode("utf-8", "replace")
     for word in NAVIGATION_TEXT:
