@@ -220,3 +220,17 @@ def test_cjk_lines_never_start_with_closing_or_end_with_opening_punctuation(tmp_
 
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def test_latin_text_is_hyphenated_by_language(demo_build):
+    source = " ".join(p.read_text(encoding="utf-8") for p in (EN_EXAMPLE / "2026-11-20").glob("*.md"))
+    words = set(re.findall(r"[A-Za-z]+", source))
+    lines = [l.strip() for t in page_texts(demo_build / "harbour-gazette-2026-11-20.pdf") for l in t.splitlines()]
+    hyphenated = []
+    for line, following in zip(lines, lines[1:]):
+        match = re.search(r"([A-Za-z]+)[-\u2010\u00ad]$", line)
+        if match and following:
+            joined = match.group(1) + re.match(r"[A-Za-z]*", following.split()[0]).group(0)
+            if joined in words and f"{match.group(1)}-" not in source:
+                hyphenated.append(joined)
+    assert hyphenated, "no word was hyphenated at a line end"
