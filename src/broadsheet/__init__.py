@@ -69,6 +69,8 @@ def build(
     until=None,
     page_size: str | None = None,
     print_options: dict | None = None,
+    epub_options: dict | None = None,
+    convert: str | None = None,
     allow_missing_glyphs: bool = False,
     warn: Callable[[str], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -78,20 +80,34 @@ def build(
     All sources are read, validated and rendered before the first file is written, so a
     bad input leaves no output behind.  ``progress(description, done, total)`` is called
     before each step.  ``print_options`` override ``[pdf]`` keys of broadsheet.toml
-    (bleed, marks, variant, impose, grayscale); ``page_size`` overrides its page size.
+    (bleed, marks, variant, impose, grayscale); ``page_size`` overrides its page size;
+    ``epub_options`` override ``[epub]`` keys (profile, max_size, embed_fonts, grayscale,
+    writing_mode); ``convert`` (s2t, t2s, s2tw, s2hk) converts Chinese text with OpenCC.
     """
     from .backends import get_backend
-    from .config import PdfConfig, validate
+    from .config import BroadsheetConfig, EpubConfig, PdfConfig, validate
     from .render import find_theme, render_issue
 
     editions = load(sources, title=title, kind=kind, since=since, until=until)
     overrides = {k: v for k, v in (print_options or {}).items() if v is not None}
     if page_size is not None:
         overrides["page_size"] = page_size
-    options = {}
+    epub_overrides = {k: v for k, v in (epub_options or {}).items() if v is not None}
+    options, epub_settings = {}, {}
     for edition in editions:
         merged = {**edition.config.pdf.model_dump(), **overrides}
         options[id(edition)] = validate(PdfConfig, merged, Path("command line")) if overrides else edition.config.pdf
+        merged = {**edition.config.epub.model_dump(), **epub_overrides}
+        epub_settings[id(edition)] = (validate(EpubConfig, merged, Path("command line")) if epub_overrides
+                                      else edition.config.epub)
+    conversions = {}
+    for edition in editions:
+        mode = convert or edition.config.convert
+        if mode is not None:
+            validate(BroadsheetConfig, {"convert": mode}, Path("command line"))
+            from .transform import convert_publication
+
+            conversions[id(edition)] = convert_publication(edition.publication, mode)
     jobs = plan(editions, formats, Path(out))
     total = 2 * len(jobs)
 
@@ -105,14 +121,15 @@ def build(
         base = edition.config_path.parent if edition.config_path else edition.root
         chosen = find_theme(theme or edition.config.theme, base if theme is None else Path.cwd())
         report("Rendering", job, done)
-        issue = edition.publication.issues[job.issue_index]
+        publication = conversions.get(id(edition), edition.publication)
+        issue = publication.issues[job.issue_index]
         rendered.append(render_issue(
-            edition.publication, issue, chosen, job.format, print_options=options[id(edition)],
-            allow_missing_glyphs=allow_missing_glyphs, warn=warn,
+            publication, issue, chosen, job.format, print_options=options[id(edition)],
+            epub_options=epub_settings[id(edition)], allow_missing_glyphs=allow_missing_glyphs, warn=warn,
         ))
     written = []
     for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
         report("Writing", job, done)
-        backend = get_backend(job.format, options[id(job.edition)])
+        backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)])
         written.extend(backend.write_all(result, job.target))
     return written

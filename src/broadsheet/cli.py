@@ -93,12 +93,23 @@ def _source_options(command):
               help="A standard PDF variant: pdf/a-3b, pdf/a-2b, pdf/ua-1, pdf/x-4, … (WeasyPrint's).")
 @click.option("--impose", type=click.Choice(["booklet"]),
               help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
-@click.option("--grayscale", is_flag=True, default=None, help="Print pictures in grays (for newsprint).")
+@click.option("--grayscale", is_flag=True, default=None,
+              help="Pictures in grays: for newsprint (PDF) and e-ink readers (EPUB).")
+@click.option("--profile", type=click.Choice(["generic", "kindle", "kobo", "apple"]),
+              help="Tune the EPUB for a reading device (see docs/profiles.md).")
+@click.option("--max-size", metavar="SIZE", help="Compress the EPUB's pictures until it fits, e.g. 25MB.")
+@click.option("--embed-fonts", is_flag=True, default=None,
+              help="Embed the body fonts in the EPUB, subset to the characters used.")
+@click.option("--convert", type=click.Choice(["s2t", "t2s", "s2tw", "s2hk"]),
+              help="Convert Chinese text: simplified→traditional (s2t, s2tw Taiwan, s2hk Hong Kong) or back (t2s).")
+@click.option("--writing-mode", type=click.Choice(["horizontal", "vertical"]),
+              help="Vertical (竖排) EPUB: vertical-rl text, right-to-left page progression.")
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def build(sources, kind, since, until, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
-          impose, grayscale, allow_missing_glyphs, quiet) -> None:
+          impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
+          quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -122,6 +133,9 @@ def build(sources, kind, since, until, verbose, formats, out, theme, title, page
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
                 print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
                                "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
+                epub_options={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts,
+                              "grayscale": grayscale, "writing_mode": writing_mode},
+                convert=convert,
                 since=since.date() if since else None, until=until.date() if until else None,
                 allow_missing_glyphs=allow_missing_glyphs,
                 warn=lambda message: logging.getLogger("broadsheet").warning(message),

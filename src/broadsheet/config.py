@@ -150,12 +150,72 @@ class PdfConfig(_Schema):
         return value
 
 
+PROFILES = ("generic", "kindle", "kobo", "apple")
+CONVERSIONS = ("s2t", "t2s", "s2tw", "s2hk")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
+
+
+def parse_size(value: str) -> int:
+    """Return a byte count from ``25MB``, ``800KB``, ``1.5GB`` or plain bytes."""
+    match = _SIZE.match(value)
+    if not match:
+        raise ValueError(f"expected a size such as 25MB, got {value!r}")
+    unit = (match.group(2) or "B").upper().rstrip("B") or "B"
+    return int(float(match.group(1)) * {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit])
+
+
+class EpubConfig(_Schema):
+    """E-reader settings: [epub] in broadsheet.toml, or the matching command-line options."""
+
+    profile: str = "generic"
+    max_image_px: int = Field(default=1600, ge=200, le=8000)
+    jpeg_quality: int = Field(default=80, ge=30, le=95)
+    grayscale: bool = False
+    max_size: str | None = None
+    embed_fonts: bool = False
+    writing_mode: str = "horizontal"
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str) -> str:
+        if value not in PROFILES:
+            raise ValueError(f"expected one of {', '.join(PROFILES)}, got {value!r}")
+        return value
+
+    @field_validator("max_size")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_size(value)
+        return value
+
+    @field_validator("writing_mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        if value not in ("horizontal", "vertical"):
+            raise ValueError(f"expected horizontal or vertical, got {value!r}")
+        return value
+
+    @property
+    def max_bytes(self) -> int | None:
+        return parse_size(self.max_size) if self.max_size else None
+
+
 class BroadsheetConfig(_Schema):
     """The contents of broadsheet.toml."""
 
     theme: str = "default"
+    convert: str | None = None  # 简繁: s2t, t2s, s2tw, s2hk (OpenCC)
     publication: PublicationConfig = PublicationConfig()
     pdf: PdfConfig = PdfConfig()
+    epub: EpubConfig = EpubConfig()
+
+    @field_validator("convert")
+    @classmethod
+    def _convert(cls, value: str | None) -> str | None:
+        if value is not None and value not in CONVERSIONS:
+            raise ValueError(f"expected one of {', '.join(CONVERSIONS)}, got {value!r}")
+        return value
 
 
 class SectionEntry(_Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from ..config import PdfConfig
+from ..config import EpubConfig, PdfConfig
 from ..render import RenderedIssue
 
 
@@ -21,11 +21,11 @@ class Backend(Protocol):
         """Write the file and any companions (a booklet), returning every path."""
 
 
-def get_backend(name: str, print_options: PdfConfig | None = None) -> Backend:
+def get_backend(name: str, print_options: PdfConfig | None = None, epub_options: EpubConfig | None = None) -> Backend:
     if name == "epub":
         from .epub import EpubBackend
 
-        return EpubBackend()
+        return EpubBackend(epub_options or EpubConfig())
     if name == "pdf":
         from .pdf import PdfBackend
 

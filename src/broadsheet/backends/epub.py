@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from ebooklib import epub
 
+from ..config import EpubConfig
 from ..errors import BackendError
 from ..output import atomic_path
 from ..render import Document, NavEntry, RenderedIssue
@@ -31,6 +32,9 @@ class EpubBackend:
     suffix: ClassVar[str] = ".epub"
     media_type: ClassVar[str] = "application/epub+zip"
     remote_resources: ClassVar[bool] = False
+
+    def __init__(self, options: EpubConfig | None = None) -> None:
+        self.options = options or EpubConfig()
 
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         """Write one EPUB 3 file atomically and return its path."""

@@ -16,7 +16,7 @@ from jinja2 import TemplateError
 from lxml import etree
 
 from ..clock import build_time
-from ..config import PdfConfig
+from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Issue, Publication
 from .cover import draw_cover
@@ -150,6 +150,7 @@ def render_issue(
     target: str,
     *,
     print_options: PdfConfig | None = None,
+    epub_options: EpubConfig | None = None,
     allow_missing_glyphs: bool = False,
     warn=None,
 ) -> RenderedIssue:
