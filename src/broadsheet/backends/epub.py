@@ -73,6 +73,10 @@ class EpubBackend:
         book.add_metadata(None, "meta", "series", {"refines": "#collection", "property": "collection-type"})
         if meta.number and meta.number.isdigit():
             book.add_metadata(None, "meta", meta.number, {"refines": "#collection", "property": "group-position"})
+        if rendered.page_list:
+            book.add_metadata("DC", "source", meta.print_source)
+        for prop, value in accessibility_metadata(rendered):
+            book.add_metadata(None, "meta", value, {"property": prop})
 
         for asset in rendered.assets:
             book.add_item(epub.EpubItem(uid=asset.id, file_name=asset.name, media_type=asset.media_type,
@@ -131,3 +135,28 @@ def repack(data: bytes, target: Path, date_time: tuple[int, ...]) -> None:
                 stored = name == "mimetype" or name.lower().endswith(_STORED_TYPES)
                 info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 out.writestr(info, source.read(name), compresslevel=None if stored else 9)
+
+
+def accessibility_metadata(rendered: RenderedIssue) -> list[tuple[str, str]]:
+    """Return the schema.org accessibility properties of the book (EPUB Accessibility 1.1).
+
+    Only what the book really has is claimed: alternative text when every picture has its own
+    (an alt or a caption from the source, not one made up from the title), print page numbers
+    when there is a page list.
+    """
+    pictures = [img for article in rendered.issue.articles for img in article.images]
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if pictures and all(img.alt.strip() for img in pictures):
+        features.append("alternativeText")
+    if rendered.page_list:
+        features.append("printPageNumbers")
+    properties = [("schema:accessMode", "textual")]
+    if pictures or rendered.cover is not None:
+        properties.append(("schema:accessMode", "visual"))
+    properties.append(("schema:accessModeSufficient", "textual"))
+    if pictures or rendered.cover is not None:
+        properties.append(("schema:accessModeSufficient", "textual,visual"))
+    properties += [("schema:accessibilityFeature", feature) for feature in features]
+    properties.append(("schema:accessibilityHazard", "none"))
+    properties.append(("schema:accessibilitySummary", rendered.metadata.summary))
+    return properties

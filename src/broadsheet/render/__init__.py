@@ -82,6 +82,8 @@ class Metadata:
     modified: dt.datetime
     subjects: tuple[str, ...]
     description: str
+    print_source: str  # the print edition the page labels refer to (dc:source)
+    summary: str  # accessibility summary
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class RenderedIssue:
     nav: tuple[NavEntry, ...]
     cover: Asset | None = None
     landmarks: tuple[tuple[str, str, str], ...] = field(default=())
+    page_list: tuple[tuple[str, str], ...] = field(default=())  # (printed page label, href of its marker)
 
 
 def edition_identifier(publication: Publication, issue: Issue) -> str:
@@ -109,6 +112,8 @@ def _metadata(publication: Publication, issue: Issue) -> Metadata:
     title = " ".join(part for part in (publication.title, date_text, issue.edition or "") if part)
     sections = [s.name for s in issue.sections]
     tags = sorted({t for a in issue.articles for t in a.tags})
+    pictures = [img for a in issue.articles for img in a.images]
+    described = bool(pictures) and all(img.alt.strip() for img in pictures)
     return Metadata(
         title=title,
         publication=publication.title,
@@ -120,6 +125,12 @@ def _metadata(publication: Publication, issue: Issue) -> Metadata:
         modified=build_time(issue.date),
         subjects=tuple(dict.fromkeys(sections + tags)),
         description="; ".join(a.title for a in issue.articles[:12]),
+        print_source=labels_for(publication.language)["print_edition"].format(
+            publication=publication.title, date=date_text or issue.number or ""),
+        summary=labels_for(publication.language)["summary"].format(
+            publication=publication.title, date=f" {date_text}" if date_text and not
+            publication.language.startswith(("zh", "ja")) else date_text)
+        + (labels_for(publication.language)["summary_pictures"] if described else ""),
     )
 
 
@@ -214,10 +225,19 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
 
     cover_title = labels_for(lang)["cover"]
     add("epub/cover.xhtml", "cover.xhtml", "cover", cover_title, "cover", lang)
+    page_list: list[tuple[str, str]] = []
     for section in issue.sections:
         label = section_label(section.name, section.page, lang)
         section_href = f"text/{section.id}.xhtml"
-        add("epub/section.xhtml", section_href, section.id, label, "section", lang, section=section, label=label)
+        # The printed page (版) where the section starts: a pagebreak marker and a page-list entry.
+        anchor = None
+        if section.page and section.page not in {entry[0] for entry in page_list}:
+            anchor = "page-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", section.page).strip("-") or section.id)
+            if any(href.endswith("#" + anchor) for _, href in page_list):
+                anchor = f"{anchor}-{section.id}"
+            page_list.append((section.page, f"{section_href}#{anchor}"))
+        add("epub/section.xhtml", section_href, section.id, label, "section", lang, section=section, label=label,
+            page_anchor=anchor)
         children = []
         for article in section.articles:
             href = f"text/{article.id}.xhtml"
@@ -231,7 +251,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
         ("bodymatter", nav[0].href, labels_for(lang)["start"]),
     )
     add("epub/nav.xhtml", "nav.xhtml", "nav", labels_for(lang)["contents"], "nav", lang,
-        nav=nav, landmarks=landmarks)
+        nav=nav, landmarks=landmarks, page_list=page_list)
     # The contents page follows the cover in reading order.
     documents.insert(1, documents.pop())
     cover_image = Asset(
@@ -242,6 +262,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     return RenderedIssue(
         publication=publication, issue=issue, target="epub", metadata=meta, documents=tuple(documents),
         assets=(style_asset, *image_assets), nav=tuple(nav), cover=cover_image, landmarks=landmarks,
+        page_list=tuple(page_list),
     )
 
 

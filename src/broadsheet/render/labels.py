@@ -8,17 +8,27 @@ _LABELS = {
     "zh": {
         "contents": "目录", "cover": "封面", "start": "正文", "page": "第{page}版",
         "number": "第{number}期", "section_with_page": "第{page}版 {name}", "articles": "本版文章",
-        "weekdays": "一二三四五六日",
+        "weekdays": "一二三四五六日", "pages": "版面", "picture": "配图：{title}",
+        "print_edition": "{publication} {date} 印刷版",
+        "summary": "{publication}{date}的数字版：按版面编排的文章，含目录和版面导航。",
+        "summary_pictures": "图片均有文字说明。",
     },
     "ja": {
         "contents": "目次", "cover": "表紙", "start": "本文", "page": "{page}面",
         "number": "第{number}号", "section_with_page": "{page}面 {name}", "articles": "記事",
-        "weekdays": "月火水木金土日",
+        "weekdays": "月火水木金土日", "pages": "紙面", "picture": "写真：{title}",
+        "print_edition": "{publication} {date} 紙面",
+        "summary": "{publication}{date}のデジタル版：紙面ごとの記事、目次と紙面ナビゲーション。",
+        "summary_pictures": "写真には説明文があります。",
     },
     "en": {
         "contents": "Contents", "cover": "Cover", "start": "Start", "page": "Page {page}",
         "number": "No. {number}", "section_with_page": "{name} · page {page}", "articles": "In this section",
-        "weekdays": "",
+        "weekdays": "", "pages": "Pages", "picture": "Picture: {title}",
+        "print_edition": "{publication}, print edition of {date}",
+        "summary": "The digital edition of {publication}{date}: articles by section, with a table of contents "
+                   "and print page navigation.",
+        "summary_pictures": " Every picture has a text description.",
     },
 }
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
