@@ -19,7 +19,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
     __version__ = "0.0.0"
 
-__all__ = ["build", "load", "load_config", "BroadsheetError", "__version__", "Job"]
+__all__ = ["build", "build_digest", "load", "load_config", "write_editions", "BroadsheetError", "__version__", "Job"]
 
 
 def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
@@ -38,14 +38,16 @@ class Job:
     target: Path
 
 
-def plan(editions: list[Edition], formats: Sequence[str], out: Path) -> list[Job]:
-    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out``."""
+def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict[int, str] | None = None) -> list[Job]:
+    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out`` (or as ``names`` says)."""
     jobs: list[Job] = []
     taken: set[str] = set()
     for edition in editions:
         for index, issue in enumerate(edition.publication.issues):
             stem = f"{edition.publication.id}-{issue.date.isoformat() if issue.date else 'undated'}"
-            if issue.edition:
+            if names and id(edition) in names:
+                stem = names[id(edition)]
+            elif issue.edition:
                 stem += "-" + "".join(c if c.isalnum() else "-" for c in issue.edition.lower()).strip("-")
             candidate, n = stem, 2
             while candidate in taken:
@@ -84,11 +86,35 @@ def build(
     ``epub_options`` override ``[epub]`` keys (profile, max_size, embed_fonts, grayscale,
     writing_mode); ``convert`` (s2t, t2s, s2tw, s2hk) converts Chinese text with OpenCC.
     """
+    editions = load(sources, title=title, kind=kind, since=since, until=until)
+    return write_editions(
+        editions, formats=formats, out=out, theme=theme, page_size=page_size, print_options=print_options,
+        epub_options=epub_options, convert=convert, allow_missing_glyphs=allow_missing_glyphs, warn=warn,
+        progress=progress,
+    )
+
+
+def write_editions(
+    editions: list[Edition],
+    *,
+    formats: Sequence[str] = ("epub", "pdf"),
+    out: Path = Path("build"),
+    theme: str | None = None,
+    page_size: str | None = None,
+    print_options: dict | None = None,
+    epub_options: dict | None = None,
+    convert: str | None = None,
+    allow_missing_glyphs: bool = False,
+    warn: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    render_cache: dict | None = None,
+    names: dict[int, str] | None = None,
+) -> list[Path]:
+    """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
     from .backends import get_backend
     from .config import BroadsheetConfig, EpubConfig, PdfConfig, validate
     from .render import find_theme, render_issue
 
-    editions = load(sources, title=title, kind=kind, since=since, until=until)
     overrides = {k: v for k, v in (print_options or {}).items() if v is not None}
     if page_size is not None:
         overrides["page_size"] = page_size
@@ -108,7 +134,7 @@ def build(
             from .transform import convert_publication
 
             conversions[id(edition)] = convert_publication(edition.publication, mode)
-    jobs = plan(editions, formats, Path(out))
+    jobs = plan(editions, formats, Path(out), names)
     total = 2 * len(jobs)
 
     def report(step: str, job: Job, done: int) -> None:
@@ -126,6 +152,7 @@ def build(
         rendered.append(render_issue(
             publication, issue, chosen, job.format, print_options=options[id(edition)],
             epub_options=epub_settings[id(edition)], allow_missing_glyphs=allow_missing_glyphs, warn=warn,
+            cache=render_cache,
         ))
     written = []
     for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
@@ -133,3 +160,77 @@ def build(
         backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)])
         written.extend(backend.write_all(result, job.target))
     return written
+
+
+def build_digest(
+    sources: Sequence[Path],
+    spec,
+    *,
+    formats: Sequence[str] = ("epub", "pdf"),
+    out: Path = Path("build"),
+    theme: str | None = None,
+    kind: str | None = None,
+    convert: str | None = None,
+    print_options: dict | None = None,
+    epub_options: dict | None = None,
+    subscribers=None,
+    base: Path | None = None,
+    allow_missing_glyphs: bool = False,
+    warn: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+):
+    """Build a digest edition of ``sources`` (``spec``: a DigestSpec), or one per subscriber.
+
+    Sources are read once; with ``subscribers`` (a SubscriberList) each subscriber's digest
+    is assembled from the same model, and each article's XHTML is rendered once and reused.
+    Returns (paths written, report of the single digest or of the last subscriber's).
+    """
+    from .config import BroadsheetConfig
+    from .digest import make_digest
+    from .errors import IngestError
+
+    editions = load(sources, kind=kind, since=spec.since, until=spec.until)
+    config = BroadsheetConfig(theme=theme or "digest")
+    folder = (base or Path.cwd()).resolve()
+
+    def edition_of(spec_for) -> tuple[Edition | None, object]:
+        publication, report = make_digest(editions, spec_for)
+        if not publication.issues[0].articles:
+            return None, report
+        return Edition(publication=publication, config=config, root=folder, config_path=folder / "recipe.toml"), report
+
+    def stem(edition: Edition, suffix: str = "") -> str:
+        issue = edition.publication.issues[0]
+        span = (issue.edition or "").replace(" – ", "-to-") or (issue.date.isoformat() if issue.date else "undated")
+        return f"{edition.publication.id}-{span}{suffix}"
+
+    if subscribers is None:
+        edition, report = edition_of(spec)
+        if edition is None:
+            raise IngestError("no article matches the digest's filters")
+        paths = write_editions([edition], formats=formats, out=out, convert=convert, print_options=print_options,
+                               epub_options=epub_options, allow_missing_glyphs=allow_missing_glyphs, warn=warn,
+                               progress=progress, names={id(edition): stem(edition)})
+        return paths, report
+
+    cache: dict = {}
+    paths: list[Path] = []
+    report = None
+    people = subscribers.subscribers
+    for done, person in enumerate(people):
+        if progress is not None:
+            progress(f"Subscriber {person.id}", done, len(people))
+        personal = spec.model_copy(update={"sections": person.sections or spec.sections,
+                                           "tags": person.tags or spec.tags})
+        edition, report = edition_of(personal)
+        if edition is None:
+            if warn is not None:
+                warn(f"{subscribers.path}: subscriber {person.id}: no article matches; nothing written")
+            continue
+        paths += write_editions([edition], formats=person.formats or formats, out=out,
+                                convert=person.language or convert, print_options=print_options,
+                                epub_options=epub_options, allow_missing_glyphs=allow_missing_glyphs, warn=warn,
+                                render_cache=cache, names={id(edition): stem(edition, f"-{person.id}")})
+    if progress is not None:
+        progress("Subscribers done", len(people), len(people))
+    return paths, report

@@ -192,6 +192,96 @@ def inspect(sources, kind, since, until, verbose, as_json, title) -> None:
                     click.echo(f"      - {article['title']}  ({len(article['text'])} chars)")
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--recipe", type=click.Path(path_type=Path, dir_okay=False),
+              help="A TOML digest recipe: sources, filters, grouping, theme, formats (options below override it).")
+@click.option("--subscribers", type=click.Path(path_type=Path, dir_okay=False),
+              help="A CSV of subscribers (id, sections, tags, language, formats): one digest each.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="Only issues from this day on.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="Only issues up to this day.")
+@click.option("--section", "sections", multiple=True, metavar="NAME", help="Only these sections; repeat for more.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only articles with one of these tags.")
+@click.option("--match", "match", multiple=True, metavar="TEXT", help="Only articles whose title or text holds TEXT.")
+@click.option("--max-articles", type=click.IntRange(min=1), metavar="N", help="At most N articles.")
+@click.option("--group-by", type=click.Choice(["section", "date", "source", "none"]),
+              help="How the digest is sectioned.  [default: section]")
+@click.option("--similarity", type=click.FloatRange(0.01, 1.0), metavar="0..1",
+              help="How alike two texts must be to count as one reprint.  [default: 0.8]")
+@click.option("--title", help="The digest's title.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf"]),
+              help="Output format; repeat for several.  [default: the recipe's, else epub and pdf]")
+@click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.  [default: build]")
+@click.option("--theme", metavar="NAME|DIR", help="Theme.  [default: the recipe's, else digest]")
+@click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
+              help="Read every source as this kind.")
+@click.option("--allow-missing-glyphs", is_flag=True, help="Warn instead of failing on characters no font has.")
+@click.option("-v", "--verbose", is_flag=True, help="Also say how each source was read.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
+           title, formats, out, theme, kind, allow_missing_glyphs, verbose, quiet) -> None:
+    """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
+
+    Articles reprinted across issues or sections appear once (the earliest); each carries
+    where it came from. With --subscribers, one digest per subscriber, sharing the work.
+    """
+    from . import build_digest as run_digest
+    from .config import validate
+    from .digest import DigestSpec
+    from .recipe import load_recipe, load_subscribers
+
+    _setup_logging(quiet, verbose)
+    log = logging.getLogger("broadsheet")
+    try:
+        base = Path.cwd()
+        values: dict = {}
+        recipe_data = None
+        if recipe is not None:
+            recipe_data = load_recipe(recipe)
+            base = recipe.parent
+            values = recipe_data.model_dump(include=set(DigestSpec.model_fields))
+        cli_values = {"since": since.date() if since else None, "until": until.date() if until else None,
+                      "sections": sections or None, "tags": tags or None, "match": match or None,
+                      "max_articles": max_articles, "group_by": group_by, "title": title, "similarity": similarity}
+        values.update({k: v for k, v in cli_values.items() if v is not None})
+        spec = validate(DigestSpec, values, recipe or Path("command line"))
+        paths_in = list(sources) or ([base / s for s in recipe_data.sources] if recipe_data else [])
+        if not paths_in:
+            raise click.UsageError("give SOURCE... or a --recipe that names its sources")
+        people = load_subscribers(subscribers) if subscribers else None
+        show = not quiet and err.is_terminal
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                            TimeElapsedColumn(), console=err, transient=True, disable=not show)
+        with progress:
+            task = progress.add_task("Reading sources", total=None)
+
+            def on_step(description: str, done: int, total: int) -> None:
+                progress.update(task, description=description, completed=done, total=total)
+
+            paths, report = run_digest(
+                paths_in, spec, kind=kind,
+                formats=formats or (recipe_data.formats if recipe_data else ("epub", "pdf")),
+                out=out or (base / recipe_data.out if recipe_data else Path("build")),
+                theme=theme or (recipe_data.theme if recipe_data else None),
+                convert=recipe_data.convert if recipe_data else None,
+                print_options=recipe_data.pdf.model_dump() if recipe_data else None,
+                epub_options=recipe_data.epub.model_dump() if recipe_data else None,
+                subscribers=people, base=base, allow_missing_glyphs=allow_missing_glyphs,
+                warn=lambda message: log.warning(message), progress=on_step,
+            )
+    except BroadsheetError as exc:
+        _fail(exc)
+    if not quiet:
+        if report is not None and people is None:
+            err.print(f"broadsheet: digest: {report.selected} of {report.considered} articles; "
+                      f"{len(report.merged)} reprints merged", markup=False)
+            for merged in report.merged:
+                err.print(f"broadsheet: merged: {merged.dropped} = {merged.kept} ({merged.similarity:.0%} alike)",
+                          markup=False)
+        for path in paths:
+            click.echo(str(path))
+
+
 def main() -> None:
     """Run the CLI; unexpected faults become one line unless BROADSHEET_DEBUG is set."""
     try:

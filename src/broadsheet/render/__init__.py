@@ -109,7 +109,9 @@ def edition_identifier(publication: Publication, issue: Issue) -> str:
 
 def _metadata(publication: Publication, issue: Issue) -> Metadata:
     date_text = issue.date.isoformat() if issue.date else ""
-    title = " ".join(part for part in (publication.title, date_text, issue.edition or "") if part)
+    # "郑州日报 2012-07-06", "郑州日报 2012-07-06 晚间版"; a digest's span already holds its date
+    shown_date = "" if issue.edition and date_text and date_text in issue.edition else date_text
+    title = " ".join(part for part in (publication.title, shown_date, issue.edition or "") if part)
     sections = [s.name for s in issue.sections]
     tags = sorted({t for a in issue.articles for t in a.tags})
     pictures = [img for a in issue.articles for img in a.images]
@@ -164,8 +166,13 @@ def render_issue(
     epub_options: EpubConfig | None = None,
     allow_missing_glyphs: bool = False,
     warn=None,
+    cache: dict | None = None,
 ) -> RenderedIssue:
-    """Render one issue for ``target`` ("epub" or "pdf")."""
+    """Render one issue for ``target`` ("epub" or "pdf").
+
+    ``cache`` (any dict, shared between calls) keeps each article's rendered XHTML, so that
+    many editions built from the same articles (a digest per subscriber) render each once.
+    """
     if target not in TARGETS:
         raise RenderError(f"unknown render target {target!r}")
     if not issue.articles:
@@ -186,7 +193,16 @@ def render_issue(
     )
 
     if target == "epub":
-        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta)
+        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache)
+        # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
+        if epub_options is not None and epub_options.writing_mode == "vertical":
+            from .vertical import make_vertical
+
+            rendered = make_vertical(rendered, theme)
+        if epub_options is not None and epub_options.embed_fonts:
+            from .embed import embed_fonts
+
+            rendered = embed_fonts(rendered)
     else:
         options = print_options or PdfConfig()
         page_size = options.page_size or theme.page_size or "A4"
@@ -205,7 +221,7 @@ def render_issue(
     return rendered
 
 
-def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta) -> RenderedIssue:
+def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache=None) -> RenderedIssue:
     lang = publication.language
     css = _stylesheet(theme, "epub", langs)
     style_asset = Asset(name="styles/style.css", id="style", media_type="text/css", data=css.encode("utf-8"))
@@ -213,6 +229,15 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     nav: list[NavEntry] = []
 
     def add(template: str, name: str, doc_id: str, title: str, kind: str, doc_lang: str, **extra) -> None:
+        key = None
+        if cache is not None and kind == "article":
+            article, section = extra["article"], extra["section"]
+            key = (template, theme.folders, name, doc_lang, publication.title, publication.language, issue.date,
+                   issue.edition, section.name, section.page, article.model_dump_json())
+            if key in cache:
+                documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=cache[key],
+                                          lang=doc_lang))
+                return
         depth = name.count("/")
         text = _render(env, template, {**context, **extra, "title": title, "doc_lang": doc_lang,
                                        "root": "../" * depth})
@@ -221,6 +246,8 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
             etree.fromstring(content, _STRICT)
         except etree.XMLSyntaxError as exc:
             raise RenderError(f"template {template} made malformed XHTML: {exc}") from None
+        if key is not None:
+            cache[key] = content
         documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=content, lang=doc_lang))
 
     cover_title = labels_for(lang)["cover"]
@@ -256,7 +283,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     documents.insert(1, documents.pop())
     cover_image = Asset(
         name="images/cover.jpg", id="cover-image", media_type="image/jpeg",
-        data=draw_cover(publication.title, context["date_text"], context["number_text"],
+        data=draw_cover(publication.title, issue.edition or context["date_text"], context["number_text"],
                         [n.title for n in nav], lang),
     )
     return RenderedIssue(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -16,6 +17,7 @@ PAPER = (250, 248, 242)
 ACCENT = (150, 20, 30)
 
 
+@lru_cache(maxsize=128)
 def _font(lang: str, size: int, bold: bool) -> ImageFont.FreeTypeFont:
     for family in ("Noto Serif CJK SC" if lang.startswith("zh") else "Noto Serif", "serif", "sans-serif"):
         found = font_file(family, lang, bold)
@@ -38,6 +40,11 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, lang: str, size: int, bold: bool,
 
 def draw_cover(title: str, date_text: str, number_text: str, sections: list[str], lang: str) -> bytes:
     """Return the cover as JPEG bytes (deterministic for the same input and fonts)."""
+    return _draw(title, date_text, number_text, tuple(sections), lang)
+
+
+@lru_cache(maxsize=64)
+def _draw(title: str, date_text: str, number_text: str, sections: tuple[str, ...], lang: str) -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
     inner = WIDTH - 2 * MARGIN

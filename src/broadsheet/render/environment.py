@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -20,8 +22,9 @@ def inline_markup(value: Inline | None) -> Markup:
     return Markup(value.html)
 
 
+@lru_cache(maxsize=16)
 def make_environment(theme: Theme) -> SandboxedEnvironment:
-    """Return the environment over the theme's folders and the shipped templates."""
+    """Return the environment over the theme's folders and the shipped templates (one per theme)."""
     env = SandboxedEnvironment(
         loader=FileSystemLoader([str(p) for p in theme.template_path]),
         autoescape=True,

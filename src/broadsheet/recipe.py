@@ -1,0 +1,121 @@
+"""Digest recipes and subscriber lists: a desk's weekly digest, one edition per reader.
+
+A recipe is TOML: the sources, the filters and grouping of a digest (``DigestSpec``), the
+theme, the formats, the output folder, and [pdf]/[epub] settings.  Paths are relative to
+the recipe.  A subscriber list is CSV with the columns ``id`` (required), ``sections``,
+``tags`` (several values split by ``;`` or ``|``), ``language`` (a 简繁 conversion: s2t,
+s2tw, s2hk, t2s) and ``formats`` (epub, pdf); a subscriber's sections and tags replace the
+recipe's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from .config import CONVERSIONS, EpubConfig, PdfConfig, _Schema, read_toml, validate
+from .digest import DigestSpec
+from .errors import ConfigError
+
+FORMATS = ("epub", "pdf")
+
+
+class Recipe(DigestSpec):
+    """A digest recipe file."""
+
+    sources: tuple[str, ...] = Field(min_length=1)
+    theme: str = "digest"
+    formats: tuple[str, ...] = FORMATS
+    out: str = "build"
+    convert: str | None = None
+    pdf: PdfConfig = PdfConfig()
+    epub: EpubConfig = EpubConfig()
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in value if f not in FORMATS]
+        if unknown or not value:
+            raise ValueError(f"expected formats from {', '.join(FORMATS)}, got {list(value)!r}")
+        return value
+
+    @field_validator("convert")
+    @classmethod
+    def _convert(cls, value: str | None) -> str | None:
+        if value is not None and value not in CONVERSIONS:
+            raise ValueError(f"expected one of {', '.join(CONVERSIONS)}, got {value!r}")
+        return value
+
+
+def load_recipe(path: Path) -> Recipe:
+    if not path.is_file():
+        raise ConfigError("no such recipe file", path)
+    return validate(Recipe, read_toml(path), path)
+
+
+class Subscriber(_Schema):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    formats: tuple[str, ...] = ()
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and value not in CONVERSIONS:
+            raise ValueError(f"expected one of {', '.join(CONVERSIONS)} or nothing, got {value!r}")
+        return value
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in value if f not in FORMATS]
+        if unknown:
+            raise ValueError(f"expected formats from {', '.join(FORMATS)}, got {unknown[0]!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class SubscriberList:
+    path: Path
+    subscribers: tuple[Subscriber, ...]
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in re.split(r"[;|]", value or "") if v.strip())
+
+
+def load_subscribers(path: Path) -> SubscriberList:
+    """Read a subscriber CSV; errors name the file, the line and the column."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path) from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or ())
+    if "id" not in columns:
+        raise ConfigError("no 'id' column (expected id, sections, tags, language, formats)", path)
+    unknown = columns - {"id", "sections", "tags", "language", "formats"}
+    if unknown:
+        raise ConfigError(f"{sorted(unknown)[0]}: unknown column", path)
+    subscribers, seen = [], set()
+    for line, row in enumerate(reader, start=2):
+        data = {"id": (row.get("id") or "").strip(), "sections": _split(row.get("sections")),
+                "tags": _split(row.get("tags")), "language": (row.get("language") or "").strip() or None,
+                "formats": tuple(f.strip() for f in re.split(r"[;| ]", row.get("formats") or "") if f.strip())}
+        subscriber = validate(Subscriber, data, Path(f"{path}:{line}"))
+        if subscriber.id in seen:
+            raise ConfigError(f"id: {subscriber.id!r} appears twice", f"{path}:{line}")
+        seen.add(subscriber.id)
+        subscribers.append(subscriber)
+    if not subscribers:
+        raise ConfigError("no subscribers", path)
+    return SubscriberList(path, tuple(subscribers))
