@@ -140,3 +140,13 @@ def test_subscribers_each_get_their_digest(archive, tmp_path, assert_valid_epub)
     bad = write(tmp_path / "bad.csv", "id,colour\nx,red\n")
     result = run_cli("digest", archive, "--subscribers", bad, "--out", tmp_path / "none")
     assert result.returncode == 1 and "colour: unknown column" in result.stderr
+
+
+def test_digest_json_keeps_provenance(archive):
+    import json
+
+    result = run_cli("digest", archive, "--match", "以人民为中心", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    (article,) = data["issues"][0]["sections"][0]["articles"]
+    assert article["title"] == REPRINT and article["source"] == "河洛日报 2024-05-02 第15版"

@@ -216,10 +216,11 @@ def inspect(sources, kind, since, until, verbose, as_json, title) -> None:
 @click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
               help="Read every source as this kind.")
 @click.option("--allow-missing-glyphs", is_flag=True, help="Warn instead of failing on characters no font has.")
+@click.option("--json", "as_json", is_flag=True, help="Print the digest's model (the inspect --json schema); write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say how each source was read.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
-           title, formats, out, theme, kind, allow_missing_glyphs, verbose, quiet) -> None:
+           title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
@@ -249,6 +250,14 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
         if not paths_in:
             raise click.UsageError("give SOURCE... or a --recipe that names its sources")
         people = load_subscribers(subscribers) if subscribers else None
+        if as_json:
+            from . import load
+            from .digest import make_digest
+            from .model import issue_to_dict
+
+            publication, _ = make_digest(load(paths_in, kind=kind, since=spec.since, until=spec.until), spec)
+            click.echo(json.dumps(issue_to_dict(publication), ensure_ascii=False, indent=2))
+            return
         show = not quiet and err.is_terminal
         progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                             TimeElapsedColumn(), console=err, transient=True, disable=not show)
