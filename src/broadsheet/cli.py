@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def _source_options(command):
 @click.option("--marks", metavar="crop,cross", help="Printer's marks outside the bleed: crop, cross or both.")
 @click.option("--pdf-variant", metavar="VARIANT",
               help="A standard PDF variant: pdf/a-3b, pdf/a-2b, pdf/ua-1, pdf/x-4, … (WeasyPrint's).")
+@click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
+              help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
 @click.option("--impose", type=click.Choice(["booklet"]),
               help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
 @click.option("--grayscale", is_flag=True, default=None,
@@ -108,7 +111,7 @@ def _source_options(command):
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def build(sources, kind, since, until, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
-          impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
+          render_timeout, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
           quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
@@ -132,6 +135,7 @@ def build(sources, kind, since, until, verbose, formats, out, theme, title, page
             paths = run_build(
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
                 print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
+                               "timeout": render_timeout,
                                "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
                 epub_options={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts,
                               "grayscale": grayscale, "writing_mode": writing_mode},
@@ -291,12 +295,21 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             click.echo(str(path))
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM ends the build like Ctrl-C: temporary files are removed, earlier outputs stay."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Run the CLI; unexpected faults become one line unless BROADSHEET_DEBUG is set."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(prog_name="broadsheet", standalone_mode=True)
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        err.print("broadsheet: interrupted; nothing half-written was left", markup=False)
+        sys.exit(130)
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("BROADSHEET_DEBUG"):
             raise

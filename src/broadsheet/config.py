@@ -110,6 +110,8 @@ class PdfConfig(_Schema):
     variant: str | None = None
     impose: str | None = None
     grayscale: bool = False
+    timeout: float = Field(default=600, gt=0, le=86400)  # seconds one PDF layout may take
+    memory_mb: int = Field(default=8192, ge=256)  # address space of the layout process
 
     @field_validator("page_size")
     @classmethod

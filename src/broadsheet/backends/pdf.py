@@ -74,7 +74,16 @@ class PdfBackend:
         self.options = options or PdfConfig()
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
-        pdf = self.render_pdf(rendered, target)
+        from .sandbox import LayoutFailed, LayoutTimeout, run_limited
+
+        try:
+            pdf = run_limited(self.render_pdf, rendered, target, timeout=self.options.timeout,
+                              memory_mb=self.options.memory_mb)
+        except LayoutTimeout as exc:
+            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+                               "trap in the theme or article CSS)", target) from None
+        except LayoutFailed as exc:
+            raise BackendError(f"PDF layout failed: {exc}", target) from None
         with atomic_path(target) as temporary:
             temporary.write_bytes(pdf)
         written = [target]
