@@ -16,6 +16,7 @@ FORBIDDEN = {
     "ingest": {"render", "backends", "cli"},
     "render": {"ingest", "backends", "cli"},
     "backends": {"ingest", "cli"},
+    "transform": {"render", "backends", "cli", "check", "output"},
 }
 
 

@@ -21,6 +21,8 @@ from ..config import EpubConfig
 from ..errors import BackendError
 from ..output import atomic_path
 from ..render import Document, NavEntry, RenderedIssue
+from .epub_images import fit_budget, picture_limits, prepare_pictures
+from .profiles import apply_profile, get_profile
 
 _STORED_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 _SVG = re.compile(rb"<svg[\s>]")
@@ -37,17 +39,34 @@ class EpubBackend:
         self.options = options or EpubConfig()
 
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
-        """Write one EPUB 3 file atomically and return its path."""
+        """Write one EPUB 3 file atomically and return its path.
+
+        Pictures are made for e-readers first (epub_images.py); over the size budget they are
+        compressed further and the book is packed again, all before the one rename.
+        """
+        profile = get_profile(self.options.profile)
+        limits = picture_limits(self.options, profile)
+        prepared = prepare_pictures(rendered, limits)
+        with atomic_path(target) as temporary:
+            self._pack(prepared, temporary, target)
+            budget = self.options.max_bytes or profile.max_bytes
+            if budget is not None and temporary.stat().st_size > budget:
+                fit_budget(rendered, prepared, limits, budget, self.options.max_size or profile.max_size or "",
+                           lambda smaller: self._pack(smaller, temporary, target), temporary, target)
+        return target
+
+    def _pack(self, rendered: RenderedIssue, path: Path, target: Path) -> None:
+        """Build the book and write it to ``path``, packed deterministically."""
         book = self.build_book(rendered)
         raw = io.BytesIO()
         try:
             epub.write_epub(raw, book, {"epub3_pages": False, "mtime": rendered.metadata.modified,
-                                        "spine_direction": False, "package_direction": False})
+                                        # vertical (竖排) books turn their pages right to left
+                                        "spine_direction": self.options.writing_mode == "vertical",
+                                        "package_direction": False})
         except Exception as exc:  # noqa: BLE001 - ebooklib raises bare exceptions
             raise BackendError(f"ebooklib could not write the EPUB: {exc}", target) from None
-        with atomic_path(target) as temporary:
-            repack(raw.getvalue(), temporary, rendered.metadata.modified.timetuple()[:6])
-        return target
+        repack(raw.getvalue(), path, rendered.metadata.modified.timetuple()[:6])
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
         return [self.write(rendered, target)]
@@ -55,6 +74,8 @@ class EpubBackend:
     def build_book(self, rendered: RenderedIssue) -> epub.EpubBook:
         meta = rendered.metadata
         book = epub.EpubBook()
+        if self.options.writing_mode == "vertical":
+            book.direction = "rtl"  # page-progression-direction="rtl" on the spine
         opf = epub.NAMESPACES["OPF"]
         book.metadata.get(opf, {}).pop("generator", None)
         book.set_identifier(meta.identifier)
@@ -98,6 +119,7 @@ class EpubBackend:
         book.spine = spine
         book.toc = [_toc_entry(entry) for entry in rendered.nav]
         book.add_item(epub.EpubNcx())
+        apply_profile(get_profile(self.options.profile), book, rendered)  # device quirks: profiles.py
         return book
 
 

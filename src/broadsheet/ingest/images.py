@@ -42,6 +42,8 @@ class ImageResolver:
                 with PILImage.open(path, formats=list(FORMATS)) as picture:
                     width, height = picture.size
                     media_type = FORMATS[picture.format]
+                    if picture.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
+                        width, height = height, width
         except Exception:  # noqa: BLE001 - any decoder fault means "not a usable picture"
             self._warn(src, "not a JPEG, PNG, GIF or WebP picture")
             return None

@@ -265,6 +265,8 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
             page_list.append((section.page, f"{section_href}#{anchor}"))
         add("epub/section.xhtml", section_href, section.id, label, "section", lang, section=section, label=label,
             page_anchor=anchor)
+        if anchor and f'id="{anchor}"'.encode() not in documents[-1].content:
+            page_list.pop()  # a theme's section page without the marker: no page-list entry to a missing target
         children = []
         for article in section.articles:
             href = f"text/{article.id}.xhtml"
@@ -308,11 +310,14 @@ def _check_glyphs(rendered: RenderedIssue, allow_missing: bool, warn) -> None:
     if not missing:
         return
     message = describe_missing(missing)
+    where = next((a.source_path for a in rendered.issue.articles
+                  if a.source_path and any(c in f"{a.title} {a.subtitle or ''} {a.kicker or ''} {a.byline or ''} "
+                                                 f"{a.author_note or ''} {a.text}" for c in missing)), None)
     if allow_missing:
         if warn is not None:
-            warn(message)
+            warn(f"{where}: {message}" if where else message)
         return
-    raise FontCoverageError(message + " (or build with --allow-missing-glyphs)")
+    raise FontCoverageError(message + " (or build with --allow-missing-glyphs)", where)
 
 
 def _text_of(content: bytes) -> str:

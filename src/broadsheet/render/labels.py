@@ -10,7 +10,7 @@ _LABELS = {
         "number": "第{number}期", "section_with_page": "第{page}版 {name}", "articles": "本版文章",
         "weekdays": "一二三四五六日", "pages": "版面", "picture": "配图：{title}",
         "print_edition": "{publication} {date} 印刷版",
-        "summary": "{publication}{date}的数字版：按版面编排的文章，含目录和版面导航。",
+        "summary": "{publication}{date}的数字版：按版面编排的文章，附目录与印刷版页码。",
         "summary_pictures": "图片均有文字说明。",
     },
     "ja": {
