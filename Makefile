@@ -14,7 +14,7 @@ demo: install
 	$(BIN)/broadsheet build examples/zhengzhou-daily examples/harbour-gazette --out build
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 install: system-deps $(STAMP)
 

@@ -36,6 +36,11 @@ def _child(connection, function, args, memory_bytes) -> None:
         connection.send(("ok", function(*args)))
     except MemoryError:
         connection.send(("error", f"out of memory (limit {memory_bytes // 2**20} MB)"))
+    except OSError as exc:
+        if exc.errno == 12:  # ENOMEM from a library below Python
+            connection.send(("error", f"out of memory (limit {memory_bytes // 2**20} MB)"))
+        else:
+            connection.send(("error", str(exc)))
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         message = str(exc) or type(exc).__name__
         if os.environ.get("BROADSHEET_DEBUG"):

@@ -53,7 +53,9 @@ def run_epubcheck(epub: Path, timeout: float = 300) -> Verdict:
     if java is None:
         raise EpubCheckUnavailable("java is not installed")
     result = subprocess.run(
-        [java, "-Duser.language=en", "-jar", str(jar_path()), str(epub), "--json", "-", "-q"],
+        # A short run: the quick compiler only, a serial collector (about a fifth faster, far less memory).
+        [java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:CICompilerCount=1", "-Duser.language=en",
+         "-jar", str(jar_path()), str(epub), "--json", "-", "-q"],
         capture_output=True, timeout=timeout, check=False,
     )
     try:

@@ -59,6 +59,9 @@ def _decode(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
             return data[: exc.start].decode("utf-8"), "utf-8 (truncated inside a character)"
+    mixed = _mostly_utf8(data)
+    if mixed:
+        return mixed
     declared = declared_charset(data)
     if declared:
         name = _normalise(declared)
@@ -76,6 +79,35 @@ def _decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     return data.decode("gb18030", errors="replace"), "gb18030 with replacement characters (fallback)"
+
+
+def _gb18030_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode error handler: read a stray non-UTF-8 sequence as GB18030, else U+FFFD."""
+    data = error.object
+    for width in (2, 4):
+        piece = data[error.start:error.start + width]
+        try:
+            text = piece.decode("gb18030")
+        except UnicodeDecodeError:
+            continue
+        if len(text) == 1 and not _PRIVATE.match(text):
+            return text, error.start + width
+    return "\ufffd", error.start + 1
+
+
+codecs.register_error("broadsheet-gb18030", _gb18030_fallback)
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """Text that is UTF-8 but for a few stray sequences (mixed encodings, damage)."""
+    loose = data.decode("utf-8", errors="replace")
+    bad = loose.count("\ufffd")
+    # Characters of three or more UTF-8 bytes (CJK among them) hardly ever arise by accident in GBK or Big5.
+    good = sum(1 for c in loose if ord(c) >= 0x800 and c != "\ufffd")
+    if good < 3 or good < bad / 5:
+        return None
+    return data.decode("utf-8", errors="broadsheet-gb18030"), f"utf-8 with {bad} stray bytes read as GB18030 or dropped"
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -104,8 +136,17 @@ def _utf16_without_bom(data: bytes) -> str | None:
 def _normalizer_guess(data: bytes) -> tuple[str, str] | None:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16", "shift_jis", "euc_kr", "cp1252", "latin_1"]
-                      ).best()
+    # Chinese first: when the bytes are valid GB18030 or Big5, choose between those two only; short
+    # Chinese texts are otherwise easily taken for EUC-KR or Shift-JIS.
+    chinese = []
+    for name in ("gb18030", "big5"):
+        try:
+            data.decode(name)
+            chinese.append(name)
+        except UnicodeDecodeError:
+            pass
+    candidates = chinese or ["utf_16", "shift_jis", "euc_kr", "cp1252", "latin_1"]
+    best = from_bytes(data, cp_isolation=candidates).best()
     if best is None:
         return None
     name = _normalise(best.encoding) or best.encoding
@@ -146,4 +187,4 @@ def looks_binary(data: bytes) -> bool:
     if not sample:
         return False
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32 and b != 27)
-    return b"\x00" in sample and controls > len(sample) // 100 or controls > len(sample) // 10
+    return controls > max(8, len(sample) // (100 if b"\x00" in sample else 10))
