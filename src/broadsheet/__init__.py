@@ -23,9 +23,13 @@ __all__ = ["build", "build_digest", "load", "load_config", "write_editions", "Br
 
 
 def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
-         since=None, until=None) -> list[Edition]:
-    """Ingest every source; raise on the first bad one, before anything is written."""
-    return load_editions([Path(s) for s in sources], title=title, kind=kind, since=since, until=until)
+         since=None, until=None, allow_remote: bool = False) -> list[Edition]:
+    """Ingest every source; raise on the first bad one, before anything is written.
+
+    Nothing is fetched from the network unless ``allow_remote`` (http(s) pictures only).
+    """
+    return load_editions([Path(s) for s in sources], title=title, kind=kind, since=since, until=until,
+                         allow_remote=allow_remote)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ def build(
     kind: str | None = None,
     since=None,
     until=None,
+    allow_remote: bool = False,
     page_size: str | None = None,
     print_options: dict | None = None,
     epub_options: dict | None = None,
@@ -86,7 +91,7 @@ def build(
     ``epub_options`` override ``[epub]`` keys (profile, max_size, embed_fonts, grayscale,
     writing_mode); ``convert`` (s2t, t2s, s2tw, s2hk) converts Chinese text with OpenCC.
     """
-    editions = load(sources, title=title, kind=kind, since=since, until=until)
+    editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote)
     return write_editions(
         editions, formats=formats, out=out, theme=theme, page_size=page_size, print_options=print_options,
         epub_options=epub_options, convert=convert, allow_missing_glyphs=allow_missing_glyphs, warn=warn,

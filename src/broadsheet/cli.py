@@ -69,6 +69,9 @@ def _source_options(command):
     """Options shared by every command that reads sources."""
     command = click.option("-v", "--verbose", is_flag=True,
                            help="Also say how each source was read (its kind and text encoding).")(command)
+    command = click.option("--allow-remote", is_flag=True,
+                           help="Fetch http(s) pictures that articles name (no redirects, 10 s, 20 MB at most). "
+                                "Without it nothing is fetched.")(command)
     command = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                            help="Leave out feed entries dated after this day.")(command)
     command = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
@@ -110,7 +113,7 @@ def _source_options(command):
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(sources, kind, since, until, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
+def build(sources, kind, since, until, allow_remote, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
           render_timeout, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
           quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
@@ -134,6 +137,7 @@ def build(sources, kind, since, until, verbose, formats, out, theme, title, page
 
             paths = run_build(
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
+                allow_remote=allow_remote,
                 print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
                                "timeout": render_timeout,
                                "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
@@ -160,7 +164,7 @@ def build(sources, kind, since, until, verbose, formats, out, theme, title, page
 @_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
-def inspect(sources, kind, since, until, verbose, as_json, title) -> None:
+def inspect(sources, kind, since, until, allow_remote, verbose, as_json, title) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
     from . import load
     from .model import issue_to_dict
@@ -168,7 +172,7 @@ def inspect(sources, kind, since, until, verbose, as_json, title) -> None:
     _setup_logging(False, verbose)
     try:
         editions = load(sources, title=title, kind=kind, since=since.date() if since else None,
-                        until=until.date() if until else None)
+                        until=until.date() if until else None, allow_remote=allow_remote)
     except BroadsheetError as exc:
         _fail(exc)
     views = [issue_to_dict(e.publication) for e in editions]

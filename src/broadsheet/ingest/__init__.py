@@ -95,14 +95,14 @@ class _Batch:
 
 def load_editions(
     sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
-    since: dt.date | None = None, until: dt.date | None = None,
+    since: dt.date | None = None, until: dt.date | None = None, allow_remote: bool = False,
 ) -> list[Edition]:
     """Read every source and assemble its issues; raise on the first bad one."""
     if kind is not None:
         ingester(kind)
     batches: list[_Batch] = []
     for source in sources:
-        batches.extend(_batches(Path(source), kind, since, until))
+        batches.extend(_batches(Path(source), kind, since, until, allow_remote))
     groups: dict[tuple, list[_Batch]] = {}
     for batch in batches:
         pub_key = str(batch.config_path) if batch.config_path else (title or _hint(batch) or batch.fallback_title)
@@ -128,14 +128,15 @@ def _find_config(folder: Path) -> Path | None:
     return None
 
 
-def _batches(source: Path, kind: str | None, since, until) -> list[_Batch]:
+def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = False) -> list[_Batch]:
     if not source.exists():
         raise IngestError("no such file or folder", source)
     folder = source.parent if source.is_file() else source
     config_path = _find_config(folder)
     config = load_config(config_path) if config_path else BroadsheetConfig()
     root = (config_path.parent if config_path else folder).resolve()
-    context = Context(root=root, language=config.publication.language, since=since, until=until)
+    context = Context(root=root, language=config.publication.language, since=since, until=until,
+                      allow_remote=allow_remote)
 
     if source.is_file():
         issue_cfg = load_issue_config(folder / ISSUE_NAME) if (folder / ISSUE_NAME).is_file() else IssueConfig()
@@ -164,7 +165,12 @@ def _batches(source: Path, kind: str | None, since, until) -> list[_Batch]:
 
 def _load(kind: str, path: Path, context: Context) -> list[Draft]:
     log.info("%s: reading as %s", path, kind)
-    drafts = ingester(kind).load(path, context)
+    try:
+        drafts = ingester(kind).load(path, context)
+    except ValueError as exc:  # a model value refused (pydantic): still the source's fault, named
+        lines = [line.strip() for line in str(exc).splitlines()]
+        what = f"{lines[1]}: {lines[2].split(' [type=')[0]}" if len(lines) >= 3 else lines[0]
+        raise IngestError(f"cannot make an article of it: {what}", path) from None
     for draft in drafts:
         draft.kind = draft.kind or kind
     return drafts

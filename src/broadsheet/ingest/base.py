@@ -33,6 +33,7 @@ class Context:
     language: str | None = None  # the publication's language when configured
     since: dt.date | None = None
     until: dt.date | None = None
+    allow_remote: bool = False  # fetch http(s) pictures (ingest/remote.py); nothing is fetched otherwise
 
 
 @dataclass

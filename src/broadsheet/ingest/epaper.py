@@ -821,7 +821,7 @@ def _read_article(doc: _Doc, ctx: Context, *, hint: str = "", publication: str |
     kicker = kicker if kicker and kicker != title else None
     subtitle = subtitle if subtitle and subtitle not in {title, kicker} else None
 
-    resolver = ImageResolver(path, ctx.root)
+    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote)
     seen: set[str] = set()
     body, original = _body(doc)
     markup = _prepare(body, doc, seen) if body is not None else ""

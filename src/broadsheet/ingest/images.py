@@ -27,10 +27,11 @@ class ImageResolver:
     warning naming the article file; the build goes on.
     """
 
-    def __init__(self, article_path: Path, root: Path, base: Path | None = None) -> None:
+    def __init__(self, article_path: Path, root: Path, base: Path | None = None, remote: bool = False) -> None:
         self.article_path = article_path
         self.base = base if base is not None else article_path.parent
         self.root = root.resolve()
+        self.remote = remote
 
     def __call__(self, src: str, alt: str, caption: Inline | None) -> Image | None:
         path = self._locate(src)
@@ -51,7 +52,8 @@ class ImageResolver:
             self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
             return None
         # Named by the file's place in the source folder: stable, unique, shared when reused.
-        digest = hashlib.sha256(str(path.relative_to(self.root)).encode("utf-8")).hexdigest()[:16]
+        place = str(path.relative_to(self.root)) if path.is_relative_to(self.root) else src
+        digest = hashlib.sha256(place.encode("utf-8")).hexdigest()[:16]
         name = f"img-{digest}.{EXTENSIONS[media_type]}"
         return Image(
             src=src, path=path, name=name, media_type=media_type, width=width, height=height,
@@ -66,8 +68,17 @@ class ImageResolver:
         if parts.scheme == "data":
             self._warn(src[:40] + ("…" if len(src) > 40 else ""), "data: URLs are not used; put the picture beside the article")
             return None
+        if self.remote and parts.scheme.lower() in ("http", "https"):
+            from .remote import RemoteError, fetch_picture
+
+            try:
+                return fetch_picture(src)
+            except RemoteError as exc:
+                self._warn(src, str(exc))
+                return None
         if parts.scheme or parts.netloc:
-            self._warn(src, "remote and absolute URLs are not fetched; only files beside the article are used")
+            self._warn(src, "remote and absolute URLs are not fetched (--allow-remote fetches http and https); "
+                            "only files beside the article are used")
             return None
         relative = unquote(parts.path)
         if relative.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", relative):

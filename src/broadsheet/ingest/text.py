@@ -282,6 +282,10 @@ def _article(path: Path, title: str, kicker: str | None, subtitle: str | None, b
         content = inline_from_text(paragraph)
         blocks.append(Heading(level=2, content=content) if is_subhead else Paragraph(content=content))
     language = ctx.language or guess_language(title + "".join(paragraphs[:5]))
+    if not title.strip():
+        from ..errors import IngestError
+
+        raise IngestError("no article found (a page header, but no headline or text)", path)
     return Article(
         id="article", title=title, lang=language, kicker=kicker, subtitle=subtitle.lstrip("—－- ") if subtitle else None,
         byline=byline, authors=_authors(byline) if byline else (), author_note=author_note, dateline=dateline,
