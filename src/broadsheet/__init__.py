@@ -116,7 +116,7 @@ def write_editions(
     names: dict[int, str] | None = None,
 ) -> list[Path]:
     """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
-    from .backends import get_backend
+    from .backends import RENDER_TARGETS, get_backend
     from .config import BroadsheetConfig, EpubConfig, PdfConfig, validate
     from .render import find_theme, render_issue
 
@@ -155,7 +155,7 @@ def write_editions(
         publication = conversions.get(id(edition), edition.publication)
         issue = publication.issues[job.issue_index]
         rendered.append(render_issue(
-            publication, issue, chosen, job.format, print_options=options[id(edition)],
+            publication, issue, chosen, RENDER_TARGETS[job.format], print_options=options[id(edition)],
             epub_options=epub_settings[id(edition)], allow_missing_glyphs=allow_missing_glyphs, warn=warn,
             cache=render_cache,
         ))

@@ -84,8 +84,9 @@ def _source_options(command):
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf"]),
-              help="Output format; repeat for several.  [default: epub and pdf]")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf", "html"]),
+              help="Output format; repeat for several. html: the print HTML with its assets, in a folder.  "
+                   "[default: epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
               show_default=True, help="Folder to write the outputs into.")
 @click.option("--theme", metavar="NAME|DIR", help="A shipped theme's name or a theme folder (overrides broadsheet.toml).")

@@ -30,7 +30,13 @@ def get_backend(name: str, print_options: PdfConfig | None = None, epub_options:
         from .pdf import PdfBackend
 
         return PdfBackend(print_options or PdfConfig())
+    if name == "html":
+        from .html import HtmlBackend
+
+        return HtmlBackend()
     raise KeyError(name)
 
 
-FORMATS = ("epub", "pdf")
+FORMATS = ("epub", "pdf", "html")
+#: the rendering each format is made from ("html" is the print HTML the PDF is laid out from)
+RENDER_TARGETS = {"epub": "epub", "pdf": "pdf", "html": "pdf"}

@@ -1,0 +1,54 @@
+"""HTML backend: the print HTML exactly as the PDF backend gives it to WeasyPrint, with its assets.
+
+Writes a folder ``<name>/`` holding ``index.html``, ``styles/print.css`` and ``images/``: open
+it in a browser to design a theme, or lay it out with another engine.  The folder is written
+beside its target under a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import BackendError
+from ..render import RenderedIssue
+
+
+class HtmlBackend:
+    name: ClassVar[str] = "html"
+    suffix: ClassVar[str] = ""
+    media_type: ClassVar[str] = "text/html"
+    remote_resources: ClassVar[bool] = False
+    render_target: ClassVar[str] = "pdf"  # the print rendering
+
+    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        return [self.write(rendered, target)]
+
+    def write(self, rendered: RenderedIssue, target: Path) -> Path:
+        folder = target.with_suffix("") if target.suffix == ".html" else target
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
+        try:
+            (temporary / "index.html").write_bytes(rendered.documents[0].content)
+            for asset in rendered.assets:
+                path = temporary / asset.name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(asset.read())
+            for path in [temporary, *temporary.rglob("*")]:
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+            old = None
+            if folder.exists():
+                if not folder.is_dir():
+                    raise BackendError("exists and is not a folder", folder)
+                old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+                os.rmdir(old)
+                os.replace(folder, old)
+            os.replace(temporary, folder)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        return folder
