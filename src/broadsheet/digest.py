@@ -20,7 +20,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field
 
 from .config import _Schema
 from .ingest import Edition
@@ -41,15 +43,8 @@ class DigestSpec(_Schema):
     tags: tuple[str, ...] = ()
     match: tuple[str, ...] = ()
     max_articles: int | None = Field(default=None, ge=1)
-    group_by: str = "section"
+    group_by: Literal["section", "date", "source", "none"] = "section"
     similarity: float = Field(default=0.8, gt=0, le=1)
-
-    @field_validator("group_by")
-    @classmethod
-    def _group(cls, value: str) -> str:
-        if value not in GROUPS:
-            raise ValueError(f"expected one of {', '.join(GROUPS)}, got {value!r}")
-        return value
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from typing import Literal
 
-from .config import CONVERSIONS, EpubConfig, PdfConfig, _Schema, read_toml, validate
+from pydantic import Field
+
+from .config import Conversion, EpubConfig, PdfConfig, _Schema, read_toml, validate
 from .digest import DigestSpec
 from .errors import ConfigError
 
 FORMATS = ("epub", "pdf")
+Format = Literal["epub", "pdf", "html"]
 
 
 class Recipe(DigestSpec):
@@ -30,26 +33,11 @@ class Recipe(DigestSpec):
 
     sources: tuple[str, ...] = Field(min_length=1)
     theme: str = "digest"
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[Format, ...] = Field(default=FORMATS, min_length=1)
     out: str = "build"
-    convert: str | None = None
+    convert: Conversion | None = None
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
-
-    @field_validator("formats")
-    @classmethod
-    def _formats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [f for f in value if f not in FORMATS]
-        if unknown or not value:
-            raise ValueError(f"expected formats from {', '.join(FORMATS)}, got {list(value)!r}")
-        return value
-
-    @field_validator("convert")
-    @classmethod
-    def _convert(cls, value: str | None) -> str | None:
-        if value is not None and value not in CONVERSIONS:
-            raise ValueError(f"expected one of {', '.join(CONVERSIONS)}, got {value!r}")
-        return value
 
 
 def load_recipe(path: Path) -> Recipe:
@@ -62,23 +50,8 @@ class Subscriber(_Schema):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     sections: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    language: str | None = None
-    formats: tuple[str, ...] = ()
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        if value is not None and value not in CONVERSIONS:
-            raise ValueError(f"expected one of {', '.join(CONVERSIONS)} or nothing, got {value!r}")
-        return value
-
-    @field_validator("formats")
-    @classmethod
-    def _formats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [f for f in value if f not in FORMATS]
-        if unknown:
-            raise ValueError(f"expected formats from {', '.join(FORMATS)}, got {unknown[0]!r}")
-        return value
+    language: Conversion | None = None
+    formats: tuple[Format, ...] = ()
 
 
 @dataclass(frozen=True)

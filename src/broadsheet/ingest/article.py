@@ -22,7 +22,7 @@ from lxml import etree, html as lxml_html
 from ..errors import IngestError
 from ..model import Article, Block, Heading, Paragraph
 from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
-from .encoding import decode, looks_binary
+from .encoding import read_text
 
 from .html import clean_text, html_to_blocks
 from .images import ImageResolver
@@ -114,16 +114,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
 
 
 def _read(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise IngestError(f"file is {size:,} bytes, more than the limit of {MAX_BYTES:,}", path)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read: {exc.strerror}", path) from None
-    if looks_binary(data):
-        raise IngestError("binary file, not an HTML page", path)
-    return decode(data, path)
+    return read_text(path, max_bytes=MAX_BYTES)
 
 
 # --- body ----------------------------------------------------------------------------------

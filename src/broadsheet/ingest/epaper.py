@@ -33,7 +33,7 @@ from ..errors import IngestError
 from ..model import Article, Block, Figure, Paragraph
 from .base import Context, Draft, DraftSection, find_date, guess_language, log, page_sort_key, slug
 from .encoding import decode, looks_binary
-from .html import MAX_TAG_DEPTH, html_to_blocks
+from .html import MAX_TAG_DEPTH, html_to_blocks, remove_keep_tail
 from .images import ImageResolver
 
 KIND = "epaper"
@@ -394,22 +394,8 @@ def _text(el) -> str:
     for br in el.iter("br"):
         br.tail = " " + (br.tail or "")
     for bad in el.xpath(".//script|.//style|.//comment()"):
-        _remove(bad)
+        remove_keep_tail(bad)
     return _clean("".join(el.itertext()))
-
-
-def _remove(el) -> None:
-    """Remove ``el`` from its parent, keeping its tail text."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def _texts(doc: _Doc, name: str) -> list[str]:
@@ -611,12 +597,12 @@ def _prepare(body, doc: _Doc, seen: set[str]) -> str:
     for name in list(body.attrib):
         del body.attrib[name]
     for bad in body.xpath(".//comment()|.//processing-instruction()"):
-        _remove(bad)
+        remove_keep_tail(bad)
     for void in body.xpath("|".join(f".//{t}" for t in _UNWRAP)):
         void.drop_tag()
     for bad in body.xpath("|".join(f".//{t}" for t in _DROP) + "|.//*" + _HIDDEN):
         if bad.getparent() is not None:
-            _remove(bad)
+            remove_keep_tail(bad)
     _limit_depth(body)
     # Picture tables inside the body become figures where they stand.
     for expr in _picture_exprs(doc):

@@ -219,7 +219,7 @@ def _inlines_of(block: Block) -> tuple[Inline, ...]:
 def _paragraph(el: etree._Element, resolve_image: ImageResolver) -> Iterator[Block]:
     images = [img for img in el.iter("img")]
     for img in images:
-        _remove_keep_tail(img)
+        remove_keep_tail(img)
     content = _inline(el)
     if content.text:
         yield Paragraph(content=content)
@@ -240,7 +240,8 @@ def _figure(img: etree._Element, caption: Inline | None, resolve_image: ImageRes
     return Figure(image=image) if image is not None else None
 
 
-def _remove_keep_tail(el: etree._Element) -> None:
+def remove_keep_tail(el: etree._Element) -> None:
+    """Remove ``el`` from its parent, keeping its tail text."""
     parent = el.getparent()
     if parent is None:
         return
@@ -290,7 +291,7 @@ def _strip_to_inline(root: etree._Element) -> None:
         if el is root or el.getparent() is None:
             continue
         if el.tag == "img":
-            _remove_keep_tail(el)
+            remove_keep_tail(el)
         elif el.tag not in INLINE_TAGS:
             if el.tag in {"li", "p", "div", "td", "th", "dd", "dt", "tr"} and el.getprevious() is not None:
                 el.text = " " + (el.text or "")
