@@ -74,3 +74,12 @@ def assert_valid_epub(epubcheck):
 def epub_files(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+def inspect_cli(*args: object) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    """Run ``broadsheet inspect ARGS --json``; return the model and the finished process."""
+    import json
+
+    result = run_cli("inspect", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result

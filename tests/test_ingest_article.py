@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import epub_files, run_cli
+from conftest import epub_files, inspect_cli, run_cli
 
 from broadsheet.ingest import article, detect_kind, feed
 
@@ -19,10 +19,9 @@ CHROME = ("COOKIE-BANNER-TEXT", "Accept all cookies", "NAV-MENU-TEXT", "FOOTER-T
 CHROME_ZH = ("导航文字", "页脚文字", "相关链接文字", "热点新闻", "脚本文字", "_hmt", "豫ICP备", "来源：")
 
 
-def inspect(*sources):
-    result = run_cli("inspect", *sources, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), result.stderr
+def inspect(*args):
+    data, result = inspect_cli(*args)
+    return data, result.stderr
 
 
 @pytest.fixture

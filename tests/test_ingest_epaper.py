@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import epub_files, run_cli
+from conftest import epub_files, inspect_cli, run_cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "epaper"
 NAVIGATION = ("返回主页", "版面导航", "上一期", "下一期", "上一篇", "下一篇", "上一版", "下一版", "版权声明")
@@ -21,10 +21,9 @@ def copy_fixture(name: str, tmp_path: Path) -> Path:
     return target
 
 
-def inspect(*sources):
-    result = run_cli("inspect", *sources, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), result.stderr
+def inspect(*args):
+    data, result = inspect_cli(*args)
+    return data, result.stderr
 
 
 def articles_of(data) -> dict[str, dict]:

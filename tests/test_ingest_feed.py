@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import epub_files, run_cli
+from conftest import epub_files, inspect_cli, run_cli
 
 from broadsheet.ingest import detect_kind
 from broadsheet.ingest import feed
@@ -19,10 +19,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
 CANARY = "CANARY-7f3a9c-SECRET-FILE-CONTENT"
 
 
-def inspect(*sources):
-    result = run_cli("inspect", *sources, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), result.stderr
+def inspect(*args):
+    data, result = inspect_cli(*args)
+    return data, result.stderr
 
 
 @pytest.fixture

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
-from conftest import SEED, epub_files, run_cli
+from conftest import SEED, epub_files, inspect_cli, run_cli
 from pdfread import page_texts, squash
 
 NAVIGATION_TEXT = ["返回主页", "版面导航", "上一期", "下一期", "上一篇", "下一篇", "上一版", "下一版", "版权声明"]
@@ -75,9 +74,8 @@ TRADITIONAL = """第A03版：要聞 上一版  下一版
 
 
 def inspect(*args):
-    result = run_cli("inspect", *args, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), result.stdout
+    data, result = inspect_cli(*args)
+    return data, result.stdout
 
 
 def only_article(data):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 
-from conftest import run_cli
+from conftest import inspect_cli, run_cli
 from test_cli import write
 from pdfread import outline, page_texts, squash
 
 
-def inspect(*sources):
-    result = run_cli("inspect", *sources, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def inspect(*args):
+    return inspect_cli(*args)[0]
 
 
 def test_single_markdown_file_builds_with_defaults(tmp_path, assert_valid_epub):
