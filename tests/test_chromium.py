@@ -32,7 +32,7 @@ BOOKS = {
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory) -> dict[str, Path]:
+def books(tmp_path_factory, assert_valid_epub) -> dict[str, Path]:
     """Build the books and unzip each; return the folder of each book's package document."""
     out = tmp_path_factory.mktemp("chromium")
     result = run_cli("build", ZH_EXAMPLE, EN_EXAMPLE, "-f", "epub", "--out", out / "default")
@@ -42,7 +42,9 @@ def books(tmp_path_factory) -> dict[str, Path]:
     folders = {}
     for key, (name, options) in BOOKS.items():
         folder = out / "unzipped" / key
-        with zipfile.ZipFile(out / ("vertical" if options else "default") / name) as archive:
+        book = out / ("vertical" if options else "default") / name
+        assert_valid_epub(book)
+        with zipfile.ZipFile(book) as archive:
             archive.extractall(folder)
         folders[key] = folder / "EPUB"
     return folders

@@ -83,11 +83,12 @@ def test_one_bad_source_among_good_ones_writes_nothing(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_failed_build_keeps_yesterdays_output(tmp_path):
+def test_failed_build_keeps_yesterdays_output(tmp_path, assert_valid_epub):
     out = tmp_path / "out"
     write(tmp_path / "ed/2024-01-01/a.md", GOOD_ARTICLE)
     assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 0
     (good,) = out.iterdir()
+    assert_valid_epub(good)
     before = good.read_bytes()
     write(tmp_path / "ed/2024-01-01/b.md", "---\ntitle: [\n---\n")
     assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 1
@@ -114,11 +115,12 @@ def test_version_and_help():
     assert "Exit status" in run_cli("--help").stdout
 
 
-def test_quiet_build_prints_nothing(tmp_path):
+def test_quiet_build_prints_nothing(tmp_path, assert_valid_epub):
     write(tmp_path / "ed/a.md", GOOD_ARTICLE + "\n![gone](missing.png)\n")
     result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "-f", "epub", "-q")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and result.stderr == ""
+    assert_valid_epub(next((tmp_path / "out").glob("*.epub")))
 
 
 def test_build_prints_paths_and_warnings(tmp_path, assert_valid_epub):

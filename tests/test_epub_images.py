@@ -165,8 +165,9 @@ def test_pictures_are_scaled_oriented_and_stripped(generic, assert_valid_epub):
     assert_valid_epub(out / EPUB_NAME)
 
 
-def test_grayscale_pictures_for_e_ink(sources, tmp_path):
+def test_grayscale_pictures_for_e_ink(sources, tmp_path, assert_valid_epub):
     files = build(sources, tmp_path, "--grayscale")
+    assert_valid_epub(tmp_path / EPUB_NAME)
     pictures = by_format(files)
     assert pictures["photo.jpg"][1].mode == "L" and pictures["photo.jpg"][1].size == (1200, 1600)
     assert pictures["alpha.png"][1].mode == "LA"

@@ -87,7 +87,7 @@ def test_atomic_path_on_interruption(tmp_path):
     assert target.read_bytes() == b"yesterday" and [p.name for p in tmp_path.iterdir()] == ["edition.epub"]
 
 
-def test_canary_outside_the_source_folder_is_never_read(tmp_path):
+def test_canary_outside_the_source_folder_is_never_read(tmp_path, assert_valid_epub):
     canary = "CANARY-7f3a9c-SECRET"
     (tmp_path / "secret.txt").write_text(canary, encoding="utf-8")
     from PIL import Image
@@ -118,3 +118,4 @@ Text.
         assert b"/EmbeddedFile" not in data
     files = epub_files(next(out.glob("*.epub")))
     assert not [n for n in files if n.startswith("EPUB/images/") and n != "EPUB/images/cover.jpg"]
+    assert_valid_epub(next(out.glob("*.epub")))

@@ -15,7 +15,7 @@ def sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_two_builds_are_byte_identical(tmp_path):
+def test_two_builds_are_byte_identical(tmp_path, assert_valid_epub):
     copy = tmp_path / "src"
     shutil.copytree(EN_EXAMPLE, copy)
     first = run_cli("build", copy, "--out", tmp_path / "a", env={"PYTHONHASHSEED": "1", "TZ": "UTC"})
@@ -26,11 +26,13 @@ def test_two_builds_are_byte_identical(tmp_path):
     assert first.returncode == second.returncode == 0, (first.stderr, second.stderr)
     for name in ("harbour-gazette-2026-11-20.epub", "harbour-gazette-2026-11-20.pdf"):
         assert sha(tmp_path / "a" / name) == sha(tmp_path / "b" / name), name
+    assert_valid_epub(tmp_path / "a" / "harbour-gazette-2026-11-20.epub")
 
 
-def test_zip_entries_carry_source_date_epoch(tmp_path):
+def test_zip_entries_carry_source_date_epoch(tmp_path, assert_valid_epub):
     result = run_cli("build", ZH_EXAMPLE, "--out", tmp_path, "-f", "epub", env={"SOURCE_DATE_EPOCH": "1341532800"})
     assert result.returncode == 0, result.stderr
+    assert_valid_epub(tmp_path / "zzrb-2012-07-06.epub")
     with zipfile.ZipFile(tmp_path / "zzrb-2012-07-06.epub") as archive:
         infos = archive.infolist()
         opf = archive.read("EPUB/content.opf").decode()
@@ -40,7 +42,7 @@ def test_zip_entries_carry_source_date_epoch(tmp_path):
     assert "2012-07-06T00:00:00Z" in opf
 
 
-def test_without_source_date_epoch_dates_come_from_the_issue(tmp_path):
+def test_without_source_date_epoch_dates_come_from_the_issue(tmp_path, assert_valid_epub):
     env = {"SOURCE_DATE_EPOCH": ""}
     first = run_cli("build", ZH_EXAMPLE, "--out", tmp_path / "a", "-f", "epub", env=env)
     time.sleep(2)
@@ -48,6 +50,7 @@ def test_without_source_date_epoch_dates_come_from_the_issue(tmp_path):
     assert first.returncode == second.returncode == 0
     a, b = tmp_path / "a/zzrb-2012-07-06.epub", tmp_path / "b/zzrb-2012-07-06.epub"
     assert sha(a) == sha(b)
+    assert_valid_epub(a)
     with zipfile.ZipFile(a) as archive:
         assert archive.infolist()[0].date_time == (2012, 7, 6, 0, 0, 0)
 
