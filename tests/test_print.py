@@ -122,7 +122,7 @@ def test_booklet_of_an_edition_pads_to_a_multiple_of_four(press_build):
 
 
 def test_pdf_a_and_pdf_x_variants(tmp_path):
-    for variant in ("pdf/a-3b", "pdf/x-4"):
+    for variant in ("pdf/a-3b", "pdf/x-4", "pdf/ua-1"):
         out = tmp_path / variant.replace("/", "-")
         result = run_cli("build", EN_EXAMPLE, "--out", out, "-f", "pdf", "--pdf-variant", variant)
         assert result.returncode == 0, result.stderr
@@ -130,7 +130,10 @@ def test_pdf_a_and_pdf_x_variants(tmp_path):
         reader = PdfReader(io.BytesIO(data))
         root = reader.trailer["/Root"]
         xmp = root["/Metadata"].get_object().get_data().decode("utf-8", "replace")
-        if variant == "pdf/a-3b":
+        if variant == "pdf/ua-1":
+            assert "/StructTreeRoot" in root and bool(root["/MarkInfo"]["/Marked"])
+            assert root["/Lang"] == "en-GB" and bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+        elif variant == "pdf/a-3b":
             assert re.search(r"pdfaid:part(>|=\")3", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
         else:
             intents = [i.get_object() for i in root["/OutputIntents"]]
