@@ -24,7 +24,7 @@ from ..model import Article, Block, Heading, Paragraph
 from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
 from .encoding import read_text
 
-from .html import clean_text, html_to_blocks
+from .html import clean_text, html_to_blocks, remove_keep_tail
 from .images import ImageResolver
 
 KIND = "article"
@@ -174,7 +174,7 @@ def _to_html(body: etree._Element, captions: dict[str, str]) -> etree._Element:
     # A caption that trafilatura kept as a paragraph of its own is now in its figure.
     for paragraph in list(root.iter("p")):
         if used and _normalise(paragraph.xpath("string()")) in used and paragraph.getparent() is not None:
-            _drop(paragraph)
+            remove_keep_tail(paragraph)
     return root
 
 
@@ -183,17 +183,6 @@ def _retag(element: etree._Element, tag: str) -> None:
     for key in list(element.attrib):
         if not (tag == "a" and key == "href"):
             del element.attrib[key]
-
-
-def _drop(element: etree._Element) -> None:
-    parent = element.getparent()
-    if element.tail and element.tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def _own_text_length(body: etree._Element) -> int:
