@@ -71,6 +71,11 @@ def assert_valid_epub(epubcheck):
     return check
 
 
+def outputs(folder: Path) -> list[Path]:
+    """What a build wrote into ``folder``: everything but the cache of laid-out parts."""
+    return sorted(p for p in folder.iterdir() if p.name != ".broadsheet-cache")
+
+
 def epub_files(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

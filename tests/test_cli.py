@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EN_EXAMPLE, run_cli
+from conftest import EN_EXAMPLE, outputs, run_cli
 
 GOOD_ARTICLE = "---\ntitle: A fine day\n---\n\nThe sun came out.\n"
 
@@ -66,7 +66,7 @@ def test_bad_input_is_one_line_exit_1_and_writes_nothing(tmp_path, case):
     out = tmp_path / "out"
     result = run_cli("build", tmp_path / "edition", "--out", out)
     assert_one_line_error(result, must_name, fragment)
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists() or not outputs(out)
 
 
 def test_missing_source(tmp_path):
@@ -80,19 +80,19 @@ def test_one_bad_source_among_good_ones_writes_nothing(tmp_path):
     out = tmp_path / "out"
     result = run_cli("build", EN_EXAMPLE, tmp_path / "bad", "--out", out)
     assert_one_line_error(result, "a.md", "nope: unknown key")
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists() or not outputs(out)
 
 
 def test_failed_build_keeps_yesterdays_output(tmp_path, assert_valid_epub):
     out = tmp_path / "out"
     write(tmp_path / "ed/2024-01-01/a.md", GOOD_ARTICLE)
     assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 0
-    (good,) = out.iterdir()
+    (good,) = outputs(out)
     assert_valid_epub(good)
     before = good.read_bytes()
     write(tmp_path / "ed/2024-01-01/b.md", "---\ntitle: [\n---\n")
     assert run_cli("build", tmp_path / "ed", "--out", out, "-f", "epub").returncode == 1
-    assert [p.name for p in out.iterdir()] == [good.name]
+    assert [p.name for p in outputs(out)] == [good.name]
     assert good.read_bytes() == before
 
 

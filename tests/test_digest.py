@@ -10,7 +10,7 @@ from lxml import etree
 from archive import make_archive
 from broadsheet import load
 from broadsheet.digest import DigestSpec, make_digest
-from conftest import epub_files, run_cli
+from conftest import epub_files, outputs, run_cli
 from pdfread import page_texts, squash
 from test_cli import write
 
@@ -128,7 +128,7 @@ def test_subscribers_each_get_their_digest(archive, tmp_path, assert_valid_epub)
     result = run_cli("digest", archive, "--subscribers", subscribers, "--out", out)
     assert result.returncode == 0, result.stderr
     assert "dan: no article matches" in result.stderr
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.name for p in outputs(out))
     assert written == ["hlrbwz-2024-05-01-to-2024-05-07-ann.epub", "hlrbwz-2024-05-01-to-2024-05-07-bo.epub",
                        "hlrbwz-2024-05-01-to-2024-05-07-cai.epub"]
     for name in written:

@@ -8,7 +8,7 @@ import re
 import pytest
 from lxml import etree
 
-from conftest import EN_EXAMPLE, SEED, ZH_EXAMPLE, epub_files, run_cli
+from conftest import EN_EXAMPLE, SEED, ZH_EXAMPLE, epub_files, outputs, run_cli
 from pdfread import body_text, fonts, outline, page_texts, squash
 
 NAVIGATION_TEXT = ["返回主页", "版面导航", "上一期", "下一期", "上一篇", "下一篇", "上一版", "下一版", "版权声明"]
@@ -24,7 +24,7 @@ EN_EPUB, EN_PDF = "harbour-gazette-2026-11-20.epub", "harbour-gazette-2026-11-20
 
 
 def test_build_writes_both_formats_for_both_examples(demo_build):
-    names = sorted(p.name for p in demo_build.iterdir())
+    names = sorted(p.name for p in outputs(demo_build))
     assert names == sorted([ZH_EPUB, ZH_PDF, EN_EPUB, EN_PDF])
 
 

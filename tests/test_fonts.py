@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broadsheet.render.fonts import missing_characters
-from conftest import run_cli
+from conftest import outputs, run_cli
 from test_cli import write
 
 UNDRAWABLE = "\U0010fffd\U000f0001"  # supplementary private use: no font covers these
@@ -21,7 +21,7 @@ def test_missing_glyphs_fail_the_build_naming_them(tmp_path):
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert "U+10FFFD" in line and "U+F0001" in line and "fonts-noto-cjk" in line
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists() or not outputs(out)
 
 
 def test_allow_missing_glyphs_warns_and_builds(tmp_path, assert_valid_epub):

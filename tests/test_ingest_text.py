@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from conftest import SEED, epub_files, inspect_cli, run_cli
+from conftest import SEED, epub_files, inspect_cli, outputs, run_cli
 from pdfread import page_texts, squash
 
 NAVIGATION_TEXT = ["返回主页", "版面导航", "上一期", "下一期", "上一篇", "下一篇", "上一版", "下一版", "版权声明"]
@@ -118,7 +118,7 @@ def test_seed_dump_model(loose_seed):
 def test_seed_dump_builds(tmp_path, loose_seed, assert_valid_epub):
     result = run_cli("build", loose_seed, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["zzrb-undated.epub", "zzrb-undated.pdf"]
+    assert sorted(p.name for p in outputs(tmp_path / "out")) == ["zzrb-undated.epub", "zzrb-undated.pdf"]
     epub = next((tmp_path / "out").glob("*.epub"))
     assert_valid_epub(epub)
     pdf_text = squash("".join(page_texts(next((tmp_path / "out").glob("*.pdf")))))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from conftest import inspect_cli, run_cli
+from conftest import inspect_cli, outputs, run_cli
 from test_cli import write
 from pdfread import outline, page_texts, squash
 
@@ -57,7 +57,7 @@ def test_publication_with_several_issues_writes_one_output_per_issue(tmp_path):
     assert [i["date"] for i in data["issues"]] == ["2024-01-01", "2024-01-08"]
     result = run_cli("build", tmp_path / "pub", "--out", tmp_path / "out", "-f", "epub")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["weekly-2024-01-01.epub", "weekly-2024-01-08.epub"]
+    assert sorted(p.name for p in outputs(tmp_path / "out")) == ["weekly-2024-01-01.epub", "weekly-2024-01-08.epub"]
 
 
 def test_issue_folder_finds_its_publication_config(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broadsheet.resources import data_dir
-from conftest import EN_EXAMPLE, epub_files, run_cli
+from conftest import EN_EXAMPLE, epub_files, outputs, run_cli
 from pdfread import page_texts
 from test_cli import write
 
@@ -48,7 +48,7 @@ def test_template_error_is_one_line(tmp_path):
     result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "--theme", theme)
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "template" in result.stderr
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists() or not outputs(tmp_path / "out")
 
 
 def test_stylesheet_may_not_import(tmp_path):

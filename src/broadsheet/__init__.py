@@ -19,6 +19,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
     __version__ = "0.0.0"
 
+#: Laid-out parts kept between builds, inside the output folder (``--no-cache`` bypasses it).
+CACHE_FOLDER = ".broadsheet-cache"
+
 __all__ = ["build", "build_digest", "load", "load_config", "write_editions", "BroadsheetError", "__version__", "Job"]
 
 
@@ -81,6 +84,7 @@ def build(
     allow_missing_glyphs: bool = False,
     warn: Callable[[str], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    cache: bool = True,
 ) -> list[Path]:
     """Build every issue of every source in every format; return the paths written.
 
@@ -90,12 +94,13 @@ def build(
     (bleed, marks, variant, impose, grayscale); ``page_size`` overrides its page size;
     ``epub_options`` override ``[epub]`` keys (profile, max_size, embed_fonts, grayscale,
     writing_mode); ``convert`` (s2t, t2s, s2tw, s2hk) converts Chinese text with OpenCC.
+    ``cache=False`` neither reads nor writes the cache of laid-out parts (``<out>/.broadsheet-cache``).
     """
     editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote)
     return write_editions(
         editions, formats=formats, out=out, theme=theme, page_size=page_size, print_options=print_options,
         epub_options=epub_options, convert=convert, allow_missing_glyphs=allow_missing_glyphs, warn=warn,
-        progress=progress,
+        progress=progress, cache=cache,
     )
 
 
@@ -114,6 +119,7 @@ def write_editions(
     progress: Callable[[str, int, int], None] | None = None,
     render_cache: dict | None = None,
     names: dict[int, str] | None = None,
+    cache: bool = True,
 ) -> list[Path]:
     """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
     from .backends import RENDER_TARGETS, get_backend
@@ -162,7 +168,8 @@ def write_editions(
     written = []
     for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
         report("Writing", job, done)
-        backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)])
+        backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)],
+                              cache_folder=Path(out) / CACHE_FOLDER if cache else None)
         written.extend(backend.write_all(result, job.target))
     return written
 

@@ -98,6 +98,13 @@ def _source_options(command):
               help="A standard PDF variant: pdf/a-3b, pdf/a-2b, pdf/ua-1, pdf/x-4, … (WeasyPrint's).")
 @click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
               help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
+              help="Lay PDF sections out in N processes at once.  [default: one per core]")
+@click.option("--layout", "pdf_layout", type=click.Choice(["sections", "whole"]),
+              help="sections: lay the PDF's front matter and each section out apart (in parallel, cached), "
+                   "then join them; whole: the whole document at once.  [default: sections]")
+@click.option("--no-cache", is_flag=True,
+              help="Lay every part out anew, neither reading nor writing <out>/.broadsheet-cache.")
 @click.option("--impose", type=click.Choice(["booklet"]),
               help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
 @click.option("--grayscale", is_flag=True, default=None,
@@ -115,7 +122,7 @@ def _source_options(command):
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def build(sources, kind, since, until, allow_remote, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
-          render_timeout, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
+          render_timeout, jobs, pdf_layout, no_cache, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
           quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
@@ -140,7 +147,7 @@ def build(sources, kind, since, until, allow_remote, verbose, formats, out, them
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
                 allow_remote=allow_remote,
                 print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
-                               "timeout": render_timeout,
+                               "timeout": render_timeout, "jobs": jobs, "layout": pdf_layout,
                                "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
                 epub_options={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts,
                               "grayscale": grayscale, "writing_mode": writing_mode},
@@ -148,7 +155,7 @@ def build(sources, kind, since, until, allow_remote, verbose, formats, out, them
                 since=since.date() if since else None, until=until.date() if until else None,
                 allow_missing_glyphs=allow_missing_glyphs,
                 warn=lambda message: logging.getLogger("broadsheet").warning(message),
-                progress=on_step,
+                progress=on_step, cache=not no_cache,
             )
     except BroadsheetError as exc:
         _fail(exc)

@@ -111,7 +111,9 @@ class PdfConfig(_Schema):
     impose: Literal["booklet"] | None = None
     grayscale: bool = False
     timeout: float = Field(default=600, gt=0, le=86400)  # seconds one PDF layout may take
-    memory_mb: int = Field(default=8192, ge=256)  # address space of the layout process
+    memory_mb: int = Field(default=8192, ge=256)  # address space of each layout process
+    jobs: int | None = Field(default=None, ge=1, le=256)  # layout processes at once; None: one per core
+    layout: Literal["sections", "whole"] = "sections"  # lay sections out apart (and in parallel), or all at once
 
     @field_validator("page_size")
     @classmethod

@@ -21,7 +21,8 @@ class Backend(Protocol):
         """Write the file and any companions (a booklet), returning every path."""
 
 
-def get_backend(name: str, print_options: PdfConfig | None = None, epub_options: EpubConfig | None = None) -> Backend:
+def get_backend(name: str, print_options: PdfConfig | None = None, epub_options: EpubConfig | None = None,
+                cache_folder: Path | None = None) -> Backend:
     if name == "epub":
         from .epub import EpubBackend
 
@@ -29,7 +30,7 @@ def get_backend(name: str, print_options: PdfConfig | None = None, epub_options:
     if name == "pdf":
         from .pdf import PdfBackend
 
-        return PdfBackend(print_options or PdfConfig())
+        return PdfBackend(print_options or PdfConfig(), cache_folder)
     if name == "html":
         from .html import HtmlBackend
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
@@ -70,20 +71,14 @@ class PdfBackend:
     media_type: ClassVar[str] = "application/pdf"
     remote_resources: ClassVar[bool] = False
 
-    def __init__(self, options: PdfConfig | None = None) -> None:
+    def __init__(self, options: PdfConfig | None = None, cache_folder: Path | None = None) -> None:
         self.options = options or PdfConfig()
+        self.cache_folder = cache_folder
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
-        from .sandbox import LayoutFailed, LayoutTimeout, run_limited
-
-        try:
-            pdf = run_limited(self.render_pdf, rendered, target, timeout=self.options.timeout,
-                              memory_mb=self.options.memory_mb)
-        except LayoutTimeout as exc:
-            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
-                               "trap in the theme or article CSS)", target) from None
-        except LayoutFailed as exc:
-            raise BackendError(f"PDF layout failed: {exc}", target) from None
+        pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
+        if pdf is None:
+            pdf = self._lay_out_whole(rendered, target)
         with atomic_path(target) as temporary:
             temporary.write_bytes(pdf)
         written = [target]
@@ -95,6 +90,108 @@ class PdfBackend:
                 temporary.write_bytes(impose_booklet(pdf))
             written.append(booklet)
         return written
+
+    def _lay_out_whole(self, rendered: RenderedIssue, target: Path) -> bytes:
+        from .sandbox import LayoutFailed, LayoutTimeout, run_limited
+
+        try:
+            return run_limited(self.render_pdf, rendered, target, timeout=self.options.timeout,
+                               memory_mb=self.options.memory_mb)
+        except LayoutTimeout as exc:
+            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+                               "trap in the theme or article CSS)", target) from None
+        except LayoutFailed as exc:
+            raise BackendError(f"PDF layout failed: {exc}", target) from None
+
+    def _lay_out_by_sections(self, rendered: RenderedIssue, target: Path) -> bytes | None:
+        """Lay the front matter and each section out in parallel processes; ``None`` if this
+        edition must be laid out whole (see ``pdf_parallel``)."""
+        from . import pdf_parallel
+
+        html = rendered.documents[0].content.decode("utf-8")
+        parts = pdf_parallel.split_edition(html)
+        stylesheets = [(a.data or a.path.read_bytes()).decode("utf-8", "replace") for a in rendered.assets
+                       if a.media_type == "text/css"]
+        reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
+            self.options.variant, stylesheets)
+        if reason:
+            log.info("%s: laid out as one document: %s", target.name, reason)
+            return None
+        assets = {a.name: (a.data, a.path, a.media_type) for a in rendered.assets}
+        cache = pdf_parallel.PartCache(
+            self.cache_folder / "pdf" if self.cache_folder else None,
+            salt=self._cache_salt(stylesheets),
+            assets={name: data if data is not None else source.read_bytes()
+                    for name, (data, source, media_type) in assets.items() if media_type != "text/css"},
+        )
+        fetcher_assets = assets
+
+        def prepare() -> None:
+            """Before the first child: imported once here, WeasyPrint is shared by every fork."""
+            import weasyprint  # noqa: F401
+
+            from .cjk_justify import install
+
+            install()
+
+        def render(part_html: str, role: str, report):
+            return self._render_part(rendered, fetcher_assets, part_html, role, report)
+
+        jobs = self.options.jobs or len(os.sched_getaffinity(0))
+        try:
+            pdf, laid_out = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
+                                                          self.options.memory_mb, cache, prepare)
+        except pdf_parallel.Repaginate as exc:
+            log.info("%s: laid out as one document: %s", target.name, exc)
+            return None
+        except TimeoutError as exc:
+            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+                               "trap in the theme or article CSS)", target) from None
+        except RuntimeError as exc:
+            raise BackendError(f"PDF layout failed: {exc}", target) from None
+        log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
+                 laid_out, len(parts.sections) + 3, jobs)
+        return pdf
+
+    def _cache_salt(self, stylesheets: list[str]) -> str:
+        from importlib.metadata import version
+
+        from .. import __version__
+
+        return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs"}),
+                           *stylesheets, _fonts_fingerprint()])
+
+    def _render_part(self, rendered: RenderedIssue, assets, html: str, role: str, report):
+        """Lay out one part (in its own process); return its PDF and its bookmarks.
+
+        ``report`` is given the page of each anchor as soon as the part is laid out."""
+        import weasyprint
+
+        from .cjk_justify import install
+
+        install()
+        faces = _record_faces()
+        fetcher = _asset_fetcher(assets, self.options.grayscale)
+        laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(laid_out.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, number)
+        report(anchors)
+        if role == "section":
+            self._check_resolution(laid_out, rendered)
+        if role == "contents":
+            # The contents link to anchors in the sections: stand-ins keep the links, the
+            # assembled PDF points the names at the real places.
+            anchors = {name for page in laid_out.pages for name in page.anchors}
+            for page in laid_out.pages:
+                for kind, name, _, _ in page.links:
+                    if kind == "internal" and name not in anchors:
+                        laid_out.pages[0].anchors[name] = (0, 0, 0, 0)
+                        anchors.add(name)
+        pdf = laid_out.write_pdf(uncompressed_pdf=False, custom_metadata=False, pdf_identifier=False,
+                                 finisher=self._finish)
+        return pdf, {"bookmarks": laid_out.make_bookmark_tree(0.75, transform_pages=True), "fonts": faces}
 
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         """Lay out the print HTML and write the PDF atomically."""
@@ -157,3 +254,35 @@ class PdfBackend:
                     warned.add(src)
                     log.warning("%s: image %r prints at %d dpi (%d px over %.0f mm); %d dpi or more is wanted",
                                 article.source_path, image.src, dpi, image.width, box.width / 96 * 25.4, MIN_DPI)
+
+
+def _fonts_fingerprint() -> str:
+    """Name the installed fonts' state: the font folders and their modification times."""
+    folders = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts",
+               Path.home() / ".local/share/fonts"]
+    seen = []
+    for folder in folders:
+        for path, _, _ in os.walk(folder):
+            try:
+                seen.append(f"{path}:{os.stat(path).st_mtime_ns}")
+            except OSError:
+                pass
+    return "\n".join(seen)
+
+
+def _record_faces() -> dict[str, tuple[str, int, int]]:
+    """In a layout process: note each embedded face's family, index in its file and file size
+    (before WeasyPrint subsets it), by font name, so that the parts' subsets can be shared."""
+    from weasyprint.pdf.fonts import Font
+
+    faces: dict[str, tuple[str, int, int]] = {}
+    original = Font.clean
+
+    def clean(font, to_unicode, hinting):
+        plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)
+        if plain and not font.missing:
+            faces[font.name.decode()[1:]] = (font.family, font.index, len(font.file_content))
+        return original(font, to_unicode, hinting)
+
+    Font.clean = clean
+    return faces
