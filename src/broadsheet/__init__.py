@@ -153,6 +153,7 @@ def write_editions(
             progress(f"{step} {job.target.name}", done, total)
 
     rendered = []
+    disk_caches: dict = {}  # rendered article XHTML on disk, one per theme (``cache``)
     for done, job in enumerate(jobs):
         edition = job.edition
         base = edition.config_path.parent if edition.config_path else edition.root
@@ -160,10 +161,18 @@ def write_editions(
         report("Rendering", job, done)
         publication = conversions.get(id(edition), edition.publication)
         issue = publication.issues[job.issue_index]
+        article_cache = render_cache
+        if article_cache is None and cache and RENDER_TARGETS[job.format] == "epub":
+            if chosen.folders not in disk_caches:
+                from .render.cache import DiskCache, folder_digest
+
+                disk_caches[chosen.folders] = DiskCache(Path(out) / CACHE_FOLDER / "xhtml",
+                                                        salt=folder_digest(chosen.template_path))
+            article_cache = disk_caches[chosen.folders]
         rendered.append(render_issue(
             publication, issue, chosen, RENDER_TARGETS[job.format], print_options=options[id(edition)],
             epub_options=epub_settings[id(edition)], allow_missing_glyphs=allow_missing_glyphs, warn=warn,
-            cache=render_cache,
+            cache=article_cache,
         ))
     written = []
     for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
@@ -171,6 +180,8 @@ def write_editions(
         backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)],
                               cache_folder=Path(out) / CACHE_FOLDER if cache else None)
         written.extend(backend.write_all(result, job.target))
+    for disk_cache in disk_caches.values():
+        disk_cache.prune()
     return written
 
 

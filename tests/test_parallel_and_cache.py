@@ -1,5 +1,5 @@
 """Sections laid out in parallel processes and joined: the same PDF as a whole-document layout;
-the cache of laid-out parts re-lays out only what an edit touched."""
+the caches of laid-out parts and rendered articles redo only what an edit touched."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import EN_EXAMPLE, outputs, run_cli
+from conftest import EN_EXAMPLE, epub_files, outputs, run_cli
 from pdfread import fonts, outline, page_boxes, page_texts
 
 ZH = ["推进基层治理现代化", "黄河流域生态保护", "城市更新与民生改善", "科技创新引领发展", "乡村振兴的实践探索"]
@@ -181,3 +181,48 @@ def test_variants_are_laid_out_whole(tmp_path):
     result = run_cli("build", EN_EXAMPLE, "-o", tmp_path, "-f", "pdf", "--pdf-variant", "pdf/ua-1", "-v")
     assert result.returncode == 0, result.stderr
     assert "laid out as one document: pdf/ua-1" in result.stderr
+
+
+def test_article_xhtml_cache_follows_articles_and_templates(tmp_path, assert_valid_epub):
+    """The EPUB's article documents are cached on disk; an edit to an article or to a theme's
+    template shows in the next build, and a damaged entry is rendered again."""
+    from broadsheet.resources import data_dir
+
+    edition = tmp_path / "harbour"
+    shutil.copytree(EN_EXAMPLE, edition)
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "theme.toml").write_text('name = "mine"\ninherit = "default"\n', encoding="utf-8")
+    article_template = data_dir("templates") / "epub" / "article.xhtml"
+    (theme / "epub").mkdir()
+    (theme / "epub" / "article.xhtml").write_text(article_template.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+
+    def build() -> dict[str, bytes]:
+        result = run_cli("build", edition, "-o", out, "-f", "epub", "--theme", theme)
+        assert result.returncode == 0, result.stderr
+        (epub,) = [p for p in outputs(out) if p.suffix == ".epub"]
+        assert_valid_epub(epub)
+        return {name: data for name, data in epub_files(epub).items() if name.endswith(".xhtml")}
+
+    first = build()
+    cached = sorted((out / ".broadsheet-cache" / "xhtml").iterdir())
+    assert len(cached) == 3  # one per article
+    assert build() == first
+
+    story = next(edition.rglob("*ferry*.md"))
+    story.write_text(story.read_text(encoding="utf-8").replace("ferry", "ferry boat", 1), encoding="utf-8")
+    edited = build()
+    assert edited["EPUB/text/ferry.xhtml"] != first["EPUB/text/ferry.xhtml"]
+    assert b"ferry boat" in edited["EPUB/text/ferry.xhtml"]
+
+    template = theme / "epub" / "article.xhtml"
+    template.write_text(template.read_text(encoding="utf-8").replace('class="article"', 'class="article second"', 1),
+                        encoding="utf-8")
+    restyled = build()
+    assert all(b'class="article second"' in restyled[f"EPUB/text/{name}.xhtml"]
+               for name in ("ferry", "lighthouse", "editorial"))
+
+    for entry in (out / ".broadsheet-cache" / "xhtml").iterdir():
+        entry.write_bytes(entry.read_bytes()[:-40] + b"<p>damaged</p>")
+    assert build() == restyled

@@ -1,0 +1,88 @@
+"""Rendered article XHTML kept on disk between builds, addressed by content.
+
+A key is what the document is made of (the article's model, its section and issue, the
+template's name); the salt is what makes it (broadsheet's version and every file of the
+templates and themes in use).  Files are written atomically and begin with the SHA-256 of
+what follows: an unreadable or damaged one is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..output import atomic_path
+
+
+def folder_digest(folders) -> str:
+    """Hash every file under ``folders`` (names and bytes), in a stable order."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class DiskCache:
+    """A dict-like store of bytes under ``folder``; ``salt`` is part of every key."""
+
+    def __init__(self, folder: Path, salt: str) -> None:
+        self.folder = folder
+        self.salt = f"{__version__}\0{salt}"
+        self.memory: dict[str, bytes] = {}
+        self.used: set[str] = set()
+
+    def _name(self, key) -> str:
+        return hashlib.sha256(f"{self.salt}\0{key!r}".encode()).hexdigest()
+
+    def _load(self, key) -> bytes | None:
+        name = self._name(key)
+        if name in self.memory:
+            return self.memory[name]
+        try:
+            stored = (self.folder / name).read_bytes()
+        except OSError:
+            return None
+        data = stored[32:]
+        if stored[:32] != hashlib.sha256(data).digest():  # damaged: a miss
+            return None
+        self.memory[name] = data
+        self.used.add(name)
+        return data
+
+    def __contains__(self, key) -> bool:
+        return self._load(key) is not None
+
+    def __getitem__(self, key) -> bytes:
+        data = self._load(key)
+        if data is None:
+            raise KeyError(key)
+        return data
+
+    def __setitem__(self, key, value: bytes) -> None:
+        name = self._name(key)
+        self.memory[name] = value
+        self.used.add(name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.folder / name) as temporary:
+            temporary.write_bytes(hashlib.sha256(value).digest() + value)
+
+    def prune(self, days: float = 30) -> None:
+        """Touch what this build used; remove what no build has used for ``days``."""
+        if not self.folder.is_dir():
+            return
+        now = time.time()
+        for entry in os.scandir(self.folder):
+            try:
+                if entry.name in self.used:
+                    os.utime(entry.path, (now, now))
+                elif now - entry.stat().st_mtime > days * 86400:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
