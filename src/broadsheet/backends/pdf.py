@@ -19,6 +19,7 @@ from ..config import PdfConfig, to_mm
 from ..errors import BackendError
 from ..output import atomic_path
 from ..render import RenderedIssue
+from .pdf_fonts import FontUnavailable, defer_font_programs, installed_faces
 
 BASE_URL = "file:///broadsheet-edition/"
 MIN_DPI = 150
@@ -133,6 +134,7 @@ class PdfBackend:
             from .cjk_justify import install
 
             install()
+            installed_faces()  # fontconfig's list, read once for every child
 
         def render(part_html: str, role: str, report):
             return self._render_part(rendered, fetcher_assets, part_html, role, report)
@@ -141,7 +143,7 @@ class PdfBackend:
         try:
             pdf, laid_out = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
                                                           self.options.memory_mb, cache, prepare)
-        except pdf_parallel.Repaginate as exc:
+        except (pdf_parallel.Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
             return None
         except TimeoutError as exc:
@@ -170,7 +172,7 @@ class PdfBackend:
         from .cjk_justify import install
 
         install()
-        faces = _record_faces()
+        faces = defer_font_programs()
         fetcher = _asset_fetcher(assets, self.options.grayscale)
         laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
         anchors: dict[str, int] = {}
@@ -268,21 +270,3 @@ def _fonts_fingerprint() -> str:
             except OSError:
                 pass
     return "\n".join(seen)
-
-
-def _record_faces() -> dict[str, tuple[str, int, int]]:
-    """In a layout process: note each embedded face's family, index in its file and file size
-    (before WeasyPrint subsets it), by font name, so that the parts' subsets can be shared."""
-    from weasyprint.pdf.fonts import Font
-
-    faces: dict[str, tuple[str, int, int]] = {}
-    original = Font.clean
-
-    def clean(font, to_unicode, hinting):
-        plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)
-        if plain and not font.missing:
-            faces[font.name.decode()[1:]] = (font.family, font.index, len(font.file_content))
-        return original(font, to_unicode, hinting)
-
-    Font.clean = clean
-    return faces

@@ -1,12 +1,13 @@
 """One font program per face in a PDF joined from separately laid-out parts.
 
-Each part embeds its own subset of every face it uses; for CJK faces that is ~150 KB per
-part.  WeasyPrint subsets with HarfBuzz keeping glyph ids (``RETAIN_GIDS``), so the parts'
-CID fonts of one face differ only in which glyphs their programs carry: one subset of the
-original face holding the union of the glyphs serves them all.  Here that subset is made
-(with HarfBuzz, the same flags WeasyPrint uses) and every part's font descriptor is pointed
-at it.  A face whose file cannot be found again exactly (same family, index and size) keeps
-its per-part programs.
+Laid out apart, each part would embed its own subset of every face it uses (~150 KB per
+part for a CJK face).  Instead, a layout process leaves the program of each face it can
+find again on disk (same family, face index and file size in fontconfig's list) to the
+parent: it writes a four-byte stub and records the glyph ids it uses.  The parent subsets
+the face once to the union of the parts' glyphs, with HarfBuzz and the flags WeasyPrint
+uses (glyph ids kept, so every part's CID font stays right), and points every part's font
+descriptor at that one program.  Faces that cannot be found again (variable, colour or
+bitmap faces, fonts with missing glyphs) keep WeasyPrint's own per-part subsets.
 """
 
 from __future__ import annotations
@@ -128,6 +129,10 @@ def _installed() -> list[tuple[str, int, str]]:
     return faces
 
 
+def installed_faces() -> list[tuple[str, int, str]]:
+    return _installed()
+
+
 def find_face(family: str, index: int, size: int) -> str | None:
     """Return the file of the installed face with this family, index and file size."""
     for path, face_index, families in _installed():
@@ -140,79 +145,114 @@ def find_face(family: str, index: int, size: int) -> str | None:
     return None
 
 
-def _glyphs(cid_font) -> set[int]:
-    """The glyph ids a CID font's width array names (WeasyPrint writes ``c [w …]`` runs)."""
-    widths = cid_font.get("/W")
-    glyphs: set[int] = set()
-    if widths is None:
-        return glyphs
-    items = list(widths)
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        following = items[i + 1]
-        if hasattr(following, "__len__") and not isinstance(following, (int, float)):
-            glyphs.update(range(first, first + len(following)))
-            i += 2
-        else:
-            glyphs.update(range(first, int(following) + 1))
-            i += 3
-    return glyphs
+class FontUnavailable(RuntimeError):
+    """A deferred face could not be embedded: the parts must be laid out again, whole."""
 
 
-def share_font_programs(pdf, faces: dict[str, tuple[str, int, int]], cache_folder: Path | None) -> int:
-    """Give every face of ``pdf`` one font program; return how many bytes that saved.
+STUB = {"otf": b"OTTO", "ttf": b"\x00\x01\x00\x00"}
 
-    ``faces`` maps a font name (``ABCDEF+Family-Name``) to its (family, face index, file size).
+
+def defer_font_programs() -> dict[str, dict]:
+    """In a layout process: leave the font program of every face that can be found again to
+    the parent (a four-byte stub), and record the face and the glyphs this part uses.
+
+    Returns the record, filled in when WeasyPrint writes the part's PDF: font name
+    (``ABCDEF+Family-Name``) → family, face index, file size, glyph ids.
+    """
+    from weasyprint.pdf.fonts import Font
+
+    faces: dict[str, dict] = {}
+    original = Font.clean
+
+    def clean(font, to_unicode, hinting):
+        plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)
+        if plain and not font.missing and to_unicode and not hinting:
+            size = len(font.file_content)
+            if find_face(font.family, font.index, size) is not None:
+                faces[font.name.decode()[1:]] = {"family": font.family, "index": font.index, "size": size,
+                                                 "glyphs": sorted(to_unicode)}
+                # the type WeasyPrint's subset would have (a collection's file starts "ttcf")
+                font.file_content = STUB["otf" if "CFF " in font.tables else "ttf"]
+                return None
+        return original(font, to_unicode, hinting)
+
+    Font.clean = clean
+    return faces
+
+
+def _descriptors(pages):
+    """Every CID font descriptor the fonts of ``pages`` (and their forms) use, by font name."""
+    import pikepdf
+
+    found: dict[str, dict] = {}
+    seen: set = set()
+    stack = [page.obj.get("/Resources") for page in pages]
+    while stack:
+        resources = stack.pop()
+        if not isinstance(resources, pikepdf.Dictionary) or resources.objgen in seen and resources.objgen != (0, 0):
+            continue
+        seen.add(resources.objgen)
+        for font in (resources.get("/Font") or {}).values():
+            for cid_font in font.get("/DescendantFonts", []):
+                descriptor = cid_font.get("/FontDescriptor")
+                if descriptor is not None:
+                    found.setdefault(str(cid_font.BaseFont)[1:], {})[descriptor.objgen] = descriptor
+        for xobject in (resources.get("/XObject") or {}).values():
+            if "/Resources" in xobject:
+                stack.append(xobject.Resources)
+    return found
+
+
+def share_font_programs(pdf, parts: list[tuple[list, dict[str, dict]]], cache_folder: Path | None) -> None:
+    """Embed one program per deferred face, subset to the glyphs of every part that uses it.
+
+    ``parts`` pairs each part's pages (in ``pdf``) with the faces its layout deferred.  A
+    face that cannot be embedded is an error: its parts carry only a stub.
     """
     import pikepdf
     from pikepdf import Name
 
-    groups: dict[str, list] = {}  # font name -> [(CID font, descriptor)]
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
+    groups: dict[str, tuple[dict, set[int], dict]] = {}
+    for pages, faces in parts:
+        if not faces:
             continue
-        if obj.get("/Subtype") not in ("/CIDFontType0", "/CIDFontType2") or "/FontDescriptor" not in obj:
-            continue
-        groups.setdefault(str(obj.BaseFont)[1:], []).append((obj, obj.FontDescriptor))
-    saved = 0
-    for name, members in groups.items():
-        programs = {}
-        for _, descriptor in members:
-            for key in ("/FontFile3", "/FontFile2"):
-                if key in descriptor:
-                    programs[descriptor.get(key).objgen] = (key, descriptor.get(key))
-        if len(programs) < 2 or name not in faces:
-            continue
-        family, index, size = faces[name]
-        path = find_face(family, index, size)
+        for name, descriptors in _descriptors(pages).items():
+            if name not in faces:
+                continue
+            record, glyphs, members = groups.setdefault(name, (faces[name], set(), {}))
+            glyphs.update(faces[name]["glyphs"])
+            members.update(descriptors)
+    for name, (record, glyphs, members) in groups.items():
+        path = find_face(record["family"], record["index"], record["size"])
         if path is None:
-            continue
-        glyphs = set().union(*(_glyphs(font) for font, _ in members)) | {0}
-        key_name, model = next(iter(programs.values()))
-        digest = hashlib.sha256(f"{path}\0{index}\0{os.stat(path).st_mtime_ns}\0{sorted(glyphs)}".encode())
+            raise FontUnavailable(f"font {record['family']} changed during the build")
+        glyphs.add(0)
+        digest = hashlib.sha256(f"{path}\0{record['index']}\0{os.stat(path).st_mtime_ns}\0{sorted(glyphs)}".encode())
         cached = cache_folder / f"font-{digest.hexdigest()}.bin" if cache_folder else None
         data = None
         if cached is not None and cached.is_file():
             data = cached.read_bytes()
+            if data[:4] not in STUB.values():
+                data = None
         if data is None:
-            data = subset(path, index, glyphs)
+            data = subset(path, record["index"], glyphs)
             if data is None:
-                continue
+                raise FontUnavailable(f"HarfBuzz could not subset {record['family']} ({path})")
             if cached is not None:
                 from ..output import atomic_path
 
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(cached) as temporary:
                     temporary.write_bytes(data)
-        before = sum(len(stream.read_raw_bytes()) for _, stream in programs.values())
-        shared = pikepdf.Stream(pdf, data)
-        if key_name == "/FontFile3":
-            shared.Subtype = Name.OpenType
+        program = pikepdf.Stream(pdf, data)  # compressed when the PDF is saved
+        otf = data[:4] == STUB["otf"]
+        if otf:
+            program.Subtype = Name.OpenType
         else:
-            shared.Length1 = len(data)
-        shared = pdf.make_indirect(shared)  # compressed when the PDF is saved
-        for _, descriptor in members:
-            descriptor[key_name] = shared
-        saved += before - len(data)
-    return saved
+            program.Length1 = len(data)
+        program = pdf.make_indirect(program)
+        for descriptor in members.values():
+            for key in ("/FontFile2", "/FontFile3"):
+                if key in descriptor:
+                    del descriptor[key]
+            descriptor[Name.FontFile3 if otf else Name.FontFile2] = program

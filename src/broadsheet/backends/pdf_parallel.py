@@ -37,6 +37,7 @@ import resource
 import signal
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -461,7 +462,10 @@ def assemble(contents: _Job, sections: list[_Job], blank: _Job, cache_folder: Pa
     def append(job: _Job) -> None:
         source = pikepdf.Pdf.open(io.BytesIO(job.pdf))
         sources.append((job, source, len(pdf.pages)))
-        pdf.pages.extend(source.pages)
+        with warnings.catch_warnings():  # named destinations are rebuilt below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning if hasattr(pikepdf, "PageCopyWarning")
+                                  else UserWarning)
+            pdf.pages.extend(source.pages)
 
     blanks = pikepdf.Pdf.open(io.BytesIO(blank.pdf)) if blank.pdf else None
     append(contents)
@@ -531,12 +535,9 @@ def assemble(contents: _Job, sections: list[_Job], blank: _Job, cache_folder: Pa
 
     from .pdf_fonts import share_font_programs
 
-    faces = {}
-    for job, _, _ in sources:
-        faces.update({name: tuple(face) for name, face in job.meta.get("fonts", {}).items()})
-    saved = share_font_programs(pdf, faces, cache_folder)
-    if saved:
-        log.info("one font program per face: %d KB smaller", saved // 1024)
+    ends = [first for _, _, first in sources[1:]] + [len(pdf.pages)]
+    share_font_programs(pdf, [(list(pdf.pages)[first:end], job.meta.get("fonts", {}))
+                              for (job, _, first), end in zip(sources, ends)], cache_folder)
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
