@@ -7,22 +7,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .config import load_config
 from .errors import BroadsheetError
-from .ingest import Edition, load_editions
 
-try:
-    __version__ = version("broadsheet")
-except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    from .config import load_config
+    from .ingest import Edition
 
+#: The one place the version is written (pyproject.toml reads it from here).
+__version__ = "0.1.0"
 #: Laid-out parts kept between builds, inside the output folder (``--no-cache`` bypasses it).
 CACHE_FOLDER = ".broadsheet-cache"
 
 __all__ = ["build", "build_digest", "load", "load_config", "write_editions", "BroadsheetError", "__version__", "Job"]
+
+
+def __getattr__(name: str):
+    """Import the configuration and ingest layers on first use: ``--version`` and ``--help`` need neither."""
+    if name == "load_config":
+        from .config import load_config as value
+    elif name == "Edition":
+        from .ingest import Edition as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
@@ -31,6 +42,8 @@ def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None 
 
     Nothing is fetched from the network unless ``allow_remote`` (http(s) pictures only).
     """
+    from .ingest import load_editions
+
     return load_editions([Path(s) for s in sources], title=title, kind=kind, since=since, until=until,
                          allow_remote=allow_remote)
 
@@ -211,6 +224,7 @@ def build_digest(
     from .config import BroadsheetConfig
     from .digest import make_digest
     from .errors import IngestError
+    from .ingest import Edition
 
     editions = load(sources, kind=kind, since=spec.since, until=spec.until)
     config = BroadsheetConfig(theme=theme or "digest")

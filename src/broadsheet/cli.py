@@ -10,13 +10,55 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 from .errors import BroadsheetError
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Stderr:
+    """The stderr console, made on first use: ``--version`` and ``--help`` never import rich."""
+
+    _console = None
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            type(self)._console = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
+
+
+err = _Stderr()
+
+
+class _NoProgress:
+    """What a build reports its steps to when no progress bar is shown."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def add_task(self, *args, **kwargs) -> int:
+        return 0
+
+    def update(self, *args, **kwargs) -> None:
+        return None
+
+
+def _progress(show: bool):
+    """A transient progress bar on stderr, or nothing unless ``show``."""
+    if not show:
+        return _NoProgress()
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=err.console, transient=True, disable=not show)
 
 
 class _WarningHandler(logging.Handler):
@@ -134,8 +176,7 @@ def build(sources, kind, since, until, allow_remote, verbose, formats, out, them
     _setup_logging(quiet, verbose)
     formats = formats or ("epub", "pdf")
     show_progress = not quiet and err.is_terminal
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                        TimeElapsedColumn(), console=err, transient=True, disable=not show_progress)
+    progress = _progress(show_progress)
     try:
         with progress:
             task = progress.add_task("Reading sources", total=None)
@@ -275,8 +316,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             click.echo(json.dumps(issue_to_dict(publication), ensure_ascii=False, indent=2))
             return
         show = not quiet and err.is_terminal
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                            TimeElapsedColumn(), console=err, transient=True, disable=not show)
+        progress = _progress(show)
         with progress:
             task = progress.add_task("Reading sources", total=None)
 
