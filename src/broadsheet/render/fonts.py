@@ -3,25 +3,94 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
+import os
 import shutil
 import subprocess
+import tempfile
 import unicodedata
+from array import array
 from functools import cache
+from pathlib import Path
 
 from ..errors import FontCoverageError
 
 FONT_HINT = "install a font that covers them (on Debian: apt-get install fonts-noto-cjk fonts-noto-core)"
 _IGNORED_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"}
+_CACHE_MAGIC = b"broadsheet-coverage-1\n"
 
 
 @cache
 def _coverage() -> tuple[list[int], list[int]]:
-    """Return the merged code point ranges of every font fontconfig knows."""
+    """Return the merged code point ranges of every font fontconfig knows.
+
+    Merging fontconfig's charsets takes far longer than listing them, so the merged ranges
+    are kept on disk (see :func:`coverage_cache_dir`) under the SHA-256 of the listing they
+    were made from: a listing that differs in any byte (a font added, removed or changed)
+    is merged anew, and a cache file that does not check out is ignored.
+    """
     if shutil.which("fc-list") is None:
         raise FontCoverageError("fc-list not found: install fontconfig so that font coverage can be checked")
-    output = subprocess.run(
-        ["fc-list", "--format", "%{charset}\n"], capture_output=True, text=True, check=False
-    ).stdout
+    listing = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True, check=False).stdout
+    key = hashlib.sha256(listing).hexdigest()
+    cached = _read_cached(key)
+    if cached is not None:
+        return cached
+    starts, ends = _merge(listing.decode("ascii", "replace"))
+    _write_cached(key, starts, ends)
+    return starts, ends
+
+
+def coverage_cache_dir() -> Path:
+    """Return the folder of the coverage cache: ``$XDG_CACHE_HOME/broadsheet/fonts`` or ``~/.cache/…``."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "broadsheet" / "fonts"
+
+
+def _read_cached(key: str) -> tuple[list[int], list[int]] | None:
+    """Return the ranges cached for ``key``, or None when there are none or they do not check out."""
+    try:
+        data = (coverage_cache_dir() / f"coverage-{key}.bin").read_bytes()
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
+        return None
+    head = len(_CACHE_MAGIC) + 32
+    if not data.startswith(_CACHE_MAGIC) or hashlib.sha256(data[head:]).digest() != data[len(_CACHE_MAGIC):head]:
+        return None
+    body = data[head:]
+    values = array("I")
+    if len(body) % (2 * values.itemsize):
+        return None
+    values.frombytes(body)
+    starts, ends = values[: len(values) // 2].tolist(), values[len(values) // 2:].tolist()
+    if any(low > high for low, high in zip(starts, ends)) or any(a >= b for a, b in zip(starts, starts[1:])):
+        return None
+    return starts, ends
+
+
+def _write_cached(key: str, starts: list[int], ends: list[int]) -> None:
+    """Store the ranges for ``key``, atomically; a cache that cannot be written is no fault."""
+    try:
+        body = array("I", starts + ends).tobytes()
+        folder = coverage_cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".coverage-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
+            os.replace(temporary, folder / f"coverage-{key}.bin")
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        for old in folder.glob("coverage-*.bin"):  # made from listings of fonts no longer installed
+            if old.name != f"coverage-{key}.bin":
+                old.unlink(missing_ok=True)
+    except (OSError, RuntimeError, OverflowError):
+        pass
+
+
+def _merge(output: str) -> tuple[list[int], list[int]]:
+    """Merge the charsets fc-list printed (``20-7e a0-377 …``, one line a font) into sorted ranges."""
     ranges: list[tuple[int, int]] = []
     for token in output.split():
         low, _, high = token.partition("-")
