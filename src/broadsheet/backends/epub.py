@@ -63,7 +63,9 @@ class EpubBackend:
             epub.write_epub(raw, book, {"epub3_pages": False, "mtime": rendered.metadata.modified,
                                         # vertical (竖排) books turn their pages right to left
                                         "spine_direction": self.options.writing_mode == "vertical",
-                                        "package_direction": False})
+                                        "package_direction": False,
+                                        # not compressed here: repack() compresses each entry once
+                                        "compresslevel": 0})
         except Exception as exc:  # noqa: BLE001 - ebooklib raises bare exceptions
             raise BackendError(f"ebooklib could not write the EPUB: {exc}", target) from None
         repack(raw.getvalue(), path, rendered.metadata.modified.timetuple()[:6])

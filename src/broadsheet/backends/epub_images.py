@@ -13,7 +13,9 @@ rotated photograph is not drawn in its old shape.  The cover keeps its 1600×256
 
 :func:`budget_steps` lists ever smaller settings for ``--max-size``; the EPUB backend
 tries them (:func:`picture_bytes` predicts the size of the book at each) and rebuilds.
-Everything here is deterministic: the same source and settings give the same bytes.
+Everything here is deterministic: the same source and settings give the same bytes.  Many
+pictures are made in parallel processes (:func:`picture_jobs`), each on its own, so the bytes
+do not depend on how many there are.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import dataclasses
 import io
 import logging
 import math
+import os
 import re
 import struct
+import sys
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +46,8 @@ LAST_QUALITIES = (40, 30)
 PICTURE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _EXTENSION = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
 _OPAQUE = (255, 255, 255)
+#: Fewer pictures than this are made in this process: starting workers would cost more.
+PARALLEL_PICTURES = 12
 log = logging.getLogger("broadsheet")
 
 
@@ -70,21 +77,26 @@ def budget_steps(limits: PictureLimits) -> list[PictureLimits]:
     return steps or [dataclasses.replace(limits, palette=True)]
 
 
-def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits) -> RenderedIssue:
-    """Return ``rendered`` with its pictures, cover and picture references made for e-readers."""
+def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int | None = None) -> RenderedIssue:
+    """Return ``rendered`` with its pictures, cover and picture references made for e-readers.
+
+    ``jobs``: how many pictures are made at once (default: one per available core).
+    """
     assets: list[Asset] = []
     renames: dict[str, str] = {}
     sizes: dict[str, tuple[int, int]] = {}
+    pictures = [asset for asset in rendered.assets if asset.media_type in PICTURE_TYPES]
+    made = iter(_prepare_all(pictures, limits, picture_jobs() if jobs is None else jobs))
     for asset in rendered.assets:
         if asset.media_type not in PICTURE_TYPES:
             assets.append(asset)
             continue
-        try:
-            data, media_type, size = prepare_picture(asset.read(), asset.media_type, limits)
-        except Exception as exc:  # noqa: BLE001 - a picture Pillow cannot decode stays as it came
-            log.warning("%s: picture kept as it is, it could not be re-encoded: %s", asset.path or asset.name, exc)
+        result = next(made)
+        if isinstance(result, str):  # a picture Pillow cannot decode stays as it came
+            log.warning("%s: picture kept as it is, it could not be re-encoded: %s", asset.path or asset.name, result)
             assets.append(asset)
             continue
+        data, media_type, size = result
         name = asset.name
         if media_type != asset.media_type:
             name = re.sub(r"\.[A-Za-z0-9]+$", "", name) + _EXTENSION[media_type]
@@ -96,6 +108,53 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits) -> Rendered
     if cover is not None:
         cover = dataclasses.replace(cover, data=prepare_cover(cover.read(), limits), path=None)
     return dataclasses.replace(rendered, assets=tuple(assets), documents=documents, cover=cover)
+
+
+def picture_jobs() -> int:
+    """Return how many pictures to make at once: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+_Made = tuple[bytes, str, tuple[int, int]] | str  # the picture made, or why it could not be
+
+
+def _prepare_one(job: tuple[bytes | None, Path | None, str, PictureLimits]) -> _Made:
+    data, path, media_type, limits = job
+    try:
+        return prepare_picture(data if data is not None else path.read_bytes(), media_type, limits)
+    except Exception as exc:  # noqa: BLE001 - reported by the caller, which keeps the source
+        return str(exc)
+
+
+def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Iterable[_Made]:
+    """Make every picture, in order; in ``jobs`` processes (or threads) when there are many."""
+    work = [(a.data, a.path if a.data is None else None, a.media_type, limits) for a in pictures]
+    jobs = min(jobs, len(work))
+    if jobs < 2 or len(work) < PARALLEL_PICTURES:
+        return [_prepare_one(job) for job in work]
+    chunk = max(1, min(8, len(work) // (4 * jobs)))
+    # fork: the workers start at once with everything imported; only where it is the norm, and
+    # only from a process with no other threads, which a forked child could find holding a lock.
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_prepare_one, work, chunksize=chunk))
+        except (BrokenProcessPool, OSError):  # a worker could not start or was killed: make them here
+            return [_prepare_one(job) for job in work]
+    from concurrent.futures import ThreadPoolExecutor  # Pillow decodes and resizes without the GIL
+
+    # The warnings filters are shared by the threads: what each picture's catch_warnings()
+    # restores on its way out still ignores them, and this one restores the caller's.
+    with warnings.catch_warnings(), ThreadPoolExecutor(jobs) as pool:
+        warnings.simplefilter("ignore")
+        return list(pool.map(_prepare_one, work))
 
 
 def picture_bytes(rendered: RenderedIssue) -> int:
@@ -192,7 +251,7 @@ def _pixels(image: Image.Image, limits: PictureLimits, raw_size: tuple[int, int]
     target = _target_size(raw_size, limits)
     if image.format == "JPEG" and target != raw_size:
         image.draft(None, target)  # let libjpeg decode at 1/2, 1/4 or 1/8 size: faster, same result
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # pixels not copied when there is nothing to turn
     image = _to_srgb(image, icc)
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.point(lambda v: v / 256).convert("L")
