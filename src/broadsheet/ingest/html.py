@@ -49,6 +49,7 @@ _SPACE = re.compile(r"[ \t\r\n\f]+")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
 # A line break between two CJK characters is no space (CSS Text 3, segment break transformation).
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t]*(?=[{_CJK}])")
+_STRING = etree.XPath("string()")  # the text of an element and all it holds
 MAX_DEPTH = 64
 
 ImageResolver = Callable[[str, str, "Inline | None"], "Image | None"]
@@ -262,7 +263,7 @@ def _inline(el: etree._Element) -> Inline:
         copy.append(_inline_copy(child, 0))
     _strip_to_inline(copy)
     html = _inner_xml(copy).strip()
-    return Inline(html=html, text=_normalise(copy.xpath("string()")))
+    return Inline(html=html, text=_normalise(_STRING(copy)))
 
 
 def _inline_from_parts(parts: list[Inline]) -> Inline:
@@ -302,7 +303,7 @@ def _strip_to_inline(root: etree._Element) -> None:
         for text_attr in ("text", "tail"):
             value = getattr(el, text_attr)
             if value:
-                setattr(el, text_attr, _CJK_BREAK.sub("", clean_text(value)))
+                setattr(el, text_attr, _join_cjk_lines(clean_text(value)))
 
 
 def _unwrap(el: etree._Element) -> None:
@@ -338,4 +339,9 @@ def _inner_xml(element: etree._Element) -> str:
 
 
 def _normalise(text: str) -> str:
-    return _SPACE.sub(" ", _CJK_BREAK.sub("", text)).strip()
+    return _SPACE.sub(" ", _join_cjk_lines(text)).strip()
+
+
+def _join_cjk_lines(text: str) -> str:
+    """Remove the line breaks between two CJK characters (text without a line break has none)."""
+    return _CJK_BREAK.sub("", text) if "\n" in text or "\r" in text else text

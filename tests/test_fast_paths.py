@@ -1,0 +1,155 @@
+"""The quick ways give the answers of the plain ones: font coverage cache, parallel pictures, libyaml."""
+
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+
+import pytest
+import yaml
+from PIL import Image
+
+from broadsheet.backends import epub_images
+from broadsheet.backends.epub_images import PictureLimits, _prepare_all
+from broadsheet.errors import ConfigError
+from broadsheet.ingest.encoding import looks_binary
+from broadsheet.ingest.markdown import _load_yaml, parse_front_matter
+from broadsheet.render import Asset, fonts
+
+
+# --- the font coverage cache ----------------------------------------------------------------
+
+@pytest.fixture
+def coverage_cache(tmp_path, monkeypatch):
+    """An empty coverage cache of its own; the answer in memory is forgotten before and after."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fonts._coverage.cache_clear()
+    yield tmp_path / "broadsheet" / "fonts"
+    fonts._coverage.cache_clear()
+
+
+def merged_afresh() -> tuple[list[int], list[int]]:
+    listing = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True, check=True).stdout
+    return fonts._merge(listing.decode("ascii"))
+
+
+def test_coverage_is_cached_and_read_back(coverage_cache):
+    fresh = fonts._coverage()
+    assert fresh == merged_afresh()
+    (cached,) = coverage_cache.glob("coverage-*.bin")
+    fonts._coverage.cache_clear()
+    assert fonts._coverage() == fresh
+    assert fonts.missing_characters("郑州日报 The Gazette \U0010fffd") == ["\U0010fffd"]
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "odd length"])
+def test_a_damaged_cache_is_ignored_and_written_again(coverage_cache, damage):
+    fresh = fonts._coverage()
+    (cached,) = coverage_cache.glob("coverage-*.bin")
+    good = cached.read_bytes()
+    damaged = {"flip": good[:-1] + bytes([good[-1] ^ 0xFF]), "truncate": good[: len(good) // 2], "empty": b"",
+               "odd length": good + b"\x00"}[damage]
+    cached.write_bytes(damaged)
+    fonts._coverage.cache_clear()
+    assert fonts._coverage() == fresh
+    assert cached.read_bytes() == good
+
+
+def test_the_cache_of_other_fonts_is_never_read(coverage_cache):
+    fresh = fonts._coverage()
+    (cached,) = coverage_cache.glob("coverage-*.bin")
+    fonts._write_cached("0" * 64, [0x20], [0x7E])  # well formed, made from some other listing
+    assert not cached.exists()  # the other listing's cache replaced this one
+    fonts._coverage.cache_clear()
+    assert fonts._coverage() == fresh
+    assert sorted(p.name for p in coverage_cache.glob("coverage-*.bin")) == [cached.name]
+
+
+def test_an_unwritable_cache_is_no_fault(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    fonts._coverage.cache_clear()
+    try:
+        assert fonts._coverage() == merged_afresh()
+    finally:
+        fonts._coverage.cache_clear()
+
+
+# --- pictures made in parallel ----------------------------------------------------------------
+
+def some_pictures(count: int) -> list[Asset]:
+    rng = random.Random(7)
+    pictures = []
+    for n in range(count):
+        kind = ("JPEG", "PNG", "GIF", "WEBP")[n % 4]
+        size = (rng.randrange(200, 2400), rng.randrange(200, 2400))
+        image = Image.new("RGBA" if kind in ("PNG", "WEBP") else "RGB", size,
+                          tuple(rng.randrange(256) for _ in range(3)))
+        image.paste((20, 20, 200), (0, 0, size[0] // 2, size[1] // 3))
+        out = io.BytesIO()
+        if kind == "JPEG":
+            exif = Image.Exif()
+            exif[0x0112] = 1 + n % 8  # every EXIF orientation
+            image.save(out, kind, quality=90, exif=exif)
+        else:
+            image.convert("P" if kind == "GIF" else image.mode).save(out, kind)
+        media_type = f"image/{kind.lower()}"
+        pictures.append(Asset(name=f"images/p{n}.{kind.lower()}", id=f"p{n}", media_type=media_type,
+                              data=out.getvalue()))
+    pictures.append(Asset(name="images/broken.jpg", id="broken", media_type="image/jpeg", data=b"\xff\xd8\xffnot"))
+    return pictures
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["processes", "threads"])
+def test_pictures_made_in_parallel_are_those_made_one_by_one(monkeypatch, threads):
+    pictures = some_pictures(epub_images.PARALLEL_PICTURES + 3)
+    limits = PictureLimits(long_side=1000, quality=75)
+    def made(jobs: int) -> list:  # why a picture could not be made names an object: not compared
+        return [m if isinstance(m, tuple) else m.split(" <")[0] for m in _prepare_all(pictures, limits, jobs)]
+
+    one_by_one = made(1)
+    # processes are forked only from a process without other threads; else threads make them
+    monkeypatch.setattr(epub_images.threading, "active_count", lambda: threads)
+    assert made(2) == one_by_one
+    assert one_by_one[-1] == "cannot identify image file"  # the broken picture: why it could not be made
+    assert all(isinstance(made, tuple) for made in one_by_one[:-1])
+
+
+# --- YAML front matter and binary files -----------------------------------------------------
+
+FRONT_MATTERS = [
+    "title: A fine day\ntags: [a, b]\norder: 3", "date: 2024-01-01\npage: 01", "title: '郑州日报'\nauthor:\n  - 甲\n  - 乙",
+    "a: &x [1, 2]\nb: *x", "x: 1e3\ny: yes\nz: ~\nw: 0o17\nv: 017\nt: 12:30:00", "title: >\n  folded\n  text",
+    "", "# only a comment", "k: 2001-12-14t21:59:43.10-05:00", "title: \"\\u00e9\\t\"",
+]
+MALFORMED = ["title: [unclosed", "title: [", "a: b: c", "title: 'a'\n\ttab: 1", "title: x\n- y", 'a: "open']
+
+
+@pytest.mark.parametrize("text", FRONT_MATTERS)
+def test_front_matter_values_are_pyyaml_s(text):
+    assert _load_yaml(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+def test_front_matter_faults_are_told_in_pyyaml_s_words(text):
+    with pytest.raises(yaml.YAMLError) as expected:
+        yaml.safe_load(text)
+    with pytest.raises(yaml.YAMLError) as got:
+        _load_yaml(text)
+    assert str(got.value) == str(expected.value)
+
+
+def test_front_matter_nested_too_deep_is_malformed_not_a_crash(tmp_path):
+    text = "---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\nBody\n"
+    with pytest.raises(ConfigError, match="malformed front matter"):
+        parse_front_matter(text, tmp_path / "a.md")
+
+
+def test_binary_detection_counts_the_same_control_bytes():
+    from broadsheet.ingest.encoding import _NOT_CONTROL
+
+    for byte in range(256):  # a control byte is what text does not hold: below 32 but \t \n \v \f \r and ESC
+        control = byte < 9 or 13 < byte < 32 and byte != 27
+        assert (bytes([byte]).translate(None, _NOT_CONTROL) == bytes([byte])) is control, byte
+    assert looks_binary(b"text " * 100 + b"\x01\x02" * 60) and not looks_binary(b"text\x1b[1m bold\n" * 100)
