@@ -20,7 +20,8 @@ LENGTHS = [[9, 7, 8], [3], [12, 10, 6, 4], [2, 2], [8, 9]]
 
 
 def write_edition(root: Path) -> Path:
-    """Five sections, Chinese and English articles, some long enough to cross pages."""
+    """Five sections, Chinese and English articles, some long enough to cross pages; enough text
+    (over 64 KB) to be laid out in parts."""
     issue = root / "edition" / "2026-03-02"
     issue.mkdir(parents=True)
     (root / "edition" / "broadsheet.toml").write_text(
@@ -35,7 +36,7 @@ def write_edition(root: Path) -> Path:
             chinese = number % 3 != 0
             if chinese:
                 title = f"{ZH[number % len(ZH)]}（{number}）"
-                paragraph = "".join(f"{ZH[(number + k) % len(ZH)]}，{ZH[k % len(ZH)]}取得新进展。" for k in range(12))
+                paragraph = "".join(f"{ZH[(number + k) % len(ZH)]}，{ZH[k % len(ZH)]}取得新进展。" for k in range(20))
             else:
                 title = f"The {EN[number % len(EN)]} report ({number})"
                 paragraph = " ".join(EN[(number * k) % len(EN)] for k in range(90)).capitalize() + "."
@@ -100,7 +101,8 @@ def builds(tmp_path_factory):
 def test_sections_in_parallel_make_the_whole_document(builds):
     _, results = builds
     whole, parallel = results["whole"][0], results["jobs2"][0]
-    assert laid_out(results["jobs2"][1]) == (8, 8)  # front matter (count), 5 sections, contents, blank pages
+    anew, parts = laid_out(results["jobs2"][1])
+    assert anew == parts >= 5  # the front matter counted, sections in 2+ parts, the contents, blank pages
     texts = page_texts(whole)
     assert len(texts) >= 12
     assert page_texts(parallel) == texts  # same pages, same text on each, folios and running heads included
@@ -227,3 +229,12 @@ def test_article_xhtml_cache_follows_articles_and_templates(tmp_path, assert_val
     for entry in (out / ".broadsheet-cache" / "xhtml").iterdir():
         entry.write_bytes(entry.read_bytes()[:-40] + b"<p>damaged</p>")
     assert build() == restyled
+
+
+def test_a_failed_layout_leaves_no_cache(builds, tmp_path):
+    edition, _ = builds
+    out = tmp_path / "out"
+    result = run_cli("build", edition, "-o", out, "-f", "pdf", "--render-timeout", "0.3")
+    assert result.returncode == 1, result.stderr
+    assert "PDF layout stopped" in result.stderr
+    assert not out.exists() or not list(out.iterdir())  # neither a PDF nor cache entries

@@ -194,7 +194,7 @@ def write_editions(
                               cache_folder=Path(out) / CACHE_FOLDER if cache else None)
         written.extend(backend.write_all(result, job.target))
     for disk_cache in disk_caches.values():
-        disk_cache.prune()
+        disk_cache.commit()
     return written
 
 

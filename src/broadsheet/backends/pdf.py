@@ -114,7 +114,7 @@ class PdfBackend:
         stylesheets = [(a.data or a.path.read_bytes()).decode("utf-8", "replace") for a in rendered.assets
                        if a.media_type == "text/css"]
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
-            self.options.variant, stylesheets)
+            self.options.variant, stylesheets, parts)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
@@ -141,8 +141,8 @@ class PdfBackend:
 
         jobs = self.options.jobs or len(os.sched_getaffinity(0))
         try:
-            pdf, laid_out = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
-                                                          self.options.memory_mb, cache, prepare)
+            pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
+                                                                 self.options.memory_mb, cache, prepare)
         except (pdf_parallel.Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
             return None
@@ -152,7 +152,7 @@ class PdfBackend:
         except RuntimeError as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
         log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
-                 laid_out, len(parts.sections) + 3, jobs)
+                 laid_out, count, jobs)
         return pdf
 
     def _cache_salt(self, stylesheets: list[str]) -> str:

@@ -17,7 +17,6 @@ import logging
 import os
 import subprocess
 from functools import lru_cache
-from pathlib import Path
 
 log = logging.getLogger("broadsheet")
 
@@ -203,7 +202,7 @@ def _descriptors(pages):
     return found
 
 
-def share_font_programs(pdf, parts: list[tuple[list, dict[str, dict]]], cache_folder: Path | None) -> None:
+def share_font_programs(pdf, parts: list[tuple[list, dict[str, dict]]], cache=None) -> None:
     """Embed one program per deferred face, subset to the glyphs of every part that uses it.
 
     ``parts`` pairs each part's pages (in ``pdf``) with the faces its layout deferred.  A
@@ -228,22 +227,16 @@ def share_font_programs(pdf, parts: list[tuple[list, dict[str, dict]]], cache_fo
             raise FontUnavailable(f"font {record['family']} changed during the build")
         glyphs.add(0)
         digest = hashlib.sha256(f"{path}\0{record['index']}\0{os.stat(path).st_mtime_ns}\0{sorted(glyphs)}".encode())
-        cached = cache_folder / f"font-{digest.hexdigest()}.bin" if cache_folder else None
-        data = None
-        if cached is not None and cached.is_file():
-            data = cached.read_bytes()
-            if data[:4] not in STUB.values():
-                data = None
+        name = f"font-{digest.hexdigest()}.bin"
+        data = cache.read(name) if cache is not None else None
+        if data is not None and data[:4] not in STUB.values():
+            data = None
         if data is None:
             data = subset(path, record["index"], glyphs)
             if data is None:
                 raise FontUnavailable(f"HarfBuzz could not subset {record['family']} ({path})")
-            if cached is not None:
-                from ..output import atomic_path
-
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(cached) as temporary:
-                    temporary.write_bytes(data)
+            if cache is not None:
+                cache.stage(name, data)
         program = pikepdf.Stream(pdf, data)  # compressed when the PDF is saved
         otf = data[:4] == STUB["otf"]
         if otf:

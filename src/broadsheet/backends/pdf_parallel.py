@@ -6,6 +6,8 @@ own, a section therefore breaks into exactly the pages it gets in the whole docu
 its folios depend on what comes before it.  So:
 
 1. Each part is laid out in its own child process, at most ``jobs`` at a time, in order.
+   Small sections are grouped into one part (``MIN_PART``), and a small edition is laid out
+   whole (``MIN_SPLIT``): a part has a fixed cost.
 2. When a child has made its pages, and before WeasyPrint draws the margin boxes, it reports
    how many pages it has and on which side it opens; the parent, which by then knows where
    the part before it ends, answers with the part's first page number.  The child draws its
@@ -43,7 +45,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from ..errors import BackendError
 
 log = logging.getLogger("broadsheet")
 
@@ -57,6 +58,13 @@ TOC_LINK = re.compile(r'<a href="#([^"]+)"')
 BLANK_MAKER = ('<div></div><div style="break-before: right"></div><div style="break-before: left"></div>'
                '<div style="break-before: left"></div>')
 BLANK_LEFT, BLANK_RIGHT = 1, 4
+
+
+#: A part's fixed cost (a process, the stylesheets, the fonts) is about what laying out 8 KB of
+#: sections costs: smaller sections are grouped into parts of at least this much HTML, and an
+#: edition with less than MIN_SPLIT of sections is laid out whole.
+MIN_PART = 16 * 1024
+MIN_SPLIT = 64 * 1024
 
 
 @dataclass
@@ -82,14 +90,35 @@ def split_edition(html: str) -> Parts | None:
     return Parts(head=head, front=front, sections=sections, tail=tail)
 
 
-def splittable(variant: str | None, stylesheets: list[str]) -> str | None:
-    """Return why this edition must be laid out whole, or ``None`` when it can be split."""
+def group_sections(sections: list[str], minimum: int = MIN_PART) -> list[str]:
+    """Join consecutive sections into parts of at least ``minimum`` bytes (the last may be less)."""
+    parts: list[str] = []
+    current = ""
+    for section in sections:
+        current += section
+        if len(current.encode()) >= minimum:
+            parts.append(current)
+            current = ""
+    if current:
+        if parts and len(current.encode()) < minimum // 2:
+            parts[-1] += current
+        else:
+            parts.append(current)
+    return parts
+
+
+def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None = None) -> str | None:
+    """Return why this edition is laid out whole, or ``None`` when it is split."""
     if variant:
         return f"{variant} wants one structure for the whole document"
     for css in stylesheets:
         found = WHOLE_DOCUMENT_CSS.search(css)
         if found:
             return f"the stylesheet uses {found.group(0).strip()!r}"
+    if parts is not None:
+        size = sum(len(section.encode()) for section in parts.sections)
+        if size < MIN_SPLIT:
+            return f"{size // 1024} KB of sections are laid out faster at once"
     return None
 
 
@@ -197,6 +226,7 @@ class PartCache:
         self.salt = salt
         self.assets = {name: hashlib.sha256(data).digest() for name, data in (assets or {}).items()}
         self.used: set[Path] = set()
+        self.pending: dict[str, bytes] = {}
 
     def key(self, html: str, role: str) -> str:
         digest = hashlib.sha256(f"{self.salt}\0{role}\0{html}".encode())
@@ -243,24 +273,37 @@ class PartCache:
         return True
 
     def store(self, job: _Job) -> None:
+        """Keep ``job``'s shape and PDF, to be written when the build has succeeded."""
         if self.folder is None or not job.key:
+            return
+        self.stage(f"{job.key}.json", json.dumps({"pages": job.pages, "right": job.right}).encode())
+        if job.pdf:
+            meta = {**job.meta, "anchors": job.anchors or {}}
+            self.stage(f"{job.key}-{job.start}.json", json.dumps(meta).encode())
+            self.stage(f"{job.key}-{job.start}.pdf", job.pdf)
+
+    def stage(self, name: str, data: bytes) -> None:
+        if self.folder is not None:
+            self.pending[name] = data
+
+    def read(self, name: str) -> bytes | None:
+        """A file of the cache (or staged for it) by name; ``None`` when there is none."""
+        return self.pending.get(name) or self._read(name)
+
+    def commit(self, days: float = 30) -> None:
+        """Once the PDF is made: write what this build laid out, touch what it used, and remove
+        what no build has used for ``days`` (a failed build leaves nothing behind)."""
+        if self.folder is None:
             return
         from ..output import atomic_path
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        files = [(f"{job.key}.json", json.dumps({"pages": job.pages, "right": job.right}).encode())]
-        if job.pdf:
-            meta = {**job.meta, "anchors": job.anchors or {}}
-            files += [(f"{job.key}-{job.start}.json", json.dumps(meta).encode()),
-                      (f"{job.key}-{job.start}.pdf", job.pdf)]
-        for name, data in files:
+        for name, data in self.pending.items():
+            self.folder.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.folder / name) as temporary:
                 temporary.write_bytes(data)
             self.used.add(self.folder / name)
-
-    def prune(self, days: float = 30) -> None:
-        """Touch what this build used; remove what no build has used for ``days``."""
-        if self.folder is None or not self.folder.is_dir():
+        self.pending.clear()
+        if not self.folder.is_dir():
             return
         now = time.time()
         for path in self.used:
@@ -416,8 +459,9 @@ class Repaginate(Exception):
 
 
 def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, memory_mb: int,
-                     cache: PartCache, prepare: Callable[[], None] = lambda: None) -> tuple[bytes, int]:
-    """Lay the parts out and join them; return the PDF and how many parts were laid out anew.
+                     cache: PartCache, prepare: Callable[[], None] = lambda: None) -> tuple[bytes, int, int]:
+    """Lay the parts out and join them; return the PDF, how many parts were laid out anew and
+    how many there were.
 
     ``prepare()`` runs once before the first child process starts (imports to share)."""
     scheduler = Scheduler(render, jobs, timeout, memory_mb, cache, prepare)
@@ -427,7 +471,7 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
         return _Job(index=index, role=role, html=html, key=cache.key(html, role))
 
     front = job(0, "front", with_page_numbers(parts.front, None))
-    sections = [job(i + 1, "section", body) for i, body in enumerate(parts.sections)]
+    sections = [job(i + 1, "section", body) for i, body in enumerate(group_sections(parts.sections))]
     blank = job(-1, "blank", BLANK_MAKER)
     blank.pages, blank.right, blank.start = 0, False, 0
 
@@ -444,14 +488,14 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
     scheduler.run([front, *sections], extra=(contents, blank))
     if contents.pages != front.pages:
         raise Repaginate(f"the contents took {contents.pages} pages with their numbers, {front.pages} without")
-    pdf = assemble(contents, sections, blank, cache.folder)
-    cache.prune()
-    return pdf, scheduler.laid_out
+    pdf = assemble(contents, sections, blank, cache)
+    cache.commit()
+    return pdf, scheduler.laid_out, len(sections) + 3
 
 
 # -- assembling --------------------------------------------------------------------------------
 
-def assemble(contents: _Job, sections: list[_Job], blank: _Job, cache_folder: Path | None = None) -> bytes:
+def assemble(contents: _Job, sections: list[_Job], blank: _Job, cache: PartCache | None = None) -> bytes:
     """Join the parts' pages, blank pages between them, one outline and one name tree (qpdf)."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
@@ -537,7 +581,7 @@ def assemble(contents: _Job, sections: list[_Job], blank: _Job, cache_folder: Pa
 
     ends = [first for _, _, first in sources[1:]] + [len(pdf.pages)]
     share_font_programs(pdf, [(list(pdf.pages)[first:end], job.meta.get("fonts", {}))
-                              for (job, _, first), end in zip(sources, ends)], cache_folder)
+                              for (job, _, first), end in zip(sources, ends)], cache)
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()

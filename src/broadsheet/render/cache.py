@@ -37,6 +37,7 @@ class DiskCache:
         self.salt = f"{__version__}\0{salt}"
         self.memory: dict[str, bytes] = {}
         self.used: set[str] = set()
+        self.pending: dict[str, bytes] = {}
 
     def _name(self, key) -> str:
         return hashlib.sha256(f"{self.salt}\0{key!r}".encode()).hexdigest()
@@ -69,12 +70,16 @@ class DiskCache:
         name = self._name(key)
         self.memory[name] = value
         self.used.add(name)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.folder / name) as temporary:
-            temporary.write_bytes(hashlib.sha256(value).digest() + value)
+        self.pending[name] = value
 
-    def prune(self, days: float = 30) -> None:
-        """Touch what this build used; remove what no build has used for ``days``."""
+    def commit(self, days: float = 30) -> None:
+        """Once the build has succeeded: write what it rendered, touch what it used, and
+        remove what no build has used for ``days`` (a failed build leaves nothing behind)."""
+        for name, value in self.pending.items():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.folder / name) as temporary:
+                temporary.write_bytes(hashlib.sha256(value).digest() + value)
+        self.pending.clear()
         if not self.folder.is_dir():
             return
         now = time.time()
