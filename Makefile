@@ -17,6 +17,7 @@ test: install
 	$(BIN)/python -m pytest -q -n 2
 
 install: system-deps $(STAMP)
+	@$(BIN)/python -m compileall -q src  # bytecode once, for every run (even with PYTHONDONTWRITEBYTECODE)
 
 system-deps:
 	@bash scripts/install-system-deps
@@ -28,4 +29,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf build/*.epub build/*.pdf build/*.html .pytest_cache
+	rm -rf build/*.epub build/*.pdf build/*.html build/.broadsheet-cache .pytest_cache

@@ -39,7 +39,11 @@ def _tree(pid: int) -> list[int]:
     while stack:
         current = stack.pop()
         found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
+        try:
+            tasks = list(Path(f"/proc/{current}/task").glob("*/children"))
+        except OSError:  # the process has just ended
+            continue
+        for task in tasks:
             try:
                 stack.extend(int(child) for child in task.read_text().split())
             except OSError:

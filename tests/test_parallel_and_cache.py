@@ -88,7 +88,8 @@ def builds(tmp_path_factory):
     edition = write_edition(root)
     common = ["-f", "pdf", "--bleed", "3mm", "--marks", "crop"]
     results = {}
-    for name, extra in (("whole", ["--layout", "whole"]), ("jobs2", ["--jobs", "2"]), ("jobs1", ["--jobs", "1"])):
+    for name, extra in (("whole", ["--layout", "whole"]), ("jobs2", ["--jobs", "2"]), ("jobs1", ["--jobs", "1"]),
+                        ("jobs3", ["--jobs", "3", "--no-cache"])):
         out = root / name
         result = run_cli("build", edition, "-o", out, *common, *extra, "-v")
         assert result.returncode == 0, result.stderr
@@ -126,9 +127,16 @@ def test_blank_versos_and_folios(builds):
         assert item.page % 2 == 1  # sections open on a recto
 
 
-def test_one_process_or_two_give_the_same_bytes(builds):
+def test_the_bytes_do_not_depend_on_the_number_of_processes(builds):
     _, results = builds
-    assert results["jobs1"][0].read_bytes() == results["jobs2"][0].read_bytes()
+    assert results["jobs3"][0].read_bytes() == results["jobs2"][0].read_bytes()
+
+
+def test_one_process_lays_out_whole_what_fits_in_memory(builds):
+    _, results = builds
+    assert "one layout process, and" in results["jobs1"][1].stderr
+    assert page_texts(results["jobs1"][0]) == page_texts(results["jobs2"][0])
+    assert outline(results["jobs1"][0]) == outline(results["jobs2"][0])
 
 
 def test_fonts_are_embedded_subset_and_shared(builds):

@@ -109,6 +109,10 @@ def build(
     writing_mode); ``convert`` (s2t, t2s, s2tw, s2hk) converts Chinese text with OpenCC.
     ``cache=False`` neither reads nor writes the cache of laid-out parts (``<out>/.broadsheet-cache``).
     """
+    if "pdf" in formats:  # WeasyPrint is imported by the layout fork server while the sources are read
+        from .backends.pdf_worker import warm_up
+
+        warm_up()
     editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote)
     return write_editions(
         editions, formats=formats, out=out, theme=theme, page_size=page_size, print_options=print_options,
@@ -226,6 +230,10 @@ def build_digest(
     from .errors import IngestError
     from .ingest import Edition
 
+    if "pdf" in formats:
+        from .backends.pdf_worker import warm_up
+
+        warm_up()
     editions = load(sources, kind=kind, since=spec.since, until=spec.until)
     config = BroadsheetConfig(theme=theme or "digest")
     folder = (base or Path.cwd()).resolve()

@@ -8,6 +8,7 @@ for newsprint, and a booklet imposition written beside the PDF.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -19,7 +20,7 @@ from ..config import PdfConfig, to_mm
 from ..errors import BackendError
 from ..output import atomic_path
 from ..render import RenderedIssue
-from .pdf_fonts import FontUnavailable, defer_font_programs, installed_faces
+from .pdf_fonts import FontUnavailable, defer_font_programs
 
 BASE_URL = "file:///broadsheet-edition/"
 MIN_DPI = 150
@@ -113,8 +114,9 @@ class PdfBackend:
         parts = pdf_parallel.split_edition(html)
         stylesheets = [(a.data or a.path.read_bytes()).decode("utf-8", "replace") for a in rendered.assets
                        if a.media_type == "text/css"]
+        jobs = self.options.jobs or len(os.sched_getaffinity(0))
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
-            self.options.variant, stylesheets, parts)
+            self.options.variant, stylesheets, parts, jobs)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
@@ -125,24 +127,10 @@ class PdfBackend:
             assets={name: data if data is not None else source.read_bytes()
                     for name, (data, source, media_type) in assets.items() if media_type != "text/css"},
         )
-        fetcher_assets = assets
-
-        def prepare() -> None:
-            """Before the first child: imported once here, WeasyPrint is shared by every fork."""
-            import weasyprint  # noqa: F401
-
-            from .cjk_justify import install
-
-            install()
-            installed_faces()  # fontconfig's list, read once for every child
-
-        def render(part_html: str, role: str, report):
-            return self._render_part(rendered, fetcher_assets, part_html, role, report)
-
-        jobs = self.options.jobs or len(os.sched_getaffinity(0))
+        render = functools.partial(self._render_part, _pictures(rendered), assets)
         try:
             pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
-                                                                 self.options.memory_mb, cache, prepare)
+                                                                 self.options.memory_mb, cache)
         except (pdf_parallel.Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
             return None
@@ -163,7 +151,7 @@ class PdfBackend:
         return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs"}),
                            *stylesheets, _fonts_fingerprint()])
 
-    def _render_part(self, rendered: RenderedIssue, assets, html: str, role: str, report):
+    def _render_part(self, pictures, assets, html: str, role: str, report):
         """Lay out one part (in its own process); return its PDF and its bookmarks.
 
         ``report`` is given the page of each anchor as soon as the part is laid out."""
@@ -181,7 +169,7 @@ class PdfBackend:
                 anchors.setdefault(name, number)
         report(anchors)
         if role == "section":
-            self._check_resolution(laid_out, rendered)
+            self._check_resolution(laid_out, pictures)
         if role == "contents":
             # The contents link to anchors in the sections: stand-ins keep the links, the
             # assembled PDF points the names at the real places.
@@ -211,7 +199,7 @@ class PdfBackend:
         try:
             html = weasyprint.HTML(string=document.content.decode("utf-8"), base_url=BASE_URL, url_fetcher=fetcher)
             laid_out = html.render()
-            self._check_resolution(laid_out, rendered)
+            self._check_resolution(laid_out, _pictures(rendered))
             return laid_out.write_pdf(
                 uncompressed_pdf=False,
                 custom_metadata=False,
@@ -232,12 +220,10 @@ class PdfBackend:
                 left, top, right, bottom = (float(v) for v in obj["TrimBox"])
                 obj["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
 
-    def _check_resolution(self, laid_out, rendered: RenderedIssue) -> None:
+    def _check_resolution(self, laid_out, pictures: dict) -> None:
         """Warn about every picture printed at less than MIN_DPI at its placed size."""
         from weasyprint.formatting_structure import boxes
 
-        pictures = {f"images/{image.name}": (image, article) for article in rendered.issue.articles
-                    for image in article.images}
         warned: set[str] = set()
         for page in laid_out.pages:
             stack = [page._page_box]
@@ -250,12 +236,19 @@ class PdfBackend:
                 src = element.get("src", "")
                 if src not in pictures or src in warned:
                     continue
-                image, article = pictures[src]
-                dpi = image.width / (box.width / 96)  # CSS px are 1/96 in
+                width, source_path, image_src = pictures[src]
+                dpi = width / (box.width / 96)  # CSS px are 1/96 in
                 if dpi < MIN_DPI:
                     warned.add(src)
                     log.warning("%s: image %r prints at %d dpi (%d px over %.0f mm); %d dpi or more is wanted",
-                                article.source_path, image.src, dpi, image.width, box.width / 96 * 25.4, MIN_DPI)
+                                source_path, image_src, dpi, width, box.width / 96 * 25.4, MIN_DPI)
+
+
+def _pictures(rendered: RenderedIssue) -> dict[str, tuple[int, str, str]]:
+    """Each picture of the print HTML: its width in pixels, article source and name, for the
+    resolution warning (small and picklable, for the layout processes)."""
+    return {f"images/{image.name}": (image.width, str(article.source_path), image.src)
+            for article in rendered.issue.articles for image in article.images}
 
 
 def _fonts_fingerprint() -> str:

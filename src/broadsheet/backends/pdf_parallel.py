@@ -14,9 +14,12 @@ its folios depend on what comes before it.  So:
    folios from there (the ``page`` counter is offset), writes its PDF and sends it back.
 3. The contents are laid out last with their true page numbers written in (``data-page``);
    a first pass with placeholder numbers in the same number of digits gave its page count.
-4. The parent joins the pages with pypdf, puts blank pages where a section must open on a
-   recto (drawn by WeasyPrint with the edition's own ``@page :blank`` rules, marks included),
-   and writes one outline and one table of named destinations, so the contents' links work.
+4. The parent joins the pages with pikepdf (qpdf), puts blank pages where a section must open
+   on a recto (drawn by WeasyPrint with the edition's own ``@page :blank`` rules, marks
+   included), writes one outline and one table of named destinations, so the contents' links
+   work, and embeds one subset of each font for all parts (``pdf_fonts``).
+5. Laid-out parts are cached (``PartCache``): an edition edited in one article lays out only
+   the part that holds it (and the contents, if their numbers moved).
 
 A child only waits for parts before it, which started before it: no deadlock with any
 number of jobs.  Layout holds one part per process at a time, so memory follows the largest
@@ -32,7 +35,6 @@ import hashlib
 import io
 import json
 import logging
-import multiprocessing
 import os
 import re
 import resource
@@ -44,7 +46,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-
 
 log = logging.getLogger("broadsheet")
 
@@ -65,6 +66,9 @@ BLANK_LEFT, BLANK_RIGHT = 1, 4
 #: edition with less than MIN_SPLIT of sections is laid out whole.
 MIN_PART = 16 * 1024
 MIN_SPLIT = 64 * 1024
+#: With one layout process parts only cost time (their fixed costs, the contents laid out
+#: twice); they are worth it for memory, above this much HTML of sections.
+MIN_SPLIT_ONE_JOB = 1024 * 1024
 
 
 @dataclass
@@ -107,7 +111,8 @@ def group_sections(sections: list[str], minimum: int = MIN_PART) -> list[str]:
     return parts
 
 
-def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None = None) -> str | None:
+def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None = None,
+               jobs: int = 2) -> str | None:
     """Return why this edition is laid out whole, or ``None`` when it is split."""
     if variant:
         return f"{variant} wants one structure for the whole document"
@@ -119,6 +124,8 @@ def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None 
         size = sum(len(section.encode()) for section in parts.sections)
         if size < MIN_SPLIT:
             return f"{size // 1024} KB of sections are laid out faster at once"
+        if jobs == 1 and size < MIN_SPLIT_ONE_JOB:
+            return f"one layout process, and {size // 1024} KB of sections fit in memory at once"
     return None
 
 
@@ -161,14 +168,17 @@ def _offset_folios(connection) -> None:
     layout.make_margin_boxes = make_margin_boxes
 
 
-def _lay_out(connection, memory_bytes: int, render: Callable, html: str, role: str) -> None:
+def _lay_out(connection, memory_bytes: int, render: Callable, html: str, role: str, log_level: int) -> None:
     """Child process: lay out one part, report its pages, wait for its first folio, send the PDF.
 
     ``render(html, role, report)`` lays the part out and returns its PDF and a dict of facts
     about it ("bookmarks": WeasyPrint's bookmark tree, "fonts": the faces embedded); it calls
     ``report(anchors)`` before writing the PDF (the page of each anchor in the part).
     """
+    from .pdf_worker import forward_logs
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forward_logs(connection, log_level)
     if memory_bytes:
         try:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -209,7 +219,7 @@ class _Job:
     anchors: dict[str, int] | None = None
     pdf: bytes | None = None
     meta: dict = field(default_factory=dict)
-    process: multiprocessing.Process | None = None
+    worker: object = None  # pdf_worker.Worker
     connection: object = None
 
 
@@ -333,10 +343,8 @@ class Scheduler:
     not cached as well.
     """
 
-    def __init__(self, render: Callable, jobs: int, timeout: float, memory_mb: int, cache: PartCache,
-                 prepare: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, render: Callable, jobs: int, timeout: float, memory_mb: int, cache: PartCache) -> None:
         self.render = render
-        self.prepare = prepare
         self.jobs = max(1, jobs)
         self.deadline = time.monotonic() + timeout
         self.timeout = timeout
@@ -345,7 +353,6 @@ class Scheduler:
         self.laid_out = 0
 
     def run(self, flow: list[_Job], extra: tuple[_Job, ...] = ()) -> None:
-        context = multiprocessing.get_context("fork")
         waiting = [*flow, *extra]
         running: list[_Job] = []
         for job in flow:
@@ -368,7 +375,7 @@ class Scheduler:
                 while startable and len(running) < self.jobs:
                     job = startable.pop(0)
                     waiting.remove(job)
-                    self._start(context, job)
+                    self._start(job)
                     running.append(job)
                 if not running:
                     if waiting:  # a part waits for nothing that could still come
@@ -409,15 +416,12 @@ class Scheduler:
                 job.start = start
             previous_end = job.start + job.pages - 1
 
-    def _start(self, context, job: _Job) -> None:
-        if not self.laid_out:
-            self.prepare()
-        parent, child = context.Pipe(duplex=True)
-        job.process = context.Process(target=_lay_out, args=(child, self.memory_bytes, self.render, job.html,
-                                                              job.role), daemon=True)
-        job.process.start()
-        child.close()
-        job.connection = parent
+    def _start(self, job: _Job) -> None:
+        from .pdf_worker import start
+
+        level = logging.getLogger("broadsheet").getEffectiveLevel()
+        job.worker = start(_lay_out, self.memory_bytes, self.render, job.html, job.role, level)
+        job.connection = job.worker.connection
         self.laid_out += 1
 
     def _receive(self, job: _Job) -> bool:
@@ -425,8 +429,11 @@ class Scheduler:
         try:
             message = job.connection.recv()
         except EOFError:
-            code = job.process.exitcode if job.process else None
-            raise RuntimeError(f"the layout process died (exit status {code})") from None
+            raise RuntimeError("the layout process died") from None
+        from .pdf_worker import tell
+
+        if tell(message):
+            return False
         if message[0] == "pages":
             _, job.pages, job.right = message
             return False
@@ -441,12 +448,8 @@ class Scheduler:
 
     @staticmethod
     def _stop(job: _Job) -> None:
-        if job.connection is not None:
-            job.connection.close()
-        if job.process is not None:
-            if job.process.is_alive():
-                job.process.kill()
-            job.process.join(5)
+        if job.worker is not None:
+            job.worker.stop()
 
 
 def _right(page: int, first_right: bool) -> bool:
@@ -459,12 +462,11 @@ class Repaginate(Exception):
 
 
 def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, memory_mb: int,
-                     cache: PartCache, prepare: Callable[[], None] = lambda: None) -> tuple[bytes, int, int]:
+                     cache: PartCache) -> tuple[bytes, int, int]:
     """Lay the parts out and join them; return the PDF, how many parts were laid out anew and
-    how many there were.
-
-    ``prepare()`` runs once before the first child process starts (imports to share)."""
-    scheduler = Scheduler(render, jobs, timeout, memory_mb, cache, prepare)
+    how many there were.  ``render(html, role, report)`` runs in the layout processes: it is
+    pickled (see ``_lay_out``)."""
+    scheduler = Scheduler(render, jobs, timeout, memory_mb, cache)
 
     def job(index: int, role: str, body: str) -> _Job:
         html = parts.document(body)

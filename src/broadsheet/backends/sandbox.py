@@ -3,15 +3,17 @@
 WeasyPrint has no guard against layouts that never finish or eat all memory (its own
 documentation advises limiting time and memory per process): a child process does the
 work and the parent kills it when time runs out.  The child's result (bytes) or fault (a
-message) comes back through a pipe; no child is left behind.
+message) comes back through a pipe; no child is left behind.  Children are forked from the
+layout zygote (``pdf_worker``), which has WeasyPrint imported already.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import os
 import resource
 import signal
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -25,8 +27,11 @@ class LayoutFailed(Exception):
     """The child raised, ran out of memory or died."""
 
 
-def _child(connection, function, args, memory_bytes) -> None:
+def _child(connection, function, args, memory_bytes, log_level) -> None:
+    from .pdf_worker import forward_logs
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it too
+    forward_logs(connection, log_level)
     if memory_bytes:
         try:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -51,24 +56,31 @@ def _child(connection, function, args, memory_bytes) -> None:
 
 
 def run_limited(function: Callable[..., Any], *args: Any, timeout: float, memory_mb: int) -> Any:
-    """Return ``function(*args)`` computed in a child process within the limits."""
-    context = multiprocessing.get_context("fork")
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(child, function, args, memory_mb * 2**20), daemon=True)
-    process.start()
-    child.close()
+    """Return ``function(*args)`` computed in a layout process within the limits.
+
+    The process is forked from the layout zygote (``pdf_worker``), so ``function`` and
+    ``args`` are pickled; what it logs is told here."""
+    from .pdf_worker import start, tell
+
+    level = logging.getLogger("broadsheet").getEffectiveLevel()
     try:
-        if not parent.poll(timeout):
-            raise LayoutTimeout(f"took longer than {timeout:g} s")
-        try:
-            status, value = parent.recv()
-        except EOFError:
-            raise LayoutFailed(f"the layout process died (exit status {process.exitcode})") from None
+        worker = start(_child, function, args, memory_mb * 2**20, level)
+    except RuntimeError as exc:
+        raise LayoutFailed(str(exc)) from None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
+                raise LayoutTimeout(f"took longer than {timeout:g} s")
+            try:
+                message = worker.connection.recv()
+            except EOFError:
+                raise LayoutFailed("the layout process died") from None
+            if not tell(message):
+                break
+        status, value = message
         if status == "error":
             raise LayoutFailed(value)
         return value
     finally:
-        parent.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
+        worker.stop()
