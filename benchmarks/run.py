@@ -9,8 +9,9 @@ are installed. PDF: broadsheet against raw WeasyPrint laying out broadsheet's ow
 (``--format html``); broadsheet with one and two layout processes and laying the document out whole;
 and an incremental rebuild after one article is edited (a different one each round), against a
 full build. Each command runs as its own process; the table gives the median wall time, min–max,
-peak resident memory of the largest process and of all processes at once (sampled every 20 ms)
-and the ratio to the baseline of its format.
+the peak resident memory of its largest process (RSS max) and the peak of the memory of all its
+processes at once (PSS all: pages shared between forks counted once), sampled every 20 ms, and
+the ratio to the baseline of its format.
 """
 
 from __future__ import annotations
@@ -51,25 +52,30 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _rss_mb(pid: int) -> float:
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of a process in MB: PSS counts pages shared between processes (a fork's) once."""
+    rss = pss = 0.0
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1]) / 1024
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
         pass
-    return 0.0
+    return rss, pss
 
 
 def measure(command: list[str], env: dict) -> tuple[float, float, float]:
-    """Return (seconds, peak RSS of the largest process, peak RSS of the whole process tree) in MB,
-    sampling /proc every 20 ms."""
+    """Return (seconds, peak RSS of the largest process, peak of the PSS summed over the whole
+    process tree) in MB, sampling /proc every 20 ms."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     largest = total = 0.0
     while process.poll() is None:
-        sizes = [_rss_mb(pid) for pid in _tree(process.pid)]
-        largest, total = max(largest, max(sizes, default=0.0)), max(total, sum(sizes))
+        sizes = [_memory_mb(pid) for pid in _tree(process.pid)]
+        largest = max(largest, max((rss for rss, _ in sizes), default=0.0))
+        total = max(total, sum(pss for _, pss in sizes))
         time.sleep(0.02)
     seconds = time.perf_counter() - start
     if process.returncode:
@@ -90,7 +96,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", default="epub,pdf")
+    parser.add_argument("--only", default="", help="comma-separated command names to run (default: all)")
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
     formats = args.formats.split(",")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     broadsheet = [PY, "-m", "broadsheet"]
@@ -124,27 +132,32 @@ def main() -> None:
                 commands["raw WeasyPrint"] = [PY, "-c", "import sys, weasyprint; weasyprint.HTML("
                                               "filename=sys.argv[1]).write_pdf(sys.argv[2])", str(html),
                                               str(out / "raw.pdf")]
-                subprocess.run([*pdf, "-o", str(out / "inc")], check=True, env=env)  # the cache to rebuild from
+                if not only or "broadsheet pdf, one article edited" in only:  # the cache to rebuild from
+                    subprocess.run([*pdf, "-o", str(out / "inc")], check=True, env=env)
+            if only:
+                commands = {name: command for name, command in commands.items() if name in only}
             results: dict[str, list] = {name: [] for name in commands}
-            if "pdf" in formats:
+            if "pdf" in formats and (not only or "broadsheet pdf, one article edited" in only):
                 results["broadsheet pdf, one article edited"] = []
             for round_ in range(args.repeat):  # alternate the tools within each round
                 for name, command in commands.items():
                     results[name].append(measure(command, env))
-                if "pdf" in formats:
+                if "broadsheet pdf, one article edited" in results:
                     edit_one(edition, round_)
                     results["broadsheet pdf, one article edited"].append(
                         measure([*broadsheet, "build", str(edition), "-f", "pdf", "-q", "-o", str(out / "inc")], env))
             for name, runs in results.items():
                 if name in ("broadsheet epub", "ebooklib script", "pandoc", "calibre ebook-convert"):
-                    rows.append((size, name, runs, "ebooklib script", "pandoc" if "pandoc" in results else None))
+                    rows.append((size, name, runs, "ebooklib script" if "ebooklib script" in results else None,
+                                 "pandoc" if "pandoc" in results else None))
                 elif name == "broadsheet pdf, one article edited":
-                    rows.append((size, name, runs, "broadsheet pdf --jobs 2", None))
+                    rows.append((size, name, runs, "broadsheet pdf --jobs 2" if "broadsheet pdf --jobs 2" in results
+                                 else None, None))
                 else:
-                    rows.append((size, name, runs, "raw WeasyPrint", None))
+                    rows.append((size, name, runs, "raw WeasyPrint" if "raw WeasyPrint" in results else None, None))
             medians = {name: statistics.median(t for t, _, _ in runs) for name, runs in results.items()}
             rows[-len(results):] = [(s, n, r, b, b2, medians) for s, n, r, b, b2 in rows[-len(results):]]
-    print(f"{'N':>5}  {'command':36} {'median':>8} {'min–max':>15} {'RSS max':>8} {'RSS all':>8}  ratio")
+    print(f"{'N':>5}  {'command':36} {'median':>8} {'min–max':>15} {'RSS max':>8} {'PSS all':>8}  ratio")
     for row in rows:
         size, name, runs, baseline, second = row[:5]
         medians = row[5] if len(row) > 5 else {}
