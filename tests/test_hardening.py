@@ -119,3 +119,16 @@ Text.
     files = epub_files(next(out.glob("*.epub")))
     assert not [n for n in files if n.startswith("EPUB/images/") and n != "EPUB/images/cover.jpg"]
     assert_valid_epub(next(out.glob("*.epub")))
+
+
+def test_a_lost_layout_zygote_is_replaced():
+    """Layout processes fork from a zygote; if it is gone, the next layout starts a new one."""
+    import operator
+
+    from broadsheet.backends import pdf_worker
+    from broadsheet.backends.sandbox import run_limited
+
+    assert run_limited(operator.mul, 6, 7, timeout=60, memory_mb=4096) == 42
+    os.kill(pdf_worker._zygote.pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert run_limited(operator.mul, 3, 5, timeout=60, memory_mb=4096) == 15

@@ -117,12 +117,22 @@ def warm_up() -> None:
 
 
 def start(target, *args) -> Worker:
-    """Run ``target(connection, *args)`` in a new layout process."""
-    warm_up()
-    try:
-        return _zygote.start(target, *args)
-    except OSError as exc:
-        raise RuntimeError(f"could not start a layout process: {exc}") from None
+    """Run ``target(connection, *args)`` in a new layout process (a new zygote if the last one ended)."""
+    global _zygote
+    for attempt in (1, 2):
+        warm_up()
+        try:
+            return _zygote.start(target, *args)
+        except (OSError, RuntimeError) as exc:
+            _zygote.control.close()
+            try:
+                os.waitpid(_zygote.pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            _zygote = None
+            if attempt == 2:
+                raise RuntimeError(f"could not start a layout process: {exc}") from None
+    raise AssertionError("unreachable")
 
 
 class _Forward(logging.Handler):
