@@ -45,19 +45,23 @@ _VERDICTS: dict[str, object] = {}
 
 @pytest.fixture(scope="session")
 def epubcheck():
-    """Return a function that runs EPUBCheck once per distinct EPUB and returns its verdict."""
-    from broadsheet.check.epubcheck import EpubCheckUnavailable, run_epubcheck
+    """Return a function that runs EPUBCheck once per distinct EPUB and returns its verdict
+    (in one JVM per test process, which compiles EPUBCheck's schemas once)."""
+    from broadsheet.check.epubcheck import EpubCheckServer, EpubCheckUnavailable
+
+    server = EpubCheckServer()
 
     def check(path: Path):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest not in _VERDICTS:
             try:
-                _VERDICTS[digest] = run_epubcheck(path)
+                _VERDICTS[digest] = server.check(path)
             except EpubCheckUnavailable as exc:
                 pytest.skip(f"EPUBCheck unavailable: {exc}")
         return _VERDICTS[digest]
 
-    return check
+    yield check
+    server.close()
 
 
 @pytest.fixture(scope="session")
