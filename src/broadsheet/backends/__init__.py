@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from ..config import EpubConfig, PdfConfig
-from ..render import RenderedIssue
+if TYPE_CHECKING:  # a layout process imports backend modules without the configuration or the renderer
+    from ..config import EpubConfig, PdfConfig
+    from ..render import RenderedIssue
 
 
 class Backend(Protocol):
@@ -23,6 +24,8 @@ class Backend(Protocol):
 
 def get_backend(name: str, print_options: PdfConfig | None = None, epub_options: EpubConfig | None = None,
                 cache_folder: Path | None = None) -> Backend:
+    from ..config import EpubConfig, PdfConfig
+
     if name == "epub":
         from .epub import EpubBackend
 

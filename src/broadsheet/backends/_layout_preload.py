@@ -1,9 +1,10 @@
-"""Imported by the layout fork server only (``pdf_worker.PRELOAD``): everything a layout
-process needs, loaded once and shared by every process forked from the server."""
+"""Imported by the layout zygote only (``pdf_worker``): what every layout process needs, loaded
+once and shared by every process forked from the zygote.  Neither the configuration nor the
+renderer: a layout process gets plain settings (``pdf_part``)."""
 
 import weasyprint  # noqa: F401
 
-from . import pdf  # noqa: F401  (unpickling a backend is then free)
+from . import pdf_parallel, pdf_part  # noqa: F401
 from .cjk_justify import install
 from .pdf_fonts import installed_faces
 
