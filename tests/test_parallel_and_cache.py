@@ -245,3 +245,15 @@ def test_a_failed_layout_leaves_no_cache(builds, tmp_path):
     assert result.returncode == 1, result.stderr
     assert "PDF layout stopped" in result.stderr
     assert not out.exists() or not list(out.iterdir())  # neither a PDF nor cache entries
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning(builds, tmp_path, assert_valid_epub):
+    edition, _ = builds
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".broadsheet-cache").write_text("a file where the cache folder would be", encoding="utf-8")
+    result = run_cli("build", edition, "-o", out, "-f", "pdf", "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    assert "not cached" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.suffix for p in outputs(out)) == [".epub", ".pdf"]
+    assert_valid_epub(next(out.glob("*.epub")))

@@ -307,11 +307,14 @@ class PartCache:
             return
         from ..output import atomic_path
 
-        for name, data in self.pending.items():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.folder / name) as temporary:
-                temporary.write_bytes(data)
-            self.used.add(self.folder / name)
+        try:
+            for name, data in self.pending.items():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                with atomic_path(self.folder / name) as temporary:
+                    temporary.write_bytes(data)
+                self.used.add(self.folder / name)
+        except OSError as exc:  # a cache that cannot be written is no fault of the build
+            log.warning("%s: not cached: %s", self.folder, exc.strerror or exc)
         self.pending.clear()
         if not self.folder.is_dir():
             return

@@ -9,6 +9,7 @@ what follows: an unreadable or damaged one is a miss.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from pathlib import Path
@@ -75,10 +76,13 @@ class DiskCache:
     def commit(self, days: float = 30) -> None:
         """Once the build has succeeded: write what it rendered, touch what it used, and
         remove what no build has used for ``days`` (a failed build leaves nothing behind)."""
-        for name, value in self.pending.items():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.folder / name) as temporary:
-                temporary.write_bytes(hashlib.sha256(value).digest() + value)
+        try:
+            for name, value in self.pending.items():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                with atomic_path(self.folder / name) as temporary:
+                    temporary.write_bytes(hashlib.sha256(value).digest() + value)
+        except OSError as exc:  # a cache that cannot be written is no fault of the build
+            logging.getLogger("broadsheet").warning("%s: not cached: %s", self.folder, exc.strerror or exc)
         self.pending.clear()
         if not self.folder.is_dir():
             return
