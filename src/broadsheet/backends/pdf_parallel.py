@@ -13,7 +13,7 @@ its folios depend on what comes before it.  So:
    the part before it ends, answers with the part's first page number.  The child draws its
    folios from there (the ``page`` counter is offset), writes its PDF and sends it back.
 3. The contents are laid out last with their true page numbers written in (``data-page``);
-   a first pass with placeholder numbers in the same number of digits gave its page count.
+   a first pass with three-digit placeholder numbers gave its page count.
 4. The parent joins the pages with pikepdf (qpdf), puts blank pages where a section must open
    on a recto (drawn by WeasyPrint with the edition's own ``@page :blank`` rules, marks
    included), writes one outline and one table of named destinations, so the contents' links
@@ -35,12 +35,8 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
-import resource
-import signal
 import time
-import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,16 +171,9 @@ def _lay_out(connection, memory_bytes: int, render: Callable, html: str, role: s
     about it ("bookmarks": WeasyPrint's bookmark tree, "fonts": the faces embedded); it calls
     ``report(anchors)`` before writing the PDF (the page of each anchor in the part).
     """
-    from .pdf_worker import forward_logs
+    from .sandbox import child_process
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    forward_logs(connection, log_level)
-    if memory_bytes:
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        except (ValueError, OSError):
-            pass
-    try:
+    with child_process(connection, memory_bytes, log_level):
         if role != "blank":
             _offset_folios(connection)
         try:
@@ -192,15 +181,6 @@ def _lay_out(connection, memory_bytes: int, render: Callable, html: str, role: s
         except _Counted:
             pdf, meta = b"", {}
         connection.send(("done", pdf, meta))
-    except MemoryError:
-        connection.send(("error", f"out of memory (limit {memory_bytes // 2**20} MB)"))
-    except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
-        message = str(exc) or type(exc).__name__
-        if os.environ.get("BROADSHEET_DEBUG"):
-            message += "\n" + traceback.format_exc()
-        connection.send(("error", message))
-    finally:
-        connection.close()
 
 
 # -- the parent side ---------------------------------------------------------------------------
@@ -235,7 +215,7 @@ class PartCache:
         self.folder = folder
         self.salt = salt
         self.assets = {name: hashlib.sha256(data).digest() for name, data in (assets or {}).items()}
-        self.used: set[Path] = set()
+        self.used: set[str] = set()  # names of the entries this build read
         self.pending: dict[str, bytes] = {}
 
     def key(self, html: str, role: str) -> str:
@@ -253,7 +233,7 @@ class PartCache:
             data = path.read_bytes()
         except OSError:
             return None
-        self.used.add(path)
+        self.used.add(name)
         return data
 
     def shape(self, key: str) -> tuple[int, bool] | None:
@@ -303,33 +283,11 @@ class PartCache:
     def commit(self, days: float = 30) -> None:
         """Once the PDF is made: write what this build laid out, touch what it used, and remove
         what no build has used for ``days`` (a failed build leaves nothing behind)."""
-        if self.folder is None:
-            return
-        from ..output import atomic_path
+        if self.folder is not None:
+            from ..output import commit_cache
 
-        try:
-            for name, data in self.pending.items():
-                self.folder.mkdir(parents=True, exist_ok=True)
-                with atomic_path(self.folder / name) as temporary:
-                    temporary.write_bytes(data)
-                self.used.add(self.folder / name)
-        except OSError as exc:  # a cache that cannot be written is no fault of the build
-            log.warning("%s: not cached: %s", self.folder, exc.strerror or exc)
+            commit_cache(self.folder, self.pending, self.used, days)
         self.pending.clear()
-        if not self.folder.is_dir():
-            return
-        now = time.time()
-        for path in self.used:
-            try:
-                os.utime(path, (now, now))
-            except OSError:
-                pass
-        for path in self.folder.iterdir():
-            try:
-                if path not in self.used and now - path.stat().st_mtime > days * 86400:
-                    path.unlink()
-            except OSError:
-                pass
 
 
 def _tuples(bookmarks: list) -> list:

@@ -9,13 +9,14 @@ layout zygote (``pdf_worker``), which has WeasyPrint imported already.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
 import signal
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -27,25 +28,27 @@ class LayoutFailed(Exception):
     """The child raised, ran out of memory or died."""
 
 
-def _child(connection, function, args, memory_bytes, log_level) -> None:
+@contextlib.contextmanager
+def child_process(connection, memory_bytes: int, log_level: int) -> Iterator[None]:
+    """In a layout process: ignore Ctrl-C (the parent decides; it reaches the parent too), log
+    through ``connection`` at the parent's level, limit the address space to ``memory_bytes``,
+    and report whatever goes wrong to the parent as ("error", message) instead of raising."""
     from .pdf_worker import forward_logs
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it too
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     forward_logs(connection, log_level)
     if memory_bytes:
         try:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         except (ValueError, OSError):
             pass
+    out_of_memory = f"out of memory (limit {memory_bytes // 2**20} MB)"
     try:
-        connection.send(("ok", function(*args)))
+        yield
     except MemoryError:
-        connection.send(("error", f"out of memory (limit {memory_bytes // 2**20} MB)"))
+        connection.send(("error", out_of_memory))
     except OSError as exc:
-        if exc.errno == 12:  # ENOMEM from a library below Python
-            connection.send(("error", f"out of memory (limit {memory_bytes // 2**20} MB)"))
-        else:
-            connection.send(("error", str(exc)))
+        connection.send(("error", out_of_memory if exc.errno == 12 else str(exc)))  # 12: ENOMEM below Python
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         message = str(exc) or type(exc).__name__
         if os.environ.get("BROADSHEET_DEBUG"):
@@ -53,6 +56,11 @@ def _child(connection, function, args, memory_bytes, log_level) -> None:
         connection.send(("error", message))
     finally:
         connection.close()
+
+
+def _child(connection, function, args, memory_bytes, log_level) -> None:
+    with child_process(connection, memory_bytes, log_level):
+        connection.send(("ok", function(*args)))
 
 
 def run_limited(function: Callable[..., Any], *args: Any, timeout: float, memory_mb: int) -> Any:

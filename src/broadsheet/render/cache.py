@@ -9,13 +9,10 @@ what follows: an unreadable or damaged one is a miss.
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import time
 from pathlib import Path
 
 from .. import __version__
-from ..output import atomic_path
+from ..output import commit_cache
 
 
 def folder_digest(folders) -> str:
@@ -76,22 +73,6 @@ class DiskCache:
     def commit(self, days: float = 30) -> None:
         """Once the build has succeeded: write what it rendered, touch what it used, and
         remove what no build has used for ``days`` (a failed build leaves nothing behind)."""
-        try:
-            for name, value in self.pending.items():
-                self.folder.mkdir(parents=True, exist_ok=True)
-                with atomic_path(self.folder / name) as temporary:
-                    temporary.write_bytes(hashlib.sha256(value).digest() + value)
-        except OSError as exc:  # a cache that cannot be written is no fault of the build
-            logging.getLogger("broadsheet").warning("%s: not cached: %s", self.folder, exc.strerror or exc)
+        commit_cache(self.folder, {name: hashlib.sha256(value).digest() + value
+                                   for name, value in self.pending.items()}, self.used, days)
         self.pending.clear()
-        if not self.folder.is_dir():
-            return
-        now = time.time()
-        for entry in os.scandir(self.folder):
-            try:
-                if entry.name in self.used:
-                    os.utime(entry.path, (now, now))
-                elif now - entry.stat().st_mtime > days * 86400:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
