@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXED_EPOCH, outputs
-from hostile.corpus import CASES, case_files
+from hostile.corpus import BOUNDS, CASES, CHECKS, case_files
 
 TIME_LIMIT = 180  # seconds a case may take
 MEMORY_LIMIT = 4 * 2**30  # address space of the build process
@@ -45,6 +45,12 @@ def test_hostile_case(tmp_path, name, epubcheck):
     MEASURED[name] = (elapsed, peak_kb)
     outcome, expected = CASES[name]
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr[-2000:]
+    if name in BOUNDS:
+        seconds, megabytes = BOUNDS[name]
+        assert elapsed < seconds, f"{name} took {elapsed:.1f} s, more than {seconds} s"
+        assert not peak_kb or peak_kb < megabytes * 1024, f"{name} peaked at {peak_kb // 1024} MB"
+    if name in CHECKS:
+        CHECKS[name](tmp_path, out, result)
     if outcome == "refused":
         assert result.returncode == 1, result.stderr
         (line,) = result.stderr.strip().splitlines()

@@ -3,6 +3,9 @@
 ``case_files(name, root)`` writes case ``name`` under ``root`` and returns the source to build and extra
 arguments; ``CASES`` says what must become of each: built (the hostile part dropped, with a warning naming it)
 or refused (exit 1, one line).
+
+Cases are also registered from the ``cases_*.py`` modules beside this one with :func:`case`: a function that
+writes the case under ``root`` and returns ``(source, args)``.  Importing this module imports them all.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import io
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -35,8 +39,36 @@ def md(title: str, body: str, extra: str = "") -> str:
     return f"---\ntitle: {title}\n{extra}---\n\n{body}\n"
 
 
+#: name → writer(root) -> (source, args), for cases registered with :func:`case`.
+WRITERS: dict[str, Callable[[Path], tuple[Path, list[str]]]] = {}
+#: name → limits of a registered case: seconds and peak resident megabytes.
+BOUNDS: dict[str, tuple[float, int]] = {}
+#: name → check(root, out, result) run after the build: what else must hold (a decoy untouched, …).
+CHECKS: dict[str, Callable] = {}
+
+
+def case(name: str, outcome: str, expected: str, *, seconds: float = 60, megabytes: int = 1024,
+         check: Callable | None = None):
+    """Register a case: ``outcome`` "built" (warnings must hold ``expected``) or "refused" (the one line
+    must hold it); the build must end within ``seconds`` and ``megabytes`` of peak resident memory;
+    ``check(root, out, result)`` asserts what else must hold afterwards."""
+    assert outcome in ("built", "refused"), outcome
+
+    def register(writer: Callable[[Path], tuple[Path, list[str]]]):
+        assert name not in CASES, name
+        CASES[name] = (outcome, expected)
+        WRITERS[name] = writer
+        BOUNDS[name] = (seconds, megabytes)
+        if check is not None:
+            CHECKS[name] = check
+        return writer
+    return register
+
+
 def case_files(name: str, root: Path) -> tuple[Path, list[str]]:
     """Write case ``name`` under ``root``; return the source and the build's extra arguments."""
+    if name in WRITERS:
+        return WRITERS[name](root)
     ed = root / "ed"
     ed.mkdir(parents=True)
     args: list[str] = []
@@ -151,3 +183,15 @@ CASES = {
     "binary-file-named-md": ("refused", "binary"),
     "symlinks-out-of-the-source-folder": ("built", "outside the source folder"),
 }
+
+
+def _load_case_modules() -> None:
+    import importlib
+    import pkgutil
+
+    package = Path(__file__).parent
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(package)]) if m.name.startswith("cases_")):
+        importlib.import_module(f"{__package__}.{module}")
+
+
+_load_case_modules()

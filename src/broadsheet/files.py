@@ -1,0 +1,136 @@
+"""The one door to files a build did not write: sources, pictures, theme files, fonts.
+
+Every such file is opened here, against a *root* (the source folder, the theme's folder, a
+fonts folder).  The door opens first and checks what it opened: the real path of the open
+descriptor must lie inside the root's real path, and it must be a regular file.  A link that
+stays inside the root is followed; a link that leads out, a FIFO, a device or a folder is
+refused.  Because the check is made on the descriptor, a file swapped for a link after an
+earlier look cannot be read through it.
+
+Folders are listed through :func:`entries`, which leaves out (with the reason) every entry
+that leads outside the root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import IngestError
+
+__all__ = ["OutsideRoot", "real_root", "is_inside", "open_inside", "read_inside", "entries", "check_inside"]
+
+_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+class OutsideRoot(IngestError):
+    """A file or folder that leads outside its root (a link out), or is not a regular file."""
+
+
+def real_root(root: Path | str) -> Path:
+    """Return the real path of ``root`` (links in the root's own path are the user's choice)."""
+    return Path(os.path.realpath(root))
+
+
+def is_inside(path: Path | str, root: Path | str) -> bool:
+    """True when ``path``, every link resolved, lies inside ``root`` (or is the root)."""
+    real = Path(os.path.realpath(path))
+    return real.is_relative_to(real_root(root))
+
+
+def check_inside(path: Path | str, root: Path | str, what: str = "file") -> Path:
+    """Return the real path of ``path``, or raise :class:`OutsideRoot` when it leads out of ``root``."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(real_root(root)):
+        raise OutsideRoot(f"{what} leads outside its folder ({_describe_link(path)}); not read", path)
+    return real
+
+
+def _describe_link(path: Path | str) -> str:
+    try:
+        return f"a link to {os.readlink(path)}" if os.path.islink(path) else "through a linked folder"
+    except OSError:
+        return "a link"
+
+
+def _fd_path(fd: int, fallback: Path | str) -> Path:
+    """The real path of an open descriptor (Linux's /proc), else of the name that was opened."""
+    proc = f"/proc/self/fd/{fd}"
+    try:
+        return Path(os.readlink(proc))
+    except OSError:
+        real = os.path.realpath(fallback)
+        opened, named = os.fstat(fd), os.stat(real)
+        if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+            raise OutsideRoot("changed while it was opened; not read", fallback) from None
+        return Path(real)
+
+
+@contextlib.contextmanager
+def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Iterator[BinaryIO]:
+    """Open ``path`` for reading in binary mode if it is a regular file inside ``root``.
+
+    Raises :class:`OutsideRoot` for a link out, a folder, a FIFO or a device, and
+    :class:`~broadsheet.errors.IngestError` (naming the file) when it cannot be read.
+    """
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError as exc:
+        raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise OutsideRoot(f"{kind}; not read", path)
+        if not _fd_path(fd, path).is_relative_to(real_root(root)):
+            raise OutsideRoot(f"{what} leads outside its folder ({_describe_link(path)}); not read", path)
+        if _FLAGS & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def read_inside(path: Path | str, root: Path | str, max_bytes: int | None = None, what: str = "file") -> bytes:
+    """Read a whole file through the door; a file over ``max_bytes`` is refused by name."""
+    with open_inside(path, root, what) as handle:
+        if max_bytes is not None:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise IngestError(f"file is {size:,} bytes, more than the limit of {max_bytes:,}", path)
+            try:
+                data = handle.read(max_bytes + 1)
+            except OSError as exc:
+                raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
+            if len(data) > max_bytes:
+                raise IngestError(f"file is more than the limit of {max_bytes:,} bytes", path)
+            return data
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """List ``folder`` (sorted): the entries inside ``root``, and those left out with the reason."""
+    kept: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    base = real_root(root)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise IngestError(f"cannot list: {exc.strerror or exc}", folder) from None
+    for name in names:
+        path = folder / name
+        if Path(os.path.realpath(path)).is_relative_to(base):
+            kept.append(path)
+        else:
+            refused.append((path, f"leads outside the source folder ({_describe_link(path)}); not read"))
+    return kept, refused
