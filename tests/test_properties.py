@@ -3,6 +3,8 @@ input errors, and what comes out is well-formed; a sample of EPUBs built from ra
 
 from __future__ import annotations
 
+import json
+
 import string
 from pathlib import Path
 
@@ -98,7 +100,9 @@ def test_epubs_from_random_models_pass_epubcheck(tmp_path_factory, epubcheck, ar
 
     root = tmp_path_factory.mktemp("random")
     for name, title, section, body in articles:
-        (root / name).write_text(f"---\ntitle: {title!r}\nsection: {section!r}\n---\n\n{body}\n", encoding="utf-8")
+        # JSON strings are YAML scalars whatever they hold (Python's repr is not: '\'' is no YAML)
+        (root / name).write_text(f"---\ntitle: {json.dumps(title)}\nsection: {json.dumps(section)}\n---\n\n{body}\n",
+                                 encoding="utf-8")
     out = root / "out"
     result = run_cli("build", root, "--out", out, "-f", "epub", "--allow-missing-glyphs")
     assert result.returncode == 0, result.stderr
