@@ -4,7 +4,6 @@ input errors, and what comes out is well-formed; a sample of EPUBs built from ra
 from __future__ import annotations
 
 import json
-
 import string
 from pathlib import Path
 
