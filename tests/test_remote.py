@@ -175,3 +175,54 @@ def test_every_spelling_of_an_address_is_one_host(spelling):
     from broadsheet.ingest.remote import canonical_host
 
     assert canonical_host(spelling) in ("127.0.0.1", "::ffff:7f00:1")
+
+
+def test_no_proxy_from_the_environment(tmp_path, server):
+    proxy = PictureServer()
+    try:
+        source = page(tmp_path, [f"{server.base}/pic.jpg"])
+        env = {name: proxy.base for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy")}
+        env.update(no_proxy="", NO_PROXY="")
+        result = run_cli("build", source, "--out", tmp_path / "out", "-f", "epub", "--allow-remote",
+                         "--allow-remote-hosts", "127.0.0.1", env=env)
+        assert result.returncode == 0, result.stderr
+        assert proxy.accepted == 0 and server.requests == ["/pic.jpg"]
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server whose certificate (self-signed, trusted through SSL_CERT_FILE) names localhost only."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    picture_server = PictureServer(tls=context)
+    yield picture_server, cert
+    picture_server.close()
+
+
+def test_tls_checks_the_certificate_against_the_host_name(tmp_path, tls_server):
+    server, cert = tls_server
+    urls = [f"https://localhost:{server.port}/pic.jpg", f"https://127.0.0.1:{server.port}/pic.jpg"]
+    out = tmp_path / "out"
+    result = run_cli("build", page(tmp_path, urls), "--out", out, "-f", "epub", "--allow-remote",
+                     "--allow-remote-hosts", "localhost,127.0.0.1", env={"SSL_CERT_FILE": str(cert)})
+    assert result.returncode == 0, result.stderr
+    assert server.requests == ["/pic.jpg"]  # by name, verified; by address, the certificate does not match
+    assert server.hosts == [f"localhost:{server.port}"]
+    assert "certificate verify failed" in result.stderr and "127.0.0.1" in result.stderr
+    assert len(pictures(out)) == 1
+    untrusted = run_cli("build", page(tmp_path / "2", urls[:1]), "--out", tmp_path / "out2", "-f", "epub",
+                        "--allow-remote", "--allow-remote-hosts", "localhost")
+    assert untrusted.returncode == 0 and "certificate verify failed" in untrusted.stderr, untrusted.stderr
+    assert server.requests == ["/pic.jpg"]

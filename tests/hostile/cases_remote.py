@@ -57,9 +57,10 @@ class PictureServer:
     Paths: /pic.jpg a picture; /redirect.jpg a redirect to the cloud metadata address;
     /page.jpg HTML; /huge.jpg declares 500 MB; /endless.jpg streams without a length;
     /drip.jpg sends its headers, then one byte a second for a minute; /slow-head.jpg drips its
-    status line.  ``hosts`` records the Host header of each request."""
+    status line.  ``hosts`` records the Host header of each request; ``tls``, an ssl.SSLContext,
+    makes it an HTTPS server."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls=None) -> None:
         self.picture = _picture()
         self.requests: list[str] = []
         self.hosts: list[str] = []
@@ -122,8 +123,10 @@ class PictureServer:
             self.httpd: _Server = _Server(("::", 0), Handler)
         except OSError:  # no IPv6 here
             self.httpd = _ServerV4(("0.0.0.0", 0), Handler)
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
 

@@ -113,6 +113,8 @@ def canonical_host(host: str) -> str:
         host = host[1:-1]
     if not host:
         raise ValueError("no host")
+    if len(host) > 253:
+        raise ValueError(f"a host name of {len(host):,} characters is longer than 253")
     try:
         return str(ipaddress.ip_address(host.split("%", 1)[0]))
     except ValueError:
@@ -287,7 +289,8 @@ def _fetch(url: str, hosts: tuple[str, ...]) -> Path:
         host = canonical_host(parts.hostname or "")
     except ValueError as exc:
         raise RemoteError(f"not a valid host: {exc}") from None
-    port = port or (443 if scheme == "https" else 80)
+    if port is None:
+        port = 443 if scheme == "https" else 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if any(ord(c) < 33 or ord(c) == 127 for c in target):
         raise RemoteError("the URL's path holds spaces or control characters")
