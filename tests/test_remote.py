@@ -226,3 +226,27 @@ def test_tls_checks_the_certificate_against_the_host_name(tmp_path, tls_server):
                         "--allow-remote", "--allow-remote-hosts", "localhost")
     assert untrusted.returncode == 0 and "certificate verify failed" in untrusted.stderr, untrusted.stderr
     assert server.requests == ["/pic.jpg"]
+
+
+def test_all_downloads_of_a_build_share_one_budget(server, monkeypatch):
+    import dataclasses
+
+    from broadsheet import limits
+    from broadsheet.ingest import remote
+
+    monkeypatch.setattr(remote, "_spent", 0.0)
+    monkeypatch.setattr(remote, "_fetched", {})
+    monkeypatch.setattr(limits, "_CURRENT", dataclasses.replace(limits.current(), remote_seconds=1,
+                                                                 remote_total_seconds=1.5))
+    hosts = (remote.host_pattern("127.0.0.1"),)
+    start = time.monotonic()
+    messages = []
+    for n in range(4):
+        with pytest.raises(remote.RemoteError) as failure:
+            remote.fetch_picture(f"{server.base}/drip.jpg?{n}", hosts)
+        messages.append(str(failure.value))
+    assert time.monotonic() - start < 2.5
+    assert messages[0] == "took longer than the limit of 1 s"
+    assert messages[1] == "took longer than the limit of 0.5 s" or messages[1].startswith("took longer than the limit of 0.4")
+    assert messages[2:] == ["not fetched: downloads took the limit of 1.5 s for one build"] * 2
+    assert server.requests == ["/drip.jpg?0", "/drip.jpg?1"]

@@ -76,27 +76,28 @@ class PictureServer:
                     pass
 
             def _answer(self):
-                if self.path == "/pic.jpg":
+                path = self.path.split("?", 1)[0]
+                if path == "/pic.jpg":
                     self._head("image/jpeg", len(outer.picture))
                     self.wfile.write(outer.picture)
-                elif self.path == "/redirect.jpg":
+                elif path == "/redirect.jpg":
                     self.send_response(302)
                     self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
                     self.end_headers()
-                elif self.path == "/page.jpg":
+                elif path == "/page.jpg":
                     self._head("text/html")
                     self.wfile.write(b"<html>not a picture</html>")
-                elif self.path == "/huge.jpg":
+                elif path == "/huge.jpg":
                     self._head("image/jpeg", 500 * 2**20)
-                elif self.path == "/endless.jpg":
+                elif path == "/endless.jpg":
                     self._head("image/jpeg")
                     block = outer.picture[:2] + bytes(2**20 - 2)
                     for _ in range(64):
                         self.wfile.write(block)
-                elif self.path == "/drip.jpg":
+                elif path == "/drip.jpg":
                     self._head("image/jpeg", len(outer.picture))
                     self._drip(outer.picture)
-                elif self.path == "/slow-head.jpg":
+                elif path == "/slow-head.jpg":
                     self._drip(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\r\n" + outer.picture)
                 else:
                     self.send_response(404)

@@ -8,7 +8,8 @@ IPv4-mapped, IPv4-compatible, 6to4, Teredo and NAT64 forms are refused, whatever
 spelling of them), and the connection goes to exactly the address checked, so a name cannot
 resolve to another address between the check and the connection.  Hosts the user names
 (``--allow-remote-hosts``) may have internal addresses.  One download has a total deadline
-(connection, headers and body: ``limits.remote_seconds``) and a size bound
+(connection, headers and body: ``limits.remote_seconds``), all downloads of a build
+together another (``limits.remote_total_seconds``), and one download a size bound
 (``limits.remote_bytes``); the content type must say picture (the decoder checks the bytes).
 Fetched files live in a private temporary folder for the life of the process, each URL
 fetched once (a refusal is remembered too).
@@ -36,6 +37,7 @@ TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/web
 CHUNK = 64 * 1024
 _folder: Path | None = None
 _fetched: dict[tuple[str, tuple[str, ...]], Path | str] = {}
+_spent = 0.0  # seconds all downloads of this process have taken
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -158,7 +160,7 @@ def allowed(host: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-def _resolve(host: str, port: int, deadline: float) -> list[tuple]:
+def _resolve(host: str, port: int, deadline: float, seconds: float) -> list[tuple]:
     """getaddrinfo in a thread, so that a slow resolver does not outlast the deadline."""
     answer: dict[str, object] = {}
 
@@ -172,7 +174,7 @@ def _resolve(host: str, port: int, deadline: float) -> list[tuple]:
     thread.start()
     thread.join(max(0.0, deadline - time.monotonic()))
     if thread.is_alive():
-        raise RemoteError(f"resolving {host} took longer than the limit of {limits.current().remote_seconds:g} s")
+        raise RemoteError(f"resolving {host} took longer than the limit of {seconds:.3g} s")
     if "error" in answer:
         raise RemoteError(f"cannot resolve {host}: {getattr(answer['error'], 'strerror', None) or answer['error']}")
     infos = [info for info in answer["infos"] if info[0] in (socket.AF_INET, socket.AF_INET6)]
@@ -225,7 +227,8 @@ def _download(connection: _Connection, target: str, deadline: float, max_bytes: 
         location = limits.quote(response.getheader("Location") or "", 200)
         raise RemoteError(f"redirected ({response.status}) to {location}; redirects are not followed")
     if response.status != 200:
-        raise RemoteError(f"the server answered {response.status} {limits.quote(response.reason, 100)}")
+        reason = " ".join(str(response.reason).split())[:100]
+        raise RemoteError(f"the server answered {response.status} {reason}")
     kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
     if kind not in TYPES:
         raise RemoteError(f"content type {kind[:100] or 'none'!r} is not a picture")
@@ -262,18 +265,26 @@ def fetch_picture(url: str, hosts: Iterable[str] = ()) -> Path:
         if isinstance(known, str):
             raise RemoteError(known)
         return known
+    global _spent
+    policy = limits.current()
+    left = policy.remote_total_seconds - _spent
+    if left <= 0:
+        raise RemoteError(f"not fetched: downloads took the limit of {policy.remote_total_seconds:g} s "
+                          "for one build")
+    start = time.monotonic()
     try:
-        path = _fetch(url, hosts)
+        path = _fetch(url, hosts, min(policy.remote_seconds, left))
     except RemoteError as exc:
         _fetched[key] = str(exc)
         raise
+    finally:
+        _spent += time.monotonic() - start
     _fetched[key] = path
     return path
 
 
-def _fetch(url: str, hosts: tuple[str, ...]) -> Path:
-    policy = limits.current()
-    seconds, max_bytes = policy.remote_seconds, policy.remote_bytes
+def _fetch(url: str, hosts: tuple[str, ...], seconds: float) -> Path:
+    max_bytes = limits.current().remote_bytes
     deadline = time.monotonic() + seconds
     try:
         parts = urlsplit(url)
@@ -295,7 +306,7 @@ def _fetch(url: str, hosts: tuple[str, ...]) -> Path:
     if any(ord(c) < 33 or ord(c) == 127 for c in target):
         raise RemoteError("the URL's path holds spaces or control characters")
 
-    infos = _resolve(host, port, deadline)
+    infos = _resolve(host, port, deadline, seconds)
     if not allowed(host, hosts):
         for info in infos:
             reason = refusal(info[4][0])
@@ -325,7 +336,7 @@ def _fetch(url: str, hosts: tuple[str, ...]) -> Path:
             raise
         except (http.client.HTTPException, OSError, ValueError) as exc:
             if expired.is_set() or isinstance(exc, TimeoutError) or time.monotonic() >= deadline:
-                raise RemoteError(f"took longer than the limit of {seconds:g} s") from None
+                raise RemoteError(f"took longer than the limit of {seconds:.3g} s") from None
             raise RemoteError(f"cannot fetch: {limits.quote(str(exc) or type(exc).__name__, 200)}") from None
         finally:
             timer.cancel()
@@ -335,5 +346,5 @@ def _fetch(url: str, hosts: tuple[str, ...]) -> Path:
         path.write_bytes(data)
         return path
     if failure is None or expired.is_set() or isinstance(failure, TimeoutError) or time.monotonic() >= deadline:
-        raise RemoteError(f"took longer than the limit of {seconds:g} s")
+        raise RemoteError(f"took longer than the limit of {seconds:.3g} s")
     raise RemoteError(f"cannot connect: {getattr(failure, 'strerror', None) or failure}")
