@@ -250,3 +250,49 @@ def test_all_downloads_of_a_build_share_one_budget(server, monkeypatch):
     assert messages[1] == "took longer than the limit of 0.5 s" or messages[1].startswith("took longer than the limit of 0.4")
     assert messages[2:] == ["not fetched: downloads took the limit of 1.5 s for one build"] * 2
     assert server.requests == ["/drip.jpg?0", "/drip.jpg?1"]
+
+
+def test_a_slow_tls_handshake_is_cut_at_the_deadline(monkeypatch):
+    """A server that answers the TLS hello one byte a second is cut at the deadline too."""
+    import dataclasses
+    import threading
+
+    from broadsheet import limits
+    from broadsheet.ingest import remote
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            for byte in b"\x16\x03\x03\x40\x00" + bytes(60):  # a 16 kB handshake record, dripped
+                if stop.wait(1):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    monkeypatch.setattr(remote, "_fetched", {})
+    monkeypatch.setattr(limits, "_CURRENT", dataclasses.replace(limits.current(), remote_seconds=2))
+    start = time.monotonic()
+    try:
+        with pytest.raises(remote.RemoteError, match="took longer than the limit of 2 s"):
+            remote.fetch_picture(f"https://127.0.0.1:{listener.getsockname()[1]}/a.jpg", ("127.0.0.1",))
+        assert time.monotonic() - start < 3
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_non_ascii_paths_are_sent_escaped(server, monkeypatch):
+    from broadsheet.ingest import remote
+
+    monkeypatch.setattr(remote, "_fetched", {})
+    with pytest.raises(remote.RemoteError, match="the server answered 404"):
+        remote.fetch_picture(f"{server.base}/图片.jpg?q=版", ("127.0.0.1",))
+    assert server.requests == ["/%E5%9B%BE%E7%89%87.jpg?q=%E7%89%88"]

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .. import limits
 
@@ -199,13 +199,17 @@ class _Connection(http.client.HTTPConnection):
             sock.settimeout(max(0.01, self._deadline - time.monotonic()))
             sock.connect(self._address)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock = sock
             if self._tls:
                 context = ssl.create_default_context()
-                sock = context.wrap_socket(sock, server_hostname=self.host)
+                sock = context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+                self.sock = sock  # before the handshake, so that the deadline can cut a slow one
+                sock.settimeout(max(0.01, self._deadline - time.monotonic()))
+                sock.do_handshake()
         except BaseException:
+            self.sock = None
             sock.close()
             raise
-        self.sock = sock
 
 
 def _cut(connection: _Connection, expired: threading.Event) -> None:
@@ -303,6 +307,7 @@ def _fetch(url: str, hosts: tuple[str, ...], seconds: float) -> Path:
     if port is None:
         port = 443 if scheme == "https" else 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    target = "".join(c if ord(c) < 128 else quote(c) for c in target)  # 图片.jpg as UTF-8, %-escaped
     if any(ord(c) < 33 or ord(c) == 127 for c in target):
         raise RemoteError("the URL's path holds spaces or control characters")
 
