@@ -109,6 +109,8 @@ def cli() -> None:
 
 def _remote_hosts(ctx, param, values) -> tuple[str, ...]:
     """``--allow-remote-hosts``: every entry checked and in its one spelling."""
+    if not values:
+        return ()
     from .ingest.remote import host_pattern
 
     hosts: list[str] = []
