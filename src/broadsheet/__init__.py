@@ -37,15 +37,16 @@ def __getattr__(name: str):
 
 
 def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
-         since=None, until=None, allow_remote: bool = False) -> list[Edition]:
+         since=None, until=None, allow_remote: bool = False, allow_remote_hosts: Sequence[str] = ()) -> list[Edition]:
     """Ingest every source; raise on the first bad one, before anything is written.
 
-    Nothing is fetched from the network unless ``allow_remote`` (http(s) pictures only).
+    Nothing is fetched from the network unless ``allow_remote`` (http(s) pictures from public
+    addresses only; ``allow_remote_hosts`` names hosts whose addresses may be internal).
     """
     from .ingest import load_editions
 
     return load_editions([Path(s) for s in sources], title=title, kind=kind, since=since, until=until,
-                         allow_remote=allow_remote)
+                         allow_remote=allow_remote, allow_remote_hosts=allow_remote_hosts)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def build(
     since=None,
     until=None,
     allow_remote: bool = False,
+    allow_remote_hosts: Sequence[str] = (),
     page_size: str | None = None,
     print_options: dict | None = None,
     epub_options: dict | None = None,
@@ -113,7 +115,8 @@ def build(
         from .backends.pdf_worker import warm_up
 
         warm_up()
-    editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote)
+    editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
+                    allow_remote_hosts=allow_remote_hosts)
     return write_editions(
         editions, formats=formats, out=out, theme=theme, page_size=page_size, print_options=print_options,
         epub_options=epub_options, convert=convert, allow_missing_glyphs=allow_missing_glyphs, warn=warn,

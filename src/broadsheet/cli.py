@@ -107,13 +107,52 @@ def cli() -> None:
     """
 
 
+def _remote_hosts(ctx, param, values) -> tuple[str, ...]:
+    """``--allow-remote-hosts``: every entry checked and in its one spelling."""
+    if not values:
+        return ()
+    from .ingest.remote import host_pattern
+
+    hosts: list[str] = []
+    for value in values:
+        for entry in value.split(","):
+            if not entry.strip():
+                continue
+            try:
+                hosts.append(host_pattern(entry))
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+    return tuple(dict.fromkeys(hosts))
+
+
+def _remote_timeout(ctx, param, value) -> None:
+    """``--remote-timeout``: the deadline of one download, set as the process's limit."""
+    if value is not None:
+        import dataclasses
+
+        from . import limits
+
+        limits.use(dataclasses.replace(limits.current(), remote_seconds=value))
+
+
 def _source_options(command):
     """Options shared by every command that reads sources."""
     command = click.option("-v", "--verbose", is_flag=True,
                            help="Also say how each source was read (its kind and text encoding).")(command)
+    command = click.option("--remote-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
+                           expose_value=False, callback=_remote_timeout,
+                           help="With --allow-remote: the most one download may take, connection, headers "
+                                "and body together.  [default: 10]")(command)
+    command = click.option("--allow-remote-hosts", multiple=True, metavar="HOST[,HOST…]", callback=_remote_hosts,
+                           help="With --allow-remote: hosts (names, addresses or *.example.org) whose addresses "
+                                "may be internal, as for an intranet picture server; repeat or separate with "
+                                "commas.  Implies nothing else.")(command)
     command = click.option("--allow-remote", is_flag=True,
-                           help="Fetch http(s) pictures that articles name (no redirects, 10 s, 20 MB at most). "
-                                "Without it nothing is fetched.")(command)
+                           help="Fetch http(s) pictures that articles name, from public addresses only: a host "
+                                "resolving to a loopback, private, link-local, shared, multicast, reserved or "
+                                "unspecified address (in any spelling, IPv4-mapped and other IPv6 forms "
+                                "included) is refused.  No redirects, no proxy, 10 s and 20 MB per picture at "
+                                "most.  Without it nothing is fetched.")(command)
     command = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                            help="Leave out feed entries dated after this day.")(command)
     command = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
@@ -163,7 +202,7 @@ def _source_options(command):
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(sources, kind, since, until, allow_remote, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
+def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
           render_timeout, jobs, pdf_layout, no_cache, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
           quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
@@ -186,7 +225,7 @@ def build(sources, kind, since, until, allow_remote, verbose, formats, out, them
 
             paths = run_build(
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
-                allow_remote=allow_remote,
+                allow_remote=allow_remote, allow_remote_hosts=allow_remote_hosts,
                 print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
                                "timeout": render_timeout, "jobs": jobs, "layout": pdf_layout,
                                "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
@@ -213,7 +252,7 @@ def build(sources, kind, since, until, allow_remote, verbose, formats, out, them
 @_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
-def inspect(sources, kind, since, until, allow_remote, verbose, as_json, title) -> None:
+def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, as_json, title) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
     from . import load
     from .model import issue_to_dict
@@ -221,7 +260,8 @@ def inspect(sources, kind, since, until, allow_remote, verbose, as_json, title) 
     _setup_logging(False, verbose)
     try:
         editions = load(sources, title=title, kind=kind, since=since.date() if since else None,
-                        until=until.date() if until else None, allow_remote=allow_remote)
+                        until=until.date() if until else None, allow_remote=allow_remote,
+                        allow_remote_hosts=allow_remote_hosts)
     except BroadsheetError as exc:
         _fail(exc)
     views = [issue_to_dict(e.publication) for e in editions]

@@ -41,6 +41,7 @@ class Limits:
     picture_seconds: float = 10  # decoding and re-encoding one picture
     # remote pictures (--allow-remote)
     remote_seconds: float = 10  # one download, all of it
+    remote_total_seconds: float = 120  # all downloads of one build together
     remote_bytes: int = 20 * 1024 * 1024
     # what an error message quotes of a value
     quote_chars: int = 200

@@ -96,13 +96,17 @@ class _Batch:
 def load_editions(
     sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
     since: dt.date | None = None, until: dt.date | None = None, allow_remote: bool = False,
+    allow_remote_hosts: Sequence[str] = (),
 ) -> list[Edition]:
-    """Read every source and assemble its issues; raise on the first bad one."""
+    """Read every source and assemble its issues; raise on the first bad one.
+
+    ``allow_remote_hosts``: with ``allow_remote``, hosts whose addresses may be internal
+    (canonical patterns, see ``remote.host_pattern``)."""
     if kind is not None:
         ingester(kind)
     batches: list[_Batch] = []
     for source in sources:
-        batches.extend(_batches(Path(source), kind, since, until, allow_remote))
+        batches.extend(_batches(Path(source), kind, since, until, allow_remote, tuple(allow_remote_hosts)))
     groups: dict[tuple, list[_Batch]] = {}
     for batch in batches:
         pub_key = str(batch.config_path) if batch.config_path else (title or _hint(batch) or batch.fallback_title)
@@ -128,7 +132,8 @@ def _find_config(folder: Path) -> Path | None:
     return None
 
 
-def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = False) -> list[_Batch]:
+def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = False,
+             remote_hosts: tuple[str, ...] = ()) -> list[_Batch]:
     if not source.exists():
         raise IngestError("no such file or folder", source)
     folder = source.parent if source.is_file() else source
@@ -136,7 +141,7 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
     config = load_config(config_path) if config_path else BroadsheetConfig()
     root = (config_path.parent if config_path else folder).resolve()
     context = Context(root=root, language=config.publication.language, since=since, until=until,
-                      allow_remote=allow_remote)
+                      allow_remote=allow_remote, remote_hosts=remote_hosts)
 
     if source.is_file():
         issue_cfg = load_issue_config(folder / ISSUE_NAME) if (folder / ISSUE_NAME).is_file() else IssueConfig()

@@ -80,7 +80,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         raise IngestError("no article text found", path)
 
     title = _clean(document.title) or _clean(_first_heading(document.body)) or _clean(page.findtext(".//title"))
-    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote)
+    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
     captions = _captions(page)
     body = _to_html(document.body, captions)
     blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver)

@@ -34,6 +34,7 @@ class Context:
     since: dt.date | None = None
     until: dt.date | None = None
     allow_remote: bool = False  # fetch http(s) pictures (ingest/remote.py); nothing is fetched otherwise
+    remote_hosts: tuple[str, ...] = ()  # hosts whose addresses may be internal (--allow-remote-hosts)
 
 
 @dataclass

@@ -807,7 +807,7 @@ def _read_article(doc: _Doc, ctx: Context, *, hint: str = "", publication: str |
     kicker = kicker if kicker and kicker != title else None
     subtitle = subtitle if subtitle and subtitle not in {title, kicker} else None
 
-    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote)
+    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
     seen: set[str] = set()
     body, original = _body(doc)
     markup = _prepare(body, doc, seen) if body is not None else ""

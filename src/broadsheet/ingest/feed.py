@@ -174,7 +174,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
 
     title = _plain(feed.get("title_detail") or feed.get("title"))
     declared = language_tag(feed.get("language")) or language_tag((feed.get("title_detail") or {}).get("language"))
-    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote)
+    resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
     items = []
     for entry in entries:
         when = entry_date(entry)

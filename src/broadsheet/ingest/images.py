@@ -27,11 +27,13 @@ class ImageResolver:
     warning naming the article file; the build goes on.
     """
 
-    def __init__(self, article_path: Path, root: Path, base: Path | None = None, remote: bool = False) -> None:
+    def __init__(self, article_path: Path, root: Path, base: Path | None = None, remote: bool = False,
+                 remote_hosts: tuple[str, ...] = ()) -> None:
         self.article_path = article_path
         self.base = base if base is not None else article_path.parent
         self.root = root.resolve()
         self.remote = remote
+        self.remote_hosts = remote_hosts
 
     def __call__(self, src: str, alt: str, caption: Inline | None) -> Image | None:
         path = self._locate(src)
@@ -72,7 +74,7 @@ class ImageResolver:
             from .remote import RemoteError, fetch_picture
 
             try:
-                return fetch_picture(src)
+                return fetch_picture(src, self.remote_hosts)
             except RemoteError as exc:
                 self._warn(src, str(exc))
                 return None
