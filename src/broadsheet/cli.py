@@ -385,6 +385,10 @@ def main() -> None:
         if exc.errno != errno.ENOMEM:
             _internal_error(exc)
         _out_of_memory()
+    except ImportError as exc:  # a library that cannot be mapped within the address-space limit
+        if "failed to map" not in str(exc) and "cannot allocate memory" not in str(exc).lower():
+            _internal_error(exc)
+        _out_of_memory()
     except Exception as exc:  # noqa: BLE001
         _internal_error(exc)
 
