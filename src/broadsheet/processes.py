@@ -95,6 +95,8 @@ def supervise(command: str = "build") -> None:
     finally:
         os.close(journal)
     if isinstance(code, Stopped):
+        if sys.stderr.isatty():  # the child's progress bar, cut off: clear its line, show the cursor again
+            sys.stderr.write("\r\x1b[2K\x1b[?25h")
         print(f"broadsheet: error: {code}", file=sys.stderr, flush=True)
         code = 1
     sys.exit(code)
@@ -110,6 +112,9 @@ def _become_worker(parent: int, mask, journal: int, memory_mb: int) -> None:
     die_with_parent(parent)
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
+    # not the terminal's foreground group: writing to the terminal must not stop the child
+    for signum in (signal.SIGTTOU, signal.SIGTTIN):
+        signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if memory_mb:
         import resource
