@@ -170,10 +170,14 @@ def test_kill_9_of_the_build_leaves_no_process(tmp_path):
     out = tmp_path / "out"
     process = start("build", tmp_path / "ed", "--out", out, "-f", "pdf", "--no-cache")
     child = worker(process)
-    layout = lambda: [pid for pid in tree(child) if _stat(pid) and _stat(pid)[1] != child]  # noqa: E731
-    assert wait_for(layout, 20), "no layout process started"
-    members = tree(process.pid)
-    assert len(members) >= 3  # the child, the zygote, a layout process
+
+    def with_layout() -> set[int]:
+        """The build's processes, once they include a layout process (forked by the zygote)."""
+        table, members = _all(), tree(process.pid)
+        return members if any(table.get(pid, ("", child))[1] not in (child, process.pid) for pid in members) else set()
+
+    members = wait_for(with_layout, 20)
+    assert len(members) >= 3, "no layout process started"  # the child, the zygote, a layout process
     process.kill()
     process.communicate(timeout=10)
     assert wait_for(lambda: not alive(members), 2), f"left running: {alive(members)}"
