@@ -394,11 +394,11 @@ def main() -> None:
 
 
 def _out_of_memory() -> None:
-    from .limits import current
-    from .processes import RAISE_MEMORY
+    from . import processes
 
-    sys.stderr.write(f"broadsheet: error: out of memory (the build's limit is {current().build_memory_mb} MB; "
-                     f"raise it with {RAISE_MEMORY})\n")
+    limit = processes.memory_limit_mb
+    why = f" (the build's limit is {limit} MB; raise it with {processes.RAISE_MEMORY})" if limit else ""
+    sys.stderr.write(f"broadsheet: error: out of memory{why}\n")
     sys.exit(1)
 
 

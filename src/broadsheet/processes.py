@@ -29,6 +29,9 @@ GRACE_SECONDS = 1.0
 RAISE_TIME = "--time-limit"
 RAISE_MEMORY = "--memory-limit"
 
+#: In a supervised child: the address-space limit it runs under, in MB (None: none set here).
+memory_limit_mb: int | None = None
+
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 _prctl = None
@@ -105,6 +108,7 @@ def supervise(command: str = "build") -> None:
 def _become_worker(parent: int, mask, journal: int, memory_mb: int) -> None:
     """In the child: lead a process group, die with the supervisor, take signals by their
     default action (the supervisor cleans up), keep to the memory limit, journal outputs."""
+    global memory_limit_mb
     try:
         os.setpgid(0, 0)
     except OSError:
@@ -125,6 +129,7 @@ def _become_worker(parent: int, mask, journal: int, memory_mb: int) -> None:
             if hard != resource.RLIM_INFINITY:
                 soft = min(soft, hard)
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+            memory_limit_mb = soft // 2**20
         except (ValueError, OSError):
             pass
     from . import output
