@@ -30,9 +30,7 @@ sys.stderr.write("\\n" + json.dumps(sorted(sys.modules)))
 
 def modules_after(*args: object) -> set[str]:
     """Run the CLI in a fresh interpreter; return every module imported by the time it ends."""
-    # the work in this process, not in a supervised child, so that its modules are the ones listed
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8",
-                   "BROADSHEET_NO_SUPERVISOR": "1"}
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True,
                             env=environment, timeout=600)
     return set(json.loads(result.stderr.splitlines()[-1]))

@@ -350,12 +350,18 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             click.echo(str(path))
 
 
+#: Whether commands run supervised: set by :func:`main`, the program; not when ``cli`` is
+#: called in another program's process (a test's CliRunner), which must not be forked.
+_supervising = False
+
+
 def _supervise(command: str) -> None:
     """Do the rest of ``command`` in a child process that a signal or a limit can always stop
     (``processes.supervise``); this process waits for it and exits with its status."""
-    from .processes import supervise
+    if _supervising:
+        from .processes import supervise
 
-    supervise(command)
+        supervise(command)
 
 
 _stopped_by: list[int] = []
@@ -369,6 +375,8 @@ def _terminate(signum, frame) -> None:
 
 def main() -> None:
     """Run the CLI; unexpected faults become one line unless BROADSHEET_DEBUG is set."""
+    global _supervising
+    _supervising = True
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _terminate)
     try:
