@@ -42,6 +42,12 @@ def use_journal(fd: int | None) -> None:
     _journal = fd
 
 
+def remember_temporary(path: Path) -> None:
+    """Record a temporary file or folder this build makes outside ``atomic_path`` (a download
+    folder, say), before making it: a stopped build's supervisor removes it if it is left."""
+    _record(path)
+
+
 def _record(*fields: Path) -> None:
     if _journal is not None:
         line = "\t".join(os.fsencode(os.path.abspath(f)).hex() for f in fields) + "\n"
