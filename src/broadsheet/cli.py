@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -103,7 +104,9 @@ def cli() -> None:
     RSS/Atom/RDF feeds. The kind is detected from the content (--from forces it); several
     sources of one paper and day make one issue.
 
-    Exit status: 0 done, 1 bad input (one line on stderr names the file), 2 wrong usage.
+    Exit status: 0 done, 1 bad input (one line on stderr names the file) or a build stopped
+    (by SIGTERM, SIGINT or SIGHUP, or at its time or memory limit: one line says which, and
+    nothing half-written is left), 2 wrong usage.
     """
 
 
@@ -210,6 +213,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
     written are printed, one per line.
     """
+    _supervise("build")
     from . import build as run_build
 
     _setup_logging(quiet, verbose)
@@ -239,9 +243,6 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
             )
     except BroadsheetError as exc:
         _fail(exc)
-    except KeyboardInterrupt:
-        err.print("broadsheet: interrupted", markup=False)
-        sys.exit(130)
     if not quiet:
         for path in paths:
             click.echo(str(path))
@@ -254,6 +255,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
 @click.option("--title", help="Publication title (overrides the source's).")
 def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, as_json, title) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
+    _supervise("inspect")
     from . import load
     from .model import issue_to_dict
 
@@ -323,6 +325,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
     Articles reprinted across issues or sections appear once (the earliest); each carries
     where it came from. With --subscribers, one digest per subscriber, sharing the work.
     """
+    _supervise("digest")
     from . import build_digest as run_digest
     from .config import validate
     from .digest import DigestSpec
@@ -387,24 +390,69 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             click.echo(str(path))
 
 
+#: Whether commands run supervised: set by :func:`main`, the program; not when ``cli`` is
+#: called in another program's process (a test's CliRunner), which must not be forked.
+_supervising = False
+
+
+def _supervise(command: str) -> None:
+    """Do the rest of ``command`` in a child process that a signal or a limit can always stop
+    (``processes.supervise``); this process waits for it and exits with its status."""
+    if _supervising:
+        from .processes import supervise
+
+        supervise(command)
+
+
+_stopped_by: list[int] = []
+
+
 def _terminate(signum, frame) -> None:
-    """SIGTERM ends the build like Ctrl-C: temporary files are removed, earlier outputs stay."""
+    """SIGTERM and SIGHUP end the work like Ctrl-C: temporary files are removed, earlier outputs stay."""
+    _stopped_by.append(signum)
     raise KeyboardInterrupt
 
 
 def main() -> None:
     """Run the CLI; unexpected faults become one line unless BROADSHEET_DEBUG is set."""
-    signal.signal(signal.SIGTERM, _terminate)
+    global _supervising
+    _supervising = True
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
     try:
         cli.main(prog_name="broadsheet", standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        err.print("broadsheet: interrupted; nothing half-written was left", markup=False)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("BROADSHEET_DEBUG"):
-            raise
-        err.print(f"broadsheet: internal error: {type(exc).__name__}: {exc} (set BROADSHEET_DEBUG=1 for details)",
-                  markup=False)
+        name = signal.Signals(_stopped_by[0]).name if _stopped_by else "SIGINT"
+        err.print(f"broadsheet: error: stopped by {name}; nothing half-written was left", markup=False)
         sys.exit(1)
+    except MemoryError:
+        _out_of_memory()
+    except OSError as exc:
+        if exc.errno != errno.ENOMEM:
+            _internal_error(exc)
+        _out_of_memory()
+    except ImportError as exc:  # a library that cannot be mapped within the address-space limit
+        if "failed to map" not in str(exc) and "cannot allocate memory" not in str(exc).lower():
+            _internal_error(exc)
+        _out_of_memory()
+    except Exception as exc:  # noqa: BLE001
+        _internal_error(exc)
+
+
+def _out_of_memory() -> None:
+    from . import processes
+
+    limit = processes.memory_limit_mb
+    why = f" (the build's limit is {limit} MB; raise it with {processes.RAISE_MEMORY})" if limit else ""
+    sys.stderr.write(f"broadsheet: error: out of memory{why}\n")
+    sys.exit(1)
+
+
+def _internal_error(exc: BaseException) -> None:
+    if os.environ.get("BROADSHEET_DEBUG"):
+        raise exc
+    err.print(f"broadsheet: internal error: {type(exc).__name__}: {exc} (set BROADSHEET_DEBUG=1 for details)",
+              markup=False)
+    sys.exit(1)

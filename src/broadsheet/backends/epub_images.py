@@ -144,7 +144,10 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            from ..processes import die_with_parent
+
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
                 return list(pool.map(_prepare_one, work, chunksize=chunk))
         except (BrokenProcessPool, OSError):  # a worker could not start or was killed: make them here
             return [_prepare_one(job) for job in work]

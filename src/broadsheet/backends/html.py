@@ -8,12 +8,11 @@ beside its target under a temporary name and renamed into place.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import ClassVar
 
 from ..errors import BackendError
+from ..output import atomic_folder
 from ..render import RenderedIssue
 
 
@@ -29,9 +28,9 @@ class HtmlBackend:
 
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         folder = target.with_suffix("") if target.suffix == ".html" else target
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
-        try:
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise BackendError("exists and is not a folder", folder)
+        with atomic_folder(folder) as temporary:
             (temporary / "index.html").write_bytes(rendered.documents[0].content)
             for asset in rendered.assets:
                 path = temporary / asset.name
@@ -39,16 +38,4 @@ class HtmlBackend:
                 path.write_bytes(asset.read())
             for path in [temporary, *temporary.rglob("*")]:
                 os.chmod(path, 0o755 if path.is_dir() else 0o644)
-            old = None
-            if folder.exists():
-                if not folder.is_dir():
-                    raise BackendError("exists and is not a folder", folder)
-                old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
-                os.rmdir(old)
-                os.replace(folder, old)
-            os.replace(temporary, folder)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(temporary, ignore_errors=True)
         return folder

@@ -8,7 +8,8 @@ of a pipe (``socket.send_fds``), the zygote forks a worker on it and answers wit
 the worker receives its work (a pickled function and arguments) through the pipe and talks
 to the parent through it.  What a worker logs comes back through the pipe too
 (``forward_logs``), to be told by the parent (``tell``).  The zygote ends when the parent
-closes its end of the control socket, or exits.
+closes its end of the control socket, or exits.  The zygote and every worker die with their
+parent (``processes.die_with_parent``): a build killed outright leaves no layout running.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import signal
 import socket
 import struct
 from multiprocessing.connection import Connection
+
+from ..processes import die_with_parent
 
 _zygote: _Zygote | None = None
 
@@ -46,10 +49,12 @@ class Worker:
 class _Zygote:
     def __init__(self) -> None:
         self.control, theirs = socket.socketpair()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the zygote
             code = 0
             try:
+                die_with_parent(parent)
                 self.control.close()
                 _serve(theirs)
             except BaseException:  # noqa: BLE001 - never back into the parent's code
@@ -81,6 +86,7 @@ def _serve(control: socket.socket) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the system
+    zygote = os.getpid()
     try:
         from . import _layout_preload  # noqa: F401
     except Exception:  # noqa: BLE001 - a worker imports what it needs, and reports what fails
@@ -96,6 +102,7 @@ def _serve(control: socket.socket) -> None:
         if pid == 0:  # a worker
             code = 0
             try:
+                die_with_parent(zygote)
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 connection = Connection(fds[0])

@@ -1,0 +1,193 @@
+"""Processes that die with their parent, and a supervisor that can always stop a build.
+
+A command that reads sources (``build``, ``inspect``, ``digest``) does its work in a child
+process, the leader of its own process group, while the command's first process waits
+(:func:`supervise`).  Untrusted parsing may sit for minutes in a native call that Python's
+signal handlers wait for; the supervisor never does any such work, so SIGTERM, SIGINT and
+SIGHUP reach it at once: it kills the child's whole group (SIGTERM, then SIGKILL after a
+second's grace), removes the partial outputs the child left (``output`` records each one as
+it is made) and prints one line.  The child runs under the wall-clock limit
+(``limits.build_seconds``, kept by the supervisor) and the address-space limit
+(``limits.build_memory_mb``, a soft limit, so that layout processes set their own).
+
+Every process broadsheet forks calls :func:`die_with_parent` first: killed with SIGKILL when
+its parent ends, whatever way it ends (``kill -9`` of the build leaves nothing running).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+#: Set to 1 to do the work in the command's own process (profiling, debugging).
+NO_SUPERVISOR = "BROADSHEET_NO_SUPERVISOR"
+#: How long a stopped build may take to end before its group is killed outright.
+GRACE_SECONDS = 1.0
+#: The CLI options that raise a limit, for the messages that name them.
+RAISE_TIME = "--time-limit"
+RAISE_MEMORY = "--memory-limit"
+
+#: In a supervised child: the address-space limit it runs under, in MB (None: none set here).
+memory_limit_mb: int | None = None
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1
+_prctl = None
+
+
+def die_with_parent(parent: int) -> None:
+    """In a process just forked from ``parent``: be killed (SIGKILL) when the parent ends, and
+    end now if it has ended already (the child was then adopted by another process)."""
+    global _prctl
+    if sys.platform.startswith("linux"):
+        try:
+            if _prctl is None:
+                import ctypes
+
+                _prctl = ctypes.CDLL(None, use_errno=True).prctl
+            _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+class Stopped(Exception):
+    """Why a supervised build was ended: its one line."""
+
+
+def supervise(command: str = "build") -> None:
+    """Fork the process that does ``command``'s work.  Returns in that child; in the calling
+    process, waits for it and exits with its status (or 1 and one line when a signal or a
+    limit stopped it).  Does nothing where fork or signal waiting is missing, or with
+    ``BROADSHEET_NO_SUPERVISOR=1``."""
+    if os.environ.get(NO_SUPERVISOR) == "1" or not hasattr(os, "fork") or not hasattr(signal, "sigtimedwait"):
+        return
+    from . import limits, output
+
+    policy = limits.current()
+    journal = output.open_journal()
+    waited = {*_STOP_SIGNALS, signal.SIGCHLD}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        _become_worker(parent, mask, journal, policy.build_memory_mb)
+        return
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # the child did it first, or has ended already
+        pass
+    code = _wait(pid, waited, policy.build_seconds, command)
+    try:
+        output.remove_partials(journal)
+    finally:
+        os.close(journal)
+    if isinstance(code, Stopped):
+        if sys.stderr.isatty():  # the child's progress bar, cut off: clear its line, show the cursor again
+            sys.stderr.write("\r\x1b[2K\x1b[?25h")
+        print(f"broadsheet: error: {code}", file=sys.stderr, flush=True)
+        code = 1
+    sys.exit(code)
+
+
+def _become_worker(parent: int, mask, journal: int, memory_mb: int) -> None:
+    """In the child: lead a process group, die with the supervisor, take signals by their
+    default action (the supervisor cleans up), keep to the memory limit, journal outputs."""
+    global memory_limit_mb
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    die_with_parent(parent)
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    # not the terminal's foreground group: writing to the terminal must not stop the child
+    for signum in (signal.SIGTTOU, signal.SIGTTIN):
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if memory_mb:
+        import resource
+
+        try:
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            soft = memory_mb * 2**20
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+            memory_limit_mb = soft // 2**20
+        except (ValueError, OSError):
+            pass
+    from . import output
+
+    output.use_journal(journal)
+
+
+def _exited(pid: int) -> bool:
+    """Whether the child has ended (it stays a zombie, so its group id cannot be reused yet)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _reap(pid: int) -> int:
+    """Kill what is left of the child's group, collect the child and return its wait status."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
+
+
+def _wait(pid: int, waited: set, seconds: float, command: str) -> int | Stopped:
+    """Wait for the child; stop it at a stop signal or when its time is up."""
+    deadline = time.monotonic() + seconds
+    stop: Stopped | None = None
+    while True:
+        if _exited(pid):
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            stop = Stopped(f"the {command} took longer than {seconds:g} s (its time limit; "
+                           f"raise it with {RAISE_TIME})")
+            break
+        info = signal.sigtimedwait(waited, min(left, 0.5))
+        if info is not None and info.si_signo in _STOP_SIGNALS:
+            stop = Stopped(f"stopped by {_signal_name(info.si_signo)}; nothing half-written was left")
+            break
+    if stop is not None:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+        grace = time.monotonic() + GRACE_SECONDS
+        while not _exited(pid) and time.monotonic() < grace:
+            time.sleep(0.02)
+        _reap(pid)
+        return stop
+    status = _reap(pid)
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        if signum in _STOP_SIGNALS:
+            return Stopped(f"stopped by {_signal_name(signum)}; nothing half-written was left")
+        hint = " (out of memory?)" if signum == signal.SIGKILL else ""
+        return Stopped(f"the {command} process was killed by {_signal_name(signum)}{hint}")
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
