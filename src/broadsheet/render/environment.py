@@ -1,16 +1,189 @@
-"""The one Jinja2 environment: autoescaped (``.xhtml`` too), strict, themable."""
+"""The one Jinja2 environment: autoescaped (``.xhtml`` too), strict, themable, sandboxed.
+
+A theme may come with a publication folder someone else wrote, so its templates see values,
+never capabilities: :class:`ThemeSandbox` refuses every attribute that is a path or a file,
+every underscore name, pydantic's own methods, and every callable attribute that is not on
+an allow-list of pure methods (``str.upper``, ``dict.items``, ``date.strftime``, a template's
+macros …).  Templates are read through :class:`ThemeLoader`, one folder at a time and each
+through :mod:`broadsheet.files` against that folder: a link out, an absolute name or ``..``
+is refused.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import os
+import re
+from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, StrictUndefined, TemplateError
+from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import Namespace
 from markupsafe import Markup
+from pydantic import BaseModel
 
+from .. import limits
+from ..files import read_inside, real_root
 from ..model import Inline
 from .labels import format_date, labels_for, number_label, section_label
 from .theme import Theme
+
+__all__ = ["ThemeSandbox", "ThemeLoader", "RefusedTemplate", "make_environment", "inline_markup"]
+
+# Pure methods a template may call, by the type of the object they belong to.
+STR_METHODS = frozenset({
+    "capitalize", "casefold", "count", "endswith", "find", "format", "format_map", "index", "isalnum", "isalpha",
+    "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle",
+    "isupper", "join", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
+    "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
+})
+MAPPING_METHODS = frozenset({"items", "keys", "values", "get"})
+SEQUENCE_METHODS = frozenset({"index", "count"})
+DATE_METHODS = frozenset({"strftime", "isoformat", "weekday", "isoweekday", "isocalendar"})
+LOOP_METHODS = frozenset({"cycle", "changed"})
+_MODEL_NAMES = frozenset(dir(BaseModel))
+# What one ``*`` or ``**`` may make: sequences of this many items, numbers of this many bits.
+MAX_REPEAT = 1_000_000
+MAX_POWER_BITS = 4096
+_WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
+_WIDE_SPEC = re.compile(r"\{[^{}]*:[^{}]*(?:\d{5,}|\{)")
+MAX_WIDTH = 10_000
+
+
+class RefusedTemplate(TemplateError):
+    """A template name that is absolute, climbs out with ``..``, or is not text."""
+
+
+def _capability(value: object) -> bool:
+    return isinstance(value, (os.PathLike, io.IOBase)) or type(value).__module__ in {"pathlib", "io", "_io", "os"}
+
+
+class ThemeSandbox(SandboxedEnvironment):
+    """A sandbox in which templates read values and call only pure methods."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        if attr.startswith("_") or not super().is_safe_attribute(obj, attr, value):
+            return False
+        if _capability(value) or _capability(obj):
+            return False
+        if isinstance(obj, BaseModel) and attr in _MODEL_NAMES and attr not in type(obj).model_fields:
+            return False
+        if not callable(value):
+            return True
+        if isinstance(value, Macro):  # {% import "x" as blocks %}{{ blocks.name() }}
+            return True
+        if isinstance(obj, (TemplateReference, BlockReference)):  # self.block(), super()
+            return True
+        if isinstance(obj, str):
+            return attr in STR_METHODS
+        if isinstance(obj, Mapping) and not isinstance(obj, Namespace):
+            return attr in MAPPING_METHODS
+        if isinstance(obj, (list, tuple)):
+            return attr in SEQUENCE_METHODS
+        if isinstance(obj, (dt.date, dt.time)):
+            return attr in DATE_METHODS
+        if isinstance(obj, LoopContext):
+            return attr in LOOP_METHODS
+        return False
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None and _WIDE_SPEC.search(value.__self__):
+            spec = value.__self__
+
+            def refused(*args, **kwargs):
+                raise RefusedTemplate(f"a format width too large for a template ({limits.quote(spec, 60)})")
+
+            return refused
+        return wrapped
+
+    def getitem(self, obj, argument):
+        value = super().getitem(obj, argument)
+        if _capability(value):
+            return self.unsafe_undefined(obj, str(argument))
+        return value
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and right > 0 and \
+                    max(left.bit_length(), 1) * right > MAX_POWER_BITS:
+                raise RefusedTemplate(f"a power too large for a template ({limits.quote(left, 40)} ** "
+                                      f"{limits.quote(right, 40)})")
+        elif operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_REPEAT:
+                    raise RefusedTemplate(f"a repetition too long for a template ({len(seq):,} × {count:,})")
+        elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+            raise RefusedTemplate(f"a format width too large for a template ({limits.quote(left, 60)})")
+        return super().call_binop(context, operator, left, right)
+
+
+class ThemeLoader(BaseLoader):
+    """Templates from ``folders`` in order, each file read through the file door against its folder."""
+
+    def __init__(self, folders) -> None:
+        self.folders = tuple(Path(folder) for folder in folders)
+
+    @staticmethod
+    def split(name: str) -> list[str]:
+        if not name or "\0" in name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+            raise RefusedTemplate(f"template name {limits.quote(name, 80)} is absolute or not a name; "
+                                  "templates are named relative to the theme folder")
+        pieces = name.split("/")
+        if any(piece in ("", ".", "..") for piece in pieces):
+            raise RefusedTemplate(f"template name {limits.quote(name, 80)} leaves or wanders in the theme folder; "
+                                  "not read")
+        return pieces
+
+    def get_source(self, environment, template):
+        pieces = self.split(template)
+        for folder in self.folders:
+            path = folder.joinpath(*pieces)
+            if not os.path.lexists(path):
+                continue
+            data = read_inside(path, real_root(folder), max_bytes=limits.current().source_bytes,
+                               what="theme template")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise RefusedTemplate(f"template {template} is not UTF-8 text ({path})") from None
+            try:
+                mtime = os.stat(path).st_mtime_ns
+            except OSError:
+                mtime = None
+
+            def uptodate(path=path, mtime=mtime) -> bool:
+                try:
+                    return os.stat(path).st_mtime_ns == mtime
+                except OSError:
+                    return False
+
+            return text, str(path), uptodate
+        from jinja2 import TemplateNotFound
+
+        raise TemplateNotFound(template)
+
+
+def _bounded(function, name):
+    """A shipped filter whose numbers (widths) and format strings cannot ask for gigabytes."""
+
+    def bounded(*args, **kwargs):
+        values = [*args, *kwargs.values()]
+        if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_WIDTH for v in values) or (
+                name == "format" and args and isinstance(args[0], str) and _WIDE_FORMAT.search(args[0])):
+            raise RefusedTemplate(f"the {name} filter was given a width too large for a template")
+        return function(*args, **kwargs)
+
+    for attribute in ("jinja_pass_arg",):
+        if hasattr(function, attribute):
+            setattr(bounded, attribute, getattr(function, attribute))
+    return bounded
 
 
 def inline_markup(value: Inline | None) -> Markup:
@@ -23,10 +196,10 @@ def inline_markup(value: Inline | None) -> Markup:
 
 
 @lru_cache(maxsize=16)
-def make_environment(theme: Theme) -> SandboxedEnvironment:
+def make_environment(theme: Theme) -> ThemeSandbox:
     """Return the environment over the theme's folders and the shipped templates (one per theme)."""
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader([str(p) for p in theme.template_path]),
+    env = ThemeSandbox(
+        loader=ThemeLoader(theme.template_path),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -34,6 +207,8 @@ def make_environment(theme: Theme) -> SandboxedEnvironment:
         keep_trailing_newline=True,
     )
     env.filters["inline"] = inline_markup
+    for name in ("center", "indent", "format", "wordwrap", "truncate"):
+        env.filters[name] = _bounded(env.filters[name], name)
     env.globals.update(
         format_date=format_date, labels_for=labels_for, section_label=section_label, number_label=number_label
     )
