@@ -331,28 +331,36 @@ def _deadline(seconds: float):
 def _render(env, template: str, context: dict) -> str:
     """Render ``template``, bounded in time (``template_seconds``) and in size (``MAX_DOCUMENT_CHARS``)."""
     seconds = limits.current().template_seconds
+    named = template  # the template's file, once it is found
     try:
         with _deadline(seconds):
+            loaded = env.get_template(template)
+            named = loaded.filename or template
             parts, size = [], 0
-            for chunk in env.get_template(template).generate(context):
+            for chunk in loaded.generate(context):
                 size += len(chunk)
                 if size > MAX_DOCUMENT_CHARS:
                     raise RenderError(f"template made more than {MAX_DOCUMENT_CHARS:,} characters of text for one "
-                                      "document; stopped", template)
+                                      "document; stopped", named)
                 parts.append(chunk)
             return "".join(parts)
     except _TemplateTimeout:
-        raise RenderError(f"template ran longer than {seconds:g} s (template_seconds); stopped", template) from None
+        raise RenderError(f"template ran longer than {seconds:g} s (template_seconds); stopped", named) from None
     except TemplateError as exc:
-        where = getattr(exc, "filename", None) or template
+        where = getattr(exc, "filename", None) or named
         line = getattr(exc, "lineno", None)
         message = " ".join(str(exc).split())
         message = message if len(message) <= 300 else f"{message[:300]}…"
         raise RenderError(f"template error: {message}", f"{where}:{line}" if line else where) from None
     except RecursionError:
-        raise RenderError("template calls itself too deeply (recursion)", template) from None
+        raise RenderError("template calls itself too deeply (recursion)", named) from None
+    except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        # what a theme's own expressions raise ({{ 1 / 0 }}, a number too long to print …)
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 300 else f"{message[:300]}…"
+        raise RenderError(f"template error: {type(exc).__name__}: {message}", named) from None
     except MemoryError:
-        raise RenderError("template ran out of memory; stopped", template) from None
+        raise RenderError("template ran out of memory; stopped", named) from None
 
 
 def _check_glyphs(rendered: RenderedIssue, allow_missing: bool, warn) -> None:

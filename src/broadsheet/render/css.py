@@ -61,11 +61,18 @@ def css_fault(css: str) -> str | None:
 def _walk(tokens, function: str | None, depth: int) -> str | None:
     if depth > MAX_DEPTH:
         return f"blocks nested more than {MAX_DEPTH} deep"
+    naming = False  # inside an @namespace rule: its URL names a namespace and is never fetched
     for token in tokens:
         kind = token.type
+        if naming:
+            naming = not (kind == "literal" and token.value == ";") and kind != "{} block"
+            if kind in ("url", "string", "whitespace", "ident", "literal", "comment"):
+                continue
         if kind == "at-keyword" and token.lower_value == "import":
             return "@import is not allowed (a theme's stylesheets are read from the theme folder only)"
-        if kind == "url":
+        if kind == "at-keyword" and token.lower_value == "namespace":
+            naming = True
+        elif kind == "url":
             fault = url_fault(token.value)
             if fault:
                 return fault

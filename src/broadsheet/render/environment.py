@@ -67,6 +67,11 @@ class ThemeSandbox(SandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "%"})
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("center", "indent", "format", "wordwrap", "truncate"):
+            self.filters[name] = _bounded(self.filters[name], name)
+
     def is_safe_attribute(self, obj, attr, value) -> bool:
         if attr.startswith("_") or not super().is_safe_attribute(obj, attr, value):
             return False
@@ -91,6 +96,13 @@ class ThemeSandbox(SandboxedEnvironment):
         if isinstance(obj, LoopContext):
             return attr in LOOP_METHODS
         return False
+
+    def getattr(self, obj, attribute):
+        # refused by name before the attribute is even looked up (a pydantic method, an underscore name)
+        if isinstance(attribute, str) and (attribute.startswith("_") or (
+                isinstance(obj, BaseModel) and attribute in _MODEL_NAMES and attribute not in type(obj).model_fields)):
+            return self.unsafe_undefined(obj, attribute)
+        return super().getattr(obj, attribute)
 
     def wrap_str_format(self, value):
         wrapped = super().wrap_str_format(value)
@@ -207,8 +219,6 @@ def make_environment(theme: Theme) -> ThemeSandbox:
         keep_trailing_newline=True,
     )
     env.filters["inline"] = inline_markup
-    for name in ("center", "indent", "format", "wordwrap", "truncate"):
-        env.filters[name] = _bounded(env.filters[name], name)
     env.globals.update(
         format_date=format_date, labels_for=labels_for, section_label=section_label, number_label=number_label
     )
