@@ -78,6 +78,18 @@ CAPABILITIES = [
     '{{ "{:>999999999}".format(1) }}',
     '{{ "x"|center(1000000000) }}',
     '{{ "%099999999d"|format(1) }}',
+    '{% set s = "x" * 1000000 %}{% set ns = namespace(s=s) %}'
+    '{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}',
+    '{% set s = "x" * 1000000 %}{% set ns = namespace(s=s) %}'
+    '{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}',
+    '{% set s = "x" * 1000000 %}{{ s.replace("x", s)|length }}',
+    '{% set s = "x" * 1000000 %}{{ s|replace("x", s)|length }}',
+    '{% set s = "x" * 1000000 %}{{ s.join(range(100000)|map("string"))|length }}',
+    '{% set s = "x" * 1000000 %}{{ ([s] * 100)|join(s)|length }}',
+    '{% set s = "x" * 1000000 %}{{ ("{0}" * 100000).format(s)|length }}',
+    '{% set s = "\n" * 1000000 %}{{ s|indent(9999)|length }}',
+    '{% set ns = namespace(n=3) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}{% endfor %}{{ ns.n > 1 }}',
+    '{{ lipsum(1000000000) }}',
 ]
 
 
