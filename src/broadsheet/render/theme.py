@@ -90,6 +90,7 @@ def find_theme(spec: str, base: Path | None = None, *, confine: Path | None = No
     origin = base
     page_size = None
     roots = [real_root(confine if confine is not None else base or Path.cwd()), real_root(user_theme_root())]
+    roots = [root for root in roots if root != Path(root.anchor)]  # the file system's root confines nothing
     named_by = "the source folder's broadsheet.toml" if confine is not None else None
     while current is not None:
         if len(folders) >= MAX_INHERIT:
@@ -101,7 +102,7 @@ def find_theme(spec: str, base: Path | None = None, *, confine: Path | None = No
             _check_theme_folder(folder, current)
         if folder in folders:
             raise ConfigError(f"theme: inheritance of {limits.quote(spec, 80)} loops")
-        if confine is None and not folders and not _is_shipped(folder):
+        if confine is None and not folders and not _is_shipped(folder) and folder.parent != Path(folder.anchor):
             roots.insert(1, folder.parent)  # the folder of the theme the command line or recipe named
         folders.append(folder)
         data = _read_theme_file(folder)
@@ -127,7 +128,7 @@ def _check_confined(folder: Path, spec: str, roots: list[Path], chain: list[Path
         where = "the source folder" if named_by and "broadsheet.toml" in named_by else "the folder that named the theme"
         raise ConfigError(
             f"theme: {limits.quote(spec, 80)} ({folder}) lies outside {where} and the user's themes "
-            f"({roots[-1]}); a theme named by {named_by or 'a theme'} may only be shipped or lie inside them"
+            f"({user_theme_root()}); a theme named by {named_by or 'a theme'} may only be shipped or lie inside them"
         )
 
 
