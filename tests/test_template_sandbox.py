@@ -90,15 +90,17 @@ CAPABILITIES = [
     '{% set s = "\n" * 1000000 %}{{ s|indent(9999)|length }}',
     '{% set ns = namespace(n=3) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}{% endfor %}{{ ns.n > 1 }}',
     '{{ lipsum(1000000000) }}',
+    '{{ module.system("true") }}',
+    '{{ handle.read() }}',
 ]
 
 
 @pytest.mark.parametrize("source", CAPABILITIES)
 def test_sandbox_refuses_capabilities(source, article, tmp_path):
     context = {"article": article, "labels": {"a": "b"}, "items": [1, 2], "when": dt.datetime(2024, 1, 2, 3, 4),
-               "fn": render}
-    with pytest.raises(TemplateError):
-        render(source, **context)
+               "fn": render, "module": os}
+    with open(tmp_path / "a.md", encoding="utf-8") as handle, pytest.raises(TemplateError):
+        render(source, handle=handle, **context)
     assert (tmp_path / "a.md").read_text(encoding="utf-8") == "secret source"
     assert not (tmp_path / "x.txt").exists()
 
@@ -191,6 +193,7 @@ REFUSED_CSS = {
     "h1 { background: url(data:image/svg+xml,<svg/>); }": "scheme",
     "h1 { background: url(x y); }": "malformed",
     "h1 { background: url(a\\\\b.png); }": "backslash",
+    "h1 { background-image: attr(data-src url); }": "attr()",
 }
 
 

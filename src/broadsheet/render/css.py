@@ -82,6 +82,9 @@ def _walk(tokens, function: str | None, depth: int) -> str | None:
             fault = url_fault(token.value)
             if fault:
                 return f"in {function}(): {fault}"
+        elif kind == "function" and token.lower_name == "attr" and any(
+                t.type == "ident" and t.lower_value == "url" for t in token.arguments):
+            return "attr() of type url is not allowed (a reference must be written in the stylesheet)"
         elif kind == "function":
             name = token.lower_name
             if name.startswith("-") and name.split("-", 2)[-1] in URL_FUNCTIONS:

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import os
 import re
+import types
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -101,7 +102,9 @@ def _bounded_str_method(text: str, name: str, method):
 
 
 def _capability(value: object) -> bool:
-    return isinstance(value, (os.PathLike, io.IOBase)) or type(value).__module__ in {"pathlib", "io", "_io", "os"}
+    """A path, a file, a module: what a template must never hold."""
+    return isinstance(value, (os.PathLike, io.IOBase, types.ModuleType)) or \
+        type(value).__module__ in {"pathlib", "io", "_io", "os", "posix", "shutil", "tempfile"}
 
 
 class ThemeSandbox(SandboxedEnvironment):
