@@ -318,3 +318,18 @@ def test_theme_option_must_be_a_theme_folder(tmp_path):
         find_theme("/")
     with pytest.raises(ConfigError, match="not a theme folder"):
         find_theme(str(tmp_path))
+
+
+def test_a_theme_folder_with_a_link_out_is_refused(tmp_path):
+    theme = write(tmp_path / "theme/theme.css", "h1 { color: red; }").parent
+    (theme / "fonts").mkdir()
+    (theme / "fonts" / "inside.css").symlink_to(theme / "theme.css")
+    assert find_theme(str(theme)).folders == (theme.resolve(),)
+    (tmp_path / "outside").mkdir()
+    (theme / "fonts" / "kcore").symlink_to("/proc/kcore")
+    with pytest.raises(OutsideRoot, match="kcore: theme file leads outside its folder"):
+        find_theme(str(theme))
+    (theme / "fonts" / "kcore").unlink()
+    (theme / "pdf").symlink_to(tmp_path / "outside")
+    with pytest.raises(OutsideRoot, match="pdf: theme file leads outside"):
+        find_theme(str(theme))

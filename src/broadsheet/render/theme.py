@@ -21,11 +21,12 @@ from pathlib import Path
 
 from .. import limits
 from ..errors import ConfigError, RenderError
-from ..files import read_inside, real_root
+from ..files import check_inside, is_inside, read_inside, real_root
 from ..resources import data_dir
 
 THEME_FILE = "theme.toml"
 MAX_INHERIT = 8
+MAX_THEME_FILES = 10_000
 # What makes a folder a theme folder: any of these directly inside it.
 THEME_MARKERS = (THEME_FILE, "epub", "pdf", "base")
 
@@ -100,6 +101,7 @@ def find_theme(spec: str, base: Path | None = None, *, confine: Path | None = No
             if folders or confine is not None:
                 _check_confined(folder, current, roots, folders, named_by)
             _check_theme_folder(folder, current)
+            _check_links(folder)
         if folder in folders:
             raise ConfigError(f"theme: inheritance of {limits.quote(spec, 80)} loops")
         if confine is None and not folders and not _is_shipped(folder) and folder.parent != Path(folder.anchor):
@@ -140,6 +142,20 @@ def _check_theme_folder(folder: Path, spec: str) -> None:
     if not (names & set(THEME_MARKERS)) and not any(name.endswith(".css") for name in names):
         raise ConfigError(f"theme: {limits.quote(spec, 80)} is not a theme folder (it holds no {THEME_FILE}, "
                           "stylesheet or epub/, pdf/ templates)", folder)
+
+
+def _check_links(folder: Path) -> None:
+    """Refuse a theme folder holding a link that leads out of it, or more files than a theme has."""
+    seen = 0
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        for name in [*dirs, *files]:
+            seen += 1
+            if seen > MAX_THEME_FILES:
+                raise ConfigError(f"theme folder holds more than {MAX_THEME_FILES:,} files and folders; "
+                                  "is it a theme?", folder)
+            path = Path(here) / name
+            if os.path.islink(path) and not is_inside(path, folder):
+                check_inside(path, folder, what="theme file")
 
 
 def _locate(spec: str, base: Path | None, search_cwd: bool = True) -> Path:
