@@ -333,3 +333,28 @@ def test_a_theme_folder_with_a_link_out_is_refused(tmp_path):
     (theme / "pdf").symlink_to(tmp_path / "outside")
     with pytest.raises(OutsideRoot, match="pdf: theme file leads outside"):
         find_theme(str(theme))
+
+
+def test_render_off_the_main_thread_is_bounded_by_its_output():
+    import threading
+
+    previous_limits = limits.current()
+    limits.use(previous_limits.lowered(template_seconds=1))
+    env = sandbox({"loop": "{% for i in range(100000) %}{% for j in range(100000) %}.{% endfor %}{% endfor %}"})
+    failures = []
+
+    def run() -> None:
+        try:
+            _render(env, "loop", {})
+        except RenderError as exc:
+            failures.append(str(exc))
+
+    started = time.monotonic()
+    try:
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(30)
+    finally:
+        limits.use(previous_limits)
+    assert failures and "longer than 1 s" in failures[0]
+    assert time.monotonic() - started < 10

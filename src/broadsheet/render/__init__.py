@@ -337,8 +337,11 @@ def _render(env, template: str, context: dict) -> str:
             loaded = env.get_template(template)
             named = loaded.filename or template
             parts, size = [], 0
+            ends = time.monotonic() + seconds if seconds and seconds > 0 else None
             for chunk in loaded.generate(context):
                 size += len(chunk)
+                if ends is not None and time.monotonic() > ends:  # where no timer can run (not the main thread)
+                    raise _TemplateTimeout()
                 if size > MAX_DOCUMENT_CHARS:
                     raise RenderError(f"template made more than {MAX_DOCUMENT_CHARS:,} characters of text for one "
                                       "document; stopped", named)
