@@ -140,8 +140,8 @@ def _check_theme_folder(folder: Path, spec: str) -> None:
     except OSError as exc:
         raise ConfigError(f"theme: cannot list {limits.quote(spec, 80)}: {exc.strerror or exc}", folder) from None
     if not (names & set(THEME_MARKERS)) and not any(name.endswith(".css") for name in names):
-        raise ConfigError(f"theme: {limits.quote(spec, 80)} is not a theme folder (it holds no {THEME_FILE}, "
-                          "stylesheet or epub/, pdf/ templates)", folder)
+        raise ConfigError(f"theme: {limits.quote(spec, 80)} ({folder}) is not a theme folder: it holds no "
+                          f"{THEME_FILE}, stylesheet or epub/, pdf/ templates")
 
 
 def _check_links(folder: Path) -> None:
