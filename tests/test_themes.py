@@ -65,3 +65,35 @@ def test_sandbox_blocks_template_escapes(tmp_path):
     write(tmp_path / "ed/a.md", "---\ntitle: A\n---\nText.\n")
     result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "--theme", theme, "-f", "epub")
     assert result.returncode == 1 and "template" in result.stderr
+
+
+def test_a_sources_own_theme_may_inherit_inside_it_and_from_the_users_themes(tmp_path):
+    config = tmp_path / "config"
+    write(config / "broadsheet/themes/house/theme.css", ".headline { color: #0a0b0c; }\n")
+    write(config / "broadsheet/themes/house/theme.toml", 'inherit = "newspaper"\n')
+    write(tmp_path / "pub/broadsheet.toml", "theme = 'themes/mine'\n[publication]\ntitle = 'T'\nlanguage = 'en'\n")
+    write(tmp_path / "pub/themes/mine/theme.toml", 'inherit = "../shared"\n')
+    write(tmp_path / "pub/themes/mine/theme-epub.css", ".byline { color: #0d0e0f; }\n")
+    write(tmp_path / "pub/themes/shared/theme.toml", 'inherit = "house"\n')
+    write(tmp_path / "pub/2024-01-01/a.md", "---\ntitle: A\n---\nText.\n")
+    out = tmp_path / "out"
+    result = run_cli("build", tmp_path / "pub", "--out", out, "-f", "epub", env={"XDG_CONFIG_HOME": str(config)})
+    assert result.returncode == 0, result.stderr
+    css = epub_files(next(out.glob("*.epub")))["EPUB/styles/style.css"]
+    assert b"#0a0b0c" in css and b"#0d0e0f" in css
+
+
+def test_a_sources_own_theme_may_not_lie_outside_it(tmp_path):
+    write(tmp_path / "elsewhere/theme.css", ".headline { color: #654321; }\n")
+    write(tmp_path / "pub/broadsheet.toml", "theme = '../elsewhere'\n[publication]\ntitle = 'T'\nlanguage = 'en'\n")
+    write(tmp_path / "pub/2024-01-01/a.md", "---\ntitle: A\n---\nText.\n")
+    out = tmp_path / "out"
+    result = run_cli("build", tmp_path / "pub", "--out", out, "-f", "epub")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "lies outside the source folder" in line and "elsewhere" in line
+    assert not out.exists() or not outputs(out)
+    # the same folder named on the command line is the user's own choice
+    result = run_cli("build", tmp_path / "pub", "--out", out, "-f", "epub", "--theme", tmp_path / "elsewhere")
+    assert result.returncode == 0, result.stderr
+    assert b"#654321" in epub_files(next(out.glob("*.epub")))["EPUB/styles/style.css"]

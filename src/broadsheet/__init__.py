@@ -143,7 +143,7 @@ def write_editions(
 ) -> list[Path]:
     """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
     from .backends import RENDER_TARGETS, get_backend
-    from .config import BroadsheetConfig, EpubConfig, PdfConfig, validate
+    from .config import CONFIG_NAME, BroadsheetConfig, EpubConfig, PdfConfig, validate
     from .render import find_theme, render_issue
 
     overrides = {k: v for k, v in (print_options or {}).items() if v is not None}
@@ -177,7 +177,10 @@ def write_editions(
     for done, job in enumerate(jobs):
         edition = job.edition
         base = edition.config_path.parent if edition.config_path else edition.root
-        chosen = find_theme(theme or edition.config.theme, base if theme is None else Path.cwd())
+        # A theme named by a source folder's own broadsheet.toml stays inside that folder (or is shipped).
+        own = theme is None and edition.config_path is not None and edition.config_path.name == CONFIG_NAME
+        chosen = find_theme(theme or edition.config.theme, base if theme is None else Path.cwd(),
+                            confine=base if own else None)
         report("Rendering", job, done)
         publication = conversions.get(id(edition), edition.publication)
         issue = publication.issues[job.issue_index]

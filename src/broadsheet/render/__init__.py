@@ -6,8 +6,12 @@ take it and write one format.  Nothing here knows how an EPUB or a PDF is packag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import signal
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +19,13 @@ from pathlib import Path
 from jinja2 import TemplateError
 from lxml import etree
 
+from .. import limits
 from ..clock import build_time
 from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Issue, Publication
 from .cover import draw_cover
+from .css import check_stylesheet
 from .environment import make_environment
 from .fonts import describe_missing, missing_characters
 from .labels import format_date, labels_for, number_label, section_label
@@ -32,6 +38,7 @@ TARGETS = ("epub", "pdf")
 _NAMESPACE = uuid.UUID("8f1c5c1e-7a35-5b64-9b3e-2f6d4c1f0b7a")
 _STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
 CJK_LANGS = ("zh", "ja", "ko")
+MAX_DOCUMENT_CHARS = 64 * 1024 * 1024  # text one template render may make
 
 
 @dataclass(frozen=True)
@@ -147,11 +154,10 @@ def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "") -> 
     names += ["epub.css" if target == "epub" else "print.css", "theme.css", f"theme-{target}.css"]
     parts = [extra] if extra else []
     for name in names:
-        path = theme.find_style(name)
-        if path is not None:
-            css = path.read_text(encoding="utf-8")
-            if re.search(r"@import|url\(\s*['\"]?(?:https?:|file:|//)", css, re.I):
-                raise RenderError("stylesheets may not @import or refer to remote or file: URLs", path)
+        found = theme.read_style(name)
+        if found is not None:
+            path, css = found
+            check_stylesheet(css, path)
             parts.append(f"/* {name} */\n{css}")
     return "\n".join(parts)
 
@@ -295,13 +301,69 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     )
 
 
-def _render(env, template: str, context: dict) -> str:
+class _TemplateTimeout(Exception):
+    """Raised by the timer inside a template render that ran past its time."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Raise :class:`_TemplateTimeout` in the main thread after ``seconds`` (a no-op elsewhere)."""
+    if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TemplateTimeout()
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return env.get_template(template).render(context)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:  # an enclosing timer keeps running, less what this render took
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001), interval)
+
+
+def _render(env, template: str, context: dict) -> str:
+    """Render ``template``, bounded in time (``template_seconds``) and in size (``MAX_DOCUMENT_CHARS``)."""
+    seconds = limits.current().template_seconds
+    named = template  # the template's file, once it is found
+    try:
+        with _deadline(seconds):
+            loaded = env.get_template(template)
+            named = loaded.filename or template
+            parts, size = [], 0
+            ends = time.monotonic() + seconds if seconds and seconds > 0 else None
+            for chunk in loaded.generate(context):
+                size += len(chunk)
+                if ends is not None and time.monotonic() > ends:  # where no timer can run (not the main thread)
+                    raise _TemplateTimeout()
+                if size > MAX_DOCUMENT_CHARS:
+                    raise RenderError(f"template made more than {MAX_DOCUMENT_CHARS:,} characters of text for one "
+                                      "document; stopped", named)
+                parts.append(chunk)
+            return "".join(parts)
+    except _TemplateTimeout:
+        raise RenderError(f"template ran longer than {seconds:g} s (template_seconds); stopped", named) from None
     except TemplateError as exc:
-        where = getattr(exc, "filename", None) or template
+        where = getattr(exc, "filename", None) or named
         line = getattr(exc, "lineno", None)
-        raise RenderError(f"template error: {exc}", f"{where}:{line}" if line else where) from None
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 300 else f"{message[:300]}…"
+        raise RenderError(f"template error: {message}", f"{where}:{line}" if line else where) from None
+    except RecursionError:
+        raise RenderError("template calls itself too deeply (recursion)", named) from None
+    except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        # what a theme's own expressions raise ({{ 1 / 0 }}, a number too long to print …)
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 300 else f"{message[:300]}…"
+        raise RenderError(f"template error: {type(exc).__name__}: {message}", named) from None
+    except MemoryError:
+        raise RenderError("template ran out of memory; stopped", named) from None
 
 
 def _check_glyphs(rendered: RenderedIssue, allow_missing: bool, warn) -> None:

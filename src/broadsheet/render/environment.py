@@ -1,16 +1,292 @@
-"""The one Jinja2 environment: autoescaped (``.xhtml`` too), strict, themable."""
+"""The one Jinja2 environment: autoescaped (``.xhtml`` too), strict, themable, sandboxed.
+
+A theme may come with a publication folder someone else wrote, so its templates see values,
+never capabilities: :class:`ThemeSandbox` refuses every attribute that is a path or a file,
+every underscore name, pydantic's own methods, and every callable attribute that is not on
+an allow-list of pure methods (``str.upper``, ``dict.items``, ``date.strftime``, a template's
+macros …).  Templates are read through :class:`ThemeLoader`, one folder at a time and each
+through :mod:`broadsheet.files` against that folder: a link out, an absolute name or ``..``
+is refused.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import os
+import re
+import types
+from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, StrictUndefined, TemplateError
+from jinja2.compiler import CodeGenerator
+from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import Cycler, Namespace
 from markupsafe import Markup
+from pydantic import BaseModel
 
+from .. import limits
+from ..files import read_inside, real_root
 from ..model import Inline
 from .labels import format_date, labels_for, number_label, section_label
 from .theme import Theme
+
+__all__ = ["ThemeSandbox", "ThemeLoader", "RefusedTemplate", "make_environment", "inline_markup"]
+
+# Pure methods a template may call, by the type of the object they belong to.
+STR_METHODS = frozenset({
+    "capitalize", "casefold", "count", "endswith", "find", "format", "format_map", "index", "isalnum", "isalpha",
+    "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle",
+    "isupper", "join", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
+    "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
+})
+MAPPING_METHODS = frozenset({"items", "keys", "values", "get"})
+SEQUENCE_METHODS = frozenset({"index", "count"})
+DATE_METHODS = frozenset({"strftime", "isoformat", "weekday", "isoweekday", "isocalendar"})
+LOOP_METHODS = frozenset({"cycle", "changed"})
+_MODEL_NAMES = frozenset(dir(BaseModel))
+# What one ``*`` or ``**`` may make: sequences of this many items, numbers of this many bits.
+MAX_REPEAT = 1_000_000
+MAX_POWER_BITS = 4096
+MAX_INT_BITS = 65_536
+# The longest text or sequence one expression may make (``~``, ``+``, ``replace``, ``join``, filters).
+MAX_VALUE_CHARS = 16 * 1024 * 1024
+_WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
+_WIDE_SPEC = re.compile(r"\{[^{}]*:[^{}]*(?:\d{5,}|\{)")
+MAX_WIDTH = 10_000
+
+
+class RefusedTemplate(TemplateError):
+    """A template name that is absolute or climbs out with ``..``, or an expression too large for a template."""
+
+
+def _too_long(size: int, what: str) -> None:
+    if size > MAX_VALUE_CHARS:
+        raise RefusedTemplate(f"{what} would make {size:,} characters or items, more than a template may "
+                              f"({MAX_VALUE_CHARS:,})")
+
+
+def _bounded_text(value):
+    """Every ``a ~ b`` of a template passes here (see :class:`_BoundedCodeGenerator`): a doubling in a loop stops."""
+    _too_long(len(value), "a ~ concatenation")
+    return value
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles ``~`` so that its result is measured."""
+
+    def visit_Concat(self, node, frame) -> None:
+        self.write("environment.bounded_text(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+def _bounded_str_method(text: str, name: str, method):
+    def replace(old, new, count=-1):
+        if isinstance(old, str) and isinstance(new, str):
+            hits = (text.count(old) if old else len(text) + 1)
+            if count is not None and count >= 0:
+                hits = min(hits, count)
+            _too_long(len(text) + hits * max(len(new) - len(old), 0), "replace()")
+        return method(old, new, count)
+
+    def join(items):
+        items = list(items)
+        _too_long(sum(len(item) for item in items if isinstance(item, str)) + len(text) * len(items), "join()")
+        return method(items)
+
+    return {"replace": replace, "join": join}[name]
+
+
+def _capability(value: object) -> bool:
+    """A path, a file, a module: what a template must never hold."""
+    return isinstance(value, (os.PathLike, io.IOBase, types.ModuleType)) or \
+        type(value).__module__ in {"pathlib", "io", "_io", "os", "posix", "shutil", "tempfile"}
+
+
+class ThemeSandbox(SandboxedEnvironment):
+    """A sandbox in which templates read values and call only pure methods."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _BoundedCodeGenerator
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("center", "indent", "format", "wordwrap", "truncate", "replace", "join", "string", "striptags",
+                     "urlize", "title", "capitalize", "upper", "lower", "trim", "xmlattr", "tojson", "pprint"):
+            self.filters[name] = _bounded(self.filters[name], name)
+        self.globals.pop("lipsum", None)
+
+    @staticmethod
+    def bounded_text(value):
+        return _bounded_text(value)
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        if attr.startswith("_") or not super().is_safe_attribute(obj, attr, value):
+            return False
+        if _capability(value) or _capability(obj):
+            return False
+        if isinstance(obj, BaseModel) and attr in _MODEL_NAMES and attr not in type(obj).model_fields:
+            return False
+        if not callable(value):
+            return True
+        if isinstance(value, Macro):  # {% import "x" as blocks %}{{ blocks.name() }}
+            return True
+        if isinstance(obj, (TemplateReference, BlockReference)):  # self.block(), super()
+            return True
+        if isinstance(obj, str):
+            return attr in STR_METHODS
+        if isinstance(obj, Mapping) and not isinstance(obj, Namespace):
+            return attr in MAPPING_METHODS
+        if isinstance(obj, (list, tuple)):
+            return attr in SEQUENCE_METHODS
+        if isinstance(obj, (dt.date, dt.time)):
+            return attr in DATE_METHODS
+        if isinstance(obj, LoopContext):
+            return attr in LOOP_METHODS
+        if isinstance(obj, Cycler):
+            return attr in ("next", "reset")
+        return False
+
+    def getattr(self, obj, attribute):
+        # refused by name before the attribute is even looked up (a pydantic method, an underscore name)
+        if isinstance(attribute, str) and (attribute.startswith("_") or (
+                isinstance(obj, BaseModel) and attribute in _MODEL_NAMES and attribute not in type(obj).model_fields)):
+            return self.unsafe_undefined(obj, attribute)
+        value = super().getattr(obj, attribute)
+        if isinstance(obj, str) and attribute in ("replace", "join") and callable(value):
+            return _bounded_str_method(obj, attribute, value)
+        return value
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        spec = value.__self__
+        if _WIDE_SPEC.search(spec):
+            def refused(*args, **kwargs):
+                raise RefusedTemplate(f"a format width too large for a template ({limits.quote(spec, 60)})")
+
+            return refused
+
+        def bounded(*args, **kwargs):
+            values = [*args, *kwargs.values()]
+            longest = max((len(v) for v in values if isinstance(v, (str, list, tuple, dict))), default=0)
+            _too_long(len(spec) + spec.count("{") * max(longest, 20), "format()")
+            return wrapped(*args, **kwargs)
+
+        return bounded
+
+    def getitem(self, obj, argument):
+        value = super().getitem(obj, argument)
+        if _capability(value):
+            return self.unsafe_undefined(obj, str(argument))
+        return value
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and right > 0 and \
+                    max(left.bit_length(), 1) * right > MAX_POWER_BITS:
+                raise RefusedTemplate(f"a power too large for a template ({limits.quote(left, 40)} ** "
+                                      f"{limits.quote(right, 40)})")
+        elif operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_REPEAT:
+                    raise RefusedTemplate(f"a repetition too long for a template ({len(seq):,} × {count:,})")
+            if isinstance(left, int) and isinstance(right, int) and \
+                    left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise RefusedTemplate("a product too large for a template")
+        elif operator == "+":
+            if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+                _too_long(len(left) + len(right), "a + sum")
+        elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+            raise RefusedTemplate(f"a format width too large for a template ({limits.quote(left, 60)})")
+        return super().call_binop(context, operator, left, right)
+
+
+class ThemeLoader(BaseLoader):
+    """Templates from ``folders`` in order, each file read through the file door against its folder."""
+
+    def __init__(self, folders) -> None:
+        self.folders = tuple(Path(folder) for folder in folders)
+
+    @staticmethod
+    def split(name: str) -> list[str]:
+        if not name or "\0" in name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+            raise RefusedTemplate(f"template name {limits.quote(name, 80)} is absolute or not a name; "
+                                  "templates are named relative to the theme folder")
+        pieces = name.split("/")
+        if any(piece in ("", ".", "..") for piece in pieces):
+            raise RefusedTemplate(f"template name {limits.quote(name, 80)} leaves or wanders in the theme folder; "
+                                  "not read")
+        return pieces
+
+    def get_source(self, environment, template):
+        pieces = self.split(template)
+        for folder in self.folders:
+            path = folder.joinpath(*pieces)
+            if not os.path.lexists(path):
+                continue
+            data = read_inside(path, real_root(folder), max_bytes=limits.current().source_bytes,
+                               what="theme template")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise RefusedTemplate(f"template {template} is not UTF-8 text ({path})") from None
+            try:
+                mtime = os.stat(path).st_mtime_ns
+            except OSError:
+                mtime = None
+
+            def uptodate(path=path, mtime=mtime) -> bool:
+                try:
+                    return os.stat(path).st_mtime_ns == mtime
+                except OSError:
+                    return False
+
+            return text, str(path), uptodate
+        from jinja2 import TemplateNotFound
+
+        raise TemplateNotFound(template)
+
+
+def _bounded(function, name):
+    """A shipped filter whose widths, format strings and results cannot ask for gigabytes."""
+    offset = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+
+    def bounded(*args, **kwargs):
+        rest = list(args[offset:])
+        values = [*rest, *kwargs.values()]
+        if name in ("center", "indent", "wordwrap", "truncate", "format") and (
+                any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_WIDTH for v in values) or (
+                name == "format" and rest and isinstance(rest[0], str) and _WIDE_FORMAT.search(rest[0]))):
+            raise RefusedTemplate(f"the {name} filter was given a width too large for a template")
+        if name == "indent" and rest and isinstance(rest[0], str):
+            width = rest[1] if len(rest) > 1 else kwargs.get("width", 4)
+            width = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+            _too_long(len(rest[0]) + (rest[0].count("\n") + 1) * width, "the indent filter")
+        if name == "replace" and len(rest) >= 3:
+            text, old, new = (str(v) for v in rest[:3])
+            _too_long(len(text) + (text.count(old) if old else len(text) + 1) * max(len(new) - len(old), 0),
+                      "the replace filter")
+        if name == "join" and rest:
+            items = rest[0] = list(rest[0])
+            joiner = rest[1] if len(rest) > 1 else kwargs.get("d", "")
+            _too_long(sum(len(i) for i in items if isinstance(i, str)) + len(str(joiner)) * len(items),
+                      "the join filter")
+            args = (*args[:offset], *rest)
+        result = function(*args, **kwargs)
+        if isinstance(result, (str, list, tuple)):
+            _too_long(len(result), f"the {name} filter")
+        return result
+
+    for attribute in ("jinja_pass_arg",):
+        if hasattr(function, attribute):
+            setattr(bounded, attribute, getattr(function, attribute))
+    return bounded
 
 
 def inline_markup(value: Inline | None) -> Markup:
@@ -23,10 +299,10 @@ def inline_markup(value: Inline | None) -> Markup:
 
 
 @lru_cache(maxsize=16)
-def make_environment(theme: Theme) -> SandboxedEnvironment:
+def make_environment(theme: Theme) -> ThemeSandbox:
     """Return the environment over the theme's folders and the shipped templates (one per theme)."""
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader([str(p) for p in theme.template_path]),
+    env = ThemeSandbox(
+        loader=ThemeLoader(theme.template_path),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -21,6 +21,7 @@ from dataclasses import replace
 from lxml import etree
 
 from ..errors import RenderError
+from .css import check_stylesheet
 
 __all__ = ["make_vertical", "wrap_digit_runs", "TCY_CLASS"]
 
@@ -33,12 +34,11 @@ _DIGITS = re.compile(r"(?<![0-9A-Za-z])(?<![0-9][.,:/])[0-9]{1,2}(?![0-9A-Za-z])
 
 def make_vertical(rendered, theme):
     """Return ``rendered`` (an EPUB RenderedIssue) set vertically."""
-    path = theme.find_style("vertical.css")
-    if path is None:
+    found = theme.read_style("vertical.css")
+    if found is None:
         raise RenderError("the theme has no vertical.css for --writing-mode vertical")
-    vertical_css = path.read_text(encoding="utf-8")
-    if re.search(r"@import|url\(\s*['\"]?(?:https?:|file:|//)", vertical_css, re.I):
-        raise RenderError("stylesheets may not @import or refer to remote or file: URLs", path)
+    path, vertical_css = found
+    check_stylesheet(vertical_css, path)
     assets = []
     for asset in rendered.assets:
         if asset.media_type == "text/css":
