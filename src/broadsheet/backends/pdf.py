@@ -55,7 +55,7 @@ class PdfBackend:
 
         try:
             return run_limited(render_whole, self._settings(), _pictures(rendered),
-                               {a.name: (a.data, a.path, a.media_type) for a in rendered.assets},
+                               {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets},
                                rendered.documents[0].content.decode("utf-8"),
                                timeout=self.options.timeout, memory_mb=self.options.memory_mb)
         except LayoutTimeout as exc:
@@ -71,20 +71,18 @@ class PdfBackend:
 
         html = rendered.documents[0].content.decode("utf-8")
         parts = pdf_parallel.split_edition(html)
-        stylesheets = [(a.data or a.path.read_bytes()).decode("utf-8", "replace") for a in rendered.assets
-                       if a.media_type == "text/css"]
+        stylesheets = [a.read().decode("utf-8", "replace") for a in rendered.assets if a.media_type == "text/css"]
         jobs = self.options.jobs or len(os.sched_getaffinity(0))
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
             self.options.variant, stylesheets, parts, jobs)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
-        assets = {a.name: (a.data, a.path, a.media_type) for a in rendered.assets}
+        assets = {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets}
         cache = pdf_parallel.PartCache(
             self.cache_folder / "pdf" if self.cache_folder else None,
             salt=self._cache_salt(stylesheets),
-            assets={name: data if data is not None else source.read_bytes()
-                    for name, (data, source, media_type) in assets.items() if media_type != "text/css"},
+            assets={a.name: a.read() for a in rendered.assets if a.media_type != "text/css"},
         )
         render = functools.partial(render_part, self._settings(), _pictures(rendered), assets)
         try:
