@@ -38,6 +38,7 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps
 
 from ..errors import BackendError, IngestError
+from ..files import OutsideRoot
 from ..render import Asset, Document, RenderedIssue, read_asset
 
 #: Long sides tried under a size budget, then the qualities below the lowest of them.
@@ -94,7 +95,7 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
             continue
         result = next(made)
         if isinstance(result, _Refused):
-            raise IngestError(result.message, result.path)
+            raise (OutsideRoot if result.outside else IngestError)(result.message, result.path)
         if isinstance(result, str):  # a picture Pillow cannot decode stays as it came
             log.warning("%s: picture kept as it is, it could not be re-encoded: %s", asset.path or asset.name, result)
             assets.append(asset)
@@ -126,6 +127,7 @@ class _Refused(NamedTuple):
 
     message: str
     path: str
+    outside: bool  # refused by the door (a link out, not a regular file), else unreadable
 
 
 _Made = tuple[bytes, str, tuple[int, int]] | str | _Refused  # the picture made, or why it could not be
@@ -136,7 +138,7 @@ def _prepare_one(job: tuple[bytes | None, Path | None, Path | None, str, Picture
     try:
         data = read_asset(data, path, root)  # a file: through the file door, inside its source folder
     except IngestError as exc:  # a link out, a FIFO, a file gone: refused by name in the parent
-        return _Refused(exc.message, str(exc.path or path))
+        return _Refused(exc.message, str(exc.path or path), isinstance(exc, OutsideRoot))
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
     try:

@@ -35,6 +35,7 @@ class PdfBackend:
         self.cache_folder = cache_folder
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        _check_pictures(rendered)
         pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
         if pdf is None:
             pdf = self._lay_out_whole(rendered, target)
@@ -116,6 +117,18 @@ class PdfBackend:
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         """Lay out the print HTML and write the PDF atomically."""
         return self.write_all(rendered, target)[0]
+
+def _check_pictures(rendered: RenderedIssue) -> None:
+    """Open each picture file through the file door before layout: one swapped for a link out of
+    its source folder since ingest is refused by name (the layout processes read through the
+    door too, so a later swap is never read either)."""
+    from ..files import open_inside
+
+    for asset in rendered.assets:
+        if asset.data is None and asset.path is not None and asset.root is not None:
+            with open_inside(asset.path, asset.root, "picture"):
+                pass
+
 
 def _pictures(rendered: RenderedIssue) -> dict[str, tuple[int, str, str]]:
     """Each picture of the print HTML: its width in pixels, article source and name, for the
