@@ -78,13 +78,18 @@ def test_a_prune_removes_only_entries_the_cache_names(tmp_path, reference):
     (folder / "notes.txt").write_text("not an entry", encoding="utf-8")
     (folder / ("1" * 64)).symlink_to(outside / ("e" * 64))  # named as an entry, but a link
     (folder / ("2" * 64)).mkdir()
-    for path in (stale, folder / "notes.txt", folder / ("2" * 64)):
+    left = folder / f".{'3' * 64}.4242.0123abcd.part"  # left by a build killed while writing
+    left.write_bytes(b"half an entry")
+    foreign = folder / ".notes.txt.4242.0123abcd.part"
+    foreign.write_bytes(b"not the cache's")
+    for path in (stale, folder / "notes.txt", folder / ("2" * 64), left, foreign):
         os.utime(path, (OLD, OLD))
     os.utime(folder / ("1" * 64), (OLD, OLD), follow_symlinks=False)
     result = run_cli("build", EN_EXAMPLE, "-o", tmp_path / "out", "-f", "epub")
     assert result.returncode == 0, result.stderr
     assert epub_of(tmp_path / "out") == reference
-    assert not stale.exists()
+    assert not stale.exists() and not left.exists()
+    assert foreign.exists()
     assert (folder / "notes.txt").exists() and (folder / ("2" * 64)).is_dir()
     assert (folder / ("1" * 64)).is_symlink()
     assert_untouched(outside)

@@ -154,6 +154,13 @@ class CacheFolder:
         except OSError:
             listing = []
         for entry in listing:
+            temporary = _TEMPORARY.fullmatch(entry.name)
+            if temporary is not None and self.names.fullmatch(temporary.group(1)):
+                # left by a build killed while it wrote the cache: removed after an hour
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > 3600:
+                        os.unlink(entry.name, dir_fd=self._fd)
+                continue
             if not self.names.fullmatch(entry.name):
                 continue  # never a file this cache did not write
             try:
@@ -180,5 +187,7 @@ def commit_cache(folder: Path, pending: dict[str, bytes], used: set[str], days: 
     CacheFolder(folder, names or HEX_NAME).commit(pending, used, days)
 
 
+#: A cache entry being written: ``.<name>.<pid>.<8 hex digits>.part``.
+_TEMPORARY = re.compile(r"\.(.+)\.[0-9]+\.[0-9a-f]{8}\.part")
 #: The names of the article XHTML cache's entries.
 HEX_NAME = re.compile(r"[0-9a-f]{64}")

@@ -38,14 +38,22 @@ def unseal(name: str, stored: bytes | None, folder: Path) -> bytes | None:
 
 
 def folder_digest(folders) -> str:
-    """Hash every file under ``folders`` (names and bytes), in a stable order."""
+    """Hash every file under ``folders`` (names and bytes), in a stable order; each file is read
+    through the file door (a link out of its folder, a FIFO or a device is named, not read)."""
+    from ..errors import IngestError
+    from ..files import read_inside
+
     digest = hashlib.sha256()
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
+            try:
+                data = read_inside(path, folder, what="theme file")
+            except IngestError as exc:
+                data = f"\0refused: {exc.message}".encode()
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
 
 
