@@ -127,13 +127,41 @@ def flip(path: Path, at: float = 0.5) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_damaged_or_swapped_parts_fonts_and_metadata_are_laid_out_again(tmp_path):
-    edition = write_edition(tmp_path)
-    fresh, out = tmp_path / "fresh", tmp_path / "out"
-    options = ["-f", "pdf", "--jobs", "2"]
-    assert run_cli("build", edition, "-o", fresh, *options, "--no-cache").returncode == 0
+PDF_OPTIONS = ["-f", "pdf", "--jobs", "2"]
+
+
+@pytest.fixture(scope="module")
+def parted(tmp_path_factory) -> tuple[Path, Path]:
+    """An edition laid out in parts, and its PDF built without the cache."""
+    root = tmp_path_factory.mktemp("parted")
+    edition = write_edition(root)
+    result = run_cli("build", edition, "-o", root / "fresh", *PDF_OPTIONS, "--no-cache", "-v")
+    assert result.returncode == 0, result.stderr
+    assert laid_out(result)[1] >= 4
+    (pdf,) = outputs(root / "fresh")
+    return edition, pdf
+
+
+def test_a_linked_part_cache_is_neither_used_nor_pruned(tmp_path, parted):
+    edition, pdf = parted
+    home = decoy_folder(tmp_path / "home")
+    out = tmp_path / "out"
+    (out / ".broadsheet-cache").mkdir(parents=True)
+    (out / ".broadsheet-cache" / "pdf").symlink_to("../../home")
+    for _ in range(2):
+        result = run_cli("build", edition, "-o", out, *PDF_OPTIONS, "-v")
+        assert result.returncode == 0, result.stderr
+        assert f"{out / '.broadsheet-cache' / 'pdf'}: is a link; the cache is not used there" in result.stderr
+        assert laid_out(result)[0] == laid_out(result)[1]  # nothing came from the decoys
+        assert (out / pdf.name).read_bytes() == pdf.read_bytes()
+    assert_untouched(home)
+
+
+def test_damaged_or_swapped_parts_fonts_and_metadata_are_laid_out_again(tmp_path, parted):
+    edition, pdf = parted
+    out = tmp_path / "out"
+    options = PDF_OPTIONS
     assert run_cli("build", edition, "-o", out, *options).returncode == 0
-    (pdf,) = outputs(fresh)
     assert (out / pdf.name).read_bytes() == pdf.read_bytes()
 
     cache = out / ".broadsheet-cache" / "pdf"
