@@ -60,6 +60,8 @@ class CacheFolder:
         flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
         if create:
             base.mkdir(parents=True, exist_ok=True)
+        elif not base.is_dir():
+            return None
         fd = os.open(base, flags)
         try:
             reached = base
