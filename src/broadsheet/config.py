@@ -296,10 +296,13 @@ _EXPECTED = (
 )
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file; raise ConfigError with the line of a syntax error."""
+def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """Read a TOML file (only from inside ``root`` when given, see ``files``); raise ConfigError
+    with the line of a syntax error."""
+    from .files import open_inside
+
     try:
-        with path.open("rb") as handle:
+        with (open_inside(path, root) if root is not None else path.open("rb")) as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path) from None
@@ -309,14 +312,14 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read: {exc.strerror}", path) from None
 
 
-def load_config(path: Path) -> BroadsheetConfig:
+def load_config(path: Path, root: Path | None = None) -> BroadsheetConfig:
     """Load broadsheet.toml (or return the defaults when ``path`` does not exist)."""
     if not path.exists():
         return BroadsheetConfig()
-    return validate(BroadsheetConfig, read_toml(path), path)
+    return validate(BroadsheetConfig, read_toml(path, root), path)
 
 
-def load_issue_config(path: Path) -> IssueConfig:
+def load_issue_config(path: Path, root: Path | None = None) -> IssueConfig:
     if not path.exists():
         return IssueConfig()
-    return validate(IssueConfig, read_toml(path), path)
+    return validate(IssueConfig, read_toml(path, root), path)

@@ -65,6 +65,8 @@ class Image(_Value):
 
     src: str
     path: Path
+    #: the folder ``path`` must stay inside whenever it is read again (see ``broadsheet.files``)
+    root: Path | None = Field(default=None, exclude=True)
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     media_type: Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
     width: int = Field(gt=0)

@@ -9,9 +9,13 @@ into the same folder.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import secrets
 import shutil
+import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,28 +139,167 @@ def atomic_folder(folder: Path) -> Iterator[Path]:
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def commit_cache(folder: Path, pending: dict[str, bytes], used: set[str], days: float = 30) -> None:
-    """Write a cache's new entries (each atomically), touch the entries a build used (``used``,
-    by name) and remove those no build has used for ``days``.  Called once a build has
-    succeeded; a cache that cannot be written is a warning, not a failed build."""
-    import logging
-    import time
+class CacheFolder:
+    """One folder of the build cache (``<out>/.broadsheet-cache/<part>``), reached and used
+    without ever following a link.
 
-    try:
-        for name, data in pending.items():
-            folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(folder / name) as temporary:
-                temporary.write_bytes(data)
-    except OSError as exc:
-        logging.getLogger("broadsheet").warning("%s: not cached: %s", folder, exc.strerror or exc)
-    if not folder.is_dir():
-        return
-    now = time.time()
-    for entry in os.scandir(folder):
+    The folder above ``.broadsheet-cache`` is the user's choice and is opened as named; from
+    ``.broadsheet-cache`` down, every folder is opened with ``O_NOFOLLOW`` and must be a real
+    folder owned by this user, else the cache is not used there (one warning) and nothing is
+    read, written or removed in it.  Entries are opened through the folder's descriptor with
+    ``O_NOFOLLOW``, written to a temporary name and renamed, and only regular files whose names
+    match ``names`` (the names this cache writes) are ever removed.
+    """
+
+    ANCHOR = ".broadsheet-cache"
+    _warned: set[str] = set()
+
+    def __init__(self, folder: Path, names: re.Pattern[str]) -> None:
+        self.folder = Path(folder)
+        self.names = names
+        self._fd: int | None = None
+
+    def _open(self, create: bool) -> int | None:
+        """A descriptor of the real cache folder, or None (not there yet, or refused)."""
+        if self._fd is not None:
+            return self._fd
+        parts = self.folder.parts
+        anchor = parts.index(self.ANCHOR) if self.ANCHOR in parts else len(parts) - 1
+        base, guarded = Path(*parts[:anchor]) if anchor else Path("."), parts[anchor:]
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+        if create:
+            base.mkdir(parents=True, exist_ok=True)
+        elif not base.is_dir():
+            return None
+        fd = os.open(base, flags)
         try:
-            if entry.name in used or entry.name in pending:
-                os.utime(entry.path, (now, now))
-            elif now - entry.stat().st_mtime > days * 86400:
-                os.unlink(entry.path)
+            reached = base
+            for name in guarded:
+                reached = reached / name
+                try:
+                    info = os.lstat(name, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        os.close(fd)
+                        return None
+                    os.mkdir(name, 0o755, dir_fd=fd)
+                    info = os.lstat(name, dir_fd=fd)
+                if stat.S_ISLNK(info.st_mode) or (stat.S_ISDIR(info.st_mode) and info.st_uid != os.geteuid()):
+                    self._refuse(reached, "is a link" if stat.S_ISLNK(info.st_mode) else "is not owned by this user")
+                    os.close(fd)
+                    return None
+                child = os.open(name, flags | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                opened = os.fstat(fd)
+                if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+                    self._refuse(reached, "changed while it was opened")
+                    os.close(fd)
+                    return None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return fd
+
+    def _refuse(self, folder: Path, why: str) -> None:
+        if str(folder) not in self._warned:
+            self._warned.add(str(folder))
+            logging.getLogger("broadsheet").warning(
+                "%s: %s; the cache is not used there (nothing read, written or removed)", folder, why)
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of entry ``name``; None when there is none (or it is not a regular file)."""
+        if not self.names.fullmatch(name):
+            return None
+        try:
+            folder = self._open(create=False)
+            if folder is None:
+                return None
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=folder)
         except OSError:
-            pass
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                return handle.read()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def commit(self, pending: dict[str, bytes], used: set[str], days: float = 30) -> None:
+        """Write ``pending`` (each atomically), touch the entries in ``used`` and remove this
+        cache's entries no build has used for ``days``.  A cache that cannot be written is a
+        warning, not a failed build."""
+        log = logging.getLogger("broadsheet")
+        try:
+            folder = self._open(create=bool(pending))
+            if folder is None:
+                return
+            for name, data in pending.items():
+                if not self.names.fullmatch(name):
+                    raise ValueError(f"not a cache entry name: {name!r}")
+                temporary = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+                _record(self.folder / temporary)  # a stopped build's supervisor removes it
+                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o644, dir_fd=folder)
+                try:
+                    with os.fdopen(fd, "wb", closefd=False) as handle:
+                        handle.write(data)
+                    os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(temporary, dir_fd=folder)
+                    raise
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            log.warning("%s: not cached: %s", self.folder, exc.strerror or exc)
+        if self._fd is None:
+            return
+        now = time.time()
+        try:
+            listing = list(os.scandir(self._fd))
+        except OSError:
+            listing = []
+        for entry in listing:
+            temporary = _TEMPORARY.fullmatch(entry.name)
+            if temporary is not None and self.names.fullmatch(temporary.group(1)):
+                # left by a build killed while it wrote the cache: removed after an hour
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > 3600:
+                        os.unlink(entry.name, dir_fd=self._fd)
+                continue
+            if not self.names.fullmatch(entry.name):
+                continue  # never a file this cache did not write
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.name in used or entry.name in pending:
+                    os.utime(entry.name, (now, now), dir_fd=self._fd, follow_symlinks=False)
+                elif now - entry.stat(follow_symlinks=False).st_mtime > days * 86400:
+                    os.unlink(entry.name, dir_fd=self._fd)
+            except OSError:
+                pass
+        self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def commit_cache(folder: Path, pending: dict[str, bytes], used: set[str], days: float = 30,
+                 names: re.Pattern[str] | None = None) -> None:
+    """Write a cache's new entries, touch those a build used and remove those unused for
+    ``days`` (see :class:`CacheFolder`; ``names``: the entry names this cache writes)."""
+    CacheFolder(folder, names or HEX_NAME).commit(pending, used, days)
+
+
+#: A cache entry being written: ``.<name>.<pid>.<8 hex digits>.part``.
+_TEMPORARY = re.compile(r"\.(.+)\.[0-9]+\.[0-9a-f]{8}\.part")
+#: The names of the article XHTML cache's entries.
+HEX_NAME = re.compile(r"[0-9a-f]{64}")

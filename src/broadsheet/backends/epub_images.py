@@ -31,13 +31,15 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
-from ..errors import BackendError
-from ..render import Asset, Document, RenderedIssue
+from ..errors import BackendError, IngestError
+from ..files import OutsideRoot
+from ..render import Asset, Document, RenderedIssue, read_asset
 
 #: Long sides tried under a size budget, then the qualities below the lowest of them.
 BUDGET_QUALITIES = (70, 60, 50)
@@ -92,6 +94,8 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
             assets.append(asset)
             continue
         result = next(made)
+        if isinstance(result, _Refused):
+            raise (OutsideRoot if result.outside else IngestError)(result.message, result.path)
         if isinstance(result, str):  # a picture Pillow cannot decode stays as it came
             log.warning("%s: picture kept as it is, it could not be re-encoded: %s", asset.path or asset.name, result)
             assets.append(asset)
@@ -118,20 +122,34 @@ def picture_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_Made = tuple[bytes, str, tuple[int, int]] | str  # the picture made, or why it could not be
+class _Refused(NamedTuple):
+    """A picture file the file door refused (a link out of its folder): the build stops."""
+
+    message: str
+    path: str
+    outside: bool  # refused by the door (a link out, not a regular file), else unreadable
 
 
-def _prepare_one(job: tuple[bytes | None, Path | None, str, PictureLimits]) -> _Made:
-    data, path, media_type, limits = job
+_Made = tuple[bytes, str, tuple[int, int]] | str | _Refused  # the picture made, or why it could not be
+
+
+def _prepare_one(job: tuple[bytes | None, Path | None, Path | None, str, PictureLimits]) -> _Made:
+    data, path, root, media_type, limits = job
     try:
-        return prepare_picture(data if data is not None else path.read_bytes(), media_type, limits)
+        data = read_asset(data, path, root)  # a file: through the file door, inside its source folder
+    except IngestError as exc:  # a link out, a FIFO, a file gone: refused by name in the parent
+        return _Refused(exc.message, str(exc.path or path), isinstance(exc, OutsideRoot))
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    try:
+        return prepare_picture(data, media_type, limits)
     except Exception as exc:  # noqa: BLE001 - reported by the caller, which keeps the source
         return str(exc)
 
 
 def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Iterable[_Made]:
     """Make every picture, in order; in ``jobs`` processes (or threads) when there are many."""
-    work = [(a.data, a.path if a.data is None else None, a.media_type, limits) for a in pictures]
+    work = [(a.data, a.path if a.data is None else None, a.root, a.media_type, limits) for a in pictures]
     jobs = min(jobs, len(work))
     if jobs < 2 or len(work) < PARALLEL_PICTURES:
         return [_prepare_one(job) for job in work]

@@ -35,6 +35,7 @@ class PdfBackend:
         self.cache_folder = cache_folder
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        _check_pictures(rendered)
         pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
         if pdf is None:
             pdf = self._lay_out_whole(rendered, target)
@@ -55,7 +56,7 @@ class PdfBackend:
 
         try:
             return run_limited(render_whole, self._settings(), _pictures(rendered),
-                               {a.name: (a.data, a.path, a.media_type) for a in rendered.assets},
+                               {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets},
                                rendered.documents[0].content.decode("utf-8"),
                                timeout=self.options.timeout, memory_mb=self.options.memory_mb)
         except LayoutTimeout as exc:
@@ -71,20 +72,18 @@ class PdfBackend:
 
         html = rendered.documents[0].content.decode("utf-8")
         parts = pdf_parallel.split_edition(html)
-        stylesheets = [(a.data or a.path.read_bytes()).decode("utf-8", "replace") for a in rendered.assets
-                       if a.media_type == "text/css"]
+        stylesheets = [a.read().decode("utf-8", "replace") for a in rendered.assets if a.media_type == "text/css"]
         jobs = self.options.jobs or len(os.sched_getaffinity(0))
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
             self.options.variant, stylesheets, parts, jobs)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
-        assets = {a.name: (a.data, a.path, a.media_type) for a in rendered.assets}
+        assets = {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets}
         cache = pdf_parallel.PartCache(
             self.cache_folder / "pdf" if self.cache_folder else None,
             salt=self._cache_salt(stylesheets),
-            assets={name: data if data is not None else source.read_bytes()
-                    for name, (data, source, media_type) in assets.items() if media_type != "text/css"},
+            assets={a.name: a.read() for a in rendered.assets if a.media_type != "text/css"},
         )
         render = functools.partial(render_part, self._settings(), _pictures(rendered), assets)
         try:
@@ -118,6 +117,18 @@ class PdfBackend:
     def write(self, rendered: RenderedIssue, target: Path) -> Path:
         """Lay out the print HTML and write the PDF atomically."""
         return self.write_all(rendered, target)[0]
+
+def _check_pictures(rendered: RenderedIssue) -> None:
+    """Open each picture file through the file door before layout: one swapped for a link out of
+    its source folder since ingest is refused by name (the layout processes read through the
+    door too, so a later swap is never read either)."""
+    from ..files import open_inside
+
+    for asset in rendered.assets:
+        if asset.data is None and asset.path is not None and asset.root is not None:
+            with open_inside(asset.path, asset.root, "picture"):
+                pass
+
 
 def _pictures(rendered: RenderedIssue) -> dict[str, tuple[int, str, str]]:
     """Each picture of the print HTML: its width in pixels, article source and name, for the

@@ -209,10 +209,21 @@ class PartCache:
     A part's key covers its HTML, the pictures it names, and ``salt`` (versions, options,
     stylesheets, installed fonts).  Its shape (page count, first side) is stored apart from
     its PDF, which depends on the first page number too.  ``folder=None`` turns it off.
+
+    Every entry (shape, PDF, metadata, font subset) is stored sealed with the SHA-256 of its
+    name and bytes (``render.cache.seal``): flipped bytes, an edited entry or another part's
+    entry copied over it is a miss, laid out again with a ``-v`` note.  The folder is used only
+    through :class:`~broadsheet.output.CacheFolder` (no links followed, only its own entries
+    removed).
     """
 
+    NAMES = re.compile(r"(?:font-[0-9a-f]{64}\.bin|[0-9a-f]{64}(?:-[0-9]+\.(?:pdf|json)|\.json))")
+
     def __init__(self, folder: Path | None, salt: str, assets: dict[str, bytes] | None = None) -> None:
+        from ..output import CacheFolder
+
         self.folder = folder
+        self.disk = CacheFolder(folder, self.NAMES) if folder is not None else None
         self.salt = salt
         self.assets = {name: hashlib.sha256(data).digest() for name, data in (assets or {}).items()}
         self.used: set[str] = set()  # names of the entries this build read
@@ -226,14 +237,13 @@ class PartCache:
         return digest.hexdigest()
 
     def _read(self, name: str) -> bytes | None:
-        if self.folder is None:
+        if self.disk is None:
             return None
-        path = self.folder / name
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        self.used.add(name)
+        from ..render.cache import unseal
+
+        data = unseal(name, self.disk.read(name), self.folder)
+        if data is not None:
+            self.used.add(name)
         return data
 
     def shape(self, key: str) -> tuple[int, bool] | None:
@@ -283,10 +293,10 @@ class PartCache:
     def commit(self, days: float = 30) -> None:
         """Once the PDF is made: write what this build laid out, touch what it used, and remove
         what no build has used for ``days`` (a failed build leaves nothing behind)."""
-        if self.folder is not None:
-            from ..output import commit_cache
+        if self.disk is not None:
+            from ..render.cache import seal
 
-            commit_cache(self.folder, self.pending, self.used, days)
+            self.disk.commit({name: seal(name, data) for name, data in self.pending.items()}, self.used, days)
         self.pending.clear()
 
 

@@ -32,7 +32,7 @@ def _grayscale(body: bytes, media_type: str) -> tuple[bytes, str]:
         return out.getvalue(), "image/jpeg"
 
 
-def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str]], grayscale: bool):
+def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str, Path | None]], grayscale: bool):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AssetOnlyFetcher(URLFetcher):
@@ -49,8 +49,13 @@ def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str]], gray
             name = path[len("/broadsheet-edition/"):]
             if name not in assets:
                 raise ValueError(f"refused: {name} is not an asset of this edition")
-            data, source, media_type = assets[name]
-            body = data if data is not None else source.read_bytes()
+            data, source, media_type, root = assets[name]
+            if data is not None:
+                body = data
+            else:  # a picture file: read again through the file door, inside its source folder
+                from ..files import read_inside
+
+                body = read_inside(source, root, what="picture") if root is not None else source.read_bytes()
             if grayscale and media_type.startswith("image/") and media_type != "image/svg+xml":
                 body, media_type = _grayscale(body, media_type)
             return URLFetcherResponse(url, body=body, headers={"Content-Type": media_type})

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from types import ModuleType
 
 from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, load_config, load_issue_config
 from ..errors import ConfigError, IngestError
+from ..files import entries, open_inside
 from ..model import Issue, Publication, Section
 from .base import Context, Draft, find_date, guess_language, page_sort_key, publication_id
 
@@ -51,10 +53,11 @@ def available_kinds() -> list[str]:
     return kinds
 
 
-def detect_kind(path: Path) -> str:
-    """Return the kind of a source file from its content (and name)."""
+def detect_kind(path: Path, root: Path | None = None) -> str:
+    """Return the kind of a source file from its content (and name); read only inside ``root``
+    (default: the file's own folder)."""
     try:
-        with path.open("rb") as handle:
+        with open_inside(path, root if root is not None else os.path.realpath(path.parent), "source") as handle:
             head = handle.read(DETECT_BYTES)
     except OSError as exc:
         raise IngestError(f"cannot read: {exc.strerror}", path) from None
@@ -125,6 +128,7 @@ def _hint(batch: _Batch) -> str | None:
 
 
 def _find_config(folder: Path) -> Path | None:
+    # A broadsheet.toml or issue.toml that is a link out is found here and refused by name when read.
     if (folder / CONFIG_NAME).is_file():
         return folder / CONFIG_NAME
     if (folder / ISSUE_NAME).is_file() and (folder.parent / CONFIG_NAME).is_file():
@@ -136,29 +140,32 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
              remote_hosts: tuple[str, ...] = ()) -> list[_Batch]:
     if not source.exists():
         raise IngestError("no such file or folder", source)
+    if source.is_symlink():  # the source named on the command line may be a link: the user chose it
+        source = Path(os.path.realpath(source))
     folder = source.parent if source.is_file() else source
     config_path = _find_config(folder)
-    config = load_config(config_path) if config_path else BroadsheetConfig()
     root = (config_path.parent if config_path else folder).resolve()
+    config = load_config(config_path, root=root) if config_path else BroadsheetConfig()
     context = Context(root=root, language=config.publication.language, since=since, until=until,
                       allow_remote=allow_remote, remote_hosts=remote_hosts)
 
     if source.is_file():
-        issue_cfg = load_issue_config(folder / ISSUE_NAME) if (folder / ISSUE_NAME).is_file() else IssueConfig()
+        issue_cfg = (load_issue_config(folder / ISSUE_NAME, root=root) if (folder / ISSUE_NAME).is_file()
+                     else IssueConfig())
         batch = _Batch(config_path, config, root, folder if (folder / ISSUE_NAME).is_file() else None, issue_cfg,
                        name_date=_date_from(source.stem) or _date_from(folder.name), fallback_title="")
-        batch.drafts = _load(kind or detect_kind(source), source, context)
+        batch.drafts = _load(kind or detect_kind(source, root), source, context)
         if not any(s.articles for d in batch.drafts for s in d.sections):
             raise IngestError("no articles found", source)
         batch.fallback_title = _first_title(batch) or source.stem
         return [batch]
 
     found = []
-    for issue_dir in _issue_folders(source, kind):
-        issue_cfg = load_issue_config(issue_dir / ISSUE_NAME)
+    for issue_dir in _issue_folders(source, kind, root):
+        issue_cfg = load_issue_config(issue_dir / ISSUE_NAME, root=root)
         batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
                        fallback_title=_folder_title(source))
-        for item_kind, item in _items(issue_dir, kind):
+        for item_kind, item in _items(issue_dir, kind, root):
             batch.drafts.extend(_load(item_kind, item, context))
         if not any(s.articles for d in batch.drafts for s in d.sections):
             raise IngestError("no articles found", issue_dir)
@@ -189,28 +196,39 @@ def _claims(folder: Path) -> bool:
     return False
 
 
-def _source_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith("."))
+def _source_files(folder: Path, root: Path, *, quiet: bool = True) -> list[Path]:
+    """The source files of ``folder`` (not hidden, a source suffix, regular files); a file that
+    leads outside ``root`` is left out, with a warning unless ``quiet``."""
+    kept, refused = entries(folder, root)
+    if not quiet:
+        for path, why in refused:
+            if path.suffix.lower() in SOURCE_SUFFIXES and not path.name.startswith("."):
+                log.warning("%s: %s", path, why)
+    return [p for p in kept if p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith(".") and p.is_file()]
 
 
-def _issue_folders(source: Path, kind: str | None) -> list[Path]:
-    if (source / ISSUE_NAME).is_file() or _source_files(source) or _claims(source):
+def _issue_folders(source: Path, kind: str | None, root: Path) -> list[Path]:
+    if (source / ISSUE_NAME).is_file() or _source_files(source, root) or _claims(source):
         return [source]
     found = []
-    for child in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if (child / ISSUE_NAME).is_file() or _source_files(child) or _claims(child):
+    kept, refused = entries(source, root)
+    for path, why in refused:
+        if path.is_dir() and not path.name.startswith("."):
+            log.warning("%s: %s", path, why)
+    for child in (p for p in kept if p.is_dir() and not p.name.startswith(".")):
+        if (child / ISSUE_NAME).is_file() or _source_files(child, root) or _claims(child):
             found.append(child)
     return found
 
 
-def _items(folder: Path, kind: str | None) -> list[tuple[str, Path]]:
+def _items(folder: Path, kind: str | None, root: Path) -> list[tuple[str, Path]]:
+    files = _source_files(folder, root, quiet=False)
     for candidate in available_kinds():
         claims = getattr(ingester(candidate), "claims_folder", None)
         if claims is not None and (kind in (None, candidate)) and claims(folder):
-            extra = [p for p in _source_files(folder) if p.suffix.lower() in {".md", ".markdown", ".txt"}]
-            return [(candidate, folder)] + [(detect_kind(p), p) for p in extra]
-    return [(kind or detect_kind(p), p) for p in _source_files(folder)]
+            extra = [p for p in files if p.suffix.lower() in {".md", ".markdown", ".txt"}]
+            return [(candidate, folder)] + [(detect_kind(p, root), p) for p in extra]
+    return [(kind or detect_kind(p, root), p) for p in files]
 
 
 def _edition(batches: list[_Batch], title: str | None) -> Edition:

@@ -58,7 +58,7 @@ def detect(path: Path, head: bytes) -> int:
 
 
 def load(path: Path, ctx: Context) -> list[Draft]:
-    text = _read(path)
+    text = _read(path, ctx.root)
     import trafilatura
 
     markup = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses text that declares its encoding
@@ -113,8 +113,8 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     )]
 
 
-def _read(path: Path) -> str:
-    return read_text(path, max_bytes=MAX_BYTES)
+def _read(path: Path, root: Path) -> str:
+    return read_text(path, root, max_bytes=MAX_BYTES)
 
 
 # --- body ----------------------------------------------------------------------------------

@@ -158,15 +158,16 @@ def _normalizer_guess(data: bytes) -> tuple[str, str] | None:
         return str(best), f"{best.encoding} (detected)"
 
 
-def read_text(path: Path, max_bytes: int = 64 * 1024 * 1024) -> str:
-    """Read and decode a text file; raise IngestError for binary or oversized files."""
+def read_text(path: Path, root: Path | None = None, max_bytes: int = 64 * 1024 * 1024) -> str:
+    """Read and decode a text file from inside ``root`` (default: the file's own folder), through
+    the file door; raise IngestError for a link out, a binary or an oversized file."""
+    import os
+
     from ..errors import IngestError
+    from ..files import read_inside
 
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(f"file is {size:,} bytes, more than the limit of {max_bytes:,}", path)
-        data = path.read_bytes()
+        data = read_inside(path, root if root is not None else os.path.realpath(path.parent), max_bytes, "source")
     except OSError as exc:
         raise IngestError(f"cannot read: {exc.strerror}", path) from None
     if looks_binary(data):

@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree, html as lxml_html
 
 from ..errors import IngestError
+from ..files import is_inside, open_inside, read_inside
 from ..model import Article, Block, Figure, Paragraph
 from .base import Context, Draft, DraftSection, find_date, guess_language, log, page_sort_key, slug
 from .encoding import decode, looks_binary
@@ -234,9 +235,9 @@ def claims_folder(folder: Path) -> bool:
         if _article_layout(rel) is None:
             continue
         try:
-            with path.open("rb") as handle:
+            with open_inside(path, folder, "page") as handle:  # never a FIFO, never a link out
                 head = handle.read(64 * 1024).decode("latin-1")
-        except OSError:
+        except (OSError, IngestError):
             continue
         if any(marker.search(head) for marker in _STRONG_MARKERS):
             return True
@@ -300,13 +301,17 @@ class _Doc:
             return []
 
 
-def _parse(path: Path) -> _Doc | None:
-    """Read and parse one page; warn and return None when it cannot be read as HTML."""
+def _parse(path: Path, root: Path) -> _Doc | None:
+    """Read (through the file door, inside ``root``) and parse one page; warn and return None
+    when it cannot be read as HTML."""
     try:
-        if path.stat().st_size > MAX_BYTES:
+        data = read_inside(path, root, MAX_BYTES, "page")
+    except IngestError as exc:
+        if "more than the limit" in exc.message:
             log.warning("%s: larger than %d bytes; skipped", path, MAX_BYTES)
-            return None
-        data = path.read_bytes()
+        else:
+            log.warning("%s: %s; skipped", path, exc.message)
+        return None
     except OSError as exc:
         log.warning("%s: cannot read: %s; skipped", path, exc.strerror)
         return None
@@ -875,12 +880,11 @@ def load(path: Path, ctx: Context) -> list[Draft]:
 def _inside(files: list[tuple[str, Path]], root: Path, *, quiet: bool = False) -> list[tuple[str, Path]]:
     kept = []
     for rel, path in files:
-        resolved = path.resolve()
-        if not resolved.is_relative_to(root):
+        if not is_inside(path, root):
             if not quiet:
-                log.warning("%s: points outside the source folder; not read", path)
+                log.warning("%s: leads outside the source folder; not read", path)
             continue
-        kept.append((rel, resolved))
+        kept.append((rel, path.resolve()))
     return kept
 
 
@@ -898,7 +902,7 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
     listed: dict[Path, tuple[str | None, str | None]] = {}
     missing_pages: dict[str, tuple[Path, str, str]] = {}  # file name → (page, href, why)
     for rel, path in page_files:
-        doc = _parse(path)
+        doc = _parse(path, root)
         if doc is None:
             continue
         for href, text in _links(doc, "page_links"):
@@ -939,7 +943,7 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
             if target in used:
                 continue
             used.add(target)
-            doc = _parse(target)
+            doc = _parse(target, root)
             article = _read_article(doc, ctx, hint=text, publication=publication) if doc else None
             if article is not None:
                 section.articles.append(article)
@@ -950,7 +954,7 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
         if path in used or not _article_layout(rel):
             continue
         used.add(path)
-        doc = _parse(path)
+        doc = _parse(path, root)
         article = _read_article(doc, ctx, publication=publication) if doc else None
         if article is None:
             continue
@@ -982,7 +986,7 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
 
 
 def _load_file(path: Path, ctx: Context, root: Path) -> list[Draft]:
-    doc = _parse(path.resolve())
+    doc = _parse(path.resolve(), root)
     if doc is None:
         raise IngestError("cannot be read as an HTML page", path)
     label, name = _doc_banner(doc)
@@ -1008,7 +1012,7 @@ def _load_file(path: Path, ctx: Context, root: Path) -> list[Draft]:
             if target in seen or target == doc.path:
                 continue
             seen.add(target)
-            article_doc = _parse(target)
+            article_doc = _parse(target, root)
             article = _read_article(article_doc, ctx, hint=text, publication=publication) if article_doc else None
             if article is not None:
                 articles.append(article)

@@ -162,7 +162,7 @@ def _doctype_end(text: str, position: int) -> int | None:
 def load(path: Path, ctx: Context) -> list[Draft]:
     import feedparser
 
-    data = _safe_bytes(read_text(path), path)
+    data = _safe_bytes(read_text(path, ctx.root), path)
     # Bytes in a stream: feedparser never treats them as a URL or a file name to open.
     parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=False,
                               response_headers={"content-type": "application/xml; charset=utf-8"})

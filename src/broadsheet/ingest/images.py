@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import warnings
 from pathlib import Path
@@ -11,6 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image as PILImage
 
+from ..errors import IngestError
+from ..files import OutsideRoot, _fd_path, open_inside, real_root
 from ..model import Image, Inline
 
 log = logging.getLogger("broadsheet")
@@ -31,25 +34,36 @@ class ImageResolver:
                  remote_hosts: tuple[str, ...] = ()) -> None:
         self.article_path = article_path
         self.base = base if base is not None else article_path.parent
-        self.root = root.resolve()
+        self.root = real_root(root)
         self.remote = remote
         self.remote_hosts = remote_hosts
 
     def __call__(self, src: str, alt: str, caption: Inline | None) -> Image | None:
-        path = self._locate(src)
-        if path is None:
+        located = self._locate(src)
+        if located is None:
             return None
+        path, root = located
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-                with PILImage.open(path, formats=list(FORMATS)) as picture:
-                    width, height = picture.size
-                    media_type = FORMATS[picture.format]
-                    if picture.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
-                        width, height = height, width
+            with open_inside(path, root, "picture") as handle:
+                real = _fd_path(handle.fileno(), path)  # the file that was checked and opened
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+                    with PILImage.open(handle, formats=list(FORMATS)) as picture:
+                        width, height = picture.size
+                        media_type = FORMATS[picture.format]
+                        if picture.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
+                            width, height = height, width
+        except OutsideRoot as exc:
+            self._warn(src, "points outside the source folder; not read" if "outside" in exc.message
+                       else exc.message)
+            return None
+        except IngestError as exc:
+            self._warn(src, "image file not found" if "No such file" in exc.message else exc.message)
+            return None
         except Exception:  # noqa: BLE001 - any decoder fault means "not a usable picture"
             self._warn(src, "not a JPEG, PNG, GIF or WebP picture")
             return None
+        path = real
         if width * height > MAX_IMAGE_PIXELS:
             self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
             return None
@@ -58,11 +72,12 @@ class ImageResolver:
         digest = hashlib.sha256(place.encode("utf-8")).hexdigest()[:16]
         name = f"img-{digest}.{EXTENSIONS[media_type]}"
         return Image(
-            src=src, path=path, name=name, media_type=media_type, width=width, height=height,
+            src=src, path=path, root=root, name=name, media_type=media_type, width=width, height=height,
             alt=alt or (caption.text if caption else ""), caption=caption,
         )
 
-    def _locate(self, src: str) -> Path | None:
+    def _locate(self, src: str) -> tuple[Path, Path] | None:
+        """The picture's path and the folder it must be read from, or None (with a warning)."""
         if not src:
             self._warn(src, "empty image reference")
             return None
@@ -74,7 +89,8 @@ class ImageResolver:
             from .remote import RemoteError, fetch_picture
 
             try:
-                return fetch_picture(src, self.remote_hosts)
+                fetched = fetch_picture(src, self.remote_hosts)
+                return fetched, real_root(fetched.parent)
             except RemoteError as exc:
                 self._warn(src, str(exc))
                 return None
@@ -86,14 +102,14 @@ class ImageResolver:
         if relative.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", relative):
             self._warn(src, "absolute paths are not read; only files beside the article are used")
             return None
-        candidate = (self.base / relative).resolve()
-        if not candidate.is_relative_to(self.root):
+        candidate = self.base / relative
+        if not Path(os.path.realpath(candidate)).is_relative_to(self.root):
             self._warn(src, "points outside the source folder; not read")
             return None
-        if not candidate.is_file():
+        if not candidate.exists():
             self._warn(src, "image file not found")
             return None
-        return candidate
+        return candidate, self.root  # opened (and checked again) through the file door
 
     def _warn(self, src: str, reason: str) -> None:
         log.warning("%s: image %r dropped: %s", self.article_path, src, reason)

@@ -74,7 +74,7 @@ def title_from_body(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Block,
 
 
 def load(path: Path, ctx: Context) -> list[Draft]:
-    text = read_text(path)
+    text = read_text(path, ctx.root)
     controls = len(_CONTROLS.findall(text))
     if controls:
         from .base import log

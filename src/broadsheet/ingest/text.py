@@ -69,7 +69,7 @@ def detect(path: Path, head: bytes) -> int:
 
 
 def load(path: Path, ctx: Context) -> list[Draft]:
-    text = clean_text(read_text(path)).replace("\r\n", "\n").replace("\r", "\n")
+    text = clean_text(read_text(path, ctx.root)).replace("\r\n", "\n").replace("\r", "\n")
     lines = [l.rstrip() for l in text.split("\n")]
     start = next((i for i, l in enumerate(lines[:40]) if l.strip() and HEADER.match(l)), None)
     if start is None:

@@ -62,12 +62,24 @@ class Asset:
     media_type: str
     data: bytes | None = None
     path: Path | None = None
+    root: Path | None = None  # a file read from ``path`` must lie inside this folder (``broadsheet.files``)
 
     def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        assert self.path is not None
-        return self.path.read_bytes()
+        """The asset's bytes; a file is read again through the file door, inside its root."""
+        return read_asset(self.data, self.path, self.root)
+
+
+def read_asset(data: bytes | None, path: Path | None, root: Path | None) -> bytes:
+    """``data``, else the file ``path`` read inside ``root``: a picture swapped for a link out
+    after ingest looked at it is refused (:class:`~broadsheet.files.OutsideRoot`), never read."""
+    if data is not None:
+        return data
+    assert path is not None
+    if root is None:
+        return path.read_bytes()
+    from ..files import read_inside
+
+    return read_inside(path, root, what="picture")
 
 
 @dataclass(frozen=True)
@@ -194,7 +206,8 @@ def render_issue(
     langs = {lang} | {a.lang for a in issue.articles}
     images = {img.name: img for a in issue.articles for img in a.images}
     image_assets = tuple(
-        Asset(name=f"images/{img.name}", id=f"img-{img.name.replace('.', '-')}", media_type=img.media_type, path=img.path)
+        Asset(name=f"images/{img.name}", id=f"img-{img.name.replace('.', '-')}", media_type=img.media_type, path=img.path,
+              root=img.root)
         for img in images.values()
     )
 

@@ -3,27 +3,57 @@
 A key is what the document is made of (the article's model, its section and issue, the
 template's name); the salt is what makes it (broadsheet's version and every file of the
 templates and themes in use).  Files are written atomically and begin with the SHA-256 of
-what follows: an unreadable or damaged one is a miss.
+their own name and what follows, so a damaged entry, or another key's entry copied over it,
+is a miss (made again, with a ``-v`` note).  The folder is used only through
+:class:`~broadsheet.output.CacheFolder`: never through a link, and only its own entries are
+ever removed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from .. import __version__
-from ..output import commit_cache
+from ..output import HEX_NAME, CacheFolder
+
+log = logging.getLogger("broadsheet")
+
+
+def seal(name: str, data: bytes) -> bytes:
+    """``data`` as a cache entry named ``name``: the SHA-256 of the name and the data, then the data."""
+    return hashlib.sha256(name.encode() + b"\0" + data).digest() + data
+
+
+def unseal(name: str, stored: bytes | None, folder: Path) -> bytes | None:
+    """The data of a stored entry, or None when it is not what ``seal(name, …)`` wrote (a note)."""
+    if stored is None:
+        return None
+    data = stored[32:]
+    if len(stored) < 32 or stored[:32] != hashlib.sha256(name.encode() + b"\0" + data).digest():
+        log.info("%s: damaged or misplaced cache entry; made again", Path(folder) / name)
+        return None
+    return data
 
 
 def folder_digest(folders) -> str:
-    """Hash every file under ``folders`` (names and bytes), in a stable order."""
+    """Hash every file under ``folders`` (names and bytes), in a stable order; each file is read
+    through the file door (a link out of its folder, a FIFO or a device is named, not read)."""
+    from ..errors import IngestError
+    from ..files import read_inside
+
     digest = hashlib.sha256()
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
+            try:
+                data = read_inside(path, folder, what="theme file")
+            except IngestError as exc:
+                data = f"\0refused: {exc.message}".encode()
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
 
 
@@ -32,6 +62,7 @@ class DiskCache:
 
     def __init__(self, folder: Path, salt: str) -> None:
         self.folder = folder
+        self.store = CacheFolder(folder, HEX_NAME)
         self.salt = f"{__version__}\0{salt}"
         self.memory: dict[str, bytes] = {}
         self.used: set[str] = set()
@@ -44,12 +75,8 @@ class DiskCache:
         name = self._name(key)
         if name in self.memory:
             return self.memory[name]
-        try:
-            stored = (self.folder / name).read_bytes()
-        except OSError:
-            return None
-        data = stored[32:]
-        if stored[:32] != hashlib.sha256(data).digest():  # damaged: a miss
+        data = unseal(name, self.store.read(name), self.folder)
+        if data is None:  # absent, damaged or another entry's: a miss
             return None
         self.memory[name] = data
         self.used.add(name)
@@ -73,6 +100,5 @@ class DiskCache:
     def commit(self, days: float = 30) -> None:
         """Once the build has succeeded: write what it rendered, touch what it used, and
         remove what no build has used for ``days`` (a failed build leaves nothing behind)."""
-        commit_cache(self.folder, {name: hashlib.sha256(value).digest() + value
-                                   for name, value in self.pending.items()}, self.used, days)
+        self.store.commit({name: seal(name, value) for name, value in self.pending.items()}, self.used, days)
         self.pending.clear()
