@@ -56,6 +56,9 @@ def folder() -> Path:
     if _folder is None:
         _folder = Path(tempfile.mkdtemp(prefix="broadsheet-remote-"))
         atexit.register(shutil.rmtree, _folder, True)
+        from ..output import remember_temporary
+
+        remember_temporary(_folder)  # a stopped build's supervisor removes it
     return _folder
 
 

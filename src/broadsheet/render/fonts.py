@@ -75,6 +75,9 @@ def _write_cached(key: str, starts: list[int], ends: list[int]) -> None:
         folder = coverage_cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".coverage-", suffix=".tmp")
+        from ..output import remember_temporary
+
+        remember_temporary(Path(temporary))  # a stopped build's supervisor removes it
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
