@@ -75,7 +75,7 @@ class PdfBackend:
                        if a.media_type == "text/css"]
         jobs = self.options.jobs or len(os.sched_getaffinity(0))
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
-            self.options.variant, stylesheets, parts, jobs)
+            self.options.variant, stylesheets, parts)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
