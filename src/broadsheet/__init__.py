@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 #: Laid-out parts kept between builds, inside the output folder (``--no-cache`` bypasses it).
 CACHE_FOLDER = ".broadsheet-cache"
+#: The longest output name stem, in UTF-8 bytes: with a suffix (``-booklet.pdf``) and the
+#: temporary name it is written under (``.NAME.XXXXXXXX.part``) a file name stays far below
+#: the 255 bytes file systems allow.
+MAX_STEM_BYTES = 180
 
 __all__ = ["build", "build_digest", "load", "load_config", "write_editions", "BroadsheetError", "__version__", "Job"]
 
@@ -58,8 +62,22 @@ class Job:
     target: Path
 
 
+def short_stem(stem: str, limit: int = MAX_STEM_BYTES) -> str:
+    """``stem`` if it fits in ``limit`` UTF-8 bytes, else its beginning and a hash of the whole
+    (``<beginning>-<12 hex digits>``): readable, stable, and different for different stems."""
+    data = stem.encode("utf-8")
+    if len(data) <= limit:
+        return stem
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    head = data[: limit - len(digest) - 1].decode("utf-8", "ignore").rstrip("-")
+    return f"{head}-{digest}"
+
+
 def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict[int, str] | None = None) -> list[Job]:
-    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out`` (or as ``names`` says)."""
+    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out`` (or as ``names`` says);
+    a name longer than ``MAX_STEM_BYTES`` is shortened with a hash (``short_stem``)."""
     jobs: list[Job] = []
     taken: set[str] = set()
     for edition in editions:
@@ -69,6 +87,7 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict
                 stem = names[id(edition)]
             elif issue.edition:
                 stem += "-" + "".join(c if c.isalnum() else "-" for c in issue.edition.lower()).strip("-")
+            stem = short_stem(stem)
             candidate, n = stem, 2
             while candidate in taken:
                 candidate = f"{stem}-{n}"
