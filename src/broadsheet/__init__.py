@@ -87,7 +87,12 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict
                 stem = names[id(edition)]
             elif issue.edition:
                 stem += "-" + "".join(c if c.isalnum() else "-" for c in issue.edition.lower()).strip("-")
-            stem = short_stem(stem)
+            if stem != (short := short_stem(stem)):
+                import logging
+
+                logging.getLogger("broadsheet").info("%s…: output name of %d bytes shortened to %s", stem[:40],
+                                                     len(stem.encode()), short)
+                stem = short
             candidate, n = stem, 2
             while candidate in taken:
                 candidate = f"{stem}-{n}"
@@ -215,7 +220,15 @@ def write_editions(
         report("Writing", job, done)
         backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)],
                               cache_folder=Path(out) / CACHE_FOLDER if cache else None)
-        written.extend(backend.write_all(result, job.target))
+        try:
+            written.extend(backend.write_all(result, job.target))
+        except OSError as exc:  # a full disk, a folder that cannot be written: name the output folder
+            from .errors import write_error
+
+            fault = write_error(exc, Path(out))
+            if fault is None:
+                raise
+            raise fault from None
     for disk_cache in disk_caches.values():
         disk_cache.commit()
     return written

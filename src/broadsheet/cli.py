@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BroadsheetError
+from .errors import BroadsheetError, named_fault
 
 
 class _Stderr:
@@ -89,6 +89,16 @@ def _fail(exc: BaseException) -> None:
     message = str(exc).replace("\n", " ")
     err.print(f"broadsheet: error: {message}", markup=False)
     sys.exit(1)
+
+
+def _fail_named(exc: BaseException, inputs=()) -> None:
+    """One line for nesting past the recursion limit (naming ``inputs``) and for the machine's
+    faults (a full disk, no permission, a read-only file system: naming the file or folder);
+    anything else is re-raised, to be reported as an internal error."""
+    fault = named_fault(exc, inputs)
+    if fault is None:
+        raise exc
+    _fail(fault)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -200,6 +210,8 @@ def build(sources, kind, since, until, allow_remote, verbose, formats, out, them
             )
     except BroadsheetError as exc:
         _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, sources)
     except KeyboardInterrupt:
         err.print("broadsheet: interrupted", markup=False)
         sys.exit(130)
@@ -224,6 +236,8 @@ def inspect(sources, kind, since, until, allow_remote, verbose, as_json, title) 
                         until=until.date() if until else None, allow_remote=allow_remote)
     except BroadsheetError as exc:
         _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, sources)
     views = [issue_to_dict(e.publication) for e in editions]
     merged: dict = {}
     for view in views:
@@ -336,6 +350,8 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             )
     except BroadsheetError as exc:
         _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, list(sources) or ([recipe] if recipe else []))
     if not quiet:
         if report is not None and people is None:
             err.print(f"broadsheet: digest: {report.selected} of {report.considered} articles; "
@@ -365,6 +381,9 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("BROADSHEET_DEBUG"):
             raise
+        fault = named_fault(exc)
+        if fault is not None:
+            _fail(fault)
         err.print(f"broadsheet: internal error: {type(exc).__name__}: {exc} (set BROADSHEET_DEBUG=1 for details)",
                   markup=False)
         sys.exit(1)

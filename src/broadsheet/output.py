@@ -38,7 +38,11 @@ def commit_cache(folder: Path, pending: dict[str, bytes], used: set[str], days: 
             with atomic_path(folder / name) as temporary:
                 temporary.write_bytes(data)
     except OSError as exc:
-        logging.getLogger("broadsheet").warning("%s: not cached: %s", folder, exc.strerror or exc)
+        from .errors import os_fault
+
+        logging.getLogger("broadsheet").warning("%s: not cached (the cache folder cannot be written: %s); "
+                                                "the next build does this work again", folder,
+                                                os_fault(exc) or exc.strerror or exc)
     if not folder.is_dir():
         return
     now = time.time()

@@ -172,6 +172,8 @@ def _load(kind: str, path: Path, context: Context) -> list[Draft]:
         lines = [line.strip() for line in str(exc).splitlines()]
         what = f"{lines[1]}: {lines[2].split(' [type=')[0]}" if len(lines) >= 3 else lines[0]
         raise IngestError(f"cannot make an article of it: {what}", path) from None
+    except RecursionError:
+        raise IngestError("nested too deeply (more levels than can be read)", path) from None
     for draft in drafts:
         draft.kind = draft.kind or kind
     return drafts
@@ -279,6 +281,10 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
     for draft in drafts:
         for part in draft.sections:
             name, page = _label(part.name) or default_name, _label(part.page)
+            for key, given, made in (("section", part.name, name), ("page", part.page, page)):
+                if given is not None and str(given) != made:
+                    log.info("%s: %s %s has control characters: read as %s", draft.source, key, quote(given),
+                             quote(made))
             known = pages.get(name)
             if page is not None and known is not None and known != page and draft.kind == "markdown":
                 raise ConfigError(f"page: {quote(page)} differs from page {quote(known)} that {ISSUE_NAME} gives "
