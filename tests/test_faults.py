@@ -235,3 +235,12 @@ def test_nesting_past_the_recursion_limit_names_the_input(tmp_path):
     line = one_error_line(run_cli("build", source, "-o", tmp_path / "out"))
     assert str(source) in line and re.search(r"nest|deep", line), line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_digest_title_of_control_characters(tmp_path):
+    result = run_cli("digest", EN_EXAMPLE, "-o", tmp_path / "out", "-f", "epub", "--title", "\n\x07")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in outputs(tmp_path / "out")] == ["the-harbour-gazette-digest-2026-11-20.epub"]
+    result = run_cli("digest", EN_EXAMPLE, "--json", "--title", "Weekly\nHarbour")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["publication"]["title"] == "Weekly Harbour"
