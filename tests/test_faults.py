@@ -228,6 +228,20 @@ def test_a_name_too_long_for_the_file_system_is_named(tmp_path):
     assert line == f"broadsheet: error: {out}: cannot write the outputs: file name too long"
 
 
+def test_what_stands_in_the_way_of_an_output_is_named(tmp_path):
+    source = edition(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "a-file" / "build"
+    line = one_error_line(run_cli("build", source, "-o", out, "-f", "epub"))
+    assert line == f"broadsheet: error: {out}: cannot write the outputs: a file stands where a folder must be"
+    blocked = tmp_path / "out" / "harbour-gazette-2026-11-20.epub"
+    blocked.mkdir(parents=True)
+    line = one_error_line(run_cli("build", source, "-o", tmp_path / "out", "-f", "epub"))
+    assert line.startswith("broadsheet: error: ") and line.endswith(
+        "harbour-gazette-2026-11-20.epub: cannot write the outputs: a folder stands where a file must be written")
+    assert leftovers(tmp_path / "out") == ["harbour-gazette-2026-11-20.epub"]
+
+
 def test_nesting_past_the_recursion_limit_names_the_input(tmp_path):
     source = edition(tmp_path)
     (source / "2026-11-20" / "issue.toml").write_text(

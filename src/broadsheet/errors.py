@@ -51,6 +51,8 @@ _OS_FAULTS = {
     "EMFILE": "too many open files",
     "ENFILE": "too many open files in the system",
     "EIO": "input/output error",
+    "ENOTDIR": "a file stands where a folder must be",
+    "EISDIR": "a folder stands where a file must be written",
 }
 
 
@@ -70,6 +72,7 @@ def write_error(exc: OSError, folder: Path) -> BroadsheetError | None:
     fault = os_fault(exc)
     if fault is None:
         return None
+    import errno
     import os
 
     base = os.path.abspath(folder)
@@ -78,7 +81,17 @@ def write_error(exc: OSError, folder: Path) -> BroadsheetError | None:
             path = os.path.abspath(os.fsdecode(name))
             if path != base and not path.startswith(base.rstrip(os.sep) + os.sep):
                 return BackendError(fault, path)
+    if exc.errno in (errno.ENOTDIR, errno.EISDIR):  # name what stands in the way
+        name = exc.filename2 if exc.filename2 is not None else exc.filename
+        if name is not None:
+            return BackendError(f"cannot write the outputs: {fault}", _not_temporary(os.fsdecode(name)))
     return BackendError(f"cannot write the outputs: {fault}", folder)
+
+
+def _not_temporary(name: str) -> Path:
+    """``name``, or its folder if it is the hidden temporary file an output is written to."""
+    path = Path(name)
+    return path.parent if path.name.startswith(".") and path.name.endswith(".part") else path
 
 
 def named_fault(exc: BaseException, inputs: list | tuple = ()) -> BroadsheetError | None:
@@ -92,9 +105,6 @@ def named_fault(exc: BaseException, inputs: list | tuple = ()) -> BroadsheetErro
     if isinstance(exc, OSError) and (fault := os_fault(exc)) is not None:
         import os
 
-        name = exc.filename if exc.filename is not None else None
-        path = Path(os.fsdecode(name)) if name is not None else None
-        if path is not None and path.name.startswith(".") and path.name.endswith(".part"):
-            path = path.parent  # the temporary file an output is written to: name its folder
+        path = _not_temporary(os.fsdecode(exc.filename)) if exc.filename is not None else None
         return BroadsheetError(fault, path if path is not None else where)
     return None
