@@ -258,3 +258,13 @@ def test_a_digest_title_of_control_characters(tmp_path):
     result = run_cli("digest", EN_EXAMPLE, "--json", "--title", "Weekly\nHarbour")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["publication"]["title"] == "Weekly Harbour"
+
+
+def test_a_title_of_control_characters_only_is_missing(tmp_path):
+    source = edition(tmp_path)
+    ferry = source / "2026-11-20" / "01-ferry.md"
+    text = ferry.read_text(encoding="utf-8")
+    ferry.write_text(re.sub(r"(?m)^title: .*$", 'title: "\\\\u0007\\\\n"', text), encoding="utf-8")
+    assert 'title: "\\u0007\\n"' in ferry.read_text(encoding="utf-8")
+    line = one_error_line(run_cli("build", source, "-o", tmp_path / "out", "-f", "epub"))
+    assert line == f"broadsheet: error: {ferry}: title: missing (give it in the front matter or as a leading # heading)"

@@ -28,8 +28,9 @@ def one_line(value: str) -> str:
     return re.sub(r" {2,}", " ", CONTROL_RE.sub(" ", value)).strip()
 
 
-#: Text drawn on one line (the cover, running heads, the contents): section names, page labels,
-#: titles, edition and number.  Control characters are normalised when the model is made.
+#: Text drawn on one line (the cover, running heads, the contents, headlines): section names, page
+#: labels, titles, bylines, edition and number.  Control characters are normalised when the model
+#: is made.
 Label = Annotated[str, AfterValidator(one_line)]
 
 
@@ -101,15 +102,15 @@ Block = Annotated[
 
 class Article(_Value):
     id: str = Field(pattern=ID_RE.pattern)
-    title: str = Field(min_length=1)
+    title: Annotated[Label, Field(min_length=1)]
     lang: str = Field(pattern=LANG_RE.pattern)
-    subtitle: str | None = None
-    kicker: str | None = None
-    authors: tuple[str, ...] = ()
-    byline: str | None = None
-    author_note: str | None = None
-    dateline: str | None = None
-    tags: tuple[str, ...] = ()
+    subtitle: Label | None = None
+    kicker: Label | None = None
+    authors: tuple[Label, ...] = ()
+    byline: Label | None = None
+    author_note: Label | None = None
+    dateline: Label | None = None
+    tags: tuple[Label, ...] = ()
     source: str | None = None
     source_path: Path | None = None
     blocks: tuple[Block, ...] = ()

@@ -46,7 +46,8 @@ def _one_line_labels(root, out, result) -> None:
     (epub,) = out.glob("*.epub")
     with zipfile.ZipFile(epub) as book:
         text = "\n".join(book.read(n).decode() for n in book.namelist() if n.endswith((".xhtml", ".opf", ".ncx")))
-    for label in ("Front Page", "A 1", "Late Final", "Sports Desk", "B 7"):
+    for label in ("Front Page", "A 1", "Late Final", "Sports Desk", "B 7", "Two lines of headline", "By A. Writer",
+                  ">Kick<"):
         assert label in text, label
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]", text)
 
@@ -58,7 +59,8 @@ def _(root):
         'date = 2026-11-20\nnumber = "1\\n2"\nedition = "Late\\r\\nFinal"\n'
         'sections = [{ name = "Front\\nPage", page = "A\\n1" }, { name = "Sports\\u2028Desk", page = "B\\t7" }]\n',
         {"a.md": md("One", "Text one.", 'section: "Front\\nPage"\n'),
-         "b.md": md("Two", "Text two.", 'section: "Sports\\u2028Desk"\npage: "B\\t7"\n'),
+         "b.md": md('"Two\\nlines\\u0007 of headline"', "Text two.",
+                    'section: "Sports\\u2028Desk"\npage: "B\\t7"\nbyline: "By\\nA. Writer"\nkicker: "\\u0007Kick"\n'),
          "c.md": md("Three", "Text three.", 'section: "\\u0007\\n"\n')})
     return ed, ["-v"]
 
