@@ -20,12 +20,21 @@ ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
+#: Characters written without spaces between them (CJK ideographs, kana, hangul, full-width forms).
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
 def one_line(value: str) -> str:
     """A label as one line: each run of control characters (newlines, tabs, NUL …) becomes one
-    space, and the ends are trimmed."""
+    space (none between two CJK characters: 理\n论 is 理论), and the ends are trimmed."""
     if CONTROL_RE.search(value) is None:
         return value
-    return re.sub(r" {2,}", " ", CONTROL_RE.sub(" ", value)).strip()
+
+    def join(match: re.Match) -> str:
+        before, after = value[match.start() - 1:match.start()], value[match.end():match.end() + 1]
+        return "" if before and after and _CJK.match(before) and _CJK.match(after) else " "
+
+    return re.sub(r" {2,}", " ", CONTROL_RE.sub(join, value)).strip()
 
 
 #: Text drawn on one line (the cover, running heads, the contents, headlines): section names, page

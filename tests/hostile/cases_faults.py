@@ -47,7 +47,7 @@ def _one_line_labels(root, out, result) -> None:
     with zipfile.ZipFile(epub) as book:
         text = "\n".join(book.read(n).decode() for n in book.namelist() if n.endswith((".xhtml", ".opf", ".ncx")))
     for label in ("Front Page", "A 1", "Late Final", "Sports Desk", "B 7", "Two lines of headline", "By A. Writer",
-                  ">Kick<"):
+                  ">Kick<", ">体育<", "体育新闻"):
         assert label in text, label
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]", text)
 
@@ -61,6 +61,7 @@ def _(root):
         {"a.md": md("One", "Text one.", 'section: "Front\\nPage"\n'),
          "b.md": md('"Two\\nlines\\u0007 of headline"', "Text two.",
                     'section: "Sports\\u2028Desk"\npage: "B\\t7"\nbyline: "By\\nA. Writer"\nkicker: "\\u0007Kick"\n'),
-         "c.md": md("Three", "Text three.", 'section: "\\u0007\\n"\n')})
+         "c.md": md("Three", "Text three.", 'section: "\\u0007\\n"\n'),
+         "d.md": md('"体\\n育新闻"', "体育新闻正文。", 'section: "体\\r\\n育"\nlang: zh-CN\n')})
     return ed, ["-v"]
 
