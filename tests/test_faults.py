@@ -161,6 +161,19 @@ def test_a_full_disk_names_the_output_folder(tmp_path):
         assert not [name for name in leftovers(out) if not name.startswith(".broadsheet-cache")], leftovers(out)
 
 
+@pytest.mark.skipif(not _can_mount(), reason="mounting a small tmpfs needs root")
+def test_a_full_disk_under_a_pdf_laid_out_in_parts_leaves_no_cache(tmp_path):
+    from test_parallel_and_cache import write_edition
+
+    source = write_edition(tmp_path)
+    with tmpfs(tmp_path / "disk", "size=40k") as disk:
+        out = disk / "build"
+        result = run_cli("build", source, "-o", out, "-f", "pdf")
+        line = one_error_line(result)  # no warning about the cache: it is written only after the PDF
+        assert line == f"broadsheet: error: {out}: cannot write the outputs: no space left on the device"
+        assert not [p for p in out.rglob("*") if p.is_file()], leftovers(out)
+
+
 @pytest.mark.skipif(not _can_mount(), reason="mounting a read-only tmpfs needs root")
 def test_a_read_only_file_system_names_the_output_folder(tmp_path):
     source = edition(tmp_path)

@@ -33,13 +33,17 @@ class PdfBackend:
     def __init__(self, options: PdfConfig | None = None, cache_folder: Path | None = None) -> None:
         self.options = options or PdfConfig()
         self.cache_folder = cache_folder
+        self._staged = None  # the PartCache of the PDF being written, committed once it is
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        self._staged = None
         pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
         if pdf is None:
             pdf = self._lay_out_whole(rendered, target)
         with atomic_path(target) as temporary:
             temporary.write_bytes(pdf)
+        if self._staged is not None:  # the laid-out parts, kept once the PDF is written
+            self._staged.commit()
         written = [target]
         if self.options.impose == "booklet":
             from .impose import impose_booklet
@@ -100,6 +104,7 @@ class PdfBackend:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
         log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
                  laid_out, count, jobs)
+        self._staged = cache
         return pdf
 
     def _cache_salt(self, stylesheets: list[str]) -> str:

@@ -424,7 +424,8 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
                      cache: PartCache) -> tuple[bytes, int, int]:
     """Lay the parts out and join them; return the PDF, how many parts were laid out anew and
     how many there were.  ``render(html, role, report)`` runs in the layout processes: it is
-    pickled (see ``_lay_out``)."""
+    pickled (see ``_lay_out``).  What was laid out is staged in ``cache``: the caller commits it
+    once the PDF is written, so a build that fails to write it leaves no cache behind."""
     scheduler = Scheduler(render, jobs, timeout, memory_mb, cache)
 
     def job(index: int, role: str, body: str) -> _Job:
@@ -450,7 +451,6 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
     if contents.pages != front.pages:
         raise Repaginate(f"the contents took {contents.pages} pages with their numbers, {front.pages} without")
     pdf = assemble(contents, sections, blank, cache)
-    cache.commit()
     return pdf, scheduler.laid_out, len(sections) + 3
 
 
