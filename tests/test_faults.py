@@ -216,6 +216,18 @@ def test_a_folder_that_cannot_be_written_is_named(tmp_path, where):
     assert leftovers(locked) == []
 
 
+def test_a_folder_that_cannot_be_read_is_named(tmp_path):
+    source = edition(tmp_path)
+    issue = source / "2026-11-20"
+    issue.chmod(0)
+    try:
+        line = one_error_line(run_unprivileged("build", source, "-o", tmp_path / "out"))
+    finally:
+        issue.chmod(0o755)
+    assert line.startswith(f"broadsheet: error: {issue}") and line.endswith(": permission denied"), line
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_cache_that_cannot_be_written_is_a_warning_naming_it(tmp_path):
     source = edition(tmp_path)
     out = tmp_path / "out"
