@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 #: Laid-out parts kept between builds, inside the output folder (``--no-cache`` bypasses it).
 CACHE_FOLDER = ".broadsheet-cache"
+#: The longest output name stem, in UTF-8 bytes: with a suffix (``-booklet.pdf``) and the
+#: temporary name it is written under (``.NAME.XXXXXXXX.part``) a file name stays far below
+#: the 255 bytes file systems allow.
+MAX_STEM_BYTES = 180
 
 __all__ = ["build", "build_digest", "load", "load_config", "write_editions", "BroadsheetError", "__version__", "Job"]
 
@@ -59,8 +63,22 @@ class Job:
     target: Path
 
 
+def short_stem(stem: str, limit: int = MAX_STEM_BYTES) -> str:
+    """``stem`` if it fits in ``limit`` UTF-8 bytes, else its beginning and a hash of the whole
+    (``<beginning>-<12 hex digits>``): readable, stable, and different for different stems."""
+    data = stem.encode("utf-8")
+    if len(data) <= limit:
+        return stem
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    head = data[: limit - len(digest) - 1].decode("utf-8", "ignore").rstrip("-")
+    return f"{head}-{digest}"
+
+
 def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict[int, str] | None = None) -> list[Job]:
-    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out`` (or as ``names`` says)."""
+    """Name every output: ``<publication id>-<date>[-n].<format>`` under ``out`` (or as ``names`` says);
+    a name longer than ``MAX_STEM_BYTES`` is shortened with a hash (``short_stem``)."""
     jobs: list[Job] = []
     taken: set[str] = set()
     for edition in editions:
@@ -70,6 +88,12 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict
                 stem = names[id(edition)]
             elif issue.edition:
                 stem += "-" + "".join(c if c.isalnum() else "-" for c in issue.edition.lower()).strip("-")
+            if stem != (short := short_stem(stem)):
+                import logging
+
+                logging.getLogger("broadsheet").info("%s…: output name of %d bytes shortened to %s", stem[:40],
+                                                     len(stem.encode()), short)
+                stem = short
             candidate, n = stem, 2
             while candidate in taken:
                 candidate = f"{stem}-{n}"
@@ -202,7 +226,15 @@ def write_editions(
         report("Writing", job, done)
         backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)],
                               cache_folder=Path(out) / CACHE_FOLDER if cache else None)
-        written.extend(backend.write_all(result, job.target))
+        try:
+            written.extend(backend.write_all(result, job.target))
+        except OSError as exc:  # a full disk, a folder that cannot be written: name the output folder
+            from .errors import write_error
+
+            fault = write_error(exc, Path(out))
+            if fault is None:
+                raise
+            raise fault from None
     for disk_cache in disk_caches.values():
         disk_cache.commit()
     return written

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BroadsheetError
+from .errors import BroadsheetError, named_fault
 
 
 class _Stderr:
@@ -90,6 +90,16 @@ def _fail(exc: BaseException) -> None:
     message = str(exc).replace("\n", " ")
     err.print(f"broadsheet: error: {message}", markup=False)
     sys.exit(1)
+
+
+def _fail_named(exc: BaseException, inputs=()) -> None:
+    """One line for nesting past the recursion limit (naming ``inputs``) and for the machine's
+    faults (a full disk, no permission, a read-only file system: naming the file or folder);
+    anything else is re-raised, to be reported as an internal error."""
+    fault = named_fault(exc, inputs)
+    if fault is None:
+        raise exc
+    _fail(fault)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -243,6 +253,8 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
             )
     except BroadsheetError as exc:
         _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, sources)
     if not quiet:
         for path in paths:
             click.echo(str(path))
@@ -266,6 +278,8 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
                         allow_remote_hosts=allow_remote_hosts)
     except BroadsheetError as exc:
         _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, sources)
     views = [issue_to_dict(e.publication) for e in editions]
     merged: dict = {}
     for view in views:
@@ -379,6 +393,8 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             )
     except BroadsheetError as exc:
         _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, list(sources) or ([recipe] if recipe else []))
     if not quiet:
         if report is not None and people is None:
             err.print(f"broadsheet: digest: {report.selected} of {report.considered} articles; "
@@ -453,6 +469,9 @@ def _out_of_memory() -> None:
 def _internal_error(exc: BaseException) -> None:
     if os.environ.get("BROADSHEET_DEBUG"):
         raise exc
+    fault = named_fault(exc)
+    if fault is not None:
+        _fail(fault)
     err.print(f"broadsheet: internal error: {type(exc).__name__}: {exc} (set BROADSHEET_DEBUG=1 for details)",
               markup=False)
     sys.exit(1)

@@ -27,7 +27,7 @@ from pydantic import Field
 from .config import _Schema
 from .ingest import Edition
 from .ingest.base import publication_id
-from .model import Article, Issue, Publication, Section
+from .model import Article, Issue, Publication, Section, one_line
 
 GROUPS = ("section", "date", "source", "none")
 SHINGLE = 5
@@ -182,7 +182,7 @@ def _assemble(kept: list[_Candidate], editions: list[Edition], spec: DigestSpec)
     chinese = language.lower().startswith(("zh", "ja"))
     default = "文章" if chinese else "Articles"
     titles = list(dict.fromkeys(c.publication.title for c in kept)) or [e.publication.title for e in editions]
-    title = spec.title or (f"{titles[0]} 文摘" if chinese else f"{titles[0]} digest")
+    title = one_line(spec.title or "") or (f"{titles[0]} 文摘" if chinese else f"{titles[0]} digest")
     groups: dict[str, list[_Candidate]] = {}
     order: dict[str, tuple] = {}
     for candidate in kept:

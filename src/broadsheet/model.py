@@ -12,10 +12,35 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+#: Control characters (C0, DEL, C1) and the Unicode line and paragraph separators.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+#: Characters written without spaces between them (CJK ideographs, kana, hangul, full-width forms).
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def one_line(value: str) -> str:
+    """A label as one line: each run of control characters (newlines, tabs, NUL …) becomes one
+    space (none between two CJK characters: 理\n论 is 理论), and the ends are trimmed."""
+    if CONTROL_RE.search(value) is None:
+        return value
+
+    def join(match: re.Match) -> str:
+        before, after = value[match.start() - 1:match.start()], value[match.end():match.end() + 1]
+        return "" if before and after and _CJK.match(before) and _CJK.match(after) else " "
+
+    return re.sub(r" {2,}", " ", CONTROL_RE.sub(join, value)).strip()
+
+
+#: Text drawn on one line (the cover, running heads, the contents, headlines): section names, page
+#: labels, titles, bylines, edition and number.  Control characters are normalised when the model
+#: is made.
+Label = Annotated[str, AfterValidator(one_line)]
 
 
 class _Value(BaseModel):
@@ -88,15 +113,15 @@ Block = Annotated[
 
 class Article(_Value):
     id: str = Field(pattern=ID_RE.pattern)
-    title: str = Field(min_length=1)
+    title: Annotated[Label, Field(min_length=1)]
     lang: str = Field(pattern=LANG_RE.pattern)
-    subtitle: str | None = None
-    kicker: str | None = None
-    authors: tuple[str, ...] = ()
-    byline: str | None = None
-    author_note: str | None = None
-    dateline: str | None = None
-    tags: tuple[str, ...] = ()
+    subtitle: Label | None = None
+    kicker: Label | None = None
+    authors: tuple[Label, ...] = ()
+    byline: Label | None = None
+    author_note: Label | None = None
+    dateline: Label | None = None
+    tags: tuple[Label, ...] = ()
     source: str | None = None
     source_path: Path | None = None
     blocks: tuple[Block, ...] = ()
@@ -125,15 +150,15 @@ class Article(_Value):
 
 class Section(_Value):
     id: str = Field(pattern=ID_RE.pattern)
-    name: str = Field(min_length=1)
-    page: str | None = None
+    name: Annotated[Label, Field(min_length=1)]
+    page: Label | None = None
     articles: tuple[Article, ...] = ()
 
 
 class Issue(_Value):
     date: dt.date | None = None
-    number: str | None = None
-    edition: str | None = None
+    number: Label | None = None
+    edition: Label | None = None
     sections: tuple[Section, ...] = ()
 
     @property
@@ -143,9 +168,9 @@ class Issue(_Value):
 
 class Publication(_Value):
     id: str = Field(pattern=ID_RE.pattern)
-    title: str = Field(min_length=1)
+    title: Annotated[Label, Field(min_length=1)]
     language: str = Field(pattern=LANG_RE.pattern)
-    publisher: str | None = None
+    publisher: Label | None = None
     issues: tuple[Issue, ...] = ()
 
     @field_validator("language")

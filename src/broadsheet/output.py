@@ -257,7 +257,10 @@ class CacheFolder:
                 finally:
                     os.close(fd)
         except OSError as exc:
-            log.warning("%s: not cached: %s", self.folder, exc.strerror or exc)
+            from .errors import os_fault
+
+            log.warning("%s: not cached (the cache folder cannot be written: %s); the next build does this "
+                        "work again", self.folder, os_fault(exc) or exc.strerror or exc)
         if self._fd is None:
             return
         now = time.time()

@@ -33,14 +33,18 @@ class PdfBackend:
     def __init__(self, options: PdfConfig | None = None, cache_folder: Path | None = None) -> None:
         self.options = options or PdfConfig()
         self.cache_folder = cache_folder
+        self._staged = None  # the PartCache of the PDF being written, committed once it is
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
         _check_pictures(rendered)
+        self._staged = None
         pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
         if pdf is None:
             pdf = self._lay_out_whole(rendered, target)
         with atomic_path(target) as temporary:
             temporary.write_bytes(pdf)
+        if self._staged is not None:  # the laid-out parts, kept once the PDF is written
+            self._staged.commit()
         written = [target]
         if self.options.impose == "booklet":
             from .impose import impose_booklet
@@ -75,7 +79,7 @@ class PdfBackend:
         stylesheets = [a.read().decode("utf-8", "replace") for a in rendered.assets if a.media_type == "text/css"]
         jobs = self.options.jobs or len(os.sched_getaffinity(0))
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
-            self.options.variant, stylesheets, parts, jobs)
+            self.options.variant, stylesheets, parts)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
@@ -99,6 +103,7 @@ class PdfBackend:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
         log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
                  laid_out, count, jobs)
+        self._staged = cache
         return pdf
 
     def _cache_salt(self, stylesheets: list[str]) -> str:

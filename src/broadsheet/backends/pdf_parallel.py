@@ -7,7 +7,9 @@ its folios depend on what comes before it.  So:
 
 1. Each part is laid out in its own child process, at most ``jobs`` at a time, in order.
    Small sections are grouped into one part (``MIN_PART``), and a small edition is laid out
-   whole (``MIN_SPLIT``): a part has a fixed cost.
+   whole (``MIN_SPLIT``): a part has a fixed cost.  How the edition is cut depends on the
+   document alone, never on ``jobs``: the parts, their font subsets and so every byte of the
+   PDF are the same whatever the number of processes.
 2. When a child has made its pages, and before WeasyPrint draws the margin boxes, it reports
    how many pages it has and on which side it opens; the parent, which by then knows where
    the part before it ends, answers with the part's first page number.  The child draws its
@@ -62,10 +64,6 @@ BLANK_LEFT, BLANK_RIGHT = 1, 4
 #: edition with less than MIN_SPLIT of sections is laid out whole.
 MIN_PART = 16 * 1024
 MIN_SPLIT = 64 * 1024
-#: With one layout process parts only cost time (their fixed costs, the contents laid out
-#: twice); they are worth it for memory, above this much HTML of sections.
-MIN_SPLIT_ONE_JOB = 1024 * 1024
-
 
 @dataclass
 class Parts:
@@ -107,9 +105,11 @@ def group_sections(sections: list[str], minimum: int = MIN_PART) -> list[str]:
     return parts
 
 
-def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None = None,
-               jobs: int = 2) -> str | None:
-    """Return why this edition is laid out whole, or ``None`` when it is split."""
+def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None = None) -> str | None:
+    """Return why this edition is laid out whole, or ``None`` when it is split.
+
+    The answer depends on the document only (not on how many processes lay it out), so that
+    ``--jobs`` never changes the PDF's bytes."""
     if variant:
         return f"{variant} wants one structure for the whole document"
     for css in stylesheets:
@@ -120,8 +120,6 @@ def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None 
         size = sum(len(section.encode()) for section in parts.sections)
         if size < MIN_SPLIT:
             return f"{size // 1024} KB of sections are laid out faster at once"
-        if jobs == 1 and size < MIN_SPLIT_ONE_JOB:
-            return f"one layout process, and {size // 1024} KB of sections fit in memory at once"
     return None
 
 
@@ -436,7 +434,8 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
                      cache: PartCache) -> tuple[bytes, int, int]:
     """Lay the parts out and join them; return the PDF, how many parts were laid out anew and
     how many there were.  ``render(html, role, report)`` runs in the layout processes: it is
-    pickled (see ``_lay_out``)."""
+    pickled (see ``_lay_out``).  What was laid out is staged in ``cache``: the caller commits it
+    once the PDF is written, so a build that fails to write it leaves no cache behind."""
     scheduler = Scheduler(render, jobs, timeout, memory_mb, cache)
 
     def job(index: int, role: str, body: str) -> _Job:
@@ -462,7 +461,6 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
     if contents.pages != front.pages:
         raise Repaginate(f"the contents took {contents.pages} pages with their numbers, {front.pages} without")
     pdf = assemble(contents, sections, blank, cache)
-    cache.commit()
     return pdf, scheduler.laid_out, len(sections) + 3
 
 

@@ -24,7 +24,8 @@ from types import ModuleType
 from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, load_config, load_issue_config
 from ..errors import ConfigError, IngestError
 from ..files import entries, open_inside
-from ..model import Issue, Publication, Section
+from ..limits import quote
+from ..model import Issue, Publication, Section, one_line
 from .base import Context, Draft, find_date, guess_language, page_sort_key, publication_id
 
 log = logging.getLogger("broadsheet")
@@ -183,6 +184,8 @@ def _load(kind: str, path: Path, context: Context) -> list[Draft]:
         lines = [line.strip() for line in str(exc).splitlines()]
         what = f"{lines[1]}: {lines[2].split(' [type=')[0]}" if len(lines) >= 3 else lines[0]
         raise IngestError(f"cannot make an article of it: {what}", path) from None
+    except RecursionError:
+        raise IngestError("nested too deeply (more levels than can be read)", path) from None
     for draft in drafts:
         draft.kind = draft.kind or kind
     return drafts
@@ -237,7 +240,8 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
     drafts = [d for b in batches for d in b.drafts]
     language = pub_cfg.language or _common([d.language for d in drafts if d.language]) or guess_language(
         " ".join(a.title for d in drafts for s in d.sections for a in s.articles))
-    pub_title = title or pub_cfg.title or _hint(first) or first.fallback_title or "broadsheet"
+    pub_title = next((label for label in (title, pub_cfg.title, _hint(first), first.fallback_title)
+                      if label and one_line(label)), "broadsheet")
 
     by_issue: dict[tuple, list[_Batch]] = {}
     for batch in batches:
@@ -282,7 +286,10 @@ def _common(values: list[str]) -> str | None:
 
 def _issue(batches: list[_Batch], language: str) -> Issue:
     issue_cfg = batches[0].issue
-    declared = issue_cfg.section_entries
+    # Section names and page labels are drawn on one line: control characters (a newline in
+    # issue.toml, front matter or a dump's header) become spaces here, before names are matched.
+    declared = tuple(entry.model_copy(update={"name": one_line(entry.name), "page": _label(entry.page)})
+                     for entry in issue_cfg.section_entries if one_line(entry.name))
     pages = {entry.name: entry.page for entry in declared}
     default_name = declared[0].name if len(declared) == 1 else ("文章" if language.startswith(("zh", "ja")) else "Articles")
 
@@ -291,17 +298,20 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
     explicit: dict[str, set[str]] = {}
     for draft in drafts:
         for part in draft.sections:
-            if part.page is not None:
-                explicit.setdefault(part.name or default_name, set()).add(part.page)
+            if _label(part.page) is not None:
+                explicit.setdefault(_label(part.name) or default_name, set()).add(_label(part.page))
     sections: dict[tuple[str, str | None], list] = {}
     for draft in drafts:
         for part in draft.sections:
-            name = part.name or default_name
+            name, page = _label(part.name) or default_name, _label(part.page)
+            for key, given, made in (("section", part.name, name), ("page", part.page, page)):
+                if given is not None and str(given) != made:
+                    log.info("%s: %s %s has control characters: read as %s", draft.source, key, quote(given),
+                             quote(made))
             known = pages.get(name)
-            if part.page is not None and known is not None and known != part.page and draft.kind == "markdown":
-                raise ConfigError(f"page: {part.page!r} differs from page {known!r} that {ISSUE_NAME} gives "
-                                  f"section {name!r}", draft.source)
-            page = part.page
+            if page is not None and known is not None and known != page and draft.kind == "markdown":
+                raise ConfigError(f"page: {quote(page)} differs from page {quote(known)} that {ISSUE_NAME} gives "
+                                  f"section {quote(name)}", draft.source)
             if page is None:
                 only = explicit.get(name, set())
                 page = known or (next(iter(only)) if len(only) == 1 else None)
@@ -327,6 +337,11 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
     numbers = [d.number for d in drafts if d.number]
     return Issue(date=_batch_date(batches[0]), number=issue_cfg.number or (numbers[0] if numbers else None),
                  edition=issue_cfg.edition, sections=tuple(built))
+
+
+def _label(value: str | None) -> str | None:
+    """A section name or page label on one line (see ``model.one_line``); ``None`` when nothing is left."""
+    return (one_line(str(value)) or None) if value is not None else None
 
 
 def _date_from(name: str) -> dt.date | None:

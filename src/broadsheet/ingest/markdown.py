@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 
 from ..config import FrontMatter, validate
 from ..errors import ConfigError
-from ..model import Article, Block, Heading
+from ..model import Article, Block, Heading, one_line
 from .base import Context, Draft, DraftSection, guess_language, slug
 from .encoding import read_text
 from .html import html_to_blocks
@@ -82,8 +82,9 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         log.warning("%s: %d control characters removed", path, controls)
         text = _CONTROLS.sub("", text)
     meta, body = parse_front_matter(text, path)
-    blocks = html_to_blocks(_PARSER.render(body), ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts))
-    title = meta.title
+    blocks = html_to_blocks(_PARSER.render(body), ImageResolver(path, ctx.root, remote=ctx.allow_remote,
+                                                                remote_hosts=ctx.remote_hosts))
+    title = one_line(meta.title) if meta.title is not None else None  # "\n" or "\u0007": no title
     if title is None:
         title, blocks = title_from_body(blocks)
     if not title:
