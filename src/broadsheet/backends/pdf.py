@@ -34,6 +34,18 @@ class PdfBackend:
         self.options = options or PdfConfig()
         self.cache_folder = cache_folder
 
+    @functools.cached_property
+    def _leash(self) -> dict[str, float]:
+        """Layout seconds, memory and processes: the machine's limits, lowered (never raised) by [pdf]."""
+        from .. import limits
+
+        used, refused = limits.capped({"layout_seconds": self.options.timeout,
+                                       "layout_memory_mb": self.options.memory_mb, "jobs": self.options.jobs})
+        for key, asked in refused.items():
+            setting = {"layout_seconds": "timeout", "layout_memory_mb": "memory_mb"}.get(key, key)
+            log.info("[pdf] %s = %g is above this machine's limit; %g is used", setting, asked, used[key])
+        return used
+
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
         pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
         if pdf is None:
@@ -57,9 +69,10 @@ class PdfBackend:
             return run_limited(render_whole, self._settings(), _pictures(rendered),
                                {a.name: (a.data, a.path, a.media_type) for a in rendered.assets},
                                rendered.documents[0].content.decode("utf-8"),
-                               timeout=self.options.timeout, memory_mb=self.options.memory_mb)
+                               timeout=self._leash["layout_seconds"],
+                               memory_mb=self._leash["layout_memory_mb"])
         except LayoutTimeout as exc:
-            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+            raise BackendError(f"PDF layout stopped: it {exc} (raise --render-timeout, or look for a layout "
                                "trap in the theme or article CSS)", target) from None
         except LayoutFailed as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
@@ -73,7 +86,7 @@ class PdfBackend:
         parts = pdf_parallel.split_edition(html)
         stylesheets = [(a.data or a.path.read_bytes()).decode("utf-8", "replace") for a in rendered.assets
                        if a.media_type == "text/css"]
-        jobs = self.options.jobs or len(os.sched_getaffinity(0))
+        jobs = self._leash["jobs"]
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
             self.options.variant, stylesheets, parts, jobs)
         if reason:
@@ -88,13 +101,13 @@ class PdfBackend:
         )
         render = functools.partial(render_part, self._settings(), _pictures(rendered), assets)
         try:
-            pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
-                                                                 self.options.memory_mb, cache)
+            pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self._leash["layout_seconds"],
+                                                                 self._leash["layout_memory_mb"], cache)
         except (pdf_parallel.Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
             return None
         except TimeoutError as exc:
-            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+            raise BackendError(f"PDF layout stopped: it {exc} (raise --render-timeout, or look for a layout "
                                "trap in the theme or article CSS)", target) from None
         except RuntimeError as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
@@ -107,7 +120,7 @@ class PdfBackend:
 
         from .. import __version__
 
-        return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs"}),
+        return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs", "timeout", "memory_mb"}),
                            *stylesheets, _fonts_fingerprint()])
 
     def _settings(self) -> dict:
