@@ -35,7 +35,7 @@ class Limits:
     jobs: int = 0  # 0: one per core; never more than the cores
     # inputs
     source_bytes: int = 64 * 1024 * 1024
-    articles_per_source: int = 10_000
+    articles_per_source: int = 5_000
     markup_depth: int = 512  # HTML/XML element nesting kept; deeper content is flattened
     document_depth: int = 64  # nesting of YAML/TOML values
     picture_pixels: int = 40_000_000

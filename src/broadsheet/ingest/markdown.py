@@ -110,7 +110,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         log.warning("%s: %d control characters removed", path, controls)
         text = _CONTROLS.sub("", text)
     meta, body = parse_front_matter(text, path)
-    blocks = html_to_blocks(_PARSER.render(body), ImageResolver(path, ctx.root, remote=ctx.allow_remote))
+    blocks = html_to_blocks(_PARSER.render(body), ImageResolver(path, ctx.root, remote=ctx.allow_remote), path)
     title = meta.title
     if title is None:
         title, blocks = title_from_body(blocks)
