@@ -40,6 +40,7 @@ class Limits:
     document_depth: int = 64  # nesting of YAML/TOML values
     picture_pixels: int = 40_000_000
     picture_seconds: float = 10  # decoding and re-encoding one picture
+    picture_scans: int = 200  # scans of a progressive JPEG (each one a pass over the whole picture)
     # remote pictures (--allow-remote)
     remote_seconds: float = 10  # one download, all of it
     remote_bytes: int = 20 * 1024 * 1024

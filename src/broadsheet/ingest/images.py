@@ -51,6 +51,9 @@ class ImageResolver:
         if width * height > MAX_IMAGE_PIXELS:
             self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
             return None
+        if media_type == "image/jpeg" and (fault := _jpeg_fault(path)):
+            self._warn(src, fault)
+            return None
         # Named by the file's place in the source folder: stable, unique, shared when reused.
         place = str(path.relative_to(self.root)) if path.is_relative_to(self.root) else src
         digest = hashlib.sha256(place.encode("utf-8")).hexdigest()[:16]
@@ -95,3 +98,19 @@ class ImageResolver:
 
     def _warn(self, src: str, reason: str) -> None:
         log.warning("%s: image %r dropped: %s", self.article_path, src, reason)
+
+
+def _jpeg_fault(path: Path) -> str | None:
+    """Why a JPEG would take too long to decode (too many scans), or None."""
+    from .. import limits
+    from .jpeg import count_scans
+
+    bound = limits.current().picture_scans
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    scans = count_scans(data, bound)
+    if scans > bound:
+        return f"a progressive JPEG of more than {bound} scans (each one decoded over the whole picture)"
+    return None
