@@ -292,8 +292,10 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
             name = part.name or default_name
             known = pages.get(name)
             if part.page is not None and known is not None and known != part.page and draft.kind == "markdown":
-                raise ConfigError(f"page: {part.page!r} differs from page {known!r} that {ISSUE_NAME} gives "
-                                  f"section {name!r}", draft.source)
+                from ..limits import quote
+
+                raise ConfigError(f"page: {quote(part.page)} differs from page {quote(known)} that {ISSUE_NAME} "
+                                  f"gives section {quote(name)}", draft.source)
             page = part.page
             if page is None:
                 only = explicit.get(name, set())

@@ -97,7 +97,9 @@ class ImageResolver:
         return candidate
 
     def _warn(self, src: str, reason: str) -> None:
-        log.warning("%s: image %r dropped: %s", self.article_path, src, reason)
+        from ..limits import quote
+
+        log.warning("%s: image %s dropped: %s", self.article_path, quote(src), reason)
 
 
 def _jpeg_fault(path: Path) -> str | None:
