@@ -197,3 +197,13 @@ def _(root: Path):
     ed.mkdir()
     (ed / "a.md").write_text(md("Story", "Text.", f"id: {'Y' * 200_000}\n"), encoding="utf-8")
     return ed, ["-f", "epub"]
+
+
+@case("toml-100000-deep-in-theme-toml", "refused", "theme.toml: nested more than")
+def _(root: Path):
+    ed = root / "ed"
+    (ed / "theme").mkdir(parents=True)
+    (ed / "theme/theme.toml").write_text("name = " + "{a=" * 100_000 + "1" + "}" * 100_000 + "\n", encoding="utf-8")
+    (ed / "broadsheet.toml").write_text('theme = "theme"\n', encoding="utf-8")
+    (ed / "a.md").write_text(md("Deep", "Text."), encoding="utf-8")
+    return ed, ["-f", "epub"]

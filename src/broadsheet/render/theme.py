@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,10 +76,9 @@ def _read_theme_file(folder: Path) -> dict:
     theme_file = folder / THEME_FILE
     if not theme_file.is_file():
         return {}
-    try:
-        data = tomllib.loads(theme_file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", theme_file) from None
+    from ..config import read_toml  # size and nesting bounded, faults named
+
+    data = read_toml(theme_file)
     unknown = set(data) - {"name", "inherit", "description", "page_size"}
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown key", theme_file)
