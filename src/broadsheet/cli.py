@@ -166,8 +166,8 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
               help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
-              help="Lay PDF sections out in N processes at once, never more than the cores.  "
-                   "[default: one per core]")
+              help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
+                   "the cores.  [default: one per core]")
 @click.option("--layout", "pdf_layout", type=click.Choice(["sections", "whole"]),
               help="sections: lay the PDF's front matter and each section out apart (in parallel, cached), "
                    "then join them; whole: the whole document at once.  [default: sections]")
@@ -309,8 +309,8 @@ def inspect(sources, kind, since, until, allow_remote, verbose, time_limit, memo
 @click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
               help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
-              help="Lay PDF sections out in N processes at once, never more than the cores.  "
-                   "[default: one per core]")
+              help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
+                   "the cores.  [default: one per core]")
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
            title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, time_limit, memory_limit,
            render_timeout, jobs) -> None:
