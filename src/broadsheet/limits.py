@@ -76,7 +76,6 @@ def quote(value: object, limit: int | None = None) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
-
 def cut(text: str, limit: int | None = None) -> str:
     """``text`` cut to a few hundred characters, for an error message."""
     limit = limit or _CURRENT.quote_chars

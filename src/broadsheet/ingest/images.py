@@ -15,7 +15,7 @@ from ..model import Image, Inline
 
 log = logging.getLogger("broadsheet")
 
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = 40_000_000  # the default of limits.picture_pixels
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
@@ -48,8 +48,11 @@ class ImageResolver:
         except Exception:  # noqa: BLE001 - any decoder fault means "not a usable picture"
             self._warn(src, "not a JPEG, PNG, GIF or WebP picture")
             return None
-        if width * height > MAX_IMAGE_PIXELS:
-            self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
+        from .. import limits
+
+        bound = limits.current().picture_pixels
+        if width * height > bound:
+            self._warn(src, f"{width}×{height} pixels is more than the limit of {bound:,}")
             return None
         if media_type == "image/jpeg" and (fault := _jpeg_fault(path)):
             self._warn(src, fault)
