@@ -43,7 +43,8 @@ class PdfBackend:
                                        "layout_memory_mb": self.options.memory_mb, "jobs": self.options.jobs})
         for key, asked in refused.items():
             setting = {"layout_seconds": "timeout", "layout_memory_mb": "memory_mb"}.get(key, key)
-            log.info("[pdf] %s = %g is above this machine's limit; %g is used", setting, asked, used[key])
+            log.info("[pdf] %s = %s is above this machine's limit; %s is used", setting,
+                     *(f"{v:g}" if isinstance(v, float) else v for v in (asked, used[key])))
         return used
 
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
