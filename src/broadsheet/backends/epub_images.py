@@ -156,7 +156,14 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
 
 
 def _worker(connection) -> None:
-    """A picture worker: make each picture it is sent, until the pipe closes; dies with its parent."""
+    """A picture worker: make each picture it is sent, until the pipe closes; dies with its parent.
+
+    Ctrl-C and SIGTERM are the parent's to handle (it ends its workers): here they end the
+    worker without a word."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         import ctypes
 
