@@ -88,6 +88,8 @@ def _setup_logging(quiet: bool, verbose: bool = False) -> None:
 
 def _fail(exc: BaseException) -> None:
     message = str(exc).replace("\n", " ")
+    if len(message) > 600:  # a value quoted whole (limits.quote cuts them where messages are made)
+        message = f"{message[:600]}…"
     err.print(f"broadsheet: error: {message}", markup=False)
     sys.exit(1)
 
@@ -139,13 +141,9 @@ def _remote_hosts(ctx, param, values) -> tuple[str, ...]:
 
 
 def _remote_timeout(ctx, param, value) -> None:
-    """``--remote-timeout``: the deadline of one download, set as the process's limit."""
+    """``--remote-timeout``: the deadline of one download, one of the limits :func:`_use_limits` sets."""
     if value is not None:
-        import dataclasses
-
-        from . import limits
-
-        limits.use(dataclasses.replace(limits.current(), remote_seconds=value))
+        ctx.meta["remote_seconds"] = value
 
 
 def _source_options(command):
@@ -175,9 +173,34 @@ def _source_options(command):
     return command
 
 
+def _limit_options(command):
+    """Limits that protect the machine (also [limits] in the user's config.toml; a source may only lower them)."""
+    command = click.option("--memory-limit", type=click.IntRange(min=64), metavar="MB",
+                           help="Address space of the build and of each layout process.  [default: 8192]")(command)
+    command = click.option("--time-limit", type=click.FloatRange(min=0.01), metavar="SECONDS",
+                           help="Wall clock for reading, rendering and writing, outside PDF layout.  "
+                                "[default: 600]")(command)
+    return command
+
+
+def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=None) -> None:
+    """Set this run's limits: the defaults, then [limits] of the user's config, then the command line."""
+    from . import limits
+
+    try:
+        context = click.get_current_context(silent=True)
+        limits.use(limits.settle({"build_seconds": time_limit, "build_memory_mb": memory_limit,
+                                  "layout_memory_mb": memory_limit, "layout_seconds": render_timeout,
+                                  "jobs": jobs,
+                                  "remote_seconds": context.meta.get("remote_seconds") if context else None}))
+    except BroadsheetError as exc:
+        _fail(exc)
+
+
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
+@_limit_options
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf", "html"]),
               help="Output format; repeat for several. html: the print HTML with its assets, in a folder.  "
                    "[default: epub and pdf]")
@@ -193,7 +216,8 @@ def _source_options(command):
 @click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
               help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
-              help="Lay PDF sections out in N processes at once.  [default: one per core]")
+              help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
+                   "the cores.  [default: one per core]")
 @click.option("--layout", "pdf_layout", type=click.Choice(["sections", "whole"]),
               help="sections: lay the PDF's front matter and each section out apart (in parallel, cached), "
                    "then join them; whole: the whole document at once.  [default: sections]")
@@ -215,7 +239,8 @@ def _source_options(command):
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
+def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
+          theme, title, page_size, bleed, marks, pdf_variant,
           render_timeout, jobs, pdf_layout, no_cache, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
           quiet) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
@@ -223,6 +248,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
     written are printed, one per line.
     """
+    _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("build")
     from . import build as run_build
 
@@ -241,7 +267,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
                 sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
                 allow_remote=allow_remote, allow_remote_hosts=allow_remote_hosts,
                 print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
-                               "timeout": render_timeout, "jobs": jobs, "layout": pdf_layout,
+                               "layout": pdf_layout,
                                "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
                 epub_options={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts,
                               "grayscale": grayscale, "writing_mode": writing_mode},
@@ -263,10 +289,13 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
+@_limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
-def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, as_json, title) -> None:
+def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, as_json,
+            title) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
+    _use_limits(time_limit, memory_limit)  # before the supervisor, which keeps the time and memory limits
     _supervise("inspect")
     from . import load
     from .model import issue_to_dict
@@ -332,13 +361,21 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
 @click.option("--json", "as_json", is_flag=True, help="Print the digest's model (the inspect --json schema); write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say how each source was read.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_limit_options
+@click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
+              help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
+              help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
+                   "the cores.  [default: one per core]")
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
-           title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet) -> None:
+           title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, time_limit, memory_limit,
+           render_timeout, jobs) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
     where it came from. With --subscribers, one digest per subscriber, sharing the work.
     """
+    _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("digest")
     from . import build_digest as run_digest
     from .config import validate

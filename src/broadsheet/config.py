@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import limits
 from .errors import ConfigError
 
 CONFIG_NAME = "broadsheet.toml"
@@ -71,7 +72,7 @@ def page_dimensions(page_size: str) -> tuple[str, str]:
     match = _CUSTOM_SIZE.match(page_size.strip())
     if not match:
         names = ", ".join(n.title() if len(n) > 2 else n for n in PAGE_SIZES)
-        raise ValueError(f"expected one of {names} or WIDTHxHEIGHT such as 210mmx297mm, got {page_size!r}")
+        raise ValueError(f"expected one of {names} or WIDTHxHEIGHT such as 210mmx297mm, got {limits.quote(page_size)}")
     return match.group(1), match.group(2)
 
 
@@ -85,7 +86,7 @@ def to_mm(length: str) -> float:
     """Convert a CSS absolute length to millimetres."""
     match = re.match(r"^(\d+(?:\.\d+)?)(mm|cm|in|pt|px)$", length.strip())
     if not match:
-        raise ValueError(f"expected a CSS length such as \"3mm\", got {length!r}")
+        raise ValueError(f"expected a CSS length such as \"3mm\", got {limits.quote(length)}")
     value, unit = float(match.group(1)), match.group(2)
     return value * {"mm": 1, "cm": 10, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}[unit]
 
@@ -110,8 +111,9 @@ class PdfConfig(_Schema):
     variant: str | None = None
     impose: Literal["booklet"] | None = None
     grayscale: bool = False
-    timeout: float = Field(default=600, gt=0, le=86400)  # seconds one PDF layout may take
-    memory_mb: int = Field(default=8192, ge=256)  # address space of each layout process
+    # A source may lower these, never raise them (see limits.capped); None: the machine's limit.
+    timeout: float | None = Field(default=None, gt=0, le=86400)  # seconds one PDF layout may take
+    memory_mb: int | None = Field(default=None, ge=256)  # address space of each layout process
     jobs: int | None = Field(default=None, ge=1, le=256)  # layout processes at once; None: one per core
     layout: Literal["sections", "whole"] = "sections"  # lay sections out apart (and in parallel), or all at once
 
@@ -126,9 +128,9 @@ class PdfConfig(_Schema):
     @classmethod
     def _length(cls, value: str) -> str:
         if not LENGTH_RE.match(value.strip()):
-            raise ValueError(f'expected a CSS length such as "3mm", got {value!r}')
+            raise ValueError(f'expected a CSS length such as "3mm", got {limits.quote(value)}')
         if to_mm(value) > 25:
-            raise ValueError(f"a bleed of more than 25mm is not a bleed, got {value!r}")
+            raise ValueError(f"a bleed of more than 25mm is not a bleed, got {limits.quote(value)}")
         return value.strip()
 
     @field_validator("marks")
@@ -136,14 +138,14 @@ class PdfConfig(_Schema):
     def _marks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [m for m in value if m not in MARKS]
         if unknown:
-            raise ValueError(f"expected marks from {', '.join(MARKS)}, got {unknown[0]!r}")
+            raise ValueError(f"expected marks from {', '.join(MARKS)}, got {limits.quote(unknown[0])}")
         return tuple(dict.fromkeys(value))
 
     @field_validator("variant")
     @classmethod
     def _variant(cls, value: str | None) -> str | None:
         if value is not None and value.lower() not in PDF_VARIANTS:
-            raise ValueError(f"expected one of {', '.join(PDF_VARIANTS)}, got {value!r}")
+            raise ValueError(f"expected one of {', '.join(PDF_VARIANTS)}, got {limits.quote(value)}")
         return value.lower() if value else None
 
 
@@ -159,7 +161,7 @@ def parse_size(value: str) -> int:
     """Return a byte count from ``25MB``, ``800KB``, ``1.5GB`` or plain bytes."""
     match = _SIZE.match(value)
     if not match:
-        raise ValueError(f"expected a size such as 25MB, got {value!r}")
+        raise ValueError(f"expected a size such as 25MB, got {limits.quote(value)}")
     unit = (match.group(2) or "B").upper().rstrip("B") or "B"
     return int(float(match.group(1)) * {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit])
 
@@ -271,8 +273,8 @@ def _describe(error: dict[str, Any]) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     if "got " in message:
-        return f"{key}: {message}"
-    return f"{key}: {message}, got {value!r}"
+        return f"{key}: {limits.cut(message, 2 * limits.current().quote_chars)}"
+    return f"{key}: {message}, got {limits.quote(value)}"
 
 
 _FORMS = {
@@ -296,20 +298,74 @@ _EXPECTED = (
 )
 
 
+#: The largest TOML file read (a configuration, never a document).
+TOML_BYTES = 1024 * 1024
+
+
 def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
     """Read a TOML file (only from inside ``root`` when given, see ``files``); raise ConfigError
-    with the line of a syntax error."""
+    with the line of a syntax error.
+
+    A file larger than :data:`TOML_BYTES` or nested deeper than ``document_depth`` is refused
+    (nesting is counted before parsing: tomllib recurses once per level).
+    """
     from .files import open_inside
 
     try:
         with (open_inside(path, root) if root is not None else path.open("rb")) as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path) from None
+            data = handle.read(TOML_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path) from None
+    return parse_toml(data, path)
+
+
+def parse_toml(data: bytes, path: Path) -> dict[str, Any]:
+    """Parse TOML bytes (see :func:`read_toml`)."""
+    if len(data) > TOML_BYTES:
+        raise ConfigError(f"larger than {TOML_BYTES // 1024} KB: not a configuration file", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path) from None
+    depth = limits.current().document_depth
+    if _nesting(text, depth) > depth:
+        raise ConfigError(f"nested more than {depth} levels deep", path)
+    try:
+        value = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {limits.cut(str(exc))}", path) from None
+    except RecursionError:
+        raise ConfigError(f"nested more than {depth} levels deep", path) from None
+    if limits.depth(value, depth) > depth:  # dotted keys nest without brackets
+        raise ConfigError(f"nested more than {depth} levels deep", path)
+    return value
+
+
+_TOML_TOKENS = re.compile(r"""[\[\]{}.\n]|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*""")
+
+
+def _nesting(text: str, limit: int) -> int:
+    """How deeply TOML text nests, counted without parsing (an upper bound).
+
+    Brackets and braces outside strings and comments, and the dots of one line (a dotted
+    key ``a.b.c`` nests as deep as its parts).
+    """
+    if text.count("[") + text.count("{") + text.count(".") <= limit:
+        return 0
+    deepest = level = dots = 0
+    for token in _TOML_TOKENS.finditer(text):
+        char = token.group(0)
+        if char in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif char in "]}":
+            level = max(0, level - 1)
+        elif char == ".":
+            dots += 1
+            deepest = max(deepest, dots)
+        elif char == "\n":
+            dots = 0
+    return deepest
 
 
 def load_config(path: Path, root: Path | None = None) -> BroadsheetConfig:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def cores() -> int:
@@ -34,11 +35,12 @@ class Limits:
     jobs: int = 0  # 0: one per core; never more than the cores
     # inputs
     source_bytes: int = 64 * 1024 * 1024
-    articles_per_source: int = 10_000
+    articles_per_source: int = 5_000
     markup_depth: int = 512  # HTML/XML element nesting kept; deeper content is flattened
     document_depth: int = 64  # nesting of YAML/TOML values
     picture_pixels: int = 40_000_000
     picture_seconds: float = 10  # decoding and re-encoding one picture
+    picture_scans: int = 200  # scans of a progressive JPEG (each one a pass over the whole picture)
     # remote pictures (--allow-remote)
     remote_seconds: float = 10  # one download, all of it
     remote_total_seconds: float = 120  # all downloads of one build together
@@ -47,9 +49,8 @@ class Limits:
     quote_chars: int = 200
 
     def pool(self, wanted: int | None = None) -> int:
-        """Processes for a pool: what was asked (or one per core), never more than the cores."""
-        asked = wanted or self.jobs or cores()
-        return max(1, min(asked, cores()))
+        """Processes for a pool: what was asked (or one per core), never more than ``jobs`` or the cores."""
+        return max(1, min(n for n in (wanted, self.jobs, cores()) if n))
 
     def lowered(self, **values) -> "Limits":
         """Return these limits with ``values`` applied where they are lower (a source's own settings)."""
@@ -74,3 +75,105 @@ def quote(value: object, limit: int | None = None) -> str:
     text = repr(value)
     limit = limit or _CURRENT.quote_chars
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def cut(text: str, limit: int | None = None) -> str:
+    """``text`` cut to a few hundred characters, for an error message."""
+    limit = limit or _CURRENT.quote_chars
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def depth(value: object, stop: int | None = None) -> int:
+    """How deeply lists and dicts nest in ``value`` (without recursion); counting stops past ``stop``."""
+    deepest = 0
+    stack = [(value, 1)]
+    seen: set[int] = set()
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if id(item) in seen:  # shared (an alias): counted once
+                continue
+            seen.add(id(item))
+            deepest = max(deepest, level)
+            if stop is not None and deepest > stop:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+#: What ``[limits]`` in the user's config may set, and what each must be.
+_KINDS = {f.name: f.type for f in dataclasses.fields(Limits)}
+
+
+def user_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/broadsheet/config.toml``, else ``~/.config/broadsheet/config.toml``."""
+    base = os.environ.get("XDG_CONFIG_HOME") or ""
+    folder = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
+    return folder / "broadsheet" / "config.toml"
+
+
+_USER: dict[Path, dict[str, float]] = {}
+
+
+def user_limits(path: Path | None = None) -> dict[str, float]:
+    """The ``[limits]`` table of the user's config (read once); ``{}`` when there is none.
+
+    Raises ConfigError naming the file and the key for an unknown key or a value that is not
+    a positive number.
+    """
+    from .config import read_toml
+    from .errors import ConfigError
+
+    path = path or user_config_path()
+    if path in _USER:
+        return _USER[path]
+    try:
+        present = path.is_file()
+    except OSError:
+        present = False
+    values: dict[str, float] = {}
+    if present:
+        table = read_toml(path).get("limits", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"limits: expected a table of keys, got {quote(table)}", path)
+        for key, value in table.items():
+            values[key] = _checked(key, value, path, ConfigError)
+    _USER[path] = values
+    return values
+
+
+def _checked(key: str, value: object, where: object, error: type[Exception]) -> float:
+    kind = _KINDS.get(key)
+    if kind is None:
+        raise error(f"limits.{key}: unknown key (known: {', '.join(_KINDS)})", where)
+    whole = kind in ("int", int)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
+        raise error(f"limits.{key}: expected a {'whole' if whole else 'positive'} number, got {quote(value)}", where)
+    if value < 0 or (value == 0 and key != "jobs"):
+        raise error(f"limits.{key}: expected a number above 0, got {quote(value)}", where)
+    return value
+
+
+def settle(command_line: dict[str, float | None] | None = None, config: Path | None = None) -> Limits:
+    """The limits of this run: the defaults, then the user's config, then the command line."""
+    values = dict(user_limits(config))
+    values.update({k: v for k, v in (command_line or {}).items() if v is not None})
+    return dataclasses.replace(Limits(), **values)
+
+
+def capped(asked: dict[str, float | None], limits_: Limits | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """A source's own settings held to the limits: what is used, and what was asked above them.
+
+    ``asked`` maps limit names to what a source folder's file asks (None: not asked, the
+    limit is used).  A source may lower a limit, never raise it.
+    """
+    limits_ = limits_ or _CURRENT
+    used: dict[str, float] = {}
+    refused: dict[str, float] = {}
+    for key, value in asked.items():
+        ceiling = limits_.pool() if key == "jobs" else getattr(limits_, key)
+        if value is not None and value > ceiling:
+            refused[key] = value
+        used[key] = ceiling if value is None or value > ceiling else value
+    return used, refused

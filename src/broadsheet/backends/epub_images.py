@@ -31,9 +31,9 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -115,11 +115,10 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
 
 
 def picture_jobs() -> int:
-    """Return how many pictures to make at once: the cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    """Return how many pictures to make at once: never more than the cores (and ``--jobs``)."""
+    from .. import limits
+
+    return limits.current().pool()
 
 
 class _Refused(NamedTuple):
@@ -148,27 +147,24 @@ def _prepare_one(job: tuple[bytes | None, Path | None, Path | None, str, Picture
 
 
 def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Iterable[_Made]:
-    """Make every picture, in order; in ``jobs`` processes (or threads) when there are many."""
+    """Make every picture, in order, in ``jobs`` worker processes: one that takes longer than
+    ``picture_seconds`` is ended and reported (it stays as it came).  Where worker processes
+    cannot be forked safely (other threads run), in threads, without the time bound."""
+    from .. import limits as policy
+
     work = [(a.data, a.path if a.data is None else None, a.root, a.media_type, limits) for a in pictures]
-    jobs = min(jobs, len(work))
-    if jobs < 2 or len(work) < PARALLEL_PICTURES:
-        return [_prepare_one(job) for job in work]
-    chunk = max(1, min(8, len(work) // (4 * jobs)))
+    if not work:
+        return []
+    jobs = max(1, min(jobs, len(work) if len(work) >= PARALLEL_PICTURES else 1))
     # fork: the workers start at once with everything imported; only where it is the norm, and
     # only from a process with no other threads, which a forked child could find holding a lock.
     if sys.platform.startswith("linux") and threading.active_count() == 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
         try:
-            from ..processes import die_with_parent
-
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                     initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-                return list(pool.map(_prepare_one, work, chunksize=chunk))
-        except (BrokenProcessPool, OSError):  # a worker could not start or was killed: make them here
-            return [_prepare_one(job) for job in work]
+            return _in_workers(work, jobs, policy.current().picture_seconds)
+        except OSError:  # no worker could start: make them here
+            pass
+    if jobs < 2:
+        return [_prepare_one(job) for job in work]
     from concurrent.futures import ThreadPoolExecutor  # Pillow decodes and resizes without the GIL
 
     # The warnings filters are shared by the threads: what each picture's catch_warnings()
@@ -176,6 +172,95 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
     with warnings.catch_warnings(), ThreadPoolExecutor(jobs) as pool:
         warnings.simplefilter("ignore")
         return list(pool.map(_prepare_one, work))
+
+
+def _worker(connection, parent: int) -> None:
+    """A picture worker: make each picture it is sent, until the pipe closes; dies with its parent.
+
+    Ctrl-C and SIGTERM are the parent's to handle (it ends its workers): here they end the
+    worker without a word."""
+    import signal
+
+    from ..processes import die_with_parent
+
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        connection.send(_prepare_one(job))
+
+
+def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
+    """Make the pictures of ``work`` in ``jobs`` forked workers, one at a time each, each within ``seconds``."""
+    import multiprocessing
+    import time
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    results: list[_Made | None] = [None] * len(work)
+    pending = list(range(len(work)))[::-1]  # popped from the end: in order
+    busy: dict = {}  # connection -> (process, index, deadline)
+    idle: list = []
+
+    def start():
+        parent, child = context.Pipe()
+        process = context.Process(target=_worker, args=(child, os.getpid()), daemon=True)
+        process.start()
+        child.close()
+        return parent, process
+
+    def give(connection, process) -> None:
+        index = pending.pop()
+        try:
+            connection.send(work[index])
+        except (OSError, ValueError) as exc:
+            results[index] = f"could not be handed to a worker: {exc}"
+            idle.append((connection, process))
+            return
+        busy[connection] = (process, index, time.monotonic() + seconds)
+
+    workers = [start() for _ in range(jobs)]
+    try:
+        idle.extend(workers)
+        while pending or busy:
+            while pending and idle:
+                give(*idle.pop())
+            if not busy:
+                continue
+            now = time.monotonic()
+            timeout = max(0.0, min(deadline for _, _, deadline in busy.values()) - now)
+            for connection in wait(list(busy), timeout):
+                process, index, _ = busy.pop(connection)
+                try:
+                    results[index] = connection.recv()
+                    idle.append((connection, process))
+                except (EOFError, OSError):  # the worker died (out of memory, killed)
+                    results[index] = "its worker process ended while making it"
+                    process.kill()
+                    connection.close()
+                    if pending:
+                        workers.append(replacement := start())
+                        idle.append(replacement)
+            now = time.monotonic()
+            for connection, (process, index, deadline) in list(busy.items()):
+                if now >= deadline:
+                    del busy[connection]
+                    process.kill()
+                    connection.close()
+                    results[index] = f"making it took longer than {seconds:g} s"
+                    if pending:
+                        workers.append(replacement := start())
+                        idle.append(replacement)
+    finally:
+        for connection, process in workers:
+            connection.close()
+            process.kill()
+            process.join(1)
+    return results  # type: ignore[return-value]
 
 
 def picture_bytes(rendered: RenderedIssue) -> int:

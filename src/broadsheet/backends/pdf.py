@@ -35,6 +35,19 @@ class PdfBackend:
         self.cache_folder = cache_folder
         self._staged = None  # the PartCache of the PDF being written, committed once it is
 
+    @functools.cached_property
+    def _leash(self) -> dict[str, float]:
+        """Layout seconds, memory and processes: the machine's limits, lowered (never raised) by [pdf]."""
+        from .. import limits
+
+        used, refused = limits.capped({"layout_seconds": self.options.timeout,
+                                       "layout_memory_mb": self.options.memory_mb, "jobs": self.options.jobs})
+        for key, asked in refused.items():
+            setting = {"layout_seconds": "timeout", "layout_memory_mb": "memory_mb"}.get(key, key)
+            log.info("[pdf] %s = %s is above this machine's limit; %s is used", setting,
+                     *(f"{v:g}" if isinstance(v, float) else v for v in (asked, used[key])))
+        return used
+
     def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
         _check_pictures(rendered)
         self._staged = None
@@ -62,9 +75,10 @@ class PdfBackend:
             return run_limited(render_whole, self._settings(), _pictures(rendered),
                                {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets},
                                rendered.documents[0].content.decode("utf-8"),
-                               timeout=self.options.timeout, memory_mb=self.options.memory_mb)
+                               timeout=self._leash["layout_seconds"],
+                               memory_mb=self._leash["layout_memory_mb"])
         except LayoutTimeout as exc:
-            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+            raise BackendError(f"PDF layout stopped: it {exc} (raise --render-timeout, or look for a layout "
                                "trap in the theme or article CSS)", target) from None
         except LayoutFailed as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
@@ -77,7 +91,7 @@ class PdfBackend:
         html = rendered.documents[0].content.decode("utf-8")
         parts = pdf_parallel.split_edition(html)
         stylesheets = [a.read().decode("utf-8", "replace") for a in rendered.assets if a.media_type == "text/css"]
-        jobs = self.options.jobs or len(os.sched_getaffinity(0))
+        jobs = self._leash["jobs"]
         reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
             self.options.variant, stylesheets, parts)
         if reason:
@@ -91,13 +105,13 @@ class PdfBackend:
         )
         render = functools.partial(render_part, self._settings(), _pictures(rendered), assets)
         try:
-            pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self.options.timeout,
-                                                                 self.options.memory_mb, cache)
+            pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self._leash["layout_seconds"],
+                                                                 self._leash["layout_memory_mb"], cache)
         except (pdf_parallel.Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
             return None
         except TimeoutError as exc:
-            raise BackendError(f"PDF layout stopped: it {exc} (raise [pdf] timeout, or look for a layout "
+            raise BackendError(f"PDF layout stopped: it {exc} (raise --render-timeout, or look for a layout "
                                "trap in the theme or article CSS)", target) from None
         except RuntimeError as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
@@ -111,7 +125,7 @@ class PdfBackend:
 
         from .. import __version__
 
-        return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs"}),
+        return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs", "timeout", "memory_mb"}),
                            *stylesheets, _fonts_fingerprint()])
 
     def _settings(self) -> dict:

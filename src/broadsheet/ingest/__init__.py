@@ -188,7 +188,23 @@ def _load(kind: str, path: Path, context: Context) -> list[Draft]:
         raise IngestError("nested too deeply (more levels than can be read)", path) from None
     for draft in drafts:
         draft.kind = draft.kind or kind
+    _bound_articles(drafts, path)
     return drafts
+
+
+def _bound_articles(drafts: list[Draft], path: Path) -> None:
+    """Keep the first ``articles_per_source`` articles of one source, with a warning naming it."""
+    from .. import limits
+
+    left = bound = limits.current().articles_per_source
+    total = sum(len(s.articles) for d in drafts for s in d.sections)
+    if total <= bound:
+        return
+    for draft in drafts:
+        for section in draft.sections:
+            section.articles[:] = section.articles[:left]
+            left -= len(section.articles)
+    log.warning("%s: %d articles; the first %d are kept (the limit of articles per source)", path, total, bound)
 
 
 def _claims(folder: Path) -> bool:

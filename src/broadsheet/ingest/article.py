@@ -24,7 +24,7 @@ from ..model import Article, Block, Heading, Paragraph
 from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
 from .encoding import read_text
 
-from .html import clean_text, html_to_blocks, remove_keep_tail
+from .html import clean_text, flatten_raw, html_to_blocks, remove_keep_tail, warn_flattened
 from .images import ImageResolver
 
 KIND = "article"
@@ -62,6 +62,9 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     import trafilatura
 
     markup = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses text that declares its encoding
+    markup, flattened = flatten_raw(markup)  # the parsers' time grows with the depth
+    if flattened:
+        warn_flattened(path)
     try:
         page = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
@@ -83,7 +86,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
     captions = _captions(page)
     body = _to_html(document.body, captions)
-    blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver)
+    blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver, path)
     if blocks and isinstance(blocks[0], Heading) and title and _same(blocks[0].content.text, title):
         blocks = blocks[1:]
     blocks, byline = _take_byline(blocks)

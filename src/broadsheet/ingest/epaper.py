@@ -34,7 +34,7 @@ from ..files import is_inside, open_inside, read_inside
 from ..model import Article, Block, Figure, Paragraph
 from .base import Context, Draft, DraftSection, find_date, guess_language, log, page_sort_key, slug
 from .encoding import decode, looks_binary
-from .html import MAX_TAG_DEPTH, html_to_blocks, remove_keep_tail
+from .html import flatten_raw, html_to_blocks, remove_keep_tail
 from .images import ImageResolver
 
 KIND = "epaper"
@@ -333,43 +333,9 @@ def _parse(path: Path, root: Path) -> _Doc | None:
     return _Doc(path=path, raw=raw, tree=tree, layout=layout, enp=_enpproperty(raw))
 
 
-_RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
-_RAW_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
-             "wbr", "keygen"}
-_RAW_AUTOCLOSE = {"p", "li", "td", "th", "tr", "dt", "dd", "option"}
-
-
-def _flatten_raw(raw: str, limit: int = MAX_TAG_DEPTH) -> str:
-    """Drop the tags (never the text) nested deeper than ``limit``: libxml2 drops such content silently."""
-    if raw.count("<") < limit:
-        return raw
-    out: list[str] = []
-    stack: list[tuple[str, bool]] = []  # open elements: (name, tag kept)
-    position, changed = 0, False
-    for match in _RAW_TAG.finditer(raw):
-        out.append(raw[position:match.start()])
-        position = match.end()
-        closing, name = match.group(1), match.group(2).lower()
-        if name in _RAW_VOID or match.group(3):
-            out.append(match.group(0))
-        elif not closing:
-            if name in _RAW_AUTOCLOSE and stack and stack[-1][0] == name:
-                stack.pop()  # <p>…<p>: the first one ends
-            keep = len(stack) < limit
-            stack.append((name, keep))
-            changed |= not keep
-            if keep:
-                out.append(match.group(0))
-        else:
-            index = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == name), None)
-            if index is None:
-                out.append(match.group(0))  # a stray end tag: the parser's business
-            else:
-                if stack[index][1]:
-                    out.append(match.group(0))
-                del stack[index:]
-    out.append(raw[position:])
-    return "".join(out) if changed else raw
+def _flatten_raw(raw: str) -> str:
+    """Drop the tags (never the text) nested deeper than the policy allows: libxml2 drops such content silently."""
+    return flatten_raw(raw)[0]
 
 
 def _enpproperty(raw: str) -> dict[str, str]:

@@ -162,7 +162,7 @@ def _doctype_end(text: str, position: int) -> int | None:
 def load(path: Path, ctx: Context) -> list[Draft]:
     import feedparser
 
-    data = _safe_bytes(read_text(path, ctx.root), path)
+    data = _safe_bytes(_bounded(read_text(path, ctx.root), path), path)
     # Bytes in a stream: feedparser never treats them as a URL or a file name to open.
     parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=False,
                               response_headers={"content-type": "application/xml; charset=utf-8"})
@@ -201,6 +201,35 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         sections=[DraftSection(name=title or None, articles=articles)] if articles else [],
     )
     return [draft]
+
+
+_ENTRY_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
+_ENTRY_END = re.compile(r"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+
+
+def _bounded(text: str, path: Path) -> str:
+    """The feed with its first ``articles_per_source`` entries, deeper markup flattened.
+
+    Entries past the bound are cut from the text before parsing (a feed of 200,000 entries
+    would take many minutes to parse and lay out), with a warning; all work after this is
+    linear in the entries kept.
+    """
+    from .. import limits
+    from .html import flatten_raw, warn_flattened
+
+    bound = limits.current().articles_per_source
+    starts = _ENTRY_START.finditer(text)
+    cut = next((m.start() for n, m in enumerate(starts) if n == bound), None)
+    if cut is not None:
+        total = bound + 1 + sum(1 for _ in starts)
+        ends = list(_ENTRY_END.finditer(text, cut))
+        resume = ends[-1].end() if ends else len(text)
+        text = text[:cut] + text[resume:]
+        log.warning("%s: %d entries; the first %d are read (the limit of articles per source)", path, total, bound)
+    text, flattened = flatten_raw(text)
+    if flattened:
+        warn_flattened(path)
+    return text
 
 
 def _language_sample(title: str, entries: list) -> str:

@@ -97,13 +97,100 @@ def flatten_deep(markup: str, limit: int = MAX_TAG_DEPTH) -> str:
     return "".join(out)
 
 
-def html_to_blocks(markup: str, resolve_image: ImageResolver) -> tuple[Block, ...]:
-    """Sanitise an HTML body fragment and return its blocks in reading order."""
+_RAW_TOKEN = re.compile(r"<!--(?:[^-]|-(?!->))*(?:-->|\Z)|<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
+_RAW_VOID = _VOID | {"param", "keygen", "embed"}
+_RAW_AUTOCLOSE = {"p", "li", "td", "th", "tr", "dt", "dd", "option"}
+_RAW_TEXT = {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"}
+_DROPPED_WHOLE = {"script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math"}
+_END_SEARCH = 16  # how far down the open elements an end tag looks for its start
+
+
+def markup_depth() -> int:
+    """Element nesting kept: the policy's, never more than libxml2 keeps."""
+    from .. import limits
+
+    return min(limits.current().markup_depth, MAX_TAG_DEPTH)
+
+
+def flatten_raw(raw: str, limit: int | None = None) -> tuple[str, bool]:
+    """Drop the tags (never the text) of elements nested deeper than ``limit`` in raw HTML/XML.
+
+    One pass over the tags, linear in the length whatever the nesting: what reaches an HTML
+    parser (html5ever in nh3, libxml2) is never deeper than ``limit``, where both take time
+    (or drop content) growing with the depth.  Elements whose content is removed anyway
+    (script, svg, …) are removed whole when they start too deep.  Comments are left alone.
+    Returns the markup and whether anything was dropped.
+    """
+    limit = markup_depth() if limit is None else limit
+    if raw.count("<") < limit:
+        return raw, False
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []  # open elements: (name, tag kept)
+    position, changed = 0, False
+    skip: str | None = None  # an element removed whole: its name
+    skip_level = 0
+    for match in _RAW_TOKEN.finditer(raw):
+        name = (match.group(2) or "").lower()
+        if skip is not None:
+            if name == skip and not match.group(3):
+                skip_level += -1 if match.group(1) else (0 if skip in _RAW_TEXT else 1)
+                if skip_level == 0:
+                    skip, position = None, match.end()
+            continue
+        out.append(raw[position:match.start()])
+        position = match.end()
+        if not name:  # a comment
+            out.append(match.group(0))
+        elif name in _RAW_VOID or match.group(3):
+            if len(stack) < limit or name in _VOID:
+                out.append(match.group(0))
+            else:
+                changed = True
+        elif not match.group(1):
+            if name in _RAW_AUTOCLOSE and stack and stack[-1][0] == name:
+                stack.pop()  # <p>…<p>: the first one ends
+            keep = len(stack) < limit
+            if not keep and name in _DROPPED_WHOLE:
+                skip, skip_level, changed = name, 1, True
+                continue
+            stack.append((name, keep))
+            changed |= not keep
+            if keep:
+                out.append(match.group(0))
+        else:
+            bottom = max(-1, len(stack) - 1 - _END_SEARCH)
+            index = next((i for i in range(len(stack) - 1, bottom, -1) if stack[i][0] == name), None)
+            if index is None:
+                if len(stack) <= limit:
+                    out.append(match.group(0))  # a stray end tag: the parser's business
+            else:
+                if stack[index][1]:
+                    out.append(match.group(0))
+                del stack[index:]
+    if skip is None:
+        out.append(raw[position:])
+    return ("".join(out), True) if changed else (raw, False)
+
+
+def html_to_blocks(markup: str, resolve_image: ImageResolver, where: object = None) -> tuple[Block, ...]:
+    """Sanitise an HTML body fragment and return its blocks in reading order.
+
+    Markup nested deeper than the policy allows is flattened first, with a warning naming
+    ``where`` (the source).
+    """
+    markup, flattened = flatten_raw(markup)
+    if flattened:
+        warn_flattened(where)
     clean = flatten_deep(sanitize(markup))
     if not clean.strip():
         return ()
     root = lxml_html.fragment_fromstring(clean, create_parent="div")
     return tuple(_blocks(root, resolve_image, 0))
+
+
+def warn_flattened(where: object) -> None:
+    log.warning("%s: markup nested more than %d elements deep; the deeper tags were dropped, their text kept",
+                where or "an article", markup_depth())
 
 
 def inline_from_text(text: str) -> Inline:

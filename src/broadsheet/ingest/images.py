@@ -13,12 +13,12 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image as PILImage
 
 from ..errors import IngestError
-from ..files import OutsideRoot, _fd_path, open_inside, real_root
+from ..files import OutsideRoot, _fd_path, open_inside, read_inside, real_root
 from ..model import Image, Inline
 
 log = logging.getLogger("broadsheet")
 
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = 40_000_000  # the default of limits.picture_pixels
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
@@ -64,8 +64,14 @@ class ImageResolver:
             self._warn(src, "not a JPEG, PNG, GIF or WebP picture")
             return None
         path = real
-        if width * height > MAX_IMAGE_PIXELS:
-            self._warn(src, f"{width}×{height} pixels is more than the limit of {MAX_IMAGE_PIXELS:,}")
+        from .. import limits
+
+        bound = limits.current().picture_pixels
+        if width * height > bound:
+            self._warn(src, f"{width}×{height} pixels is more than the limit of {bound:,}")
+            return None
+        if media_type == "image/jpeg" and (fault := _jpeg_fault(path, root)):
+            self._warn(src, fault)
             return None
         # Named by the file's place in the source folder: stable, unique, shared when reused.
         place = str(path.relative_to(self.root)) if path.is_relative_to(self.root) else src
@@ -112,4 +118,22 @@ class ImageResolver:
         return candidate, self.root  # opened (and checked again) through the file door
 
     def _warn(self, src: str, reason: str) -> None:
-        log.warning("%s: image %r dropped: %s", self.article_path, src, reason)
+        from ..limits import quote
+
+        log.warning("%s: image %s dropped: %s", self.article_path, quote(src), reason)
+
+
+def _jpeg_fault(path: Path, root: Path) -> str | None:
+    """Why a JPEG would take too long to decode (too many scans), or None."""
+    from .. import limits
+    from .jpeg import count_scans
+
+    bound = limits.current().picture_scans
+    try:
+        data = read_inside(path, root, what="picture")
+    except IngestError as exc:
+        return exc.message
+    scans = count_scans(data, bound)
+    if scans > bound:
+        return f"a progressive JPEG of more than {bound} scans (each one decoded over the whole picture)"
+    return None

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
+from .. import limits
 from ..config import FrontMatter, validate
 from ..errors import ConfigError
 from ..model import Article, Block, Heading, one_line
@@ -27,6 +28,31 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def detect(path: Path, head: bytes) -> int:
     return 90 if path.suffix.lower() in SUFFIXES else 0
+
+
+#: The largest front matter read (metadata, never a document).
+FRONT_MATTER_CHARS = 256 * 1024
+
+
+def _check_yaml(text: str, path: Path) -> None:
+    """Refuse front matter that could grow without bound once composed: anchors and aliases
+    (a few hundred bytes of aliases make gigabytes), nesting deeper than ``document_depth``,
+    more than :data:`FRONT_MATTER_CHARS`.  One linear pass over the parser's events."""
+    if len(text) > FRONT_MATTER_CHARS:
+        raise ConfigError(f"front matter of {len(text):,} characters: at most {FRONT_MATTER_CHARS:,} are read", path)
+    limit = limits.current().document_depth
+    level = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            mark = event.start_mark
+            where = f" (line {mark.line + 2})" if mark is not None else ""
+            raise ConfigError(f"front matter{where}: YAML anchors and aliases (&, *) are not accepted", path)
+        if isinstance(event, yaml.CollectionStartEvent):
+            level += 1
+            if level > limit:
+                raise ConfigError(f"front matter nested more than {limit} levels deep", path)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            level -= 1
 
 
 def _load_yaml(text: str) -> object:
@@ -53,11 +79,13 @@ def parse_front_matter(text: str, path: Path) -> tuple[FrontMatter, str]:
     match = _FRONT.match(text)
     if match:
         try:
+            _check_yaml(match.group(1), path)
             meta_data = _load_yaml(match.group(1)) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 2})" if mark is not None else ""
-            raise ConfigError(f"malformed front matter{where}: {getattr(exc, 'problem', None) or exc}", path) from None
+            problem = limits.cut(str(getattr(exc, "problem", None) or exc))
+            raise ConfigError(f"malformed front matter{where}: {problem}", path) from None
         text = text[match.end():]
     elif text.startswith("---\n") or text.startswith("---\r\n"):
         raise ConfigError("malformed front matter: no closing '---' line", path)
@@ -83,7 +111,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         text = _CONTROLS.sub("", text)
     meta, body = parse_front_matter(text, path)
     blocks = html_to_blocks(_PARSER.render(body), ImageResolver(path, ctx.root, remote=ctx.allow_remote,
-                                                                remote_hosts=ctx.remote_hosts))
+                                                                remote_hosts=ctx.remote_hosts), path)
     title = one_line(meta.title) if meta.title is not None else None  # "\n" or "\u0007": no title
     if title is None:
         title, blocks = title_from_body(blocks)

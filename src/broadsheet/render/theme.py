@@ -15,7 +15,6 @@ the folder it lies in (a link out is refused by name).  Where a theme folder may
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,13 +190,9 @@ def _read_theme_file(folder: Path) -> dict:
     theme_file = folder / THEME_FILE
     if not os.path.lexists(theme_file):
         return {}
-    raw = read_inside(theme_file, real_root(folder), max_bytes=1024 * 1024, what="theme file")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", theme_file) from None
-    except RecursionError:
-        raise ConfigError("invalid TOML: nested too deeply", theme_file) from None
+    from ..config import read_toml  # size and nesting bounded, faults named
+
+    data = read_toml(theme_file, real_root(folder))
     unknown = set(data) - {"name", "inherit", "description", "page_size"}
     if unknown:
         raise ConfigError(f"{limits.quote(sorted(unknown)[0], 80)}: unknown key", theme_file)
