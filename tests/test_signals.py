@@ -8,7 +8,6 @@ workers), then signalled.  The process tree is read from /proc.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -185,22 +184,13 @@ def test_kill_9_of_the_build_leaves_no_process(tmp_path):
 
 # --- limits -------------------------------------------------------------------------------
 
-LIMITED = """
-import json, sys
-from broadsheet import cli, limits
-limits.use(limits.Limits(**json.loads(sys.argv[1])))
-sys.argv[1:2] = []
-cli.main()
-"""
-
-
-def run_limited(limits: dict, *args: object) -> tuple[subprocess.CompletedProcess, float]:
-    """Run the CLI with ``limits`` set as its options set them; return the result and its time."""
+def run_timed(*args: object) -> tuple[subprocess.CompletedProcess, float]:
+    """Run the CLI as a user does (supervised); return the result and its time."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH}
     env.pop("BROADSHEET_NO_SUPERVISOR", None)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", LIMITED, json.dumps(limits), *map(str, args)],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "broadsheet", *map(str, args)], capture_output=True, text=True,
+                            env=env, timeout=60)
     return result, time.monotonic() - started
 
 
@@ -211,7 +201,7 @@ def test_build_time_limit_is_one_line(tmp_path):
     for i in range(600):
         write(ed / f"a{i:04d}.md", f"---\ntitle: Article {i}\n---\n\n{body}\n")
     out = tmp_path / "out"
-    result, took = run_limited({"build_seconds": 1.5}, "build", ed, "--out", out, "-f", "epub")
+    result, took = run_timed("build", ed, "--out", out, "-f", "epub", "--time-limit", "1.5")
     assert result.returncode == 1, result.stderr
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert errors == ["broadsheet: error: the build took longer than 1.5 s (its time limit; raise it with --time-limit)"]
@@ -222,7 +212,7 @@ def test_build_time_limit_is_one_line(tmp_path):
 def test_build_memory_limit_is_one_line(tmp_path):
     write(tmp_path / "ed/a.md", "---\ntitle: Big\n---\n\n" + "The night ferry returns after a decade. " * 500_000)
     out = tmp_path / "out"
-    result, _ = run_limited({"build_memory_mb": 150}, "build", tmp_path / "ed", "--out", out, "-f", "epub")
+    result, _ = run_timed("build", tmp_path / "ed", "--out", out, "-f", "epub", "--memory-limit", "150")
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines() == [
         "broadsheet: error: out of memory (the build's limit is 150 MB; raise it with --memory-limit)"]

@@ -178,8 +178,8 @@ def _limit_options(command):
     command = click.option("--memory-limit", type=click.IntRange(min=64), metavar="MB",
                            help="Address space of the build and of each layout process.  [default: 8192]")(command)
     command = click.option("--time-limit", type=click.FloatRange(min=0.01), metavar="SECONDS",
-                           help="Wall clock for reading, rendering and writing, outside PDF layout.  "
-                                "[default: 600]")(command)
+                           help="Wall clock for the whole command, PDF layout included (each layout process "
+                                "also has --render-timeout).  [default: 3600]")(command)
     return command
 
 

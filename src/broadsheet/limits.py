@@ -25,7 +25,7 @@ def cores() -> int:
 @dataclass(frozen=True)
 class Limits:
     # the whole build outside PDF layout (ingest, render, EPUB): wall clock and address space
-    build_seconds: float = 600
+    build_seconds: float = 3600
     build_memory_mb: int = 8192
     # one template render
     template_seconds: float = 30
