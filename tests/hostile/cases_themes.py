@@ -190,3 +190,28 @@ def _(root):
 def _(root):
     pub = publication(root, {"epub/article.xhtml": article_template("{{ 2 ** 10000000000 > 1 }}")})
     return pub, ["-f", "epub"]
+
+
+def no_source_path_in_outputs(root: Path, out: Path, result) -> None:
+    """Nothing a template printed tells where the user keeps the source (its absolute path)."""
+    import zipfile
+
+    decoy_untouched(root, out, result)
+    books = list(out.glob("*.epub"))
+    assert books
+    for book in books:
+        with zipfile.ZipFile(book) as archive:
+            for name in archive.namelist():
+                assert str(root).encode() not in archive.read(name), name
+
+
+@case("theme-prints-the-model-and-its-paths", "built", "", seconds=30, check=no_source_path_in_outputs)
+def _(root):
+    pub = publication(root, {"epub/article.xhtml": article_template(
+        "<p>{{ article }}</p><p>{% for key, value in article %}{{ key }}={{ value }};{% endfor %}</p>"
+        "<p>{% for block in article.blocks %}{{ block }}{% endfor %}</p><p>{{ publication }}</p>")})
+    (pub / "2024-01-01" / "a.md").write_text(md("A", "![p](p.png)\n\nText."), encoding="utf-8")
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 20, 20)).save(pub / "2024-01-01" / "p.png")
+    return pub, ["-f", "epub"]

@@ -23,7 +23,7 @@ from .. import limits
 from ..clock import build_time
 from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
-from ..model import Issue, Publication
+from ..model import Article, Figure, Issue, Publication
 from .cover import draw_cover
 from .css import check_stylesheet
 from .environment import make_environment
@@ -199,8 +199,10 @@ def render_issue(
     lang = publication.language
     meta = _metadata(publication, issue)
     labels = labels_for(lang)
+    view = template_view(issue)
     context = {
-        "publication": publication, "issue": issue, "meta": meta, "labels": labels, "lang": lang,
+        "publication": publication.model_copy(update={"issues": tuple(template_view(i) for i in publication.issues)}),
+        "issue": view, "meta": meta, "labels": labels, "lang": lang,
         "date_text": format_date(issue.date, lang), "number_text": number_label(issue.number, lang),
     }
     langs = {lang} | {a.lang for a in issue.articles}
@@ -241,6 +243,7 @@ def render_issue(
 
 
 def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache=None) -> RenderedIssue:
+    view = context["issue"]  # what templates see: the issue without file paths
     lang = publication.language
     css = _stylesheet(theme, "epub", langs)
     style_asset = Asset(name="styles/style.css", id="style", media_type="text/css", data=css.encode("utf-8"))
@@ -272,7 +275,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     cover_title = labels_for(lang)["cover"]
     add("epub/cover.xhtml", "cover.xhtml", "cover", cover_title, "cover", lang)
     page_list: list[tuple[str, str]] = []
-    for section in issue.sections:
+    for section in view.sections:
         label = section_label(section.name, section.page, lang)
         section_href = f"text/{section.id}.xhtml"
         # The printed page (版) where the section starts: a pagebreak marker and a page-list entry.
@@ -339,6 +342,18 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, previous)
         if outer:  # an enclosing timer keeps running, less what this render took
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001), interval)
+
+
+def template_view(issue: Issue) -> Issue:
+    """The issue as templates see it: values only, without the file paths of sources and pictures
+    (a template can neither open them nor print where the user keeps their files)."""
+    def article(value: Article) -> Article:
+        blocks = tuple(b.model_copy(update={"image": b.image.model_copy(update={"path": None, "root": None})})
+                       if isinstance(b, Figure) else b for b in value.blocks)
+        return value.model_copy(update={"source_path": None, "blocks": blocks})
+
+    sections = tuple(s.model_copy(update={"articles": tuple(article(a) for a in s.articles)}) for s in issue.sections)
+    return issue.model_copy(update={"sections": sections})
 
 
 def _render(env, template: str, context: dict) -> str:
