@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 
 from ..model import Article, Heading, Paragraph
+from . import credits
 from .base import Context, Draft, DraftSection, find_date, guess_language, log
 from .encoding import decode, read_text
 from .html import clean_text, inline_from_text
@@ -37,20 +38,6 @@ _SENTENCE_END = "。！？!?…；;：:，,、”’\"」』）)"
 _TERMINAL = re.compile(r"[。！？!?…；;]$|[。！？!?…][”’\"」』）)]$")
 _GAP = "[ \t\u00a0\u3000]"
 _WIDE_GAP = re.compile(rf"{_GAP}*\|{_GAP}*|{_GAP}{{2,}}")
-_AUTHOR_NOTE = re.compile(r"^[(（]\s*(作者[^()（）]*?)\s*[)）]$")
-_BYLINE = re.compile(
-    r"^[□■◎●△▲◆◇★☆]?\s*(?:(?:本报|本報|本刊|特约|特約|首席|全媒体|全媒體|融媒体|融媒體|见习|見習|实习|實習)*"
-    r"(?:记者|記者|通讯员|通訊員|实习生|實習生|评论员|評論員|特约撰稿人|特約撰稿人)"
-    r"|(?:文|图|圖|文/图|文/圖|文图|文圖|撰文|摄影|攝影|作者)\s*[/／:：]|[□■◎●]\s*\S)"
-)
-_BYLINE_TAIL = re.compile(r"^\S{2,4}(?:\s\S{1,3})?\s*[/／]\s*(?:文|图|圖|摄|攝)")
-_DATELINE = re.compile(
-    r"^(本报讯|本報訊|本[报報][^\s（(，,。]{1,10}[电電]|新华社[^\s（(，,。]{1,14}电|新華社[^\s（(，,。]{1,14}電"
-    r"|[^\s（(，,。]{2,12}[讯訊])\s*[（(]([^）)]{1,40})[）)]\s*"
-)
-_ROLES = re.compile(r"本报|本報|本刊|特约|特約|首席|全媒体|全媒體|融媒体|融媒體|见习|見習|实习生|實習生|实习|實習|记者|記者"
-                    r"|通讯员|通訊員|评论员|評論員|撰稿人|撰文|摄影|攝影|作者|[□■◎●△▲◆◇★☆]"
-                    r"|[/／:：]\s*(?:文|图|圖|摄|攝)?|^(?:文|图|圖)\s*[/／:：]")
 _PAPER = re.compile(r"^\S{1,8}[报報]$")
 _CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -90,7 +77,7 @@ def _is_chrome(line: str) -> bool:
 def _is_stray(line: str) -> bool:
     """A lone navigation item left before the article navigation (``3上一篇``)."""
     stripped = line.strip(" \t\u00a0\u3000")
-    return len(stripped) <= 8 and not re.search(r"[。！？!?，,；;）)]", stripped) and not _AUTHOR_NOTE.match(stripped)
+    return len(stripped) <= 8 and not re.search(r"[。！？!?，,；;）)]", stripped) and not credits.author_note(stripped)
 
 
 def _is_footer(line: str) -> bool:
@@ -161,8 +148,8 @@ def _dump(path: Path, lines: list[str], start: int, ctx: Context) -> Draft:
     if not tail:
         log.info("%s: no article navigation or footer: the dump may be cut short", path)
 
-    subtitle, byline, paragraphs = _front(body)
-    article = _article(path, title, kicker, subtitle, byline, paragraphs, ctx)
+    subtitle, credit, paragraphs = _front(body)
+    article = _article(path, title, kicker, subtitle, credit, paragraphs, ctx)
     publication = next((tok for line in chrome for tok in _WIDE_GAP.split(line.strip()) if _PAPER.match(tok)), None)
     return Draft(
         source=path, kind=KIND, publication=publication, language=article.lang,
@@ -179,15 +166,16 @@ def _plain(path: Path, lines: list[str], ctx: Context) -> Draft:
 
         raise IngestError("empty text file", path)
     title = lines[first].strip()
-    subtitle, byline, paragraphs = _front(lines[first + 1:])
-    article = _article(path, title, None, subtitle, byline, paragraphs, ctx)
+    subtitle, credit, paragraphs = _front(lines[first + 1:])
+    article = _article(path, title, None, subtitle, credit, paragraphs, ctx)
     return Draft(source=path, kind=KIND, language=article.lang, sections=[DraftSection(name=None, articles=[article])],
                  order=(10**9, path.name))
 
 
-def _front(body: list[str]) -> tuple[str | None, str | None, list[str]]:
+def _front(body: list[str]) -> tuple[str | None, credits.Credit, list[str]]:
     """Take the subtitle and byline lines that follow the headline; return them and the paragraphs."""
-    subtitle = byline = None
+    subtitle = None
+    found: list[credits.Credit] = []
     lines = list(body)
     taken = 0
     while taken < 3:
@@ -195,15 +183,17 @@ def _front(body: list[str]) -> tuple[str | None, str | None, list[str]]:
         if index is None:
             break
         line = lines[index].strip(" \t\u00a0\u3000")
-        if byline is None and len(line) <= 40 and (_BYLINE.match(line) or _BYLINE_TAIL.match(line)):
-            byline = line
+        following = next((l for l in lines[index + 1:] if l.strip()), "")
+        credit = credits.credit_line(line, alone=not found and len(following.strip()) > 30)
+        if credit:
+            found.append(credit)
         elif subtitle is None and taken == 0 and line.startswith(("—", "－", "--")) and len(line) <= 80:
             subtitle = line
         else:
             break
         del lines[index]
         taken += 1
-    return subtitle, byline, _paragraphs(lines)
+    return subtitle, credits.combine(*found), _paragraphs(lines)
 
 
 def _paragraphs(body: list[str]) -> list[str]:
@@ -248,33 +238,26 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-def _authors(byline: str) -> tuple[str, ...]:
-    names = _ROLES.sub(" ", byline)
-    tokens = [t for t in re.split(r"[\s、，,;；]+", names) if t]
-    merged: list[str] = []
-    for token in tokens:  # "刘 冬": two-character names padded with a space
-        if merged and len(token) == 1 and len(merged[-1]) == 1:
-            merged[-1] += token
-        else:
-            merged.append(token)
-    return tuple(t for t in merged if len(t) >= 2 or _CJK_CHAR.match(t))
-
-
-def _article(path: Path, title: str, kicker: str | None, subtitle: str | None, byline: str | None,
+def _article(path: Path, title: str, kicker: str | None, subtitle: str | None, credit: credits.Credit,
              paragraphs: list[str], ctx: Context) -> Article:
-    author_note = None
+    found = [credit]
     if paragraphs:
-        note = _AUTHOR_NOTE.match(paragraphs[-1])
-        if note:
-            author_note = note.group(1)
+        opening = credits.opening(paragraphs[0])
+        if opening:
+            found.append(opening[0])
+            paragraphs[0] = opening[1]
+    author_note = credits.author_note(paragraphs[-1]) if paragraphs else None
+    if author_note:
+        paragraphs = paragraphs[:-1]
+    closing = credits.closing(paragraphs[-1]) if paragraphs else None
+    if closing:
+        found.append(closing[0])
+        paragraphs = paragraphs[:-1] + ([closing[1]] if closing[1] else [])
+    if not author_note and paragraphs:
+        author_note = credits.author_note(paragraphs[-1])
+        if author_note:
             paragraphs = paragraphs[:-1]
-    dateline = None
-    if paragraphs:
-        match = _DATELINE.match(paragraphs[0])
-        if match:
-            dateline = match.group(1)
-            byline = byline or match.group(2)
-            paragraphs[0] = paragraphs[0][match.end():]
+    credit = credits.combine(*found)
     blocks = []
     for index, paragraph in enumerate(paragraphs):
         is_subhead = (0 < index < len(paragraphs) - 1 and len(paragraph) <= 30
@@ -288,6 +271,6 @@ def _article(path: Path, title: str, kicker: str | None, subtitle: str | None, b
         raise IngestError("no article found (a page header, but no headline or text)", path)
     return Article(
         id="article", title=title, lang=language, kicker=kicker, subtitle=subtitle.lstrip("—－- ") if subtitle else None,
-        byline=byline, authors=_authors(byline) if byline else (), author_note=author_note, dateline=dateline,
+        byline=credit.byline, authors=credit.authors, author_note=author_note, dateline=credit.dateline,
         source_path=path, blocks=tuple(blocks),
     )

@@ -1,0 +1,72 @@
+"""The shared credit rules: every byline, dateline and author-note form, simplified and traditional."""
+
+from __future__ import annotations
+
+import pytest
+
+from broadsheet.ingest import credits
+
+LINES = [
+    ("郑州晚报记者 王小明 见习记者 李青", "郑州晚报记者 王小明 见习记者 李青", ["王小明", "李青"]),
+    ("网友 一棵白杨", "网友 一棵白杨", ["一棵白杨"]),
+    ("任 平", "任 平", ["任平"]),
+    ("郑 言", "郑 言", ["郑言"]),
+    ("郑州晚报采编发团队", "郑州晚报采编发团队", ["郑州晚报采编发团队"]),
+    ("本报评论部", "本报评论部", ["本报评论部"]),
+    ("本报评论员", "本报评论员", []),
+    ("文/图 记者 王小明 通讯员 李青", "文/图 记者 王小明 通讯员 李青", ["王小明", "李青"]),
+    ("王小明/文 李青/图", "王小明/文 李青/图", ["王小明", "李青"]),
+    ("□刘 冬", "刘 冬", ["刘冬"]),
+    ("■ 星城日报全媒体记者 王晓明", "星城日报全媒体记者 王晓明", ["王晓明"]),
+    ("本報記者 王小明", "本報記者 王小明", ["王小明"]),
+    ("本报记者 张 华 通讯员 李明", "本报记者 张 华 通讯员 李明", ["张华", "李明"]),
+    ("王五 摄", "王五 摄", ["王五"]),
+]
+
+
+@pytest.mark.parametrize(("line", "byline", "authors"), LINES)
+def test_credit_lines(line, byline, authors):
+    credit = credits.credit_line(line)
+    assert credit is not None
+    assert (credit.byline, list(credit.authors)) == (byline, authors)
+
+
+@pytest.mark.parametrize("line", ["记者手记", "一、深入群众", "跳楼", "记者", "结语", "会议指出,上半年全市经济运行总体平稳。",
+                                  "2012年7月6日", "群众是推进工作落实的最大依靠"])
+def test_not_credits(line):
+    assert credits.credit_line(line) is None
+
+
+def test_unspaced_pen_name_only_right_under_the_headings():
+    assert credits.credit_line("郑言") is None
+    assert credits.credit_line("郑言", alone=True).authors == ("郑言",)
+
+
+@pytest.mark.parametrize(("text", "dateline", "byline", "rest"), [
+    ("本报讯（记者 张华）7月5日,市委召开会议。", "本报讯", "记者 张华", "7月5日,市委召开会议。"),
+    ("本報訊（記者 王小明）港務局週二表決。", "本報訊", "記者 王小明", "港務局週二表決。"),
+    ("新华社北京6月2日电（记者 王五）昨天下午。", "新华社北京6月2日电", "记者 王五", "昨天下午。"),
+    ("本报福州6月2日电记者王小明报道:今天上午。", "本报福州6月2日电", "记者王小明", "今天上午。"),
+    ("本报北京6月2日电 记者王小明、李青报道：这是。", "本报北京6月2日电", "记者王小明、李青", "这是。"),
+    ("本报讯 7月5日,市委召开会议。", "本报讯", None, "7月5日,市委召开会议。"),
+])
+def test_openings(text, dateline, byline, rest):
+    credit, after = credits.opening(text)
+    assert (credit.dateline, credit.byline, after) == (dateline, byline, rest)
+
+
+def test_closing_credit_and_author_note():
+    credit, rest = credits.closing("工作结束了。（本报记者 王小明）")
+    assert (credit.byline, credit.authors, rest) == ("本报记者 王小明", ("王小明",), "工作结束了。")
+    assert credits.closing("（本报记者 王小明）")[1] == ""
+    assert credits.closing("我们(二人)去了") is None
+    assert credits.closing("(作者为巩义市小关镇党委书记)") is None
+    assert credits.author_note("(作者为巩义市小关镇党委书记)") == "作者为巩义市小关镇党委书记"
+    assert credits.author_note("（作者单位:中共郑州市委党校）") == "作者单位:中共郑州市委党校"
+
+
+def test_a_dateline_that_repeats_the_byline_adds_nothing():
+    byline = credits.credit_line("本报记者 张 华 通讯员 李明")
+    opening, _ = credits.opening("本报讯（记者 张华）7月5日。")
+    both = credits.combine(byline, opening)
+    assert (both.byline, both.authors, both.dateline) == ("本报记者 张 华 通讯员 李明", ("张华", "李明"), "本报讯")
