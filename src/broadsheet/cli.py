@@ -252,12 +252,16 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
 @_source_options
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
-def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, as_json, title) -> None:
+@click.option("--explain", is_flag=True, help="Print each line of the text dumps with the label it was read as.")
+def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, as_json, title, explain) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
     from . import load
     from .model import issue_to_dict
 
     _setup_logging(False, verbose)
+    if explain:
+        _explain(sources)
+        return
     try:
         editions = load(sources, title=title, kind=kind, since=since.date() if since else None,
                         until=until.date() if until else None, allow_remote=allow_remote,
@@ -287,6 +291,23 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
                 click.echo(f"    {section['name']}{page}")
                 for article in section["articles"]:
                     click.echo(f"      - {article['title']}  ({len(article['text'])} chars)")
+
+
+def _explain(sources) -> None:
+    """``inspect --explain``: the label of every line of each text dump (files, or the .txt files of folders)."""
+    from .ingest import text as text_dump
+
+    for source in sources:
+        files = sorted(p for p in source.rglob("*") if p.suffix.lower() in text_dump.SUFFIXES) \
+            if source.is_dir() else [source]
+        for path in files:
+            try:
+                labelled = text_dump.explain(path)
+            except (BroadsheetError, OSError) as exc:
+                _fail(exc if isinstance(exc, BroadsheetError) else BroadsheetError(exc.strerror or str(exc), path))
+            click.echo(f"== {path}")
+            for number, (label, line) in enumerate(labelled, 1):
+                click.echo(f"{number:4} {label:<12} {line}".rstrip())
 
 
 @cli.command()

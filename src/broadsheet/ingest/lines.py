@@ -1,0 +1,626 @@
+"""The line model of e-paper text dumps: every line gets a label, the labels follow a small grammar.
+
+A dump is read in three steps:
+
+1. the site generation is chosen from the first lines (:data:`SITES`, one row of hints per generation: how its
+   page header, masthead, date line, page list, meta line and article openings look);
+2. each line gets a label from its features (length, terminal punctuation, separators and wide gaps, whether it
+   repeats a page-list entry, role words, position) under this grammar::
+
+       header → [masthead] [date line] [page list] [navigation]
+       article → [kicker] headline [subtitle] [credit…] [date line] [caption…] body [author note]
+       body → (paragraph | dateline | subhead | caption | credit | blank)…
+       tail → navigation… footer…
+
+   A page with many articles (the People's Daily archive) repeats ``page header article`` for each;
+3. the labelled lines are gathered into articles (:class:`Part`), which ``text.py`` turns into the model.
+
+``broadsheet inspect FILE --explain`` prints each line with its label.  A new site generation is a new row in
+:data:`SITES`, not new code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from . import credits
+
+LABELS = ("page header", "page list", "navigation", "masthead", "date line", "kicker", "headline", "subtitle",
+          "credit", "dateline", "subhead", "paragraph", "caption", "author note", "footer", "blank")
+
+_GAP = "[ \t\u00a0\u3000]"
+_SPACES = " \t\u00a0\u3000"
+_WIDE_GAP = re.compile(rf"{_GAP}*\|{_GAP}*|{_GAP}{{2,}}")
+_SENTENCE_END = "。！？!?…；;：:，,、”’\"」』）)"
+_TERMINAL = re.compile(r"[。！？!?…；;]$|[。！？!?…][”’\"」』）)]$")
+_CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_PAPER = re.compile(r"^\S{1,8}[报報]$")
+_FOOTER = re.compile(r"[©@]|copyright|ICP\s*备|版权所有|版權所有", re.I)
+_CAPTION = re.compile(r"^(?:[▲△▼◀▶]|(?:上|下|左|右|左上|右上|左下|右下)?[图圖](?:为|為|一|二|三|四|[:：]|\d)|照片[:：]|资料图|資料圖)")
+_CAPTION_END = re.compile(r"\s(?:摄|攝|供图|供圖)$|[（(][^()（）]*(?:摄|攝|供图|供圖)[)）]$|[记記]者\S{2,4}(?:摄|攝)$")
+_RUN_SPLIT = re.compile(rf"(?<=[。！？!?…”」』）)]){_GAP}{{2,}}")
+_INDENTED = re.compile(r"^(?: {2,}|\u3000|\u00a0{2,}|\t)")
+_DATE_FORMS = (re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})"),
+               re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"))
+
+
+@dataclass(frozen=True)
+class Site:
+    """Hints that tell one generation of e-paper text dumps from another: a row of :data:`SITES`."""
+
+    name: str
+    detect: str  # found in the first lines: this generation
+    header: str  # the page header; groups ``page`` and ``section`` (optional)
+    masthead: str | None = None  # the paper's name as a line of its own
+    date_line: str | None = None  # a line that holds the issue's date
+    page_entry: str | None = None  # one entry of the list of the issue's pages (01版:要闻)
+    list_end: str | None = None  # a line that ends the page's list of titles (PDF 版)
+    meta: str | None = None  # a line under the headline: site, date and source
+    article: str | None = None  # the line that opens each article of a page with many; group ``section``
+    column: str | None = None  # the column line under an article opening (专栏:)
+    publication: str | None = None  # where the publication's name is: a pattern with group ``publication``
+    title_list: bool = True  # a list of the page's titles follows the header
+    captions_after_meta: bool = False  # short lines between the meta line and the text are captions
+
+
+#: The generations of e-paper text dumps known, most specific first.
+SITES: tuple[Site, ...] = (
+    Site(  # the People's Daily database 1946–2003: one page, many articles
+        name="peoples-daily-archive",
+        detect=r"^\s*\d{4}年\d{1,2}月\d{1,2}日\S{2,10}[报報]\s*第\s*[A-Za-z]?\d{1,3}\s*版\s*$",
+        header=r"^\s*\d{4}年\d{1,2}月\d{1,2}日\S{2,10}[报報]\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*$",
+        article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{1,20})[)）]\s*$",
+        column=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]",
+        publication=r"^\s*\d{4}年\d{1,2}月\d{1,2}日(?P<publication>\S{2,10}?[报報])\s*第",
+        title_list=False,
+    ),
+    Site(  # People's Daily e-paper dumps: masthead, date line, the issue's pages, then one article
+        name="peoples-daily-epaper",
+        detect=r"^\s*\S{2,10}[报報]\s*电子[报版]\s*$|^\s*\S{2,10}[报報]\s*電子[報版]\s*$",
+        header=r"^\s*第?\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[:：]\s*(?P<section>\S+)\s*$",
+        masthead=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]\s*$|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]\s*$",
+        date_line=r"^\s*\S{0,10}?\d{4}\s*[.年/-]\s*\d{1,2}\s*[.月/-]\s*\d{1,2}日?\s*(?:星期|周|週)?\S?\s*$",
+        page_entry=r"^\s*\d{1,3}\s*版\s*[:：]\s*\S+\s*$",
+        publication=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]",
+        title_list=False,
+    ),
+    Site(  # zynews 2005–2009: list of titles, PDF 版, navigation; headline, meta line, captions, text
+        name="zynews-2005",
+        detect=r"^\s*PDF\s*版\s*$",
+        header=r"^\s*第?\s*(?P<page>[A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*(?P<section>[^\s)）]+)",
+        list_end=r"^\s*PDF\s*版\s*$",
+        meta=r"日期\s*[:：]\s*\d{4}.*来源\s*[:：]|日期\s*[:：]\s*\d{4}.*來源\s*[:：]",
+        publication=r"(?:来源|來源)\s*[:：]\s*(?P<publication>\S{2,10}[报報])",
+        captions_after_meta=True,
+    ),
+    Site(  # Founder article pages as "save as text" leaves them (the seed's generation, 2009 on)
+        name="founder-text",
+        detect=r"^\s*第?\s*[A-Za-z]?\s*\d{1,3}\s*版\s*[:：(（]?\s*[^\s)）]+",
+        header=r"^\s*第?\s*(?P<page>[A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*(?P<section>[^\s)）]+)",
+        meta=r"日期\s*[:：]\s*\d{4}.*(?:来源|來源)\s*[:：]",
+        publication=r"(?:来源|來源)\s*[:：]\s*(?P<publication>\S{2,10}[报報])",
+    ),
+)
+
+#: A plain text file: its first line is the title.
+PLAIN = Site(name="plain", detect=r"(?!)", header=r"(?!)", title_list=False)
+
+
+@dataclass
+class Line:
+    index: int
+    text: str
+    label: str = "blank"
+
+    @property
+    def stripped(self) -> str:
+        return self.text.strip(_SPACES)
+
+
+@dataclass
+class Part:
+    """One article as the dump gives it."""
+
+    section: str | None = None
+    page: str | None = None
+    kicker: str | None = None
+    title: str = ""
+    subtitle: str | None = None
+    credit: credits.Credit = field(default_factory=credits.Credit)
+    author_note: str | None = None
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # ("paragraph" | "subhead", text)
+    order: int = 0
+
+
+@dataclass
+class Decoded:
+    site: Site
+    lines: list[Line]
+    publication: str | None = None
+    date: dt.date | None = None
+    parts: list[Part] = field(default_factory=list)
+    cut_short: bool = False  # no article navigation or footer at the end
+
+
+def choose(lines: list[str]) -> Site | None:
+    """The site generation of a dump from its first lines; None when it has no page header."""
+    head = [l for l in lines[:60] if l.strip()]
+    for site in SITES:
+        window = head[:3] if site.name in ("peoples-daily-archive", "founder-text") else head[:40]
+        if any(re.search(site.detect, l) for l in window):
+            if site.name == "zynews-2005" and not any(re.match(site.header, l) for l in head[:3]):
+                continue
+            return site
+    return None
+
+
+def find_date(text: str) -> dt.date | None:
+    for form in _DATE_FORMS:
+        for match in form.finditer(text):
+            try:
+                return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                continue
+    return None
+
+
+def join(parts: list[str]) -> str:
+    """Join wrapped lines: no space between CJK characters, one space otherwise."""
+    out = ""
+    for part in parts:
+        if out and part and not (_CJK_CHAR.match(out[-1]) or _CJK_CHAR.match(part[0])):
+            out += " "
+        out += part
+    return out
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# ---------------------------------------------------------------- line features
+
+
+def is_chrome(line: str) -> bool:
+    """A navigation line: several short items split by | or wide gaps, no sentence."""
+    parts = [p for p in _WIDE_GAP.split(line.strip()) if p]
+    if len(parts) < 2:
+        return False
+    if any(ch in line for ch in "。，！？"):
+        return False
+    return all(len(p) <= 10 for p in parts)
+
+
+def is_stray(line: str) -> bool:
+    """A lone navigation item left before the article navigation (``3上一篇``)."""
+    stripped = line.strip(_SPACES)
+    return len(stripped) <= 8 and not re.search(r"[。！？!?，,；;）)]", stripped) and not credits.author_note(stripped)
+
+
+def is_footer(line: str) -> bool:
+    return bool(_FOOTER.search(line)) and len(line.strip()) < 80
+
+
+def is_caption(line: str) -> bool:
+    stripped = line.strip(_SPACES)
+    return len(stripped) <= 120 and bool(_CAPTION.match(stripped) or (_CAPTION_END.search(stripped)
+                                                                       and len(stripped) > 6))
+
+
+def is_unterminated(text: str) -> bool:
+    return not _TERMINAL.search(text) and text[-1] not in _SENTENCE_END
+
+
+def is_heading_like(line: str) -> bool:
+    """Short, no sentence inside: a title line rather than a paragraph."""
+    stripped = line.strip(_SPACES)
+    return 0 < len(stripped) <= 40 and not _TERMINAL.search(stripped) and not re.search(r"[。；;]", stripped[:-1])
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(raw_lines: list[str]) -> Decoded:
+    lines = [Line(i, t) for i, t in enumerate(raw_lines)]
+    site = choose(raw_lines)
+    if site is None:
+        decoded = Decoded(site=PLAIN, lines=lines)
+        _plain(decoded)
+        return decoded
+    decoded = Decoded(site=site, lines=lines)
+    if site.article:
+        _many(decoded)
+    else:
+        _one(decoded)
+    for line in lines:
+        if not line.stripped:
+            line.label = "blank"
+        elif line.label == "blank":
+            line.label = "navigation"  # a line no article took
+    return decoded
+
+
+def _label(lines: list[Line], label: str) -> None:
+    for line in lines:
+        line.label = label if line.stripped else "blank"
+
+
+def _publication(decoded: Decoded, lines: list[Line]) -> str | None:
+    site = decoded.site
+    if site.publication:
+        for line in lines:
+            match = re.search(site.publication, line.text)
+            if match:
+                value = next(v for k, v in match.groupdict().items() if k.startswith("publication") and v)
+                return value
+    return None
+
+
+def _plain(decoded: Decoded) -> None:
+    lines = decoded.lines
+    first = next((l for l in lines if l.stripped), None)
+    if first is None:
+        return
+    first.label = "headline"
+    part = Part(title=first.stripped, order=10**9)
+    _body(decoded, part, lines[first.index + 1:], front=True)
+    decoded.parts.append(part)
+    decoded.cut_short = False
+
+
+def _one(decoded: Decoded) -> None:
+    """A dump of one article page: header, lists and navigation, the article, navigation and footer."""
+    site, lines = decoded.site, decoded.lines
+    header_at = None
+    entries: list[str] = []
+    i = 0
+    # Before the header: masthead, date line, the issue's page list, navigation.
+    while i < min(len(lines), 80):
+        line = lines[i]
+        text = line.text
+        if not line.stripped:
+            i += 1
+            continue
+        if site.masthead and re.match(site.masthead, text):
+            line.label = "masthead"
+        elif site.date_line and re.match(site.date_line, text):
+            line.label = "date line"
+        elif site.page_entry and re.match(site.page_entry, text) and squash(text) not in entries:
+            line.label = "page list"
+            entries.append(squash(text))
+        elif re.match(site.header, text):
+            header_at = i
+            break
+        else:
+            line.label = "navigation"
+        i += 1
+    if header_at is None:
+        _label(lines, "navigation")
+        return
+    header_line = lines[header_at]
+    header_line.label = "page header"
+    header = re.match(site.header, header_line.text)
+    page = re.sub(r"\s+", "", header.group("page")).upper()
+    section = header.groupdict().get("section")
+    i = header_at + 1
+
+    # The page's list of titles: lines up to the first blank, navigation line or list end.
+    listing: list[Line] = []
+    if site.title_list:
+        while (i < len(lines) and lines[i].stripped and not is_chrome(lines[i].text)
+               and not (site.list_end and re.match(site.list_end, lines[i].text))):
+            listing.append(lines[i])
+            lines[i].label = "page list"
+            i += 1
+    # Navigation: blank and chrome lines, the list end.
+    chrome: list[Line] = [header_line] + [l for l in lines[:header_at] if l.stripped]
+    while i < len(lines) and (not lines[i].stripped or is_chrome(lines[i].text)
+                              or (site.list_end and re.match(site.list_end, lines[i].text))):
+        lines[i].label = "navigation" if lines[i].stripped else "blank"
+        if lines[i].stripped:
+            chrome.append(lines[i])
+        i += 1
+
+    candidates: dict[str, int] = {}
+    titles = [l.stripped for l in listing]
+    for a in range(len(titles)):
+        for k in range(1, 4):
+            if a + k <= len(titles):
+                candidates.setdefault(squash("".join(titles[a:a + k])), a)
+
+    body = lines[i:]
+    # The end of the article: the first navigation or footer line after some text.
+    end = len(body)
+    seen_text = False
+    for j, line in enumerate(body):
+        if not line.stripped:
+            continue
+        if seen_text and (is_chrome(line.text) or is_footer(line.text)):
+            end = j
+            break
+        seen_text = True
+    article, tail = body[:end], body[end:]
+    if tail:  # the body ended at navigation: short unpunctuated leftovers before it are navigation too
+        while article and (not article[-1].stripped or is_stray(article[-1].text)):
+            tail.insert(0, article.pop())
+    for line in tail:
+        line.label = ("footer" if is_footer(line.text) or any(t.label == "footer" for t in tail[:tail.index(line)])
+                      else "navigation") if line.stripped else "blank"
+    chrome.extend(l for l in tail if l.stripped)
+    decoded.cut_short = not tail
+
+    part = Part(section=section, page=page, order=len(titles))
+    # The headline: the earliest run of 1–3 lines that repeats a page-list entry.
+    headline_at, headline_len = None, 0
+    for j in range(min(len(article), 12)):
+        for k in (3, 2, 1):
+            run = article[j:j + k]
+            joined = squash("".join(l.text for l in run))
+            if joined and len(run) == k and all(l.stripped for l in run) and joined in candidates:
+                headline_at, headline_len, part.order = j, k, candidates[joined]
+                break
+        if headline_at is not None:
+            break
+    if headline_at is None and not site.title_list:
+        _headings_by_form(decoded, part, article)
+    else:
+        if headline_at is None:
+            headline_at = next((j for j, l in enumerate(article) if l.stripped), 0)
+            headline_len = 1
+        head = article[headline_at:headline_at + headline_len]
+        _label(head, "headline")
+        part.title = join([l.stripped for l in head])
+        kicker = [l for l in article[:headline_at] if l.stripped and not is_chrome(l.text)]
+        for l in article[:headline_at]:
+            l.label = "kicker" if l in kicker else ("navigation" if l.stripped else "blank")
+        part.kicker = join([l.stripped for l in kicker]) or None
+        _body(decoded, part, article[headline_at + headline_len:], front=True,
+              known=set(candidates) | {squash(part.title)})
+    decoded.parts.append(part)
+    decoded.publication = (_publication(decoded, lines[:header_at + 1] + article[:8])
+                           or next((tok for line in chrome for tok in _WIDE_GAP.split(line.stripped)
+                                    if _PAPER.match(tok)), None))
+    dated = [l.text for l in lines if l.label in ("date line", "masthead", "page header")]
+    decoded.date = find_date(" ".join(dated)) or find_date(" ".join(l.text for l in chrome))
+
+
+def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None:
+    """Headings where no page list names the headline: 1–4 short lines, their roles from form and order."""
+    j = 0
+    while j < len(article) and not article[j].stripped:
+        j += 1
+    heads: list[Line] = []
+    while j < len(article) and len(heads) < 4:
+        line = article[j]
+        if not line.stripped:
+            if heads:
+                break
+            j += 1
+            continue
+        if (credits.credit_line(line.stripped) or not is_heading_like(line.text)
+                or (heads and _INDENTED.match(line.text) and not _INDENTED.match(heads[0].text))):
+            break
+        heads.append(line)
+        j += 1
+    if not heads:
+        first = next((l for l in article if l.stripped), None)
+        if first is None:
+            return
+        heads = [first]
+        j = first.index - article[0].index + 1
+    _assign_headings(part, heads)
+    _body(decoded, part, article[j:], front=True, known={squash(part.title)})
+
+
+def _assign_headings(part: Part, heads: list[Line]) -> None:
+    subtitles = [l for l in heads if l.stripped.startswith(("—", "－", "--"))]
+    others = [l for l in heads if l not in subtitles]
+    if not others:
+        others, subtitles = subtitles[:1], subtitles[1:]
+    roles: list[tuple[Line, str]] = []
+    if len(others) == 1:
+        roles = [(others[0], "headline")]
+    elif len(others) == 2 and subtitles:
+        roles = [(others[0], "kicker"), (others[1], "headline")]
+    elif len(others) == 2:
+        first, second = others
+        # A longer second line that explains the first is a subtitle; otherwise the first line is the kicker.
+        if len(second.stripped) > 1.5 * len(first.stripped) and len(second.stripped) > 12:
+            roles = [(first, "headline"), (second, "subtitle")]
+        else:
+            roles = [(first, "kicker"), (second, "headline")]
+    else:
+        roles = [(others[0], "kicker"), (others[1], "headline")] + [(l, "subtitle") for l in others[2:]]
+    roles += [(l, "subtitle") for l in subtitles]
+    for line, role in roles:
+        line.label = role
+    part.kicker = join([l.stripped for l, r in roles if r == "kicker"]) or None
+    part.title = join([l.stripped for l, r in roles if r == "headline"])
+    subtitle = join([l.stripped.lstrip("—－- ") for l, r in roles if r == "subtitle"])
+    part.subtitle = subtitle or None
+
+
+def _many(decoded: Decoded) -> None:
+    """A page with many articles: a page header, then for each article its opening line, column, headings, text."""
+    site, lines = decoded.site, decoded.lines
+    first = next((l for l in lines if l.stripped), None)
+    header = re.match(site.header, first.text)
+    first.label = "page header"
+    page = re.sub(r"\s+", "", header.group("page")).upper()
+    decoded.publication = _publication(decoded, [first])
+    decoded.date = find_date(first.text)
+    starts = [l.index for l in lines if re.match(site.article, l.text)]
+    for line in lines[first.index + 1:(starts[0] if starts else len(lines))]:
+        line.label = "navigation" if line.stripped else "blank"
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        block = lines[start:stop]
+        opening = re.match(site.article, block[0].text)
+        block[0].label = "page header"
+        j = 1
+        while j < len(block) and (not block[j].stripped or (site.column and re.match(site.column, block[j].text))):
+            block[j].label = "navigation" if block[j].stripped else "blank"
+            j += 1
+        part = Part(section=opening.group("section").strip(), page=re.sub(r"\s+", "", opening.group("page")) or page,
+                    order=n)
+        _headings_by_form(decoded, part, block[j:])
+        if part.title:
+            decoded.parts.append(part)
+    decoded.cut_short = False
+
+
+def _split_runs(text: str) -> list[str]:
+    """Paragraphs run together on one line, split by runs of spaces after a sentence's end."""
+    pieces = [p.strip(_SPACES) for p in _RUN_SPLIT.split(text)]
+    pieces = [p for p in pieces if p]
+    if len(pieces) > 1:
+        return pieces
+    pieces = [p for p in re.split(rf"{_GAP}{{2,}}", text) if p]
+    if len(pieces) > 1 and all(len(p) > 15 for p in pieces):
+        return pieces
+    return [text]
+
+
+def _blank_separated(body: list[Line]) -> bool:
+    """True when paragraphs are separated by blank lines (then wrapped lines are joined)."""
+    text_lines = [l for l in body if l.stripped]
+    blanks = sum(1 for a, b in zip(body, body[1:]) if a.stripped and not b.stripped)
+    return blanks >= max(1, len(text_lines) // 4)
+
+
+def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known: set[str] = frozenset()) -> None:
+    """Subtitle, credits, meta line and captions under the headline; then the text, its credits and notes."""
+    site = decoded.site
+    lines = list(body)
+    found: list[credits.Credit] = []
+    if front:
+        taken = 0
+        while taken < 6:
+            line = next((l for l in lines if l.stripped), None)
+            if line is None:
+                break
+            following = next((l.stripped for l in lines[lines.index(line) + 1:] if l.stripped), "")
+            credit = credits.credit_line(line.stripped, alone=not found and len(following) > 30)
+            if credit:
+                found.append(credit)
+                line.label = "credit"
+            elif (part.subtitle is None and taken == 0 and line.stripped.startswith(("—", "－", "--"))
+                  and len(line.stripped) <= 80):
+                part.subtitle = line.stripped.lstrip("—－- ") or None
+                line.label = "subtitle"
+            elif site.meta and re.search(site.meta, line.text):
+                line.label = "date line"
+            elif (site.captions_after_meta and any(l.label == "date line" for l in body)
+                  and (squash(line.text) in known or (len(line.stripped) <= 40 and is_unterminated(line.stripped))
+                       or is_caption(line.text))):
+                line.label = "caption"
+            else:
+                break
+            lines = [l for l in lines if l is not line and (l.stripped or l.index > line.index)]
+            taken += 1
+    # Paragraphs: blank-separated blocks of wrapped lines, or one line each.
+    while lines and not lines[0].stripped:
+        lines.pop(0)
+    separated = _blank_separated(lines) and sum(1 for l in lines if l.stripped) > 1
+    groups: list[list[Line]] = [[]]
+    for line in lines:
+        if not line.stripped:
+            line.label = "blank"
+            if groups[-1]:
+                groups.append([])
+        elif separated:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    groups = [g for g in groups if g]
+    if not separated:  # paragraphs opened by an indent: unindented lines continue the one before
+        indented = [bool(_INDENTED.match(g[0].text)) for g in groups]
+        if sum(indented) >= len(groups) / 2 and not all(indented):
+            merged: list[list[Line]] = []
+            for group, indent in zip(groups, indented):
+                if merged and not indent and not _TERMINAL.search(merged[-1][-1].stripped):
+                    merged[-1].extend(group)  # a paragraph wrapped before its sentence ended
+                else:
+                    merged.append(group)
+            groups = merged
+    # Captions: picture captions are not text.
+    kept = []
+    for group in groups:
+        if len(group) == 1 and is_caption(group[0].text):
+            group[0].label = "caption"
+        else:
+            kept.append(group)
+    groups = kept
+    # Credits and notes at the end: (作者为…), （本报记者 王小明）, 文/图 记者 王小明.
+    author_note = None
+    trailing: list[credits.Credit] = []
+    for _ in range(3):
+        if not groups:
+            break
+        last = groups[-1]
+        text = join([l.stripped for l in last])
+        note = credits.author_note(text)
+        if note and author_note is None:
+            author_note = note
+            _label(last, "author note")
+            groups.pop()
+            continue
+        closing = credits.closing(text)
+        if closing and not closing[1]:
+            trailing.insert(0, closing[0])
+            _label(last, "credit")
+            groups.pop()
+            continue
+        alone = credits.credit_line(text) if len(last) == 1 and len(groups) > 1 else None
+        if alone and alone.authors and not found:
+            trailing.insert(0, alone)
+            _label(last, "credit")
+            groups.pop()
+            continue
+        break
+    texts: list[tuple[list[Line], str]] = []
+    for group in groups:
+        text = join([l.stripped for l in group])
+        pieces = _split_runs(text)
+        texts.extend((group, p) for p in pieces)
+    if texts:
+        closing = credits.closing(texts[-1][1])
+        if closing and closing[1]:
+            trailing.insert(0, closing[0])
+            texts[-1] = (texts[-1][0], closing[1])
+    if texts:
+        opening = credits.opening(texts[0][1])
+        if opening:
+            found.append(opening[0])
+            _label(texts[0][0], "dateline")
+            texts[0] = (texts[0][0], opening[1])
+            if not opening[1]:
+                texts.pop(0)
+    part.credit = credits.combine(*found, *trailing)
+    part.author_note = author_note
+    # Subheads: short unpunctuated lines between paragraphs; one wrapped over two lines is one subhead.
+    blocks: list[tuple[str, str]] = []
+    count = len(texts)
+    index = 0
+    while index < count:
+        group, text = texts[index]
+        is_subhead = 0 < index < count - 1 and len(text) <= 30 and is_unterminated(text)
+        if is_subhead:
+            if (not separated and index + 2 < count and len(texts[index + 1][1]) <= 20
+                    and is_unterminated(texts[index + 1][1]) and len(texts[index + 1][0]) == 1
+                    and texts[index + 1][0] is not group):
+                _label(texts[index + 1][0], "subhead")
+                text = join([text, texts[index + 1][1]])
+                index += 1
+            blocks.append(("subhead", text))
+            for line in group:
+                line.label = "subhead" if line.label not in ("dateline",) else line.label
+        else:
+            blocks.append(("paragraph", text))
+            for line in group:
+                if line.label not in ("dateline", "credit", "author note", "caption"):
+                    line.label = "paragraph"
+        index += 1
+    part.blocks = blocks
