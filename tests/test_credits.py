@@ -70,3 +70,8 @@ def test_a_dateline_that_repeats_the_byline_adds_nothing():
     opening, _ = credits.opening("本报讯（记者 张华）7月5日。")
     both = credits.combine(byline, opening)
     assert (both.byline, both.authors, both.dateline) == ("本报记者 张 华 通讯员 李明", ("张华", "李明"), "本报讯")
+
+
+def test_square_bracket_dateline_of_the_archive():
+    credit, rest = credits.opening("【新华社北京十四日电】华北各地农民在秋收以后。")
+    assert (credit.dateline, credit.byline, rest) == ("新华社北京十四日电", None, "华北各地农民在秋收以后。")

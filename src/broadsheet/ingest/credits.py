@@ -11,6 +11,7 @@ One set of rules for every ingester (text dumps, saved e-paper pages), in simpli
     （本报记者 王小明）                     a credit after the text, in brackets
     本报讯（记者 张华）…   本報訊（記者 王小明）…   新华社北京6月2日电（记者 王五）…
     本报福州6月2日电记者王小明报道:…       the dateline form whose credit is inside the first sentence
+    【新华社北京十四日电】…                 the archive's dateline in square brackets
     （作者为巩义市小关镇党委书记）           the author note
 
 The words are data (the tables below); the functions only combine them.
@@ -83,6 +84,7 @@ _DATELINE_BRACKET = re.compile(rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*[（(](
 _DATELINE_INLINE = re.compile(
     rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*(?P<credit>(?:{_ROLE_PHRASE.pattern})[^，,。：:（()）“”]{{1,30}}?)"
     rf"{_GAP}*(?:报道|報道)?{_GAP}*[：:]{_GAP}*")
+_DATELINE_SQUARE = re.compile(rf"^[【〔\[](?P<dateline>{_DATELINE_WORDS})[】〕\]]{_GAP}*")
 _DATELINE_ALONE = re.compile(r"^(?P<dateline>本[报報][讯訊])(?:[ \t\u00a0\u3000]+|[:：]\s*)")
 _AUTHOR_NOTE = re.compile(rf"^{AUTHOR_NOTE}$")
 _CLOSING = re.compile(r"^(?P<rest>.*?)[ \t\u00a0\u3000]*[（(](?P<credit>[^（()）]{2,40})[）)]$", re.S)
@@ -226,6 +228,9 @@ def opening(text: str) -> tuple[Credit, str] | None:
         if credit is not None:
             return Credit(byline=credit.byline, authors=credit.authors, dateline=match.group("dateline")), \
                 stripped[match.end():]
+    match = _DATELINE_SQUARE.match(stripped)
+    if match and len(stripped) > match.end():
+        return Credit(dateline=match.group("dateline")), stripped[match.end():]
     match = _DATELINE_ALONE.match(stripped)
     if match and len(stripped) > match.end():
         return Credit(dateline=match.group("dateline")), stripped[match.end():]

@@ -699,7 +699,7 @@ def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block],
             del blocks[index]
             continue
         opening = credits.opening(block.content.html)
-        if opening and opening[0].byline:
+        if opening:
             found.append(opening[0])
             rest = opening[1]
             replacement = list(html_to_blocks(f"<p>{rest}</p>", resolver)) if rest.strip() else []

@@ -523,6 +523,8 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known:
     # Paragraphs: blank-separated blocks of wrapped lines, or one line each.
     while lines and not lines[0].stripped:
         lines.pop(0)
+    while lines and not lines[-1].stripped:
+        lines.pop().label = "blank"
     separated = _blank_separated(lines) and sum(1 for l in lines if l.stripped) > 1
     groups: list[list[Line]] = [[]]
     for line in lines:
