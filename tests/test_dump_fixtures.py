@@ -11,10 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from broadsheet import load
+from broadsheet.errors import BroadsheetError
 from broadsheet.ingest import credits, lines
 from broadsheet.ingest import text as text_dump
+from broadsheet.ingest.base import Context
 from broadsheet.model import issue_to_dict
 from conftest import run_cli
 
@@ -126,3 +130,28 @@ def test_a_dump_and_its_html_page_give_the_same_headings_and_credits(tmp_path, n
     page = trimmed(html_page(tmp_path, name, dump))
     for key in FIELDS:
         assert page["articles"][0][key] == dump["articles"][0][key], key
+
+
+HEADS = ["第15版:理论 上一版3  4下一版", "人民日报电子报\n人民日报2025.12.22星期一\n01版:要闻\n01版:要闻",
+         "1951年9月15日人民日报 第1版\n\n第1版(要闻)\n专栏:\n", "第A05版:都市新闻 上一版  下一版\n标题\nPDF 版"]
+PIECES = ["", "  ", "——副题", "本报记者 王小明", "任 平", "（作者为教授）", "第2版(国际)", "专栏:", "上一篇  下一篇",
+          "版权声明 @ 中原网", "本报讯（记者 张华）7月5日,会议召开。", "图为市民在游泳", "短行", "一段很长的正文，写到这里才结束。   下一段。",
+          "《 人民日报 》（ 2025年12月22日   第 01 版）", "中原网  日期: 2007-07-18  来源: 郑州晚报", "（本报记者 王小明）"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=st.sampled_from(HEADS), body=st.lists(st.sampled_from(PIECES) | st.text(max_size=12), max_size=20))
+def test_any_dump_of_each_shape_imports_or_is_refused(tmp_path, head, body):
+    path = tmp_path / "dump.txt"
+    path.write_text("\n".join([head, *body]), encoding="utf-8")
+    try:
+        drafts = text_dump.load(path, Context(root=tmp_path))
+    except BroadsheetError:
+        return
+    labels = text_dump.explain(path)
+    assert len(labels) == len(path.read_text(encoding="utf-8").split("\n"))
+    assert all(label in lines.LABELS for label, _ in labels)
+    for draft in drafts:
+        for section in draft.sections:
+            for article in section.articles:
+                assert article.title

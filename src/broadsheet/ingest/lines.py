@@ -83,6 +83,7 @@ SITES: tuple[Site, ...] = (
         masthead=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]\s*$|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]\s*$",
         date_line=r"^\s*\S{0,10}?\d{4}\s*[.年/-]\s*\d{1,2}\s*[.月/-]\s*\d{1,2}日?\s*(?:星期|周|週)?\S?\s*$",
         page_entry=r"^\s*\d{1,3}\s*版\s*[:：]\s*\S+\s*$",
+        meta=r"^\s*《\s*\S{2,10}\s*》\s*[（(]\s*\d{4}\s*年.*版\s*[)）]\s*$",
         publication=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]",
         title_list=False,
     ),
@@ -199,6 +200,13 @@ def is_stray(line: str) -> bool:
     return len(stripped) <= 8 and not re.search(r"[。！？!?，,；;）)]", stripped) and not credits.author_note(stripped)
 
 
+def is_widget(line: str) -> bool:
+    """A page widget rather than a heading: a telephone number, an address, a ``label: value`` pair."""
+    stripped = line.strip(_SPACES)
+    return bool(re.search(r"\d[\d -]{5,}\d|https?://|www\.|\.com|\.cn\b", stripped)
+                or re.match(r"^[^\s:：，。]{1,6}[:：]\s*\S", stripped)) and not _TERMINAL.search(stripped)
+
+
 def is_footer(line: str) -> bool:
     return bool(_FOOTER.search(line)) and len(line.strip()) < 80
 
@@ -308,12 +316,17 @@ def _one(decoded: Decoded) -> None:
 
     # The page's list of titles: lines up to the first blank, navigation line or list end.
     listing: list[Line] = []
-    if site.title_list:
-        while (i < len(lines) and lines[i].stripped and not is_chrome(lines[i].text)
-               and not (site.list_end and re.match(site.list_end, lines[i].text))):
-            listing.append(lines[i])
-            lines[i].label = "page list"
-            i += 1
+    while (i < len(lines) and lines[i].stripped and not is_chrome(lines[i].text)
+           and not (site.list_end and re.match(site.list_end, lines[i].text))):
+        listing.append(lines[i])
+        i += 1
+    if not site.title_list:
+        listed = {squash(l.text) for l in listing if is_heading_like(l.text)}
+        later = [l for l in lines[i:i + 60] if l.stripped and squash(l.text) in listed]
+        if len(listing) < 2 or len(listed) < len(listing) or not later:
+            listing, i = [], header_at + 1  # no list: the headline follows the header
+    for line in listing:
+        line.label = "page list"
     # Navigation: blank and chrome lines, the list end.
     chrome: list[Line] = [header_line] + [l for l in lines[:header_at] if l.stripped]
     while i < len(lines) and (not lines[i].stripped or is_chrome(lines[i].text)
@@ -336,6 +349,8 @@ def _one(decoded: Decoded) -> None:
     seen_text = False
     for j, line in enumerate(body):
         if not line.stripped:
+            continue
+        if site.meta and re.search(site.meta, line.text):
             continue
         if seen_text and (is_chrome(line.text) or is_footer(line.text)):
             end = j
@@ -363,7 +378,7 @@ def _one(decoded: Decoded) -> None:
                 break
         if headline_at is not None:
             break
-    if headline_at is None and not site.title_list:
+    if headline_at is None and not listing:
         _headings_by_form(decoded, part, article)
     else:
         if headline_at is None:
@@ -372,7 +387,7 @@ def _one(decoded: Decoded) -> None:
         head = article[headline_at:headline_at + headline_len]
         _label(head, "headline")
         part.title = join([l.stripped for l in head])
-        kicker = [l for l in article[:headline_at] if l.stripped and not is_chrome(l.text)]
+        kicker = [l for l in article[:headline_at] if l.stripped and not is_chrome(l.text) and not is_widget(l.text)]
         for l in article[:headline_at]:
             l.label = "kicker" if l in kicker else ("navigation" if l.stripped else "blank")
         part.kicker = join([l.stripped for l in kicker]) or None
@@ -388,6 +403,7 @@ def _one(decoded: Decoded) -> None:
 
 def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None:
     """Headings where no page list names the headline: 1–4 short lines, their roles from form and order."""
+    site_meta = decoded.site.meta
     j = 0
     while j < len(article) and not article[j].stripped:
         j += 1
@@ -399,7 +415,9 @@ def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None
                 break
             j += 1
             continue
-        if (credits.credit_line(line.stripped) or not is_heading_like(line.text)
+        following = next((l.stripped for l in article[j + 1:] if l.stripped), "")
+        if (credits.credit_line(line.stripped, alone=bool(heads) and len(following) > 30)
+                or not is_heading_like(line.text) or (site_meta and re.search(site_meta, line.text))
                 or (heads and _INDENTED.match(line.text) and not _INDENTED.match(heads[0].text))):
             break
         heads.append(line)
@@ -558,11 +576,15 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known:
     # Credits and notes at the end: (作者为…), （本报记者 王小明）, 文/图 记者 王小明.
     author_note = None
     trailing: list[credits.Credit] = []
-    for _ in range(3):
+    for _ in range(4):
         if not groups:
             break
         last = groups[-1]
         text = join([l.stripped for l in last])
+        if site.meta and re.search(site.meta, text):
+            _label(last, "date line")  # 《人民日报》（2025年12月24日 第02版）: where the article was printed
+            groups.pop()
+            continue
         note = credits.author_note(text)
         if note and author_note is None:
             author_note = note
