@@ -75,3 +75,9 @@ def test_a_dateline_that_repeats_the_byline_adds_nothing():
 def test_square_bracket_dateline_of_the_archive():
     credit, rest = credits.opening("【新华社北京十四日电】华北各地农民在秋收以后。")
     assert (credit.dateline, credit.byline, rest) == ("新华社北京十四日电", None, "华北各地农民在秋收以后。")
+
+
+def test_a_wire_dateline_without_a_credit():
+    credit, rest = credits.opening("本报北京12月21日电  入冬以来，各地组织农民开展冬种。")
+    assert (credit.dateline, credit.byline, rest) == ("本报北京12月21日电", None, "入冬以来，各地组织农民开展冬种。")
+    assert credits.opening("视讯 会议召开。") is None

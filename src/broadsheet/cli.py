@@ -295,6 +295,7 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
 
 def _explain(sources) -> None:
     """``inspect --explain``: the label of every line of each text dump (files, or the .txt files of folders)."""
+    from .ingest import detect_kind
     from .ingest import text as text_dump
 
     for source in sources:
@@ -302,10 +303,11 @@ def _explain(sources) -> None:
             if source.is_dir() else [source]
         for path in files:
             try:
-                labelled = text_dump.explain(path)
+                kind = detect_kind(path)
+                labelled = text_dump.explain(path) if kind == text_dump.KIND else []
             except (BroadsheetError, OSError) as exc:
                 _fail(exc if isinstance(exc, BroadsheetError) else BroadsheetError(exc.strerror or str(exc), path))
-            click.echo(f"== {path}")
+            click.echo(f"== {path}" + ("" if kind == text_dump.KIND else f"  ({kind}: not a text dump, no lines)"))
             for number, (label, line) in enumerate(labelled, 1):
                 click.echo(f"{number:4} {label:<12} {line}".rstrip())
 

@@ -85,7 +85,7 @@ _DATELINE_INLINE = re.compile(
     rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*(?P<credit>(?:{_ROLE_PHRASE.pattern})[^，,。：:（()）“”]{{1,30}}?)"
     rf"{_GAP}*(?:报道|報道)?{_GAP}*[：:]{_GAP}*")
 _DATELINE_SQUARE = re.compile(rf"^[【〔\[（(](?P<dateline>{_DATELINE_WORDS})[】〕\]）)]{_GAP}*")
-_DATELINE_ALONE = re.compile(r"^(?P<dateline>本[报報][讯訊])(?:[ \t\u00a0\u3000]+|[:：]\s*)")
+_DATELINE_ALONE = re.compile(rf"^(?P<dateline>{'|'.join(f'(?:{d})' for d in DATELINES[:-1])})(?:{_GAP}+|[:：]\s*)")
 _AUTHOR_NOTE = re.compile(rf"^{AUTHOR_NOTE}$")
 _CLOSING = re.compile(r"^(?P<rest>.*?)[ \t\u00a0\u3000]*[（(](?P<credit>[^（()）]{2,40})[）)]$", re.S)
 

@@ -82,7 +82,7 @@ SITES: tuple[Site, ...] = (
         header=r"^\s*第?\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[:：]\s*(?P<section>\S+)\s*$",
         masthead=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]\s*$|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]\s*$",
         date_line=r"^\s*\S{0,10}?\d{4}\s*[.年/-]\s*\d{1,2}\s*[.月/-]\s*\d{1,2}日?\s*(?:星期|周|週)?\S?\s*$",
-        page_entry=r"^\s*\d{1,3}\s*版\s*[:：]\s*\S+\s*$",
+        page_entry=r"^\s*第?\s*\d{1,3}\s*版\s*[:：]\s*\S+\s*$",
         meta=r"^\s*《\s*\S{2,10}\s*》\s*[（(]\s*\d{4}\s*年.*版\s*[)）]\s*$",
         publication=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]",
         title_list=False,
@@ -197,7 +197,12 @@ def is_chrome(line: str) -> bool:
 def is_stray(line: str) -> bool:
     """A lone navigation item left before the article navigation (``3上一篇``)."""
     stripped = line.strip(_SPACES)
-    return len(stripped) <= 8 and not re.search(r"[。！？!?，,；;）)]", stripped) and not credits.author_note(stripped)
+    if re.search(r"[。！？!?，,；;]", stripped) or credits.author_note(stripped) or credits.credit_line(stripped):
+        return False
+    items = stripped.split()
+    return len(stripped) <= 8 and not re.search(r"[）)]", stripped) or (
+        len(items) <= 4 and all(len(i) <= 8 and re.fullmatch(r"[【\[（(<《]?[^\s]{1,6}[】\]）)>》]?", i) for i in items)
+        and all(re.match(r"[【\[（(<《]", i) for i in items))
 
 
 def is_widget(line: str) -> bool:
@@ -304,14 +309,23 @@ def _one(decoded: Decoded) -> None:
         else:
             line.label = "navigation"
         i += 1
-    if header_at is None:
+    listed_pages = [l for l in lines[:i] if l.label == "page list"]
+    if header_at is None and listed_pages:  # the current page's header is not repeated: the list ends there
+        header_at = listed_pages[-1].index
+        page = section = None
+        i = header_at + 1
+        chrome_header = False
+    elif header_at is None:
         _label(lines, "navigation")
         return
+    else:
+        chrome_header = True
     header_line = lines[header_at]
-    header_line.label = "page header"
-    header = re.match(site.header, header_line.text)
-    page = re.sub(r"\s+", "", header.group("page")).upper()
-    section = header.groupdict().get("section")
+    if chrome_header:
+        header_line.label = "page header"
+        header = re.match(site.header, header_line.text)
+        page = re.sub(r"\s+", "", header.group("page")).upper()
+        section = header.groupdict().get("section")
     i = header_at + 1
 
     # The page's list of titles: lines up to the first blank, navigation line or list end.
@@ -444,8 +458,11 @@ def _assign_headings(part: Part, heads: list[Line]) -> None:
         roles = [(others[0], "kicker"), (others[1], "headline")]
     elif len(others) == 2:
         first, second = others
-        # A longer second line that explains the first is a subtitle; otherwise the first line is the kicker.
-        if len(second.stripped) > 1.5 * len(first.stripped) and len(second.stripped) > 12:
+        # A bracketed second line, or a longer one that explains the first, is a subtitle; a first line that
+        # ends in a colon, or anything else, is the kicker over the headline.
+        bracketed = re.match(r"^[（(【].*[）)】]$", second.stripped)
+        explains = len(second.stripped) > 1.5 * len(first.stripped) and len(second.stripped) > 12
+        if not first.stripped.endswith((":", "：")) and (bracketed or explains):
             roles = [(first, "headline"), (second, "subtitle")]
         else:
             roles = [(first, "kicker"), (second, "headline")]
@@ -604,6 +621,16 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known:
             groups.pop()
             continue
         break
+    inside: list[credits.Credit] = []
+    kept = []
+    for group in groups:
+        credit = credits.credit_line(join([l.stripped for l in group])) if len(group) == 1 else None
+        if credit and credit.authors:
+            inside.append(credit)
+            _label(group, "credit")
+        else:
+            kept.append(group)
+    groups = kept
     texts: list[tuple[list[Line], str]] = []
     for group in groups:
         text = join([l.stripped for l in group])
@@ -622,7 +649,7 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known:
             texts[0] = (texts[0][0], opening[1])
             if not opening[1]:
                 texts.pop(0)
-    part.credit = credits.combine(*found, *trailing)
+    part.credit = credits.combine(*found, *inside, *trailing)
     part.author_note = author_note
     # Subheads: short unpunctuated lines between paragraphs; one wrapped over two lines is one subhead.
     blocks: list[tuple[str, str]] = []
