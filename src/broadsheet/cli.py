@@ -85,6 +85,33 @@ def _setup_logging(quiet: bool, verbose: bool = False) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _keep_going_option(command):
+    return click.option("--keep-going", is_flag=True,
+                        help="Skip a source that cannot be read (named on stderr), do the rest, exit with status 1.")(
+        command)
+
+
+def _skipping(enabled: bool) -> list | None:
+    """With --keep-going: the faults of the sources skipped, a list filled while the command runs; without:
+    None, and the first fault stops everything."""
+    if not enabled:
+        return None
+    from .ingest import keep_going
+
+    scope = keep_going()
+    skipped = scope.__enter__()
+    click.get_current_context().call_on_close(lambda: scope.__exit__(None, None, None))
+    return skipped
+
+
+def _report_skipped(skipped: list | None) -> None:
+    if skipped:
+        for fault in skipped:
+            err.print(f"broadsheet: skipped: {str(fault).replace(chr(10), ' ')}", markup=False)
+        err.print(f"broadsheet: {len(skipped)} source{'s' if len(skipped) != 1 else ''} skipped", markup=False)
+        sys.exit(1)
+
+
 def _fail(exc: BaseException) -> None:
     message = str(exc).replace("\n", " ")
     err.print(f"broadsheet: error: {message}", markup=False)
@@ -202,9 +229,10 @@ def _source_options(command):
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_keep_going_option
 def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, formats, out, theme, title, page_size, bleed, marks, pdf_variant,
           render_timeout, jobs, pdf_layout, no_cache, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
-          quiet) -> None:
+          quiet, keep_going) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -213,6 +241,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     from . import build as run_build
 
     _setup_logging(quiet, verbose)
+    skipped = _skipping(keep_going)
     formats = formats or ("epub", "pdf")
     show_progress = not quiet and err.is_terminal
     progress = _progress(show_progress)
@@ -245,15 +274,18 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     if not quiet:
         for path in paths:
             click.echo(str(path))
+    _report_skipped(skipped)
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
+@_keep_going_option
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
 @click.option("--explain", is_flag=True, help="Print each line of the text dumps with the label it was read as.")
-def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, as_json, title, explain) -> None:
+def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, keep_going, as_json, title,
+            explain) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
     from . import load
     from .model import issue_to_dict
@@ -262,6 +294,7 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
     if explain:
         _explain(sources)
         return
+    skipped = _skipping(keep_going)
     try:
         editions = load(sources, title=title, kind=kind, since=since.date() if since else None,
                         until=until.date() if until else None, allow_remote=allow_remote,
@@ -280,6 +313,7 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
     if as_json:
         payload = result[0] if len(result) == 1 else result
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _report_skipped(skipped)
         return
     for view in result:
         pub = view["publication"]
@@ -291,6 +325,7 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
                 click.echo(f"    {section['name']}{page}")
                 for article in section["articles"]:
                     click.echo(f"      - {article['title']}  ({len(article['text'])} chars)")
+    _report_skipped(skipped)
 
 
 def _explain(sources) -> None:
@@ -339,8 +374,9 @@ def _explain(sources) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the digest's model (the inspect --json schema); write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say how each source was read.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_keep_going_option
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
-           title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet) -> None:
+           title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, keep_going) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
@@ -353,6 +389,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
     _setup_logging(quiet, verbose)
     log = logging.getLogger("broadsheet")
+    skipped = _skipping(keep_going)
     try:
         base = Path.cwd()
         values: dict = {}
@@ -377,6 +414,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
             publication, _ = make_digest(load(paths_in, kind=kind, since=spec.since, until=spec.until), spec)
             click.echo(json.dumps(issue_to_dict(publication), ensure_ascii=False, indent=2))
+            _report_skipped(skipped)
             return
         show = not quiet and err.is_terminal
         progress = _progress(show)
@@ -408,6 +446,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
                           markup=False)
         for path in paths:
             click.echo(str(path))
+    _report_skipped(skipped)
 
 
 def _terminate(signum, frame) -> None:
