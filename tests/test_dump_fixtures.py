@@ -56,7 +56,8 @@ def test_dump_gives_its_model(name):
     path, expected = source_of(name)
     got = trimmed(path)
     for key in ("publication", "language", "date", "count"):
-        assert got[key] == expected[key], key
+        if key in expected:  # a dump that does not name its paper leaves the publication to the loader
+            assert got[key] == expected[key], key
     for want in expected["articles"]:
         article = got["articles"][want.get("at", 0)]
         for key, value in want.items():

@@ -41,6 +41,7 @@ _FOOTER = re.compile(r"[©@]|copyright|ICP\s*备|版权所有|版權所有", re.
 _CAPTION = re.compile(r"^(?:[▲△▼◀▶]|(?:上|下|左|右|左上|右上|左下|右下)?[图圖](?:为|為|一|二|三|四|[:：]|\d)|照片[:：]|资料图|資料圖)")
 _CAPTION_END = re.compile(r"\s(?:摄|攝|供图|供圖)$|[（(][^()（）]*(?:摄|攝|供图|供圖)[)）]$|[记記]者\S{2,4}(?:摄|攝)$")
 _RUN_SPLIT = re.compile(rf"(?<=[。！？!?…”」』）)]){_GAP}{{2,}}")
+_ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|[□■◎●○△▲◆◇★☆▼])")
 _INDENTED = re.compile(r"^(?: {2,}|\u3000|\u00a0{2,}|\t)")
 _DATE_FORMS = (re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})"),
                re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"))
@@ -53,6 +54,10 @@ class Site:
     name: str
     detect: str  # found in the first lines: this generation
     header: str  # the page header; groups ``page`` and ``section`` (optional)
+    detect_window: int = 40  # how many of the first non-blank lines ``detect`` is looked for in
+    detect_min: int = 1  # how many lines must match ``detect``
+    header_window: int | None = None  # the header must be among this many first non-blank lines
+    lead: str | None = None  # what every line before the header must look like (a masthead, a date)
     masthead: str | None = None  # the paper's name as a line of its own
     date_line: str | None = None  # a line that holds the issue's date
     page_entry: str | None = None  # one entry of the list of the issue's pages (01版:要闻)
@@ -65,43 +70,57 @@ class Site:
     captions_after_meta: bool = False  # short lines between the meta line and the text are captions
 
 
+_ARCHIVE_HEADER = (r"^(?=.*\d{4}\s*[年.-]\s*\d{1,2}\s*[月.-]\s*\d{1,2})(?=.*[报報]).{0,30}?"
+                   r"第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*$")
+_EPAPER_MASTHEAD = r"^\s*(?P<publication>\S{2,10}?[报報])\s*(?:电子[报版]|電子[報版])\s*$"
+_EPAPER_HEADER = r"^\s*第?\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[:：]\s*(?P<section>\S+)\s*$"
+_PAGE_ENTRY = r"^\s*第?\s*[A-Za-z]?\d{1,3}\s*版\s*[:：]\s*\S+\s*$"
+_DATE_LINE = r"^\s*\S{0,10}?\d{4}\s*[.年/-]\s*\d{1,2}\s*[.月/-]\s*\d{1,2}日?\s*(?:(?:星期|周|週|礼拜|禮拜)\S)?\s*$"
+_PRINT_LINE = r"^\s*《\s*\S{2,10}\s*》\s*[（(]\s*\d{4}\s*年.*版\s*[)）]\s*$"
+_FOUNDER_HEADER = r"^\s*第?\s*(?P<page>[A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*(?P<section>[^\s)）]+)"
+_META_LINE = r"日期\s*[:：]\s*\d{4}.*(?:来源|來源)\s*[:：]"
+_SOURCE = r"(?:来源|來源)\s*[:：]\s*(?P<publication>\S{2,10}[报報])"
+
 #: The generations of e-paper text dumps known, most specific first.
 SITES: tuple[Site, ...] = (
     Site(  # the People's Daily database 1946–2003: one page, many articles
         name="peoples-daily-archive",
-        detect=r"^\s*\d{4}年\d{1,2}月\d{1,2}日\S{2,10}[报報]\s*第\s*[A-Za-z]?\d{1,3}\s*版\s*$",
-        header=r"^\s*\d{4}年\d{1,2}月\d{1,2}日\S{2,10}[报報]\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*$",
+        detect=_ARCHIVE_HEADER, header=_ARCHIVE_HEADER, detect_window=3,
         article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{1,20})[)）]\s*$",
         column=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]",
-        publication=r"^\s*\d{4}年\d{1,2}月\d{1,2}日(?P<publication>\S{2,10}?[报報])\s*第",
+        publication=r"\d\s*日\s*(?P<publication>[^\s\d]{2,10}?[报報])|^\s*(?P<publication2>[^\s\d]{2,10}?[报報])\s*\d{4}",
+        title_list=False,
+    ),
+    Site(  # the same database, a page saved without its first line: 第1版(要闻) / 专栏:
+        name="peoples-daily-archive-bare",
+        detect=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]", header=_ARCHIVE_HEADER, detect_window=3,
+        article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{1,20})[)）]\s*$",
+        column=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]",
         title_list=False,
     ),
     Site(  # People's Daily e-paper dumps: masthead, date line, the issue's pages, then one article
         name="peoples-daily-epaper",
-        detect=r"^\s*\S{2,10}[报報]\s*电子[报版]\s*$|^\s*\S{2,10}[报報]\s*電子[報版]\s*$",
-        header=r"^\s*第?\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[:：]\s*(?P<section>\S+)\s*$",
-        masthead=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]\s*$|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]\s*$",
-        date_line=r"^\s*\S{0,10}?\d{4}\s*[.年/-]\s*\d{1,2}\s*[.月/-]\s*\d{1,2}日?\s*(?:星期|周|週)?\S?\s*$",
-        page_entry=r"^\s*第?\s*\d{1,3}\s*版\s*[:：]\s*\S+\s*$",
-        meta=r"^\s*《\s*\S{2,10}\s*》\s*[（(]\s*\d{4}\s*年.*版\s*[)）]\s*$",
-        publication=r"^\s*(?P<publication>\S{2,10}?[报報])\s*电子[报版]|^\s*(?P<publication2>\S{2,10}?[报報])\s*電子[報版]",
+        detect=_EPAPER_MASTHEAD, header=_EPAPER_HEADER, masthead=_EPAPER_MASTHEAD, date_line=_DATE_LINE,
+        page_entry=_PAGE_ENTRY, meta=_PRINT_LINE, publication=_EPAPER_MASTHEAD, title_list=False,
+    ),
+    Site(  # the same without its masthead: known by the list of the issue's pages (01版:要闻 02版:要闻 …)
+        name="epaper-page-list",
+        detect=_PAGE_ENTRY, detect_min=3, header=_EPAPER_HEADER, masthead=r"^\s*(?P<publication>\S{2,8}[报報])\s*$",
+        date_line=_DATE_LINE, page_entry=_PAGE_ENTRY, meta=_PRINT_LINE,
+        publication=r"^\s*(?P<publication>\S{2,8}[报報])\s*$|^\s*(?P<publication2>\S{2,8}?[报報])\s*\d{4}",
         title_list=False,
     ),
     Site(  # zynews 2005–2009: list of titles, PDF 版, navigation; headline, meta line, captions, text
         name="zynews-2005",
-        detect=r"^\s*PDF\s*版\s*$",
-        header=r"^\s*第?\s*(?P<page>[A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*(?P<section>[^\s)）]+)",
-        list_end=r"^\s*PDF\s*版\s*$",
-        meta=r"日期\s*[:：]\s*\d{4}.*来源\s*[:：]|日期\s*[:：]\s*\d{4}.*來源\s*[:：]",
-        publication=r"(?:来源|來源)\s*[:：]\s*(?P<publication>\S{2,10}[报報])",
-        captions_after_meta=True,
+        detect=r"^\s*PDF\s*版\s*$", header=_FOUNDER_HEADER, header_window=3,
+        list_end=r"^\s*PDF\s*版\s*$", meta=_META_LINE, publication=_SOURCE, captions_after_meta=True,
     ),
-    Site(  # Founder article pages as "save as text" leaves them (the seed's generation, 2009 on)
+    Site(  # Founder article pages as "save as text" leaves them (the seed's generation, 2009 on); a masthead
+        # and a date line may stand over the header
         name="founder-text",
-        detect=r"^\s*第?\s*[A-Za-z]?\s*\d{1,3}\s*版\s*[:：(（]?\s*[^\s)）]+",
-        header=r"^\s*第?\s*(?P<page>[A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*(?P<section>[^\s)）]+)",
-        meta=r"日期\s*[:：]\s*\d{4}.*(?:来源|來源)\s*[:：]",
-        publication=r"(?:来源|來源)\s*[:：]\s*(?P<publication>\S{2,10}[报報])",
+        detect=_FOUNDER_HEADER, header=_FOUNDER_HEADER, detect_window=6, lead=r"^[^。，！？；,!?;]{1,30}$",
+        masthead=r"^\s*(?P<publication>\S{2,8}[报報])\s*$", date_line=_DATE_LINE, meta=_META_LINE,
+        publication=_SOURCE,
     ),
 )
 
@@ -147,13 +166,16 @@ class Decoded:
 
 def choose(lines: list[str]) -> Site | None:
     """The site generation of a dump from its first lines; None when it has no page header."""
-    head = [l for l in lines[:60] if l.strip()]
+    head = [l for l in lines[:80] if l.strip()]
     for site in SITES:
-        window = head[:3] if site.name in ("peoples-daily-archive", "founder-text") else head[:40]
-        if any(re.search(site.detect, l) for l in window):
-            if site.name == "zynews-2005" and not any(re.match(site.header, l) for l in head[:3]):
-                continue
-            return site
+        hits = [n for n, l in enumerate(head[:site.detect_window]) if re.search(site.detect, l)]
+        if len(hits) < site.detect_min:
+            continue
+        if site.header_window and not any(re.match(site.header, l) for l in head[:site.header_window]):
+            continue
+        if site.lead and not all(re.match(site.lead, l.strip()) for l in head[:hits[0]]):
+            continue
+        return site
     return None
 
 
@@ -334,11 +356,16 @@ def _one(decoded: Decoded) -> None:
            and not (site.list_end and re.match(site.list_end, lines[i].text))):
         listing.append(lines[i])
         i += 1
+    listed = {squash(l.text) for l in listing if is_heading_like(l.text)}
+    later = [l for l in lines[i:i + 60] if l.stripped and squash(l.text) in listed]
     if not site.title_list:
-        listed = {squash(l.text) for l in listing if is_heading_like(l.text)}
-        later = [l for l in lines[i:i + 60] if l.stripped and squash(l.text) in listed]
         if len(listing) < 2 or len(listed) < len(listing) or not later:
             listing, i = [], header_at + 1  # no list: the headline follows the header
+    elif listing and not later:
+        # A list is followed by navigation; lines followed only by blank lines and text are the article itself.
+        after = next((l for l in lines[i:] if l.stripped), None)
+        if after is None or not (is_chrome(after.text) or (site.list_end and re.match(site.list_end, after.text))):
+            listing, i = [], header_at + 1
     for line in listing:
         line.label = "page list"
     # Navigation: blank and chrome lines, the list end.
@@ -482,12 +509,14 @@ def _many(decoded: Decoded) -> None:
     site, lines = decoded.site, decoded.lines
     first = next((l for l in lines if l.stripped), None)
     header = re.match(site.header, first.text)
-    first.label = "page header"
-    page = re.sub(r"\s+", "", header.group("page")).upper()
-    decoded.publication = _publication(decoded, [first])
-    decoded.date = find_date(first.text)
+    page = None
+    if header:  # 1951年9月15日人民日报 第1版: the page, its date and paper
+        first.label = "page header"
+        page = re.sub(r"\s+", "", header.group("page")).upper()
+        decoded.publication = _publication(decoded, [first])
+        decoded.date = find_date(first.text)
     starts = [l.index for l in lines if re.match(site.article, l.text)]
-    for line in lines[first.index + 1:(starts[0] if starts else len(lines))]:
+    for line in lines[(first.index + 1 if header else 0):(starts[0] if starts else len(lines))]:
         line.label = "navigation" if line.stripped else "blank"
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
@@ -659,9 +688,10 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known:
         group, text = texts[index]
         is_subhead = 0 < index < count - 1 and len(text) <= 30 and is_unterminated(text)
         if is_subhead:
-            if (not separated and index + 2 < count and len(texts[index + 1][1]) <= 20
-                    and is_unterminated(texts[index + 1][1]) and len(texts[index + 1][0]) == 1
-                    and texts[index + 1][0] is not group):
+            following = texts[index + 1][1] if index + 2 < count else ""
+            if (following and len(text) + len(following) <= 40 and is_unterminated(following)
+                    and not _ENUMERATED.match(following) and texts[index + 1][0] is not group):
+                # two subhead lines in a row: one subhead wrapped (a subhead is followed by text)
                 _label(texts[index + 1][0], "subhead")
                 text = join([text, texts[index + 1][1]])
                 index += 1
