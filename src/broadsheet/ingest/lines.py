@@ -300,7 +300,7 @@ def _plain(decoded: Decoded) -> None:
         return
     first.label = "headline"
     part = Part(title=first.stripped, order=10**9)
-    _body(decoded, part, lines[first.index + 1:], front=True)
+    _body(decoded, part, lines[first.index + 1:])
     decoded.parts.append(part)
     decoded.cut_short = False
 
@@ -432,7 +432,7 @@ def _one(decoded: Decoded) -> None:
         for l in article[:headline_at]:
             l.label = "kicker" if l in kicker else ("navigation" if l.stripped else "blank")
         part.kicker = join([l.stripped for l in kicker]) or None
-        _body(decoded, part, article[headline_at + headline_len:], front=True,
+        _body(decoded, part, article[headline_at + headline_len:],
               known=set(candidates) | {squash(part.title)})
     decoded.parts.append(part)
     decoded.publication = (_publication(decoded, lines[:header_at + 1] + article[:8])
@@ -470,7 +470,7 @@ def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None
         heads = [first]
         j = first.index - article[0].index + 1
     _assign_headings(part, heads)
-    _body(decoded, part, article[j:], front=True, known={squash(part.title)})
+    _body(decoded, part, article[j:], known={squash(part.title)})
 
 
 def _assign_headings(part: Part, heads: list[Line]) -> None:
@@ -554,36 +554,35 @@ def _blank_separated(body: list[Line]) -> bool:
     return blanks >= max(1, len(text_lines) // 4)
 
 
-def _body(decoded: Decoded, part: Part, body: list[Line], *, front: bool, known: set[str] = frozenset()) -> None:
+def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = frozenset()) -> None:
     """Subtitle, credits, meta line and captions under the headline; then the text, its credits and notes."""
     site = decoded.site
     lines = list(body)
     found: list[credits.Credit] = []
-    if front:
-        taken = 0
-        while taken < 6:
-            line = next((l for l in lines if l.stripped), None)
-            if line is None:
-                break
-            following = next((l.stripped for l in lines[lines.index(line) + 1:] if l.stripped), "")
-            credit = credits.credit_line(line.stripped, alone=not found and len(following) > 30)
-            if credit:
-                found.append(credit)
-                line.label = "credit"
-            elif (part.subtitle is None and taken == 0 and line.stripped.startswith(("—", "－", "--"))
-                  and len(line.stripped) <= 80):
-                part.subtitle = line.stripped.lstrip("—－- ") or None
-                line.label = "subtitle"
-            elif site.meta and re.search(site.meta, line.text):
-                line.label = "date line"
-            elif (site.captions_after_meta and any(l.label == "date line" for l in body)
-                  and (squash(line.text) in known or (len(line.stripped) <= 40 and is_unterminated(line.stripped))
-                       or is_caption(line.text))):
-                line.label = "caption"
-            else:
-                break
-            lines = [l for l in lines if l is not line and (l.stripped or l.index > line.index)]
-            taken += 1
+    taken = 0
+    while taken < 6:
+        line = next((l for l in lines if l.stripped), None)
+        if line is None:
+            break
+        following = next((l.stripped for l in lines[lines.index(line) + 1:] if l.stripped), "")
+        credit = credits.credit_line(line.stripped, alone=not found and len(following) > 30)
+        if credit:
+            found.append(credit)
+            line.label = "credit"
+        elif (part.subtitle is None and taken == 0 and line.stripped.startswith(("—", "－", "--"))
+              and len(line.stripped) <= 80):
+            part.subtitle = line.stripped.lstrip("—－- ") or None
+            line.label = "subtitle"
+        elif site.meta and re.search(site.meta, line.text):
+            line.label = "date line"
+        elif (site.captions_after_meta and any(l.label == "date line" for l in body)
+              and (squash(line.text) in known or (len(line.stripped) <= 40 and is_unterminated(line.stripped))
+                   or is_caption(line.text))):
+            line.label = "caption"
+        else:
+            break
+        lines = [l for l in lines if l is not line and (l.stripped or l.index > line.index)]
+        taken += 1
     # Paragraphs: blank-separated blocks of wrapped lines, or one line each.
     while lines and not lines[0].stripped:
         lines.pop(0)
