@@ -67,6 +67,7 @@ class Site:
     column: str | None = None  # the column line under an article opening (专栏:)
     publication: str | None = None  # where the publication's name is: a pattern with group ``publication``
     title_list: bool = True  # a list of the page's titles follows the header
+    kicker: bool = True  # a kicker (引题) may stand over the headline
     captions_after_meta: bool = False  # short lines between the meta line and the text are captions
 
 
@@ -113,7 +114,7 @@ SITES: tuple[Site, ...] = (
     Site(  # zynews 2005–2009: list of titles, PDF 版, navigation; headline, meta line, captions, text
         name="zynews-2005",
         detect=r"^\s*PDF\s*版\s*$", header=_FOUNDER_HEADER, header_window=3,
-        list_end=r"^\s*PDF\s*版\s*$", meta=_META_LINE, publication=_SOURCE, captions_after_meta=True,
+        list_end=r"^\s*PDF\s*版\s*$", meta=_META_LINE, publication=_SOURCE, captions_after_meta=True, kicker=False,
     ),
     Site(  # Founder article pages as "save as text" leaves them (the seed's generation, 2009 on); a masthead
         # and a date line may stand over the header
@@ -379,13 +380,35 @@ def _one(decoded: Decoded) -> None:
 
     candidates: dict[str, int] = {}
     titles = [l.stripped for l in listing]
-    for a in range(len(titles)):
+    for n in range(len(titles)):
         for k in range(1, 4):
-            if a + k <= len(titles):
-                candidates.setdefault(squash("".join(titles[a:a + k])), a)
+            if n + k <= len(titles):
+                candidates.setdefault(squash("".join(titles[n:n + k])), n)
 
-    body = lines[i:]
+    part = Part(section=section, page=page, order=len(titles))
+    # The headline: the earliest run of 1–3 lines that repeats a page-list entry; else the first line that
+    # repeats an earlier title-like line after the header (a list placed elsewhere); else the first line.
+    headline_at, headline_len = _repeat(lines, i, 40, candidates)
+    if headline_at is not None:
+        part.order = candidates[squash("".join(l.text for l in lines[headline_at:headline_at + headline_len]))]
+    else:
+        headline_at, headline_len, earlier = _repeat_of_earlier(lines, header_at + 1, site)
+        if headline_at is not None:
+            first = earlier[squash(lines[headline_at].text)]
+            part.order = sorted(earlier.values()).index(first)
+            for line in lines[header_at + 1:headline_at]:
+                if line.stripped and line.label == "blank":
+                    line.label = "page list" if squash(line.text) in earlier else "navigation"
+                    if line.label == "navigation":
+                        chrome.append(line)
+    by_form = headline_at is None and not listing
+    if headline_at is None:
+        headline_at = next((l.index for l in lines[i:] if l.stripped), len(lines))
+        headline_len = 1
+    start = i if by_form else headline_at
+
     # The end of the article: the first navigation or footer line after some text.
+    body = lines[start:]
     end = len(body)
     seen_text = False
     for j, line in enumerate(body):
@@ -401,45 +424,67 @@ def _one(decoded: Decoded) -> None:
     if tail:  # the body ended at navigation: short unpunctuated leftovers before it are navigation too
         while article and (not article[-1].stripped or is_stray(article[-1].text)):
             tail.insert(0, article.pop())
+    footer = False
     for line in tail:
-        line.label = ("footer" if is_footer(line.text) or any(t.label == "footer" for t in tail[:tail.index(line)])
-                      else "navigation") if line.stripped else "blank"
+        footer = footer or is_footer(line.text)
+        line.label = ("footer" if footer else "navigation") if line.stripped else "blank"
     chrome.extend(l for l in tail if l.stripped)
     decoded.cut_short = not tail
 
-    part = Part(section=section, page=page, order=len(titles))
-    # The headline: the earliest run of 1–3 lines that repeats a page-list entry.
-    headline_at, headline_len = None, 0
-    for j in range(min(len(article), 12)):
-        for k in (3, 2, 1):
-            run = article[j:j + k]
-            joined = squash("".join(l.text for l in run))
-            if joined and len(run) == k and all(l.stripped for l in run) and joined in candidates:
-                headline_at, headline_len, part.order = j, k, candidates[joined]
-                break
-        if headline_at is not None:
-            break
-    if headline_at is None and not listing:
+    if by_form:
         _headings_by_form(decoded, part, article)
     else:
-        if headline_at is None:
-            headline_at = next((j for j, l in enumerate(article) if l.stripped), 0)
-            headline_len = 1
-        head = article[headline_at:headline_at + headline_len]
+        head = lines[headline_at:headline_at + headline_len]
         _label(head, "headline")
         part.title = join([l.stripped for l in head])
-        kicker = [l for l in article[:headline_at] if l.stripped and not is_chrome(l.text) and not is_widget(l.text)]
-        for l in article[:headline_at]:
-            l.label = "kicker" if l in kicker else ("navigation" if l.stripped else "blank")
+        # The kicker: one or two title-like lines right above the headline, apart from the lists and navigation.
+        above = []
+        for line in reversed(lines[i:headline_at]):
+            if not line.stripped or is_chrome(line.text) or is_widget(line.text) or line.label == "page list":
+                break
+            above.insert(0, line)
+        kicker = above if site.kicker and len(above) <= 2 and all(is_heading_like(l.text) for l in above) else []
+        for line in lines[i:headline_at]:
+            if line.label == "blank":
+                line.label = "kicker" if line in kicker else ("navigation" if line.stripped else "blank")
         part.kicker = join([l.stripped for l in kicker]) or None
-        _body(decoded, part, article[headline_at + headline_len:],
-              known=set(candidates) | {squash(part.title)})
+        _body(decoded, part, article[headline_len:], known=set(candidates) | {squash(part.title)})
     decoded.parts.append(part)
     decoded.publication = (_publication(decoded, lines[:header_at + 1] + article[:8])
                            or next((tok for line in chrome for tok in _WIDE_GAP.split(line.stripped)
                                     if _PAPER.match(tok)), None))
     dated = [l.text for l in lines if l.label in ("date line", "masthead", "page header")]
     decoded.date = find_date(" ".join(dated)) or find_date(" ".join(l.text for l in chrome))
+
+
+def _repeat(lines: list[Line], start: int, window: int, candidates: dict[str, int]) -> tuple[int | None, int]:
+    """The first run of 1–3 non-blank lines from ``start`` whose joined text is a candidate (a page-list entry)."""
+    for j in range(start, min(len(lines), start + window)):
+        for k in (3, 2, 1):
+            run = lines[j:j + k]
+            joined = squash("".join(l.text for l in run))
+            if joined and len(run) == k and all(l.stripped for l in run) and joined in candidates:
+                return j, k
+    return None, 0
+
+
+def _repeat_of_earlier(lines: list[Line], start: int, site: Site) -> tuple[int | None, int, dict[str, int]]:
+    """The first title-like line after ``start`` that repeats an earlier one (a list, then the headline)."""
+    earlier: dict[str, int] = {}
+    for j in range(start, min(len(lines), start + 80)):
+        line = lines[j]
+        if (not line.stripped or is_chrome(line.text) or not is_heading_like(line.text)
+                or (site.list_end and re.match(site.list_end, line.text))):
+            continue
+        key = squash(line.text)
+        if key in earlier:
+            length = 1
+            while (j + length < len(lines) and lines[j + length].stripped and length < 3
+                   and squash(lines[j + length].text) in earlier):
+                length += 1
+            return j, length, earlier
+        earlier[key] = j
+    return None, 0, {}
 
 
 def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None:
