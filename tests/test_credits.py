@@ -9,8 +9,6 @@ from broadsheet.ingest import credits
 LINES = [
     ("郑州晚报记者 王小明 见习记者 李青", "郑州晚报记者 王小明 见习记者 李青", ["王小明", "李青"]),
     ("网友 一棵白杨", "网友 一棵白杨", ["一棵白杨"]),
-    ("任 平", "任 平", ["任平"]),
-    ("郑 言", "郑 言", ["郑言"]),
     ("郑州晚报采编发团队", "郑州晚报采编发团队", ["郑州晚报采编发团队"]),
     ("本报评论部", "本报评论部", ["本报评论部"]),
     ("本报评论员", "本报评论员", []),
@@ -21,6 +19,18 @@ LINES = [
     ("本報記者 王小明", "本報記者 王小明", ["王小明"]),
     ("本报记者 张 华 通讯员 李明", "本报记者 张 华 通讯员 李明", ["张华", "李明"]),
     ("王五 摄", "王五 摄", ["王五"]),
+    ("晚报记者 王小明", "晚报记者 王小明", ["王小明"]),
+    ("网友“一棵白杨”", "网友 一棵白杨", ["一棵白杨"]),
+    ("网友：一棵白杨", "网友：一棵白杨", ["一棵白杨"]),
+    ("文/本报记者 王小明", "文/本报记者 王小明", ["王小明"]),
+    ("郑州晚报首席记者 王小明", "郑州晚报首席记者 王小明", ["王小明"]),
+    ("人民日报评论员", "人民日报评论员", []),
+    ("人民日报编辑部", "人民日报编辑部", ["人民日报编辑部"]),
+    ("本報評論部", "本報評論部", ["本報評論部"]),
+    ("記者 王小明 通訊員 李青", "記者 王小明 通訊員 李青", ["王小明", "李青"]),
+    ("撰文：王小明 摄影：李青", "撰文：王小明 摄影：李青", ["王小明", "李青"]),
+    ("郑州晚报记者 王小明 实习生 李青 通讯员 张三 文/图", "郑州晚报记者 王小明 实习生 李青 通讯员 张三 文/图",
+     ["王小明", "李青", "张三"]),
 ]
 
 
@@ -32,14 +42,25 @@ def test_credit_lines(line, byline, authors):
 
 
 @pytest.mark.parametrize("line", ["记者手记", "一、深入群众", "跳楼", "记者", "结语", "会议指出,上半年全市经济运行总体平稳。",
-                                  "2012年7月6日", "群众是推进工作落实的最大依靠"])
+                                  "2012年7月6日", "群众是推进工作落实的最大依靠", "结 语", "网友热议", "新华社记者专访",
+                                  "读者来信"])
 def test_not_credits(line):
     assert credits.credit_line(line) is None
 
 
-def test_unspaced_pen_name_only_right_under_the_headings():
-    assert credits.credit_line("郑言") is None
-    assert credits.credit_line("郑言", alone=True).authors == ("郑言",)
+def test_pen_names_only_right_under_the_headings():
+    for line, name in (("郑言", "郑言"), ("任 平", "任平"), ("郑 言", "郑言"), ("任仲平", "任仲平")):
+        assert credits.credit_line(line) is None  # elsewhere it is a subhead (结 语)
+        credit = credits.credit_line(line, alone=True)
+        assert (credit.byline, credit.authors) == (line, (name,))
+
+
+@pytest.mark.parametrize("line", ["责任编辑：王小明", "编辑 王小明", "本版编辑 王小明 李青"])
+def test_editors_are_credits_of_no_author(line):
+    credit = credits.credit_line(line)
+    assert credit.editor and credit.authors == ()
+    assert credits.combine(credits.credit_line("本报记者 张三"), credit).byline == "本报记者 张三"
+    assert credits.closing(f"会议结束。（{line}）")[1] == "会议结束。"
 
 
 @pytest.mark.parametrize(("text", "dateline", "byline", "rest"), [

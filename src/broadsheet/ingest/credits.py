@@ -38,7 +38,10 @@ QUALIFIERS = ("全媒体", "全媒體", "融媒体", "融媒體", "特约", "特
               "资深", "資深", "主任", "高级", "高級")
 #: Role words that stand before names.
 ROLES = ("摄影记者", "攝影記者", "记者", "記者", "通讯员", "通訊員", "实习生", "實習生", "评论员", "評論員",
-         "撰稿人", "撰稿", "撰文", "作者", "摄影", "攝影", "编辑", "編輯", "编译", "編譯", "口述", "整理", "策划", "策劃")
+         "撰稿人", "撰稿", "撰文", "作者", "摄影", "攝影", "编译", "編譯", "口述", "整理", "策划", "策劃")
+#: Editors' roles: a line of them is a credit, but their names are no authors.
+EDITORS = ("责任编辑", "責任編輯", "本版编辑", "本版編輯", "版面编辑", "版面編輯", "美术编辑", "美術編輯", "编辑", "編輯",
+           "校对", "校對", "审校", "審校", "统筹", "統籌")
 #: Roles whose names are pen names (any short run of characters): reader contributors.
 CONTRIBUTORS = ("网友", "網友", "读者", "讀者", "市民", "听众", "聽眾", "观众", "觀眾")
 #: What a person did, written beside the names: 文/图 王小明, 王小明/文, 王五 摄.
@@ -51,7 +54,9 @@ DESKS = ("评论部", "評論部", "编辑部", "編輯部", "理论部", "理�
          "特约评论员", "特約評論員")
 #: Words that follow a role word in headings, not names: 记者手记, 编辑观察.
 NOT_NAMES = ("手记", "手記", "观察", "觀察", "调查", "調查", "点评", "點評", "感言", "札记", "札記", "述评", "述評",
-             "视点", "視點", "来信", "來信", "专栏", "專欄", "节", "節", "之家", "之声", "之聲", "说", "說", "看")
+             "视点", "視點", "来信", "來信", "专栏", "專欄", "节", "節", "之家", "之声", "之聲", "说", "說", "看",
+             "专访", "專訪", "采访", "採訪", "走访", "走訪", "探访", "探訪", "直击", "直擊", "连线", "連線", "体验",
+             "體驗", "笔记", "筆記", "日记", "日記", "随笔", "隨筆", "视角", "視角", "故事", "见闻", "見聞", "眼中")
 #: Datelines: the paper's own news (本报讯), the paper's or an agency's wire from a place (本报福州6月2日电).
 DATELINES = (r"本[报報]讯", r"本[报報]訊", r"本[报報]电", r"本[报報]電",
              r"(?:本[报報]|本刊|新华社|新華社|中新社|人民网|人民網)[^\s（(，,。:：、]{1,14}?[电電讯訊]",
@@ -66,9 +71,15 @@ def _alt(words) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
-_ISSUER = rf"(?:{_alt(ISSUERS)}|[{_CJK}]{{2,8}}?(?:{_alt(PAPER_ENDINGS)}))"
+_LONG_ENDINGS = [e for e in PAPER_ENDINGS if len(e) > 1]
+_SHORT_ENDINGS = [e for e in PAPER_ENDINGS if len(e) == 1]
+_ISSUER = (rf"(?:{_alt(ISSUERS)}|[{_CJK}]{{0,8}}?(?:{_alt(_LONG_ENDINGS)})"
+           rf"|[{_CJK}]{{2,8}}?(?:{_alt(_SHORT_ENDINGS)}))")
 _ROLE_PHRASE = re.compile(
     rf"(?:{_ISSUER})?(?:{_alt(QUALIFIERS)}|驻[{_CJK}]{{1,4}}?|駐[{_CJK}]{{1,4}}?)*(?P<role>{_alt(ROLES)})\s*[:：]?")
+_QUOTED_PEN_NAME = re.compile(rf"^((?:{_alt(CONTRIBUTORS)})\s*[:：]?)\s*[“\"「『]([^“”\"「」『』]{{1,12}})[”\"」』]$")
+_EDITOR = re.compile(rf"[（(]?(?:{_alt(EDITORS)})\s*[:：]?")
+_EDITOR_INSIDE = re.compile(rf"(?:{_alt(EDITORS)})")
 _CONTRIBUTOR = re.compile(rf"(?:{_alt(CONTRIBUTORS)})\s*[:：]?")
 _WORK_TOKEN = re.compile(rf"(?:{_alt(WORK)})(?:\s*[/／、]\s*(?:{_alt(WORK)}))*\s*[/／:：]?")
 _SLASH_WORK = re.compile(rf"[/／]\s*(?:{_alt(WORK)})(?:\s*[/／]\s*(?:{_alt(WORK)}))*$")
@@ -76,7 +87,7 @@ _SUFFIX = re.compile(rf"(?:{_alt(NAME_SUFFIXES)})$")
 _DESK = re.compile(rf"^(?:{_ISSUER})[{_CJK}]{{0,8}}?(?:{_alt(DESKS)})$")
 _NAME = re.compile(rf"[{_CJK}·•]{{1,4}}|[A-Za-z][A-Za-z.'-]*")
 _PEN_NAME = re.compile(rf"[{_CJK}A-Za-z0-9·]{{1,8}}")
-_LETTER_SPACED = re.compile(rf"^[{_CJK}](?:{_GAP}+[{_CJK}]){{1,2}}$")
+_LETTER_SPACED = re.compile(rf"^[{_CJK}](?: [{_CJK}]){{1,2}}$")
 _PLAIN_PEN_NAME = re.compile(rf"^[{_CJK}]{{2,3}}$")
 _SENTENCE = re.compile(r"[。！？!?；;，,“”\"]")
 _DATELINE_WORDS = "|".join(f"(?:{d})" for d in DATELINES)
@@ -97,6 +108,7 @@ class Credit:
     byline: str | None = None  # as printed, without a leading bullet
     authors: tuple[str, ...] = ()
     dateline: str | None = None
+    editor: bool = False  # an editor's credit (责任编辑：王小明): taken out of the text, kept out of the byline
 
     def __bool__(self) -> bool:
         return bool(self.byline or self.dateline)
@@ -128,84 +140,111 @@ def _merge_letters(names: list[str]) -> list[str]:
     return merged
 
 
-def _names(text: str) -> tuple[list[str], int] | None:
+@dataclass
+class _Read:
+    names: list[str]  # the authors
+    roles: int = 0  # role words read
+    editors: int = 0  # editor role words read (责任编辑): their names are no authors
+
+
+def _names(text: str) -> _Read | None:
     """The names in a credit and how many role words were read; None when something is neither."""
-    names: list[str] = []
-    roles = 0
+    read = _Read(names=[])
+    target = read.names
     pen = False  # after 网友/读者 the next token is a pen name
     for token in re.split(rf"(?:{_GAP}|[、，,;；|])+", text):
         while token:
             token = token.strip("：:")
             if not token:
                 break
-            match = _ROLE_PHRASE.match(token) or _CONTRIBUTOR.match(token)
-            if match and match.end() > 0:
-                roles += 1
-                pen = bool(_CONTRIBUTOR.match(token)) and match.re is _CONTRIBUTOR
-                token = token[match.end():]
+            editor = _EDITOR.match(token)
+            if editor:
+                read.roles += 1
+                read.editors += 1
+                target = []
+                token = token[editor.end():]
+                continue
+            match = _ROLE_PHRASE.match(token)
+            contributor = None if match else _CONTRIBUTOR.match(token)
+            if contributor and contributor.end() < len(token) and not contributor.group().endswith((":", "：")):
+                contributor = None  # 网友热议: a word, not a contributor and a pen name
+            if match or contributor:
+                read.roles += 1
+                pen = contributor is not None
+                target = read.names
+                token = token[(match or contributor).end():]
                 continue
             work = _WORK_TOKEN.fullmatch(token) or (_WORK_TOKEN.match(token) if re.match(
                 rf"(?:{_alt(WORK)})\s*[/／:：]", token) else None)
             if work:
-                roles += 1
+                read.roles += 1
                 token = token[work.end():]
                 continue
             slash = _SLASH_WORK.search(token)
             if slash:
-                roles += 1
+                read.roles += 1
                 token = token[:slash.start()].strip()
                 continue
-            inner = _ROLE_PHRASE.search(token)  # 王小明通讯员李青: a role word glued after a name
-            if inner and inner.start() > 0 and not pen:
+            inner = _ROLE_PHRASE.search(token) or _EDITOR_INSIDE.search(token)
+            if inner and inner.start() > 0 and not pen:  # 王小明通讯员李青: a role word glued after a name
                 head, token = token[:inner.start()], token[inner.start():]
                 found = _names(head)
                 if found is None:
                     return None
-                names.extend(found[0])
+                target.extend(found.names)
                 continue
             if len(token) > 2 and _SUFFIX.search(token) and not pen:
-                roles += 1
+                read.roles += 1
                 token = _SUFFIX.sub("", token)
                 continue
             if pen and _PEN_NAME.fullmatch(token):
-                names.append(token)
+                target.append(token)
                 pen = False
             elif _NAME.fullmatch(token) and token not in NOT_NAMES:
-                names.append(token)
+                target.append(token)
             else:
                 return None
             token = ""
-    return _merge_letters(names), roles
+    read.names = _merge_letters(read.names)
+    return read
 
 
 def credit_line(text: str, *, alone: bool = False) -> Credit | None:
     """The credit a whole line (or paragraph) is, or None.
 
-    ``alone`` says the line stands right under the headings, where an unspaced two- or three-character line
-    is a pen name (郑言) rather than a subhead.
+    ``alone`` says the line stands right under the headings, where a two- or three-character line, letter-spaced
+    or not (任 平, 郑言), is a pen name rather than a subhead (结 语).
     """
     line = _squash_spaces(text)
     if not line or len(line) > 48:
         return None
+    line = _QUOTED_PEN_NAME.sub(r"\1 \2", line)  # 网友“一棵白杨”
     bullet = line[0] in BULLETS
     line = line.lstrip(BULLETS + " ")
     if not line or _SENTENCE.search(line) or re.search(r"\d", line):
         return None
     if _DESK.match(line.replace(" ", "")):
         desk = line.replace(" ", "")
-        is_role = re.search(r"评论员|評論員$", desk) is not None
+        is_role = re.search(r"(?:评论员|評論員)$", desk) is not None
         return Credit(byline=line, authors=() if is_role else (desk,))
-    if _LETTER_SPACED.match(text.strip(" \t\u00a0\u3000" + BULLETS)) or (alone and _PLAIN_PEN_NAME.match(line)):
+    if alone and (_LETTER_SPACED.match(line) or _PLAIN_PEN_NAME.match(line)):
         return Credit(byline=line, authors=(line.replace(" ", ""),))
-    found = _names(line)
-    if found is None:
+    read = _names(line)
+    if read is None:
         return None
-    names, roles = found
-    if not names and roles and _ROLE_PHRASE.fullmatch(line.replace(" ", "")):
+    if read.editors and read.editors == read.roles:
+        return Credit(byline=line, editor=True)  # 责任编辑：王小明: a credit, but of no author
+    if not read.names and read.roles and _ROLE_PHRASE.fullmatch(line.replace(" ", "")):
         return None  # a role word alone (记者) is no credit; 本报评论员 is a desk, above
-    if not names or not (bullet or roles):
+    if not read.names or not (bullet or read.roles):
         return None
-    return Credit(byline=line, authors=tuple(dict.fromkeys(names)))
+    return Credit(byline=line, authors=tuple(dict.fromkeys(read.names)))
+
+
+def is_text(text: str) -> bool:
+    """A paragraph of text (long, or a finished sentence): what follows a pen name under the headings."""
+    stripped = text.strip(" \t\u00a0\u3000")
+    return len(stripped) > 40 or bool(re.search(r"[。！？!?…][”’\"」』）)]?$", stripped))
 
 
 def opening(text: str) -> tuple[Credit, str] | None:
@@ -249,7 +288,7 @@ def closing(text: str) -> tuple[Credit, str] | None:
     if rest and not re.search(r"[。！？!?…”’\"」』]$", rest):
         return None  # brackets inside a sentence
     credit = credit_line(match.group("credit"))
-    if credit is None or not credit.authors and not _DESK.match(match.group("credit").replace(" ", "")):
+    if credit is None or not (credit.authors or credit.editor or _DESK.match(match.group("credit").replace(" ", ""))):
         return None
     return credit, rest
 
@@ -269,7 +308,7 @@ def combine(*credits: Credit | None) -> Credit:
     authors: list[str] = []
     dateline = None
     for credit in credits:
-        if not credit:
+        if not credit or credit.editor:
             continue
         dateline = dateline or credit.dateline
         if credit.byline and (not authors or not credit.authors or any(a not in authors for a in credit.authors)):

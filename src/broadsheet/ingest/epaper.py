@@ -693,7 +693,9 @@ def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block],
             index += 1
             continue
         seen_paragraphs += 1
-        credit = credits.credit_line(block.content.text) if len(found) < 3 else None
+        following = next((b.content.text for b in blocks[index + 1:] if isinstance(b, Paragraph)), "")
+        credit = credits.credit_line(block.content.text, alone=not found and credits.is_text(following)) \
+            if len(found) < 3 else None
         if credit:
             found.append(credit)
             del blocks[index]

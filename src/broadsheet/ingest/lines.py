@@ -502,7 +502,7 @@ def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None
             j += 1
             continue
         following = next((l.stripped for l in article[j + 1:] if l.stripped), "")
-        if (credits.credit_line(line.stripped, alone=bool(heads) and len(following) > 30)
+        if (credits.credit_line(line.stripped, alone=bool(heads) and credits.is_text(following))
                 or not is_heading_like(line.text) or (site_meta and re.search(site_meta, line.text))
                 or (heads and _INDENTED.match(line.text) and not _INDENTED.match(heads[0].text))):
             break
@@ -610,7 +610,7 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
         if line is None:
             break
         following = next((l.stripped for l in lines[lines.index(line) + 1:] if l.stripped), "")
-        credit = credits.credit_line(line.stripped, alone=not found and len(following) > 30)
+        credit = credits.credit_line(line.stripped, alone=not found and credits.is_text(following))
         if credit:
             found.append(credit)
             line.label = "credit"
@@ -688,7 +688,7 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
             groups.pop()
             continue
         alone = credits.credit_line(text) if len(last) == 1 and len(groups) > 1 else None
-        if alone and alone.authors and not found:
+        if alone and ((alone.authors and not found) or alone.editor):
             trailing.insert(0, alone)
             _label(last, "credit")
             groups.pop()
@@ -698,7 +698,7 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
     kept = []
     for group in groups:
         credit = credits.credit_line(join([l.stripped for l in group])) if len(group) == 1 else None
-        if credit and credit.authors:
+        if credit and (credit.authors or credit.editor):
             inside.append(credit)
             _label(group, "credit")
         else:
