@@ -87,7 +87,7 @@ SITES: tuple[Site, ...] = (
     Site(  # the People's Daily database 1946–2003: one page, many articles
         name="peoples-daily-archive",
         detect=_ARCHIVE_HEADER, header=_ARCHIVE_HEADER, detect_window=3,
-        article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{1,20})[)）]\s*$",
+        article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{0,20})[)）]\s*$",
         column=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]",
         publication=r"\d\s*日\s*(?P<publication>[^\s\d]{2,10}?[报報])|^\s*(?P<publication2>[^\s\d]{2,10}?[报報])\s*\d{4}",
         title_list=False,
@@ -95,7 +95,7 @@ SITES: tuple[Site, ...] = (
     Site(  # the same database, a page saved without its first line: 第1版(要闻) / 专栏:
         name="peoples-daily-archive-bare",
         detect=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]", header=_ARCHIVE_HEADER, detect_window=3,
-        article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{1,20})[)）]\s*$",
+        article=r"^\s*第\s*(?P<page>[A-Za-z]?\d{1,3})\s*版\s*[（(](?P<section>[^（()）]{0,20})[)）]\s*$",
         column=r"^\s*专栏\s*[:：]|^\s*專欄\s*[:：]",
         title_list=False,
     ),
@@ -572,8 +572,8 @@ def _many(decoded: Decoded) -> None:
         while j < len(block) and (not block[j].stripped or (site.column and re.match(site.column, block[j].text))):
             block[j].label = "navigation" if block[j].stripped else "blank"
             j += 1
-        part = Part(section=opening.group("section").strip(), page=re.sub(r"\s+", "", opening.group("page")) or page,
-                    order=n)
+        part = Part(section=opening.group("section").strip() or None, order=n,
+                    page=re.sub(r"\s+", "", opening.group("page")) or page)
         _headings_by_form(decoded, part, block[j:])
         if part.title:
             decoded.parts.append(part)
