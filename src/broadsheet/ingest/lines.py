@@ -133,7 +133,7 @@ PLAIN = Site(name="plain", detect=r"(?!)", header=r"(?!)", title_list=False)
 class Line:
     index: int
     text: str
-    label: str = "blank"
+    label: str | None = None  # one of LABELS once decoded
 
     @property
     def stripped(self) -> str:
@@ -261,19 +261,17 @@ def is_heading_like(line: str) -> bool:
 def decode(raw_lines: list[str]) -> Decoded:
     lines = [Line(i, t) for i, t in enumerate(raw_lines)]
     site = choose(raw_lines)
+    decoded = Decoded(site=site or PLAIN, lines=lines)
     if site is None:
-        decoded = Decoded(site=PLAIN, lines=lines)
         _plain(decoded)
-        return decoded
-    decoded = Decoded(site=site, lines=lines)
-    if site.article:
+    elif site.article:
         _many(decoded)
     else:
         _one(decoded)
     for line in lines:
         if not line.stripped:
             line.label = "blank"
-        elif line.label == "blank":
+        elif line.label is None:
             line.label = "navigation"  # a line no article took
     return decoded
 
@@ -397,7 +395,7 @@ def _one(decoded: Decoded) -> None:
             first = earlier[squash(lines[headline_at].text)]
             part.order = sorted(earlier.values()).index(first)
             for line in lines[header_at + 1:headline_at]:
-                if line.stripped and line.label == "blank":
+                if line.stripped and line.label is None:
                     line.label = "page list" if squash(line.text) in earlier else "navigation"
                     if line.label == "navigation":
                         chrome.append(line)
@@ -445,7 +443,7 @@ def _one(decoded: Decoded) -> None:
             above.insert(0, line)
         kicker = above if site.kicker and len(above) <= 2 and all(is_heading_like(l.text) for l in above) else []
         for line in lines[i:headline_at]:
-            if line.label == "blank":
+            if line.label is None:
                 line.label = "kicker" if line in kicker else ("navigation" if line.stripped else "blank")
         part.kicker = join([l.stripped for l in kicker]) or None
         _body(decoded, part, article[headline_len:], known=set(candidates) | {squash(part.title)})
