@@ -102,3 +102,4 @@ def test_a_wire_dateline_without_a_credit():
     credit, rest = credits.opening("本报北京12月21日电  入冬以来，各地组织农民开展冬种。")
     assert (credit.dateline, credit.byline, rest) == ("本报北京12月21日电", None, "入冬以来，各地组织农民开展冬种。")
     assert credits.opening("视讯 会议召开。") is None
+    assert credits.opening("本报北京12月21日电") == (credits.Credit(dateline="本报北京12月21日电"), "")

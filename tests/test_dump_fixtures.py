@@ -19,7 +19,7 @@ from broadsheet.errors import BroadsheetError
 from broadsheet.ingest import credits, lines
 from broadsheet.ingest import text as text_dump
 from broadsheet.ingest.base import Context
-from broadsheet.model import issue_to_dict
+from broadsheet.model import Heading, issue_to_dict
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,13 +40,15 @@ def trimmed(path: Path) -> dict:
     (edition,) = load([path])
     view = issue_to_dict(edition.publication)
     (issue,) = view["issues"]
+    (model,) = edition.publication.issues
     articles = []
-    for section in issue["sections"]:
-        for article in section["articles"]:
+    for section, section_model in zip(issue["sections"], model.sections):
+        for article, article_model in zip(section["articles"], section_model.articles):
             paragraphs = article["text"].split("\n\n")
             articles.append({"section": section["name"], "page": section["page"],
                              **{name: article[name] for name in FIELDS},
-                             "first": paragraphs[0], "last": paragraphs[-1], "paragraphs": len(paragraphs)})
+                             "first": paragraphs[0], "last": paragraphs[-1], "paragraphs": len(paragraphs),
+                             "subheads": [b.content.text for b in article_model.blocks if isinstance(b, Heading)]})
     return {"publication": view["publication"]["title"], "language": view["publication"]["language"],
             "date": issue["date"], "count": len(articles), "articles": articles, "raw": view}
 

@@ -270,8 +270,8 @@ def opening(text: str) -> tuple[Credit, str] | None:
     match = _DATELINE_SQUARE.match(stripped)
     if match and len(stripped) > match.end():
         return Credit(dateline=match.group("dateline")), stripped[match.end():]
-    match = _DATELINE_ALONE.match(stripped)
-    if match and len(stripped) > match.end():
+    match = _DATELINE_ALONE.match(stripped + " ")  # 本报北京12月21日电, also when the text goes on apart
+    if match:
         return Credit(dateline=match.group("dateline")), stripped[match.end():]
     return None
 

@@ -580,13 +580,9 @@ def _many(decoded: Decoded) -> None:
 
 def _split_runs(text: str) -> list[str]:
     """Paragraphs run together on one line, split by runs of spaces after a sentence's end."""
-    pieces = [p.strip(_SPACES) for p in _RUN_SPLIT.split(text)]
-    pieces = [p for p in pieces if p]
-    if len(pieces) > 1:
-        return pieces
-    pieces = [p for p in re.split(rf"{_GAP}{{2,}}", text) if p]
-    if len(pieces) > 1 and all(len(p) > 15 for p in pieces):
-        return pieces
+    pieces = [p for p in re.split(rf"{_GAP}{{2,}}", text) if p.strip(_SPACES)]
+    if len(pieces) > 1 and (_RUN_SPLIT.search(text) or all(len(p) > 15 for p in pieces)):
+        return pieces  # runs after sentences show the form: every run (after a subhead too) ends a paragraph
     return [text]
 
 
@@ -707,11 +703,26 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
         text = join([l.stripped for l in group])
         pieces = _split_runs(text)
         texts.extend((group, p) for p in pieces)
-    if texts:
-        closing = credits.closing(texts[-1][1])
-        if closing and closing[1]:
+    # The same at the end of a line of run-together paragraphs, and a credit closing the last sentence.
+    for _ in range(3):
+        if not texts:
+            break
+        group, text = texts[-1]
+        alone = not any(g is group for g, _ in texts[:-1])
+        note = credits.author_note(text)
+        closing = None if note else credits.closing(text)
+        if note and author_note is None:
+            author_note = note
+        elif closing:
             trailing.insert(0, closing[0])
-            texts[-1] = (texts[-1][0], closing[1])
+        else:
+            break
+        if closing and closing[1]:
+            texts[-1] = (group, closing[1])
+            break
+        texts.pop()
+        if alone:
+            _label(group, "author note" if note else "credit")
     if texts:
         opening = credits.opening(texts[0][1])
         if opening:
