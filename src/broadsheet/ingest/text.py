@@ -16,7 +16,9 @@ A dump has this shape (the structure, not a list of known strings, finds each pa
 
 Other generations (an older zynews template with ``PDF 版`` and a meta line, People's Daily
 e-paper dumps, People's Daily archive pages holding many articles) are rows of hints in
-``lines.SITES``; ``lines.py`` labels every line and ``credits.py`` reads the credits.
+``lines.SITES``; ``lines.py`` labels every line (``inspect --explain`` prints the labels) and
+``credits.py`` reads the credits.  A page with many articles gives them all, in order, each in
+its page's section.
 
 Dumps are often cut short (no footer, a last sentence cut, even inside a UTF-8 sequence):
 whatever is there is kept.  A plain text file without a page header becomes one article
