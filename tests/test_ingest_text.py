@@ -197,7 +197,7 @@ def test_kicker_wrapped_headline_subtitle_byline_dateline_and_subheads(tmp_path)
                                            "会议指出,上半年全市经济运行总体平稳,稳中有进。"]
     data, _ = inspect(tmp_path / "b.txt")
     _, other = only_article(data)
-    assert other["byline"] == "□刘 冬" and other["authors"] == ["刘冬"]
+    assert other["byline"] == "刘 冬" and other["authors"] == ["刘冬"]  # the bullet is no part of the byline, as in the HTML
     assert other["author_note"] == "作者单位:中共郑州市委党校"
     assert "一、深入群众" in other["text"]
 

@@ -86,6 +86,33 @@ def _setup_logging(quiet: bool, verbose: bool = False) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _keep_going_option(command):
+    return click.option("--keep-going", is_flag=True,
+                        help="Skip a source that cannot be read (named on stderr), do the rest, exit with status 1.")(
+        command)
+
+
+def _skipping(enabled: bool) -> list | None:
+    """With --keep-going: the faults of the sources skipped, a list filled while the command runs; without:
+    None, and the first fault stops everything."""
+    if not enabled:
+        return None
+    from .ingest import keep_going
+
+    scope = keep_going()
+    skipped = scope.__enter__()
+    click.get_current_context().call_on_close(lambda: scope.__exit__(None, None, None))
+    return skipped
+
+
+def _report_skipped(skipped: list | None) -> None:
+    if skipped:
+        for fault in skipped:
+            err.print(f"broadsheet: skipped: {str(fault).replace(chr(10), ' ')}", markup=False)
+        err.print(f"broadsheet: {len(skipped)} source{'s' if len(skipped) != 1 else ''} skipped", markup=False)
+        sys.exit(1)
+
+
 def _fail(exc: BaseException) -> None:
     message = str(exc).replace("\n", " ")
     if len(message) > 600:  # a value quoted whole (limits.quote cuts them where messages are made)
@@ -239,10 +266,11 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
-          theme, title, page_size, bleed, marks, pdf_variant,
+@_keep_going_option
+def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, keep_going,
+          formats, out, theme, title, page_size, bleed, marks, pdf_variant,
           render_timeout, jobs, pdf_layout, no_cache, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
-          quiet) -> None:
+          quiet, keep_going) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -253,6 +281,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     from . import build as run_build
 
     _setup_logging(quiet, verbose)
+    skipped = _skipping(keep_going)
     formats = formats or ("epub", "pdf")
     show_progress = not quiet and err.is_terminal
     progress = _progress(show_progress)
@@ -284,16 +313,19 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     if not quiet:
         for path in paths:
             click.echo(str(path))
+    _report_skipped(skipped)
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
 @_limit_options
+@_keep_going_option
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON (the documented schema).")
 @click.option("--title", help="Publication title (overrides the source's).")
-def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, as_json,
-            title) -> None:
+@click.option("--explain", is_flag=True, help="Print each line of the text dumps with the label it was read as.")
+def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit,
+            keep_going, as_json, title, explain) -> None:
     """Show the chapter model that SOURCE... produces, without writing anything."""
     _use_limits(time_limit, memory_limit)  # before the supervisor, which keeps the time and memory limits
     _supervise("inspect")
@@ -301,6 +333,10 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
     from .model import issue_to_dict
 
     _setup_logging(False, verbose)
+    if explain:
+        _explain(sources)
+        return
+    skipped = _skipping(keep_going)
     try:
         editions = load(sources, title=title, kind=kind, since=since.date() if since else None,
                         until=until.date() if until else None, allow_remote=allow_remote,
@@ -321,6 +357,7 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
     if as_json:
         payload = result[0] if len(result) == 1 else result
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        _report_skipped(skipped)
         return
     for view in result:
         pub = view["publication"]
@@ -332,6 +369,27 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
                 click.echo(f"    {section['name']}{page}")
                 for article in section["articles"]:
                     click.echo(f"      - {article['title']}  ({len(article['text'])} chars)")
+    _report_skipped(skipped)
+
+
+def _explain(sources) -> None:
+    """``inspect --explain``: the label of every line of each text dump (files, or the .txt files of folders)."""
+    from .ingest import detect_kind
+    from .ingest import text as text_dump
+
+    for source in sources:
+        root = source if source.is_dir() else source.parent  # nothing outside it is read
+        files = sorted(p for p in source.rglob("*") if p.suffix.lower() in text_dump.SUFFIXES) \
+            if source.is_dir() else [source]
+        for path in files:
+            try:
+                kind = detect_kind(path, root)
+                labelled = text_dump.explain(path, root) if kind == text_dump.KIND else []
+            except (BroadsheetError, OSError) as exc:
+                _fail(exc if isinstance(exc, BroadsheetError) else BroadsheetError(exc.strerror or str(exc), path))
+            click.echo(f"== {path}" + ("" if kind == text_dump.KIND else f"  ({kind}: not a text dump, no lines)"))
+            for number, (label, line) in enumerate(labelled, 1):
+                click.echo(f"{number:4} {label:<12} {line}".rstrip())
 
 
 @cli.command()
@@ -367,9 +425,10 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
               help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
                    "the cores.  [default: one per core]")
+@_keep_going_option
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
            title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, time_limit, memory_limit,
-           render_timeout, jobs) -> None:
+           render_timeout, jobs, keep_going) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
@@ -384,6 +443,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
     _setup_logging(quiet, verbose)
     log = logging.getLogger("broadsheet")
+    skipped = _skipping(keep_going)
     try:
         base = Path.cwd()
         values: dict = {}
@@ -408,6 +468,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
             publication, _ = make_digest(load(paths_in, kind=kind, since=spec.since, until=spec.until), spec)
             click.echo(json.dumps(issue_to_dict(publication), ensure_ascii=False, indent=2))
+            _report_skipped(skipped)
             return
         show = not quiet and err.is_terminal
         progress = _progress(show)
@@ -441,6 +502,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
                           markup=False)
         for path in paths:
             click.echo(str(path))
+    _report_skipped(skipped)
 
 
 #: Whether commands run supervised: set by :func:`main`, the program; not when ``cli`` is

@@ -11,6 +11,8 @@ article ids made unique.  Every fault names the file it was found in.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import importlib
@@ -97,6 +99,33 @@ class _Batch:
     fallback_title: str = ""
 
 
+_SKIPPED: contextvars.ContextVar[list[IngestError] | None] = contextvars.ContextVar("skipped", default=None)
+
+
+@contextlib.contextmanager
+def keep_going():
+    """Within this block a source that cannot be read is named in the log and skipped, not fatal.
+
+    Yields the list of the faults of the sources skipped; when every source is skipped, loading still fails.
+    """
+    skipped: list[IngestError] = []
+    token = _SKIPPED.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _SKIPPED.reset(token)
+
+
+def _skip(exc: IngestError) -> bool:
+    """Record a source's fault and go on (True) under :func:`keep_going`; else the caller raises."""
+    skipped = _SKIPPED.get()
+    if skipped is None:
+        return False
+    skipped.append(exc)
+    log.info("%s (skipped)", exc)
+    return True
+
+
 def load_editions(
     sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
     since: dt.date | None = None, until: dt.date | None = None, allow_remote: bool = False,
@@ -110,7 +139,13 @@ def load_editions(
         ingester(kind)
     batches: list[_Batch] = []
     for source in sources:
-        batches.extend(_batches(Path(source), kind, since, until, allow_remote, tuple(allow_remote_hosts)))
+        try:
+            batches.extend(_batches(Path(source), kind, since, until, allow_remote, tuple(allow_remote_hosts)))
+        except IngestError as exc:
+            if not _skip(exc):
+                raise
+    if not batches and _SKIPPED.get():
+        raise IngestError(f"nothing left to read: every source was skipped ({len(_SKIPPED.get())})")
     groups: dict[tuple, list[_Batch]] = {}
     for batch in batches:
         pub_key = str(batch.config_path) if batch.config_path else (title or _hint(batch) or batch.fallback_title)
@@ -167,7 +202,11 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
         batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
                        fallback_title=_folder_title(source))
         for item_kind, item in _items(issue_dir, kind, root):
-            batch.drafts.extend(_load(item_kind, item, context))
+            try:
+                batch.drafts.extend(_load(item_kind, item, context))
+            except IngestError as exc:
+                if not _skip(exc):
+                    raise
         if not any(s.articles for d in batch.drafts for s in d.sections):
             raise IngestError("no articles found", issue_dir)
         found.append(batch)
@@ -247,7 +286,14 @@ def _items(folder: Path, kind: str | None, root: Path) -> list[tuple[str, Path]]
         if claims is not None and (kind in (None, candidate)) and claims(folder):
             extra = [p for p in files if p.suffix.lower() in {".md", ".markdown", ".txt"}]
             return [(candidate, folder)] + [(detect_kind(p, root), p) for p in extra]
-    return [(kind or detect_kind(p, root), p) for p in files]
+    items = []
+    for path in files:
+        try:
+            items.append((kind or detect_kind(path, root), path))
+        except IngestError as exc:
+            if not _skip(exc):
+                raise
+    return items
 
 
 def _edition(batches: list[_Batch], title: str | None) -> Edition:

@@ -23,7 +23,7 @@ import html as html_lib
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -33,6 +33,7 @@ from ..errors import IngestError
 from ..files import is_inside, open_inside, read_inside
 from ..model import Article, Block, Figure, Paragraph
 from .base import Context, Draft, DraftSection, find_date, guess_language, log, page_sort_key, slug
+from . import credits
 from .encoding import decode, looks_binary
 from .html import flatten_raw, html_to_blocks, remove_keep_tail
 from .images import ImageResolver
@@ -192,17 +193,7 @@ _BLOCKISH = {"p", "div", "td", "th", "li", "dd", "dt", "h1", "h2", "h3", "h4", "
 _MIN_PICTURE = 16  # pixels: smaller pictures are spacers, dots and arrows
 _MAX_BODY_DEPTH = 32  # elements below the body container; deeper ones are unwrapped
 
-# Bylines (本报记者 某某, ■ 某某, 通讯员 某某, 某某/文) and datelines (本报讯（记者 某某）).
-_BULLETS = "■●◆□◇★☆▲△▼◎"
-_ROLE = re.compile(
-    r"^(?:本报|本刊|新华社|中新社|[\u4e00-\u9fff]{2,8}?(?:日报|晚报|报社|新闻社|电视台))?"
-    r"(?:全媒体|融媒体|特约|见习|实习|特派|首席|驻[\u4e00-\u9fff]{1,6}?)*"
-    r"(?:摄影记者|记者|通讯员|实习生|撰稿人|撰稿|撰文|作者|摄影|编辑)")
-_ROLE_WORDS = {"文", "图", "摄", "摄影", "报道", "整理", "供图", "文图", "图文"}
-_DATELINE = re.compile(
-    r"^(?P<dateline>(?:本报|本刊)[\u4e00-\u9fff]{0,10}?讯|[\u4e00-\u9fff]{2,6}社[\u4e00-\u9fff]{0,10}?"
-    r"(?:\d{1,2}月\d{1,2}日)?电)\s*[（(](?P<byline>[^（()）<>]{1,40})[）)]\s*")
-_AUTHOR_NOTE = re.compile(r"^[（(]\s*(作者(?:为|系|是|单位)[^（()）]{1,80})[）)]$")
+# Bylines, datelines and author notes: the shared rules in credits.py.
 _PRINT_CREDIT = re.compile(r"《[^》]{1,20}》\s*[（(][^（()）]*[）)]")
 
 
@@ -663,66 +654,9 @@ def _lstrip_first(el, depth: int = 0) -> bool:
     return False
 
 
-def _byline_names(text: str) -> tuple[str, ...] | None:
-    """The names in a byline line ('本报记者 王某 李某', '■ 某某', '某某/文'); None if it is none."""
-    text = _clean(text)
-    if not text or len(text) > 40 or re.search(r"[。！？；!?;，,]", text):
-        return None
-    bullet = text[0] in _BULLETS
-    text = text.lstrip(_BULLETS + " ")
-    names: list[str] = []
-    roles = 0
-    for token in re.split(r"[\s、/|]+", text):
-        token = token.strip("：:")
-        if not token:
-            continue
-        role = _ROLE.match(token)
-        if role:
-            roles += 1
-            token = token[role.end():].strip("：:")
-        if len(token) > 2 and re.search(r"(?:摄|摄影|报道|整理|供图)$", token):
-            roles += 1
-            token = re.sub(r"(?:摄影?|报道|整理|供图)$", "", token)
-        if not token:
-            continue
-        if token in _ROLE_WORDS:
-            roles += 1
-        elif re.fullmatch(r"[\u4e00-\u9fff·]{1,4}", token) or re.fullmatch(r"[A-Za-z][A-Za-z.'-]*", token):
-            names.append(token)
-        else:
-            return None
-    if not names or not (bullet or roles):
-        return None
-    merged: list[str] = []
-    index = 0
-    while index < len(names):
-        one = names[index]
-        after = names[index + 1] if index + 1 < len(names) else ""
-        if len(one) == 1 and len(after) == 1 and re.match(r"[\u4e00-\u9fff]", one + after):
-            merged.append(one + after)  # two-character names are padded: 刘 冬
-            index += 2
-        elif re.match(r"[A-Za-z]", one) and re.match(r"[A-Za-z]", after):
-            merged.append(f"{one} {after}")
-            index += 2
-        else:
-            merged.append(one)
-            index += 1
-    return tuple(merged)
-
-
-@dataclass
-class _Credits:
-    byline: str | None = None
-    authors: tuple[str, ...] = ()
-    dateline: str | None = None
-    author_note: str | None = None
-    lines: list[str] = field(default_factory=list)
-
-
-def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block], _Credits]:
-    """Move bylines from the first paragraphs, a dateline prefix and a closing author note out of the body."""
-    credits = _Credits()
-    names: list[str] = []
+def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block], credits.Credit, str | None]:
+    """Move bylines from the first paragraphs, a dateline prefix and a closing credit or author note out of the body."""
+    found: list[credits.Credit] = []
     index, seen_paragraphs = 0, 0
     while index < len(blocks) and seen_paragraphs < 4:
         block = blocks[index]
@@ -730,36 +664,36 @@ def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block],
             index += 1
             continue
         seen_paragraphs += 1
-        found = _byline_names(block.content.text) if len(credits.lines) < 3 else None
-        if found:
-            credits.lines.append(block.content.text.lstrip(_BULLETS + " "))
-            names.extend(found)
+        following = next((b.content.text for b in blocks[index + 1:] if isinstance(b, Paragraph)), "")
+        credit = credits.credit_line(block.content.text, alone=not found and credits.is_text(following)) \
+            if len(found) < 3 else None
+        if credit:
+            found.append(credit)
             del blocks[index]
             continue
-        match = _DATELINE.match(block.content.html)
-        found = _byline_names(match.group("byline")) if match else None
-        if match and found:
-            credits.dateline = _clean(match.group("dateline"))
-            credits.lines.append(_clean(match.group("byline")))
-            names.extend(found)
-            rest = block.content.html[match.end():]
+        opening = credits.opening(block.content.html)
+        if opening:
+            found.append(opening[0])
+            rest = opening[1]
             replacement = list(html_to_blocks(f"<p>{rest}</p>", resolver)) if rest.strip() else []
             blocks[index:index + 1] = replacement
         break
+    author_note = None
     for position in range(len(blocks) - 1, -1, -1):
         block = blocks[position]
         if isinstance(block, Figure):
             continue
         if isinstance(block, Paragraph):
-            match = _AUTHOR_NOTE.match(block.content.text)
-            if match:
-                credits.author_note = _clean(match.group(1))
+            author_note = credits.author_note(block.content.text)
+            closing = None if author_note else credits.closing(block.content.html)
+            if author_note or (closing and not closing[1].strip()):
                 del blocks[position]
+            elif closing:
+                blocks[position:position + 1] = list(html_to_blocks(f"<p>{closing[1]}</p>", resolver))
+            if closing:
+                found.append(closing[0])
         break
-    if credits.lines:
-        credits.byline = " ".join(credits.lines)
-        credits.authors = tuple(dict.fromkeys(names))
-    return blocks, credits
+    return blocks, credits.combine(*found), author_note
 
 
 def _read_article(doc: _Doc, ctx: Context, *, hint: str = "", publication: str | None = None) -> Article | None:
@@ -796,7 +730,7 @@ def _read_article(doc: _Doc, ctx: Context, *, hint: str = "", publication: str |
         blocks = blocks[:half]  # the body printed twice
     while blocks and isinstance(blocks[0], Paragraph) and blocks[0].content.text in {title, kicker, subtitle}:
         del blocks[0]
-    blocks, credits = _credits(blocks, resolver)
+    blocks, credit, author_note = _credits(blocks, resolver)
     if not blocks:
         log.warning("%s: article %r has no text; skipped", path, title)
         return None
@@ -804,7 +738,8 @@ def _read_article(doc: _Doc, ctx: Context, *, hint: str = "", publication: str |
     meta_author = doc.enp.get("author") or next(iter(_texts(doc, "author")), None)
     if meta_author:
         meta_author = _clean(_PRINT_CREDIT.sub(" ", meta_author)) or None
-    authors = credits.authors or (_byline_names(meta_author) if meta_author else None) or ()
+    meta_credit = credits.credit_line(meta_author) if meta_author else None
+    authors = credit.authors or (meta_credit.authors if meta_credit else ()) or ()
     if not authors and meta_author:
         tokens = [t for t in re.split(r"[\s、,，;；]+", meta_author) if t]
         if tokens and all(re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", t) for t in tokens):
@@ -814,8 +749,8 @@ def _read_article(doc: _Doc, ctx: Context, *, hint: str = "", publication: str |
     try:
         return Article(
             id=slug(path.stem) or "article", title=title, lang=ctx.language or guess_language(text_sample),
-            subtitle=subtitle, kicker=kicker, authors=authors, byline=credits.byline or meta_author,
-            author_note=credits.author_note, dateline=credits.dateline, tags=tags, source_path=path,
+            subtitle=subtitle, kicker=kicker, authors=authors, byline=credit.byline or meta_author,
+            author_note=author_note, dateline=credit.dateline, tags=tags, source_path=path,
             blocks=tuple(blocks),
         )
     except ValueError as exc:

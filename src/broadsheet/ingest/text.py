@@ -14,6 +14,12 @@ A dump has this shape (the structure, not a list of known strings, finds each pa
     3上一篇  下一篇4                    article navigation: the body ends here
     版权声明 @ 中原网 …                 footer
 
+Other generations (an older zynews template with ``PDF 版`` and a meta line, People's Daily
+e-paper dumps, People's Daily archive pages holding many articles) are rows of hints in
+``lines.SITES``; ``lines.py`` labels every line (``inspect --explain`` prints the labels) and
+``credits.py`` reads the credits.  A page with many articles gives them all, in order, each in
+its page's section.
+
 Dumps are often cut short (no footer, a last sentence cut, even inside a UTF-8 sequence):
 whatever is there is kept.  A plain text file without a page header becomes one article
 whose first line is its title.
@@ -24,8 +30,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..errors import IngestError
 from ..model import Article, Heading, Paragraph
-from .base import Context, Draft, DraftSection, find_date, guess_language, log
+from . import lines as line_model
+from .base import Context, Draft, DraftSection, guess_language, log
 from .encoding import decode, read_text
 from .html import clean_text, inline_from_text
 
@@ -33,26 +41,6 @@ KIND = "text"
 SUFFIXES = {".txt", ".text"}
 
 HEADER = re.compile(r"^\s*第?\s*([A-Za-z]?\s*\d{1,3})\s*版\s*[:：(（]?\s*([^\s)）]+)")
-_SENTENCE_END = "。！？!?…；;：:，,、”’\"」』）)"
-_TERMINAL = re.compile(r"[。！？!?…；;]$|[。！？!?…][”’\"」』）)]$")
-_GAP = "[ \t\u00a0\u3000]"
-_WIDE_GAP = re.compile(rf"{_GAP}*\|{_GAP}*|{_GAP}{{2,}}")
-_AUTHOR_NOTE = re.compile(r"^[(（]\s*(作者[^()（）]*?)\s*[)）]$")
-_BYLINE = re.compile(
-    r"^[□■◎●△▲◆◇★☆]?\s*(?:(?:本报|本報|本刊|特约|特約|首席|全媒体|全媒體|融媒体|融媒體|见习|見習|实习|實習)*"
-    r"(?:记者|記者|通讯员|通訊員|实习生|實習生|评论员|評論員|特约撰稿人|特約撰稿人)"
-    r"|(?:文|图|圖|文/图|文/圖|文图|文圖|撰文|摄影|攝影|作者)\s*[/／:：]|[□■◎●]\s*\S)"
-)
-_BYLINE_TAIL = re.compile(r"^\S{2,4}(?:\s\S{1,3})?\s*[/／]\s*(?:文|图|圖|摄|攝)")
-_DATELINE = re.compile(
-    r"^(本报讯|本報訊|本[报報][^\s（(，,。]{1,10}[电電]|新华社[^\s（(，,。]{1,14}电|新華社[^\s（(，,。]{1,14}電"
-    r"|[^\s（(，,。]{2,12}[讯訊])\s*[（(]([^）)]{1,40})[）)]\s*"
-)
-_ROLES = re.compile(r"本报|本報|本刊|特约|特約|首席|全媒体|全媒體|融媒体|融媒體|见习|見習|实习生|實習生|实习|實習|记者|記者"
-                    r"|通讯员|通訊員|评论员|評論員|撰稿人|撰文|摄影|攝影|作者|[□■◎●△▲◆◇★☆]"
-                    r"|[/／:：]\s*(?:文|图|圖|摄|攝)?|^(?:文|图|圖)\s*[/／:：]")
-_PAPER = re.compile(r"^\S{1,8}[报報]$")
-_CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def detect(path: Path, head: bytes) -> int:
@@ -65,229 +53,60 @@ def detect(path: Path, head: bytes) -> int:
     lines = [l for l in text.splitlines() if l.strip()][:12]
     if any(HEADER.match(l) for l in lines[:3]):
         return 95
+    if line_model.choose(lines) is not None and path.suffix.lower() not in {".md", ".markdown"}:
+        return 95
     return 40 if path.suffix.lower() in SUFFIXES else 0
 
 
+def read_lines(path: Path, root: Path | None = None) -> list[str]:
+    text = clean_text(read_text(path, root)).replace("\r\n", "\n").replace("\r", "\n")
+    return [l.rstrip() for l in text.split("\n")]
+
+
+def explain(path: Path, root: Path | None = None) -> list[tuple[str, str]]:
+    """Each line of a dump with its label, in order (``inspect --explain``)."""
+    decoded = line_model.decode(read_lines(path, root))
+    return [(line.label, line.text) for line in decoded.lines]
+
+
 def load(path: Path, ctx: Context) -> list[Draft]:
-    text = clean_text(read_text(path, ctx.root)).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [l.rstrip() for l in text.split("\n")]
-    start = next((i for i, l in enumerate(lines[:40]) if l.strip() and HEADER.match(l)), None)
-    if start is None:
-        return [_plain(path, lines, ctx)]
-    return [_dump(path, lines, start, ctx)]
-
-
-def _is_chrome(line: str) -> bool:
-    """A navigation line: several short items split by | or wide gaps, no sentence."""
-    parts = [p for p in _WIDE_GAP.split(line.strip()) if p]
-    if len(parts) < 2:
-        return False
-    if any(ch in line for ch in "。，！？"):
-        return False
-    return all(len(p) <= 10 for p in parts)
-
-
-def _is_stray(line: str) -> bool:
-    """A lone navigation item left before the article navigation (``3上一篇``)."""
-    stripped = line.strip(" \t\u00a0\u3000")
-    return len(stripped) <= 8 and not re.search(r"[。！？!?，,；;）)]", stripped) and not _AUTHOR_NOTE.match(stripped)
-
-
-def _is_footer(line: str) -> bool:
-    return bool(re.search(r"[©@]|copyright|ICP\s*备", line, re.I)) and len(line.strip()) < 80
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _dump(path: Path, lines: list[str], start: int, ctx: Context) -> Draft:
-    header = HEADER.match(lines[start])
-    page = re.sub(r"\s+", "", header.group(1)).upper()
-    section = header.group(2)
-
-    # The page list: title lines after the header, up to the first blank or navigation line.
-    i = start + 1
-    listing: list[str] = []
-    while i < len(lines) and lines[i].strip() and not _is_chrome(lines[i]):
-        listing.append(lines[i].strip())
-        i += 1
-    # Navigation: blank and chrome lines.
-    chrome: list[str] = [lines[start]]
-    while i < len(lines) and (not lines[i].strip() or _is_chrome(lines[i])):
-        if lines[i].strip():
-            chrome.append(lines[i])
-        i += 1
-
-    candidates: dict[str, int] = {}
-    for a in range(len(listing)):
-        for k in range(1, 4):
-            if a + k <= len(listing):
-                candidates.setdefault(_squash("".join(listing[a:a + k])), a)
-
-    # The headline: the earliest run of 1–3 lines that repeats a page-list entry.
-    body_lines = lines[i:]
-    headline_at, headline_len, order = None, 0, len(listing)
-    for j in range(min(len(body_lines), 12)):
-        for k in (3, 2, 1):
-            joined = _squash("".join(body_lines[j:j + k]))
-            if joined and all(body_lines[j:j + k]) and joined in candidates:
-                headline_at, headline_len, order = j, k, candidates[joined]
-                break
-        if headline_at is not None:
-            break
-    if headline_at is None:
-        headline_at = next((j for j, l in enumerate(body_lines) if l.strip()), 0)
-        headline_len = 1
-    title = _join([l.strip() for l in body_lines[headline_at:headline_at + headline_len]])
-    kicker_lines = [l.strip() for l in body_lines[:headline_at] if l.strip() and not _is_chrome(l)]
-    kicker = _join(kicker_lines) if kicker_lines else None
-
-    rest = body_lines[headline_at + headline_len:]
-    end = len(rest)
-    seen_text = False
-    for j, line in enumerate(rest):
-        if not line.strip():
-            continue
-        if seen_text and (_is_chrome(line) or _is_footer(line)):
-            end = j
-            break
-        seen_text = True
-    body, tail = rest[:end], rest[end:]
-    if tail:  # the body ended at navigation: short unpunctuated leftovers before it are navigation too
-        while body and (not body[-1].strip() or _is_stray(body[-1])):
-            tail.insert(0, body.pop())
-    chrome.extend(l for l in tail if l.strip())
-    if not tail:
-        log.info("%s: no article navigation or footer: the dump may be cut short", path)
-
-    subtitle, byline, paragraphs = _front(body)
-    article = _article(path, title, kicker, subtitle, byline, paragraphs, ctx)
-    publication = next((tok for line in chrome for tok in _WIDE_GAP.split(line.strip()) if _PAPER.match(tok)), None)
-    return Draft(
-        source=path, kind=KIND, publication=publication, language=article.lang,
-        date=find_date(" ".join(chrome)),
-        sections=[DraftSection(name=section, page=page, articles=[article])],
-        order=(order, path.name),
-    )
-
-
-def _plain(path: Path, lines: list[str], ctx: Context) -> Draft:
-    first = next((j for j, l in enumerate(lines) if l.strip()), None)
-    if first is None:
-        from ..errors import IngestError
-
-        raise IngestError("empty text file", path)
-    title = lines[first].strip()
-    subtitle, byline, paragraphs = _front(lines[first + 1:])
-    article = _article(path, title, None, subtitle, byline, paragraphs, ctx)
-    return Draft(source=path, kind=KIND, language=article.lang, sections=[DraftSection(name=None, articles=[article])],
-                 order=(10**9, path.name))
-
-
-def _front(body: list[str]) -> tuple[str | None, str | None, list[str]]:
-    """Take the subtitle and byline lines that follow the headline; return them and the paragraphs."""
-    subtitle = byline = None
-    lines = list(body)
-    taken = 0
-    while taken < 3:
-        index = next((j for j, l in enumerate(lines) if l.strip()), None)
-        if index is None:
-            break
-        line = lines[index].strip(" \t\u00a0\u3000")
-        if byline is None and len(line) <= 40 and (_BYLINE.match(line) or _BYLINE_TAIL.match(line)):
-            byline = line
-        elif subtitle is None and taken == 0 and line.startswith(("—", "－", "--")) and len(line) <= 80:
-            subtitle = line
-        else:
-            break
-        del lines[index]
-        taken += 1
-    return subtitle, byline, _paragraphs(lines)
-
-
-def _paragraphs(body: list[str]) -> list[str]:
-    blocks: list[list[str]] = [[]]
-    has_blank = any(not l.strip() for l in body if True) and sum(1 for l in body if l.strip()) > 1
-    for line in body:
-        stripped = line.strip(" \t\u00a0\u3000")
-        if not stripped:
-            if blocks[-1]:
-                blocks.append([])
-            continue
-        if has_blank and _blank_separated(body):
-            blocks[-1].append(stripped)
-        else:
-            blocks.append([stripped])
-    paragraphs = [_join(b) for b in blocks if b]
-    split: list[str] = []
-    for paragraph in paragraphs:
-        # People's Daily dumps run paragraphs together on one line, split by wide gaps.
-        pieces = [p for p in re.split(rf"{_GAP}{{2,}}", paragraph) if p]
-        if len(pieces) > 1 and all(len(p) > 15 for p in pieces):
-            split.extend(pieces)
-        else:
-            split.append(paragraph)
-    return split
-
-
-def _blank_separated(body: list[str]) -> bool:
-    """True when paragraphs are separated by blank lines (then wrapped lines are joined)."""
-    text_lines = [l for l in body if l.strip()]
-    blanks = sum(1 for a, b in zip(body, body[1:]) if a.strip() and not b.strip())
-    return blanks >= max(1, len(text_lines) // 4)
-
-
-def _join(parts: list[str]) -> str:
-    """Join wrapped lines: no space between CJK characters, one space otherwise."""
-    out = ""
-    for part in parts:
-        if out and not (_CJK_CHAR.match(out[-1]) or _CJK_CHAR.match(part[0])):
-            out += " "
-        out += part
-    return out
-
-
-def _authors(byline: str) -> tuple[str, ...]:
-    names = _ROLES.sub(" ", byline)
-    tokens = [t for t in re.split(r"[\s、，,;；]+", names) if t]
-    merged: list[str] = []
-    for token in tokens:  # "刘 冬": two-character names padded with a space
-        if merged and len(token) == 1 and len(merged[-1]) == 1:
-            merged[-1] += token
-        else:
-            merged.append(token)
-    return tuple(t for t in merged if len(t) >= 2 or _CJK_CHAR.match(t))
-
-
-def _article(path: Path, title: str, kicker: str | None, subtitle: str | None, byline: str | None,
-             paragraphs: list[str], ctx: Context) -> Article:
-    author_note = None
-    if paragraphs:
-        note = _AUTHOR_NOTE.match(paragraphs[-1])
-        if note:
-            author_note = note.group(1)
-            paragraphs = paragraphs[:-1]
-    dateline = None
-    if paragraphs:
-        match = _DATELINE.match(paragraphs[0])
-        if match:
-            dateline = match.group(1)
-            byline = byline or match.group(2)
-            paragraphs[0] = paragraphs[0][match.end():]
-    blocks = []
-    for index, paragraph in enumerate(paragraphs):
-        is_subhead = (0 < index < len(paragraphs) - 1 and len(paragraph) <= 30
-                      and not _TERMINAL.search(paragraph) and paragraph[-1] not in _SENTENCE_END)
-        content = inline_from_text(paragraph)
-        blocks.append(Heading(level=2, content=content) if is_subhead else Paragraph(content=content))
-    language = ctx.language or guess_language(title + "".join(paragraphs[:5]))
-    if not title.strip():
-        from ..errors import IngestError
-
+    decoded = line_model.decode(read_lines(path, ctx.root))
+    if decoded.site is line_model.PLAIN:
+        if not decoded.parts:
+            raise IngestError("empty text file", path)
+        article = _article(path, decoded.parts[0], ctx)
+        return [Draft(source=path, kind=KIND, language=article.lang,
+                      sections=[DraftSection(name=None, articles=[article])], order=(10**9, path.name))]
+    if not decoded.parts or not any(p.title.strip() for p in decoded.parts):
         raise IngestError("no article found (a page header, but no headline or text)", path)
+    if decoded.cut_short:
+        log.info("%s: no article navigation or footer: the dump may be cut short", path)
+    sections: list[DraftSection] = []
+    articles: list[Article] = []
+    for part in decoded.parts:
+        article = _article(path, part, ctx)
+        articles.append(article)
+        if sections and (sections[-1].name, sections[-1].page) == (part.section, part.page):
+            sections[-1].articles.append(article)
+        else:
+            sections.append(DraftSection(name=part.section, page=part.page, articles=[article]))
+    return [Draft(
+        source=path, kind=KIND, publication=decoded.publication, language=articles[0].lang, date=decoded.date,
+        sections=sections, order=(decoded.parts[0].order, path.name),
+    )]
+
+
+def _article(path: Path, part: line_model.Part, ctx: Context) -> Article:
+    if not part.title.strip():
+        raise IngestError("no article found (a page header, but no headline or text)", path)
+    blocks = []
+    for kind, text in part.blocks:
+        content = inline_from_text(text)
+        blocks.append(Heading(level=2, content=content) if kind == "subhead" else Paragraph(content=content))
+    language = ctx.language or guess_language(part.title + "".join(t for _, t in part.blocks[:5]))
+    credit = part.credit
     return Article(
-        id="article", title=title, lang=language, kicker=kicker, subtitle=subtitle.lstrip("—－- ") if subtitle else None,
-        byline=byline, authors=_authors(byline) if byline else (), author_note=author_note, dateline=dateline,
-        source_path=path, blocks=tuple(blocks),
+        id="article", title=part.title, lang=language,
+        kicker=part.kicker, subtitle=part.subtitle, byline=credit.byline, authors=credit.authors,
+        author_note=part.author_note, dateline=credit.dateline, source_path=path, blocks=tuple(blocks),
     )
