@@ -267,10 +267,10 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_keep_going_option
-def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, keep_going,
-          formats, out, theme, title, page_size, bleed, marks, pdf_variant,
-          render_timeout, jobs, pdf_layout, no_cache, impose, grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs,
-          quiet, keep_going) -> None:
+def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
+          theme, title, page_size, bleed, marks, pdf_variant, render_timeout, jobs, pdf_layout, no_cache, impose,
+          grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs, quiet,
+          keep_going) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
