@@ -66,7 +66,10 @@ class Server:
 
     def __init__(self, folder: Path) -> None:
         handler = functools.partial(_QuietHandler, directory=str(folder))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+        self.httpd.request_queue_size = 64  # a book's documents, fonts and pictures asked for at once
+        self.httpd.server_bind()
+        self.httpd.server_activate()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -192,6 +195,8 @@ class Chromium:
             elif method == "Log.entryAdded":
                 entry = params.get("entry", {})
                 text = entry.get("text", "")
+                if entry.get("url", "").endswith("/favicon.ico"):
+                    continue  # the browser's own request, not the page's (and a loaded machine may drop it)
                 if entry.get("level") == "error" or text.startswith(_FONT_FAILURES):
                     errors.append(f"{entry.get('source')}: {text} {entry.get('url', '')}".strip())
         for family in self.evaluate("[...document.fonts].filter(f => f.status == 'error').map(f => f.family)"):

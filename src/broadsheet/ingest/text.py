@@ -31,7 +31,7 @@ import re
 from pathlib import Path
 
 from ..errors import IngestError
-from ..model import Article, Heading, Paragraph
+from ..model import Article, Heading, Paragraph, one_line
 from . import lines as line_model
 from .base import Context, Draft, DraftSection, guess_language, log
 from .encoding import decode, read_text
@@ -97,7 +97,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
 
 
 def _article(path: Path, part: line_model.Part, ctx: Context) -> Article:
-    if not part.title.strip():
+    if not one_line(part.title):  # nothing but spaces and control characters
         raise IngestError("no article found (a page header, but no headline or text)", path)
     blocks = []
     for kind, text in part.blocks:

@@ -255,7 +255,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
         if cache is not None and kind == "article":
             article, section = extra["article"], extra["section"]
             key = (template, theme.folders, name, doc_lang, publication.title, publication.language, issue.date,
-                   issue.edition, section.name, section.page, article.model_dump_json())
+                   issue.edition, section.name, section.page, article.model_dump_json(warnings=False))
             if key in cache:
                 documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=cache[key],
                                           lang=doc_lang))
