@@ -25,6 +25,15 @@ from conftest import run_cli
 ROOT = Path(__file__).resolve().parent.parent
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 CASES = sorted(p.stem for p in DUMPS.glob("*.json"))
+
+
+def known_failing() -> dict[str, str]:
+    """``KNOWN_FAILING.txt``: the dumps whose model is still misread, each with a short reason."""
+    rows = (DUMPS / "KNOWN_FAILING.txt").read_text(encoding="utf-8").splitlines()
+    return dict((row.split(maxsplit=1) + [""])[:2] for row in rows if row.strip() and not row.startswith("#"))
+
+
+KNOWN_FAILING = known_failing()
 NAVIGATION = ("返回主页", "返回首頁", "版面导航", "版面導航", "标题导航", "上一期", "下一期", "上一篇", "下一篇", "上一版",
               "下一版", "版权", "PDF 版", "电子报", "专栏:", "01版:", "往期回顾")
 FIELDS = ("title", "kicker", "subtitle", "byline", "authors", "dateline", "author_note")
@@ -53,7 +62,13 @@ def trimmed(path: Path) -> dict:
             "date": issue["date"], "count": len(articles), "articles": articles, "raw": view}
 
 
-@pytest.mark.parametrize("name", CASES)
+def test_known_failing_dumps_exist():
+    assert set(KNOWN_FAILING) <= set(CASES)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILING[name])) if name in KNOWN_FAILING
+    else name for name in CASES])
 def test_dump_gives_its_model(name):
     path, expected = source_of(name)
     got = trimmed(path)
