@@ -16,6 +16,7 @@ while keeping different articles on the same subject apart.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -101,6 +102,42 @@ def _grams(key: str) -> frozenset:
     return frozenset(key[i:i + SHINGLE] for i in range(len(key) - SHINGLE + 1))
 
 
+class Reprints:
+    """The articles kept so far, and for a new one the first of them it reprints: the first
+    whose Jaccard similarity reaches ``threshold``, found without comparing every pair.
+
+    Prefix filtering, as in similarity joins: each article's 5-grams are ordered rarest first
+    (over ``everything`` that will be seen); two articles at least ``threshold`` alike share a
+    gram within their first |grams| − ⌈threshold·|grams|⌉ + 1, so only articles that share one
+    of those with the new one are compared.
+    """
+
+    def __init__(self, everything: list[frozenset], threshold: float) -> None:
+        self.threshold = threshold
+        self.frequency: dict[str, int] = {}
+        for grams in everything:
+            for gram in grams:
+                self.frequency[gram] = self.frequency.get(gram, 0) + 1
+        self.index: dict[str, list[int]] = {}
+        self.kept: list[frozenset] = []
+
+    def _prefix(self, grams: frozenset) -> list[str]:
+        ordered = sorted(grams, key=lambda gram: (self.frequency.get(gram, 0), gram))
+        length = len(ordered) - math.ceil(self.threshold * len(ordered)) + 2  # one more, against rounding
+        return ordered[:max(1, length)]
+
+    def twin(self, grams: frozenset) -> tuple[int, float] | None:
+        """(index among the kept, similarity) of the first kept article ``grams`` reprints, or None."""
+        near = sorted({n for gram in self._prefix(grams) for n in self.index.get(gram, ())})
+        return next(((n, score) for n in near if (score := similarity(grams, self.kept[n])) >= self.threshold),
+                    None)
+
+    def keep(self, grams: frozenset) -> None:
+        for gram in self._prefix(grams):
+            self.index.setdefault(gram, []).append(len(self.kept))
+        self.kept.append(grams)
+
+
 def similarity(a: frozenset, b: frozenset) -> float:
     if not a or not b:
         return 0.0
@@ -145,18 +182,20 @@ def make_digest(editions: list[Edition], spec: DigestSpec) -> tuple[Publication,
     kept: list[_Candidate] = []
     by_key: dict[str, _Candidate] = {}
     for candidate in chosen:
-        key = normalise(candidate.article.title + "\n" + candidate.article.text)
-        candidate.key = key
+        candidate.key = normalise(candidate.article.title + "\n" + candidate.article.text)
+        candidate.grams = _grams(normalise(candidate.article.text) or candidate.key)
+    reprints = Reprints([c.grams for c in chosen], spec.similarity)
+    for candidate in chosen:
+        key = candidate.key
         if key in by_key:
             report.merged.append(Merged(candidate.provenance, by_key[key].provenance, 1.0))
             continue
-        candidate.grams = _grams(normalise(candidate.article.text) or key)
-        twin = next(((other, score) for other in kept
-                     if (score := similarity(candidate.grams, other.grams)) >= spec.similarity), None)
+        twin = reprints.twin(candidate.grams)
         if twin is not None:
-            report.merged.append(Merged(candidate.provenance, twin[0].provenance, round(twin[1], 3)))
+            report.merged.append(Merged(candidate.provenance, kept[twin[0]].provenance, round(twin[1], 3)))
             continue
         by_key[key] = candidate
+        reprints.keep(candidate.grams)
         kept.append(candidate)
     if spec.max_articles is not None:
         kept = kept[: spec.max_articles]
