@@ -35,7 +35,8 @@ class Limits:
     jobs: int = 0  # 0: one per core; never more than the cores
     # inputs
     source_bytes: int = 64 * 1024 * 1024
-    articles_per_source: int = 5_000
+    articles_per_source: int = 1_000  # a feed, a page of many articles, a saved e-paper site
+    articles_per_issue: int = 2_000  # one edition, whatever number of sources it is made of
     markup_depth: int = 512  # HTML/XML element nesting kept; deeper content is flattened
     document_depth: int = 64  # nesting of YAML/TOML values
     picture_pixels: int = 40_000_000

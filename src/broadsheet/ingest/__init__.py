@@ -243,7 +243,8 @@ def _bound_articles(drafts: list[Draft], path: Path) -> None:
         for section in draft.sections:
             section.articles[:] = section.articles[:left]
             left -= len(section.articles)
-    log.warning("%s: %d articles; the first %d are kept (the limit of articles per source)", path, total, bound)
+    log.warning("%s: %d articles; the first %d are kept (articles_per_source, a limit of [limits] in %s)", path,
+                total, bound, limits.user_config_path())
 
 
 def _claims(folder: Path) -> bool:
@@ -396,9 +397,28 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
             articles.append(article if unique == article.id else article.model_copy(update={"id": unique}))
         if articles:
             built.append(Section(id=f"s{number:02d}", name=name, page=page, articles=tuple(articles)))
+    built = _bound_issue(built, batches[0])
     numbers = [d.number for d in drafts if d.number]
     return Issue(date=_batch_date(batches[0]), number=issue_cfg.number or (numbers[0] if numbers else None),
                  edition=issue_cfg.edition, sections=tuple(built))
+
+
+def _bound_issue(sections: list[Section], batch: _Batch) -> list[Section]:
+    """Keep the first ``articles_per_issue`` articles of one issue (in section order), with a warning."""
+    from .. import limits
+
+    bound = limits.current().articles_per_issue
+    total = sum(len(s.articles) for s in sections)
+    if total <= bound:
+        return sections
+    kept, left = [], bound
+    for section in sections:
+        if left > 0:
+            kept.append(section.model_copy(update={"articles": section.articles[:left]}))
+            left -= len(kept[-1].articles)
+    log.warning("%s: %d articles in one issue; the first %d are kept (articles_per_issue, a limit of [limits] in "
+                "%s)", batch.folder or batch.root, total, bound, limits.user_config_path())
+    return kept
 
 
 def _label(value: str | None) -> str | None:
