@@ -70,6 +70,26 @@ def _fd_path(fd: int, fallback: Path | str) -> Path:
         return Path(real)
 
 
+def _open_checked(path: Path | str, root: Path | str, what: str) -> int:
+    """Open ``path`` for reading; where the system can, look first without opening (``O_PATH``:
+    no device or FIFO is ever opened, so none can act on being opened) and open only a regular
+    file inside ``root``, through the descriptor that was checked."""
+    o_path = getattr(os, "O_PATH", 0)
+    if not o_path or not os.path.isdir("/proc/self/fd"):
+        return os.open(path, _FLAGS)
+    probe = os.open(path, o_path | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(probe)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise OutsideRoot(f"{kind}; not read", path)
+        if not _fd_path(probe, path).is_relative_to(real_root(root)):
+            raise OutsideRoot(f"{what} leads outside its folder ({_describe_link(path)}); not read", path)
+        return os.open(f"/proc/self/fd/{probe}", _FLAGS)  # the very file that was checked
+    finally:
+        os.close(probe)
+
+
 @contextlib.contextmanager
 def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Iterator[BinaryIO]:
     """Open ``path`` for reading in binary mode if it is a regular file inside ``root``.
@@ -78,7 +98,7 @@ def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Itera
     :class:`~broadsheet.errors.IngestError` (naming the file) when it cannot be read.
     """
     try:
-        fd = os.open(path, _FLAGS)
+        fd = _open_checked(path, root, what)
     except OSError as exc:
         raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
     try:
