@@ -1,7 +1,8 @@
 """One door for the files a build did not write: sources, issue folders, configuration and pictures are
-read only from inside the source folder; a link out is skipped with a warning naming it (or refused by
-name), a FIFO never blocks the build, and a picture swapped for a link out after ingest looked at it is
-refused when a backend reads it again — never read."""
+read only from inside the source folder; a link out (a source, an issue folder, a configuration file or a
+picture that is a link leading outside the folder, or lies in a linked folder) is refused — exit 1, one line
+naming the link and where it leads, nothing written — a FIFO never blocks the build, and a picture swapped for
+a link out after ingest looked at it is refused when a backend reads it again — never read."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def test_the_door_refuses_links_out_folders_and_fifos(tmp_path):
     os.mkfifo(root / "pipe.txt")
     assert read_inside(root / "ok.txt", root) == b"fine"
     assert read_inside(root / "inner.txt", root) == b"fine"
-    with pytest.raises(OutsideRoot, match="leads outside"):
+    with pytest.raises(OutsideRoot, match=r"leads outside its folder \(a link to /etc/passwd\)"):
         read_inside(root / "passwd.txt", root)
     with pytest.raises(OutsideRoot, match="folder"):
         read_inside(root / "sub", root)
@@ -80,30 +81,99 @@ def test_the_door_refuses_links_out_folders_and_fifos(tmp_path):
     assert time.monotonic() - start < 2  # opened without blocking on the FIFO
 
 
-def test_a_dump_linked_to_etc_passwd_is_skipped_with_a_warning(edition):
+def refused(source: Path, out: Path, *args) -> str:
+    """Build ``source``: it must be refused with one line (returned, without the prefix), nothing written."""
+    result = run_cli("build", source, "--out", out, "-f", "epub", *args, timeout=60)
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("broadsheet: error: "), line
+    assert not out.exists() or not [p for p in out.iterdir() if p.name != ".broadsheet-cache"]
+    return line.removeprefix("broadsheet: error: ")
+
+
+def test_a_dump_linked_to_etc_passwd_is_refused(edition, tmp_path):
     (edition / "passwd.txt").symlink_to("/etc/passwd")
-    model, stderr = inspect(edition)
-    assert f"{edition / 'passwd.txt'}: leads outside the source folder" in stderr
-    assert "not read" in stderr
-    assert _titles(model) == ["Inside"]
-    assert "root:x:0:0" not in json.dumps(model)
+    line = refused(edition, tmp_path / "out")
+    assert line == f"{edition / 'passwd.txt'}: leads outside the source folder (a link to /etc/passwd); not read"
 
 
-def test_linked_markdown_and_issue_folder_are_skipped(tmp_path):
+def test_linked_markdown_is_refused(tmp_path):
     pub = tmp_path / "pub"
     (pub / "2024-01-01").mkdir(parents=True)
     (pub / "broadsheet.toml").write_text('[publication]\ntitle = "Linked"\nid = "linked"\n', encoding="utf-8")
     (pub / "2024-01-01" / "a.md").write_text(article("Inside", "Text."), encoding="utf-8")
     (tmp_path / "story.md").write_text(article("Outside story", OUTSIDE_MARK), encoding="utf-8")
     (pub / "2024-01-01" / "b.md").symlink_to(tmp_path / "story.md")
+    line = refused(pub, tmp_path / "out")
+    assert line == (f"{pub / '2024-01-01' / 'b.md'}: leads outside the source folder "
+                    f"(a link to {(tmp_path / 'story.md').resolve()}); not read")
+
+
+def test_a_linked_issue_folder_is_refused(tmp_path):
+    pub = tmp_path / "pub"
+    (pub / "2024-01-01").mkdir(parents=True)
+    (pub / "broadsheet.toml").write_text('[publication]\ntitle = "Linked"\nid = "linked"\n', encoding="utf-8")
+    (pub / "2024-01-01" / "a.md").write_text(article("Inside", "Text."), encoding="utf-8")
     (tmp_path / "other" / "2024-01-02").mkdir(parents=True)
     (tmp_path / "other" / "2024-01-02" / "a.md").write_text(article("Outside issue", OUTSIDE_MARK), encoding="utf-8")
     (pub / "2024-01-02").symlink_to(tmp_path / "other" / "2024-01-02")
-    model, stderr = inspect(pub)
-    assert f"{pub / '2024-01-01' / 'b.md'}: leads outside the source folder" in stderr
-    assert f"{pub / '2024-01-02'}: leads outside the source folder" in stderr
-    assert _titles(model) == ["Inside"]
-    assert OUTSIDE_MARK not in json.dumps(model, ensure_ascii=False)
+    line = refused(pub, tmp_path / "out")
+    assert line == (f"{pub / '2024-01-02'}: leads outside the source folder "
+                    f"(a link to {(tmp_path / 'other' / '2024-01-02').resolve()}); not read")
+
+
+def test_a_folder_whose_only_source_is_linked_out_is_refused(tmp_path):
+    pub = tmp_path / "pub"
+    (pub / "2024-01-01").mkdir(parents=True)
+    (pub / "2024-01-02").mkdir()
+    (pub / "2024-01-01" / "a.md").write_text(article("Inside", "Text."), encoding="utf-8")
+    (tmp_path / "story.md").write_text(article("Outside story", OUTSIDE_MARK), encoding="utf-8")
+    (pub / "2024-01-02" / "b.md").symlink_to(tmp_path / "story.md")
+    line = refused(pub, tmp_path / "out")
+    assert line.startswith(f"{pub / '2024-01-02' / 'b.md'}: leads outside the source folder (a link to ")
+
+
+def test_a_linked_picture_is_refused(edition, tmp_path):
+    (tmp_path / "secret.png").write_bytes(png((0, 0, 200)))
+    (edition / "pic.png").symlink_to(tmp_path / "secret.png")
+    (edition / "b.md").write_text(article("Picture", "![p](pic.png)\n\nText."), encoding="utf-8")
+    line = refused(edition, tmp_path / "out")
+    assert line == (f"{edition / 'b.md'}: picture 'pic.png' leads outside the source folder "
+                    f"({edition / 'pic.png'} is a link to {(tmp_path / 'secret.png').resolve()}); not read")
+
+
+def test_a_picture_in_a_linked_folder_is_refused(edition, tmp_path):
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "p.png").write_bytes(png((0, 0, 200)))
+    (edition / "pics").symlink_to(tmp_path / "pictures")
+    (edition / "b.md").write_text(article("Picture", "![p](pics/p.png)\n\nText."), encoding="utf-8")
+    line = refused(edition, tmp_path / "out")
+    assert line == (f"{edition / 'b.md'}: picture 'pics/p.png' leads outside the source folder "
+                    f"(through {edition / 'pics'}, a link to {(tmp_path / 'pictures').resolve()}); not read")
+
+
+def test_a_pages_own_references_out_are_dropped_not_refused(edition, tmp_path):
+    """``../x``, absolute paths and ``file:`` name files outside, but are no links: dropped with a warning."""
+    (tmp_path / "secret.png").write_bytes(png((0, 0, 200)))
+    (edition / "b.md").write_text(article("Refs", f"![a](../secret.png) ![b]({tmp_path / 'secret.png'}) "
+                                          f"![c](file://{tmp_path / 'secret.png'})\n\nText."), encoding="utf-8")
+    model, stderr = inspect(edition)
+    assert sorted(_titles(model)) == ["Inside", "Refs"]
+    assert "image '../secret.png' dropped: points outside the source folder" in stderr
+    assert "dropped: absolute paths are not read" in stderr  # (a file: URL is removed before, with the markup)
+
+
+def test_links_that_stay_inside_are_followed(edition):
+    (edition / "pictures").mkdir()
+    (edition / "pictures" / "p.png").write_bytes(png((0, 120, 0)))
+    (edition / "pics").symlink_to("pictures")
+    (edition / "pic.png").symlink_to("pictures/p.png")
+    (edition / "b.md").write_text(article("Linked inside", "![a](pic.png)\n\n![b](pics/p.png)\n\nText."),
+                                  encoding="utf-8")
+    (edition / "c.md").symlink_to("b.md")
+    model, stderr = inspect(edition)
+    assert sorted(_titles(model)) == ["Inside", "Linked inside", "Linked inside"]
+    assert "outside" not in stderr and "dropped" not in stderr, stderr
 
 
 def test_a_linked_configuration_file_is_refused_by_name(edition, tmp_path):
@@ -112,7 +182,8 @@ def test_a_linked_configuration_file_is_refused_by_name(edition, tmp_path):
     result = run_cli("inspect", edition, "--json", timeout=60)
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"broadsheet: error: {edition / 'broadsheet.toml'}: ") and "leads outside" in line
+    assert line == (f"broadsheet: error: {edition / 'broadsheet.toml'}: file leads outside its folder "
+                    f"(a link to {(tmp_path / 'their.toml').resolve()}); not read")
     assert OUTSIDE_MARK not in result.stdout
 
 
@@ -138,7 +209,7 @@ def test_fifos_do_not_hang_the_build(edition):
     model, stderr = inspect(edition)
     assert time.monotonic() - start < 30
     assert sorted(_titles(model)) == ["Inside", "Piped"]
-    assert "image 'pic.png' dropped: not a regular file" in stderr
+    assert "image 'pic.png' dropped: not a regular file" in stderr  # a FIFO is no link out: dropped
 
 
 def _swapped_after_ingest(tmp_path: Path):

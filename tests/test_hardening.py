@@ -100,7 +100,7 @@ def test_canary_outside_the_source_folder_is_never_read(tmp_path, assert_valid_e
 title: Canary
 ---
 
-![a](../secret.png) ![b](link.png) ![c](file://{tmp_path}/secret.png) ![d]({tmp_path}/secret.png)
+![a](../secret.png) ![c](file://{tmp_path}/secret.png) ![d]({tmp_path}/secret.png)
 
 <img src="../secret.txt"> <a href="file://{tmp_path}/secret.txt">x</a>
 <link rel="attachment" href="../secret.txt">
@@ -119,6 +119,11 @@ Text.
     files = epub_files(next(out.glob("*.epub")))
     assert not [n for n in files if n.startswith("EPUB/images/") and n != "EPUB/images/cover.jpg"]
     assert_valid_epub(next(out.glob("*.epub")))
+    # A picture that is a link out of the folder is no reference of the page's own: the build is refused.
+    write(tmp_path / "ed/b.md", "---\ntitle: Linked\n---\n\n![b](link.png)\n\nText.\n")
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out2")
+    assert result.returncode == 1 and "leads outside the source folder" in result.stderr
+    assert canary not in result.stderr and not (tmp_path / "out2").exists()
 
 
 def test_a_lost_layout_zygote_is_replaced():

@@ -231,7 +231,6 @@ def hostile_site(tmp_path):
     picture = Image.new("RGB", (41, 31), (1, 2, 3))
     picture.putpixel((7, 7), (250, 1, 99))
     picture.save(tmp_path / "secret.png")
-    (site / "html/2024-05/01/content_666.htm").symlink_to(tmp_path / "canary.htm")
     return site
 
 
@@ -261,3 +260,34 @@ def test_hostile_pages_yield_clean_text_and_read_nothing_outside(hostile_site, t
             assert word not in content, (name, word)
         assert content != secret and secret not in content, name
     assert not [name for name in files if name.startswith("EPUB/images/img-")]  # every picture was refused
+
+
+def test_a_saved_page_linked_out_of_the_site_is_refused(hostile_site, tmp_path):
+    """The pages' own ../ references are dropped with warnings (above); a page or folder of the site that is
+    a link out is an attack: exit 1, one line naming the link and where it leads, nothing written."""
+    day = hostile_site / "html/2024-05/01"
+    (day / "content_666.htm").symlink_to(tmp_path / "canary.htm")
+    result = run_cli("build", hostile_site, "--out", tmp_path / "out", "-f", "epub")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"broadsheet: error: {day / 'content_666.htm'}: leads outside the source folder "
+        f"(a link to {(tmp_path / 'canary.htm').resolve()}); not read"]
+    assert not (tmp_path / "out").exists()
+
+    (day / "content_666.htm").unlink()
+    (hostile_site / "html/2024-05/02").symlink_to(tmp_path / "canary")
+    result = run_cli("inspect", hostile_site, "--json")
+    assert result.returncode == 1 and not result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"broadsheet: error: {hostile_site / 'html/2024-05/02'}: leads outside the source folder "
+        f"(a link to {(tmp_path / 'canary').resolve()}); not read"]
+
+
+def test_a_page_named_alone_refuses_a_linked_article_beside_it(hostile_site, tmp_path):
+    day = hostile_site / "html/2024-05/01"
+    (day / "content_666.htm").symlink_to(tmp_path / "canary.htm")
+    result = run_cli("inspect", day / "node_1.htm", "--json")
+    assert result.returncode == 1 and "CANARY" not in result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"broadsheet: error: {day / 'content_666.htm'}: leads outside the source folder "
+        f"(a link to {(tmp_path / 'canary.htm').resolve()}); not read")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 from conftest import outputs, run_cli
@@ -58,3 +59,30 @@ def test_when_every_source_is_skipped_nothing_is_built(tmp_path):
     result = run_cli("inspect", bad, "--keep-going")
     assert result.returncode == 1
     assert "every source was skipped" in result.stderr
+
+
+def test_keep_going_skips_a_source_linked_out_of_the_folder(tmp_path):
+    """A link out is refused like any bad source: without --keep-going nothing is built; with it, the link is
+    named and skipped, the rest is built, and the exit status is 1."""
+    folder = folder_with_one_damaged_dump(tmp_path)
+    (folder / "damaged.txt").unlink()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("第01版:要闻\nCANARY-OUTSIDE\n\nCANARY-OUTSIDE\n\n正文。\n", encoding="utf-8")
+    (folder / "linked.txt").symlink_to(secret)
+    fault = f"{folder / 'linked.txt'}: leads outside the source folder (a link to {secret.resolve()}); not read"
+
+    result = run_cli("build", folder, "--out", tmp_path / "refused", "-f", "epub")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"broadsheet: error: {fault}"]
+    assert not (tmp_path / "refused").exists() or not outputs(tmp_path / "refused")
+
+    out = tmp_path / "out"
+    result = run_cli("build", folder, "--out", out, "-f", "epub", "--keep-going", "-q")
+    assert result.returncode == 1
+    assert f"broadsheet: skipped: {fault}" in result.stderr.splitlines()
+    assert result.stderr.strip().endswith("1 source skipped")
+    (epub,) = outputs(out)
+    assert epub.suffix == ".epub"
+    with zipfile.ZipFile(epub) as archive:
+        text = "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+    assert "城东新区启动老旧小区改造" in text and "CANARY-OUTSIDE" not in text

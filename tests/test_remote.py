@@ -62,19 +62,68 @@ def test_allow_remote_fetches_pictures_only(tmp_path, server, assert_valid_epub)
     assert len(pictures(out)) == 1
 
 
-def test_every_internal_spelling_is_refused_before_any_connection(tmp_path, server):
+def test_every_internal_spelling_is_refused_before_any_connection(server, monkeypatch):
+    from broadsheet.ingest import remote
+
+    monkeypatch.setattr(remote, "_fetched", {})
     urls = [f"http://{host}:{server.port}/pic.jpg" for host in INTERNAL_HOSTS]
     urls.append(f"https://[::1]:{server.port}/pic.jpg")
-    out = tmp_path / "out"
-    result = run_cli("build", page(tmp_path, urls), "--out", out, "-f", "epub", "--allow-remote")
-    assert result.returncode == 0, result.stderr
+    reasons = []
+    for url in urls:
+        with pytest.raises(remote.InternalAddress) as refusal:
+            remote.fetch_picture(url)
+        assert REFUSED in str(refusal.value)
+        reasons.append(refusal.value.reason)
     assert server.accepted == 0 and server.requests == []
-    assert result.stderr.count(REFUSED) == len(urls), result.stderr
-    assert "localhost resolves to 127.0.0.1, a loopback address" in result.stderr \
-        or "localhost resolves to ::1, a loopback address" in result.stderr
-    assert "::ffff:7f00:1 is a loopback address in IPv4-mapped form" in result.stderr
-    assert "0.0.0.0 is the unspecified address" in result.stderr
-    assert pictures(out) == []
+    assert "localhost resolves to 127.0.0.1, a loopback address" in reasons \
+        or "localhost resolves to ::1, a loopback address" in reasons
+    assert "::ffff:7f00:1 is a loopback address in IPv4-mapped form" in reasons
+    assert "0.0.0.0 is the unspecified address" in reasons
+
+
+@pytest.mark.parametrize("host, reason", [
+    ("127.0.0.1", "127.0.0.1 is a loopback address"),
+    ("0x7f000001", "127.0.0.1 is a loopback address"),
+    ("[::1]", "::1 is a loopback address"),
+    ("localhost", "localhost resolves to "),
+])
+def test_an_internal_picture_refuses_the_build(tmp_path, server, host, reason):
+    """With --allow-remote, a picture at an internal address is an attack: exit 1, one line naming the article,
+    the URL and how to allow it, nothing written, and the server never reached."""
+    url = f"http://{host}:{server.port}/pic.jpg"
+    out = tmp_path / "out"
+    source = page(tmp_path, ["http://user:pw@example.org/x.jpg", url])  # not an address refusal: a warning
+    result = run_cli("build", source, "--out", out, "-f", "epub", "--allow-remote")
+    assert result.returncode == 1, result.stderr
+    warning, line = result.stderr.strip().splitlines()
+    assert "dropped: URLs with a user name or password are not fetched" in warning
+    assert line.startswith(f"broadsheet: error: {source / 'a.md'}: picture {url}: {reason}"), line
+    assert line.endswith(" (name the host with --allow-remote-hosts to fetch it)"), line
+    assert server.accepted == 0 and server.requests == []
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_the_message_of_a_private_address(tmp_path):
+    source = page(tmp_path, ["http://10.0.0.5/x.jpg"])
+    result = run_cli("inspect", source, "--allow-remote")
+    assert result.returncode == 1 and not result.stdout
+    assert result.stderr.strip() == (f"broadsheet: error: {source / 'a.md'}: picture http://10.0.0.5/x.jpg: "
+                                     "10.0.0.5 is a private address (name the host with --allow-remote-hosts to "
+                                     "fetch it)")
+
+
+def test_network_faults_stay_warnings(tmp_path, server):
+    """Not an address refusal: a 404, a timeout, a refused connection, a non-picture drop the picture only."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    urls = [f"{server.base}/missing.jpg", f"{server.base}/page.jpg", f"http://127.0.0.1:{port}/x.jpg"]
+    result = run_cli("build", page(tmp_path, urls), "--out", tmp_path / "out", "-f", "epub", "--allow-remote",
+                     "--allow-remote-hosts", "127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("dropped") == 3, result.stderr
+    assert "the server answered 404" in result.stderr and "cannot connect" in result.stderr
 
 
 def test_the_listener_would_have_answered_every_spelling(tmp_path, server):
@@ -96,13 +145,18 @@ def test_the_listener_would_have_answered_every_spelling(tmp_path, server):
 def test_named_hosts_may_be_internal(tmp_path, server, allowed):
     host = "localhost" if allowed.lower().startswith("localhost") else "127.0.0.1"
     out = tmp_path / "out"
-    source = page(tmp_path, [f"http://{host}:{server.port}/pic.jpg", f"http://[::1]:{server.port}/pic.jpg"])
+    source = page(tmp_path, [f"http://{host}:{server.port}/pic.jpg"])
     result = run_cli("build", source, "--out", out, "-f", "epub", "--allow-remote", "--allow-remote-hosts", allowed)
     assert result.returncode == 0, result.stderr
-    assert server.requests == ["/pic.jpg"]  # the named host only; [::1] is still refused
+    assert server.requests == ["/pic.jpg"]
     assert server.hosts == [f"{host.lower()}:{server.port}"]
-    assert result.stderr.count(REFUSED) == 1 and "::1 is a loopback address" in result.stderr
     assert len(pictures(out)) == 1
+    source = page(tmp_path / "2", [f"http://{host}:{server.port}/pic.jpg", f"http://[::1]:{server.port}/pic.jpg"])
+    result = run_cli("build", source, "--out", tmp_path / "out2", "-f", "epub", "--allow-remote",
+                     "--allow-remote-hosts", allowed)
+    assert result.returncode == 1  # the named host only; [::1] is still refused
+    assert "::1 is a loopback address (name the host with --allow-remote-hosts" in result.stderr, result.stderr
+    assert server.requests == ["/pic.jpg", "/pic.jpg"]  # one per build: the named host's
 
 
 def test_a_dripping_server_is_cut_at_the_deadline(tmp_path, server):

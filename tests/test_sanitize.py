@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from broadsheet.errors import IngestError
 from broadsheet.ingest.html import html_to_blocks, sanitize
 from broadsheet.model import Figure, Paragraph
 from conftest import epub_files, run_cli
@@ -86,7 +87,10 @@ def test_images_outside_the_folder_are_not_read(tmp_path):
     (tmp_path / "ed").mkdir()
     (tmp_path / "ed" / "link.png").symlink_to(secret)
     resolver = ImageResolver(tmp_path / "ed" / "a.md", tmp_path / "ed")
-    for src in ("../secret.png", str(secret), f"file://{secret}", "link.png", "http://127.0.0.1:9/x.png"):
+    for src in ("../secret.png", str(secret), f"file://{secret}", "http://127.0.0.1:9/x.png"):
         assert resolver(src, "", None) is None, src
+    with pytest.raises(IngestError, match=r"picture 'link.png' leads outside the source folder \(.*link.png is a "
+                                          r"link to .*secret.png\); not read"):
+        resolver("link.png", "", None)  # a link out is refused, not dropped
     blocks = html_to_blocks('<p><img src="../secret.png"></p>', resolver)
     assert not any(isinstance(b, Figure) for b in blocks)

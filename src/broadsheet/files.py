@@ -22,13 +22,18 @@ from typing import BinaryIO
 
 from .errors import IngestError
 
-__all__ = ["OutsideRoot", "real_root", "is_inside", "open_inside", "read_inside", "entries", "check_inside"]
+__all__ = ["OutsideRoot", "LeadsOut", "real_root", "is_inside", "open_inside", "read_inside", "entries",
+           "check_inside", "link_out", "leads_out"]
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 class OutsideRoot(IngestError):
     """A file or folder that leads outside its root (a link out), or is not a regular file."""
+
+
+class LeadsOut(OutsideRoot):
+    """A file or folder that is a link leading outside its root, or is reached through one."""
 
 
 def real_root(root: Path | str) -> Path:
@@ -46,15 +51,36 @@ def check_inside(path: Path | str, root: Path | str, what: str = "file") -> Path
     """Return the real path of ``path``, or raise :class:`OutsideRoot` when it leads out of ``root``."""
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(real_root(root)):
-        raise OutsideRoot(f"{what} leads outside its folder ({_describe_link(path)}); not read", path)
+        raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
     return real
 
 
-def _describe_link(path: Path | str) -> str:
-    try:
-        return f"a link to {os.readlink(path)}" if os.path.islink(path) else "through a linked folder"
-    except OSError:
-        return "a link"
+def link_out(path: Path | str, root: Path | str) -> tuple[Path, Path] | None:
+    """The link that takes ``path`` outside ``root`` and the real path it leads to: ``path`` itself
+    or the deepest of its folders that is such a link; None when no link is found."""
+    base = real_root(root)
+    path = Path(path)
+    for candidate in (path, *path.parents):
+        if os.path.islink(candidate):
+            target = Path(os.path.realpath(candidate))
+            if not target.is_relative_to(base):
+                return candidate, target
+    return None
+
+
+def _describe_link(path: Path | str, root: Path | str) -> str:
+    """Where a path that leads outside ``root`` goes: "a link to /etc/passwd", or "through
+    ed/pics, a link to /srv/pictures" when one of its folders is the link."""
+    found = link_out(path, root)
+    if found is None:
+        return "through a linked folder"
+    link, target = found
+    return f"a link to {target}" if link == Path(path) else f"through {link}, a link to {target}"
+
+
+def leads_out(path: Path | str, root: Path | str) -> LeadsOut:
+    """The one-line refusal of a file or folder of the source folder that leads outside it."""
+    return LeadsOut(f"leads outside the source folder ({_describe_link(path, root)}); not read", path)
 
 
 def _fd_path(fd: int, fallback: Path | str) -> Path:
@@ -84,7 +110,7 @@ def _open_checked(path: Path | str, root: Path | str, what: str) -> int:
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise OutsideRoot(f"{kind}; not read", path)
         if not _fd_path(probe, path).is_relative_to(real_root(root)):
-            raise OutsideRoot(f"{what} leads outside its folder ({_describe_link(path)}); not read", path)
+            raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
         return os.open(f"/proc/self/fd/{probe}", _FLAGS)  # the very file that was checked
     finally:
         os.close(probe)
@@ -107,7 +133,7 @@ def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Itera
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise OutsideRoot(f"{kind}; not read", path)
         if not _fd_path(fd, path).is_relative_to(real_root(root)):
-            raise OutsideRoot(f"{what} leads outside its folder ({_describe_link(path)}); not read", path)
+            raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
         if _FLAGS & getattr(os, "O_NONBLOCK", 0):
             os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb")
@@ -152,5 +178,5 @@ def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[tuple[Path
         if Path(os.path.realpath(path)).is_relative_to(base):
             kept.append(path)
         else:
-            refused.append((path, f"leads outside the source folder ({_describe_link(path)}); not read"))
+            refused.append((path, leads_out(path, root).message))
     return kept, refused

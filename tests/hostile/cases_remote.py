@@ -1,4 +1,5 @@
-"""The remote door (``--allow-remote``): internal addresses in every spelling, and a server that drips.
+"""The remote door (``--allow-remote``): internal addresses (refused: exit 1, one line naming the article and
+the URL, no connection made), and a server that drips (dropped at the deadline, with a warning).
 
 Each case starts a real HTTP server on every local address (one IPv6 socket that takes IPv4 too,
 so ``0.0.0.0``, ``[::]``, ``127.x`` and ``[::1]`` all reach it) that counts the connections it
@@ -155,16 +156,49 @@ def _no_connection(root: Path, out: Path, result) -> None:
     server = _SERVERS.pop(root)
     server.close()
     assert server.accepted == 0 and server.requests == [], (server.accepted, server.requests)
-    assert result.stderr.count("only public addresses are fetched") == len(INTERNAL_HOSTS) + 2, result.stderr
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith(f"ed/a.md: picture http://127.0.0.1:{server.port}/pic.jpg: 127.0.0.1 is a loopback "
+                         "address (name the host with --allow-remote-hosts to fetch it)"), line
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
 
 
-@case("remote-internal-addresses-in-every-spelling", "built", "a loopback address", seconds=60,
-      check=_no_connection)
+def _one_internal(host: str):
+    """A case: one picture at an internal address, refused before any connection."""
+    def write(root: Path) -> tuple[Path, list[str]]:
+        server = _SERVERS[root] = PictureServer()
+        return _page(root, [f"http://{host}:{server.port}/pic.jpg"]), ["-f", "epub", "--allow-remote"]
+    return write
+
+
+def _no_connection_to(reason: str):
+    def check(root: Path, out: Path, result) -> None:
+        server = _SERVERS.pop(root)
+        server.close()
+        assert server.accepted == 0 and server.requests == [], (server.accepted, server.requests)
+        assert result.returncode == 1 and not (out.exists() and [p for p in out.rglob("*") if p.is_file()])
+        (line,) = result.stderr.strip().splitlines()
+        assert f": {reason}" in line and line.endswith(" (name the host with --allow-remote-hosts to fetch it)"), line
+    return check
+
+
+@case("remote-internal-addresses-in-every-spelling", "refused",
+      "a.md: picture http://127.0.0.1:", seconds=60, check=_no_connection)
 def _(root):
     server = _SERVERS[root] = PictureServer()
     urls = [f"http://{host}:{server.port}/pic.jpg" for host in INTERNAL_HOSTS]
     urls += [f"https://127.0.0.1:{server.port}/pic.jpg", "http://169.254.169.254/latest/meta-data/"]
-    return _page(root, urls), ["-f", "epub", "--allow-remote"]
+    return _page(root, urls), ["-f", "epub", "--allow-remote"]  # the first refused stops the build
+
+
+# Each spelling alone is refused too (in-process for all of them: tests/test_remote.py).
+for _name, _host, _reason in (
+        ("localhost", "localhost", "localhost resolves to"),
+        ("ipv4-mapped", "[::ffff:127.0.0.1]", "::ffff:7f00:1 is a loopback address in IPv4-mapped form"),
+        ("hex", "0x7f000001", "127.0.0.1 is a loopback address"),
+        ("zero", "0", "0.0.0.0 is the unspecified address")):
+    case(f"remote-internal-address-{_name}", "refused",
+         "a.md: picture http://", seconds=60, check=_no_connection_to(_reason))(_one_internal(_host))
 
 
 def _cut_at_deadline(root: Path, out: Path, result) -> None:

@@ -181,7 +181,7 @@ CASES = {
     "missing-required-title": ("refused", "title"),
     "empty-issue": ("refused", "no articles"),
     "binary-file-named-md": ("refused", "binary"),
-    "symlinks-out-of-the-source-folder": ("built", "outside the source folder"),
+    "symlinks-out-of-the-source-folder": ("refused", "ed/link.md: leads outside the source folder (a link to "),
 }
 
 

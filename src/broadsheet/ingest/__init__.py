@@ -25,7 +25,7 @@ from types import ModuleType
 
 from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, load_config, load_issue_config
 from ..errors import ConfigError, IngestError
-from ..files import entries, open_inside
+from ..files import entries, leads_out, open_inside
 from ..limits import quote
 from ..model import Issue, Publication, Section, one_line
 from .base import Context, Draft, find_date, guess_language, page_sort_key, publication_id
@@ -197,10 +197,12 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
         return [batch]
 
     found = []
+    skipped_at_start = len(_SKIPPED.get() or ())
     for issue_dir in _issue_folders(source, kind, root):
         issue_cfg = load_issue_config(issue_dir / ISSUE_NAME, root=root)
         batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
                        fallback_title=_folder_title(source))
+        skipped_before = len(_SKIPPED.get() or ())
         for item_kind, item in _items(issue_dir, kind, root):
             try:
                 batch.drafts.extend(_load(item_kind, item, context))
@@ -208,8 +210,12 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
                 if not _skip(exc):
                     raise
         if not any(s.articles for d in batch.drafts for s in d.sections):
+            if len(_SKIPPED.get() or ()) > skipped_before:
+                continue  # every source of this folder was skipped (--keep-going), each named
             raise IngestError("no articles found", issue_dir)
         found.append(batch)
+    if not found and len(_SKIPPED.get() or ()) > skipped_at_start:
+        return []  # every issue folder was skipped (--keep-going), each named
     if not found:
         raise IngestError("no articles found: expected Markdown, text dumps, e-paper pages or feeds", source)
     return found
@@ -256,26 +262,44 @@ def _claims(folder: Path) -> bool:
 
 
 def _source_files(folder: Path, root: Path, *, quiet: bool = True) -> list[Path]:
-    """The source files of ``folder`` (not hidden, a source suffix, regular files); a file that
-    leads outside ``root`` is left out, with a warning unless ``quiet``."""
+    """The source files of ``folder`` (not hidden, a source suffix, regular files).  A source
+    that leads outside ``root`` (a link out) is refused by name unless ``quiet``; under
+    :func:`keep_going` it is named and skipped."""
     kept, refused = entries(folder, root)
     if not quiet:
-        for path, why in refused:
-            if path.suffix.lower() in SOURCE_SUFFIXES and not path.name.startswith("."):
-                log.warning("%s: %s", path, why)
-    return [p for p in kept if p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith(".") and p.is_file()]
+        for path, _ in refused:
+            if _is_source_name(path):
+                _refuse(leads_out(path, root))
+    return [p for p in kept if _is_source_name(p) and p.is_file()]
+
+
+def _is_source_name(path: Path) -> bool:
+    return path.suffix.lower() in SOURCE_SUFFIXES and not path.name.startswith(".")
+
+
+def _holds_sources(folder: Path, root: Path) -> bool:
+    """Whether ``folder`` holds source files, those that lead outside ``root`` counted (they are
+    refused when the folder is read)."""
+    kept, refused = entries(folder, root)
+    return any(_is_source_name(p) and p.is_file() for p in kept) or any(_is_source_name(p) for p, _ in refused)
+
+
+def _refuse(exc: IngestError) -> None:
+    """Raise ``exc``, or under :func:`keep_going` name it and go on."""
+    if not _skip(exc):
+        raise exc
 
 
 def _issue_folders(source: Path, kind: str | None, root: Path) -> list[Path]:
-    if (source / ISSUE_NAME).is_file() or _source_files(source, root) or _claims(source):
+    if (source / ISSUE_NAME).is_file() or _holds_sources(source, root) or _claims(source):
         return [source]
     found = []
     kept, refused = entries(source, root)
-    for path, why in refused:
-        if path.is_dir() and not path.name.startswith("."):
-            log.warning("%s: %s", path, why)
+    for path, _ in refused:
+        if not path.name.startswith(".") and (path.is_dir() or _is_source_name(path)):
+            _refuse(leads_out(path, root))  # a linked issue folder
     for child in (p for p in kept if p.is_dir() and not p.name.startswith(".")):
-        if (child / ISSUE_NAME).is_file() or _source_files(child, root) or _claims(child):
+        if (child / ISSUE_NAME).is_file() or _holds_sources(child, root) or _claims(child):
             found.append(child)
     return found
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image as PILImage
 
 from ..errors import IngestError
-from ..files import OutsideRoot, _fd_path, open_inside, read_inside, real_root
+from ..files import LeadsOut, OutsideRoot, _fd_path, link_out, open_inside, read_inside, real_root
 from ..model import Image, Inline
 
 log = logging.getLogger("broadsheet")
@@ -26,8 +26,12 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "imag
 class ImageResolver:
     """Turn ``src`` values of one article into model Images, refusing anything unsafe.
 
-    An image that is missing, outside ``root``, remote or not a picture is dropped with a
-    warning naming the article file; the build goes on.
+    An image that is missing, named outside ``root`` (``../``, an absolute path, ``file:``,
+    ``data:``), remote without ``--allow-remote``, not a regular file or not a picture is dropped
+    with a warning naming the article file; the build goes on.  Two are attacks, refused with an
+    :class:`~broadsheet.errors.IngestError` naming the article: a picture that is a link (or is
+    reached through a linked folder) leading outside ``root``, and with ``--allow-remote`` a
+    picture whose host is, or resolves to, an internal address.
     """
 
     def __init__(self, article_path: Path, root: Path, base: Path | None = None, remote: bool = False,
@@ -53,9 +57,10 @@ class ImageResolver:
                         media_type = FORMATS[picture.format]
                         if picture.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
                             width, height = height, width
-        except OutsideRoot as exc:
-            self._warn(src, "points outside the source folder; not read" if "outside" in exc.message
-                       else exc.message)
+        except LeadsOut:
+            raise self._link_out(src, path) from None
+        except OutsideRoot as exc:  # a folder, a FIFO, a device: not a picture, not an attack
+            self._warn(src, exc.message)
             return None
         except IngestError as exc:
             self._warn(src, "image file not found" if "No such file" in exc.message else exc.message)
@@ -92,11 +97,14 @@ class ImageResolver:
             self._warn(src[:40] + ("…" if len(src) > 40 else ""), "data: URLs are not used; put the picture beside the article")
             return None
         if self.remote and parts.scheme.lower() in ("http", "https"):
-            from .remote import RemoteError, fetch_picture
+            from .remote import InternalAddress, RemoteError, fetch_picture
 
             try:
                 fetched = fetch_picture(src, self.remote_hosts)
                 return fetched, real_root(fetched.parent)
+            except InternalAddress as exc:
+                raise IngestError(f"picture {_shown(src)}: {exc.reason} (name the host with --allow-remote-hosts "
+                                  "to fetch it)", self.article_path) from None
             except RemoteError as exc:
                 self._warn(src, str(exc))
                 return None
@@ -110,12 +118,28 @@ class ImageResolver:
             return None
         candidate = self.base / relative
         if not Path(os.path.realpath(candidate)).is_relative_to(self.root):
-            self._warn(src, "points outside the source folder; not read")
-            return None
+            named = Path(os.path.normpath(Path(os.path.realpath(self.base)) / relative))
+            if not named.is_relative_to(self.root):  # the page's own reference (../x): not a link
+                self._warn(src, "points outside the source folder; not read")
+                return None
+            raise self._link_out(src, candidate)  # a link in the folder leads out of it
         if not candidate.exists():
             self._warn(src, "image file not found")
             return None
         return candidate, self.root  # opened (and checked again) through the file door
+
+    def _link_out(self, src: str, path: Path) -> IngestError:
+        """The refusal of a picture that is a link, or lies in a linked folder, leading outside the folder."""
+        from ..limits import quote
+
+        found = link_out(path, self.root)
+        if found is None:
+            how = "through a linked folder"
+        else:
+            link, target = found
+            how = f"{link} is a link to {target}" if link == path else f"through {link}, a link to {target}"
+        return IngestError(f"picture {quote(src)} leads outside the source folder ({how}); not read",
+                           self.article_path)
 
     def _warn(self, src: str, reason: str) -> None:
         from ..limits import quote
@@ -137,3 +161,10 @@ def _jpeg_fault(path: Path, root: Path) -> str | None:
     if scans > bound:
         return f"a progressive JPEG of more than {bound} scans (each one decoded over the whole picture)"
     return None
+
+
+def _shown(url: str) -> str:
+    """A URL for a one-line message: as written, or quoted when it holds spaces or control characters."""
+    from ..limits import cut, quote
+
+    return cut(url, 300) if url.isprintable() and " " not in url else quote(url, 300)

@@ -36,7 +36,7 @@ from .. import limits
 TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 CHUNK = 64 * 1024
 _folder: Path | None = None
-_fetched: dict[tuple[str, tuple[str, ...]], Path | str] = {}
+_fetched: dict[tuple[str, tuple[str, ...]], Path | RemoteError] = {}
 _spent = 0.0  # seconds all downloads of this process have taken
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
@@ -48,6 +48,17 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class RemoteError(Exception):
     """The picture could not be fetched within the rules; the message says why."""
+
+
+class InternalAddress(RemoteError):
+    """The host is, or resolves to, an address that is not public (loopback, private, link-local,
+    shared, multicast, reserved, unspecified); ``reason`` says which ("10.0.0.5 is a private
+    address").  Nothing was connected to."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"refused: {reason}; only public addresses are fetched "
+                         "(--allow-remote-hosts names exceptions)")
+        self.reason = reason
 
 
 def folder() -> Path:
@@ -269,8 +280,8 @@ def fetch_picture(url: str, hosts: Iterable[str] = ()) -> Path:
     key = (url, hosts)
     if key in _fetched:
         known = _fetched[key]
-        if isinstance(known, str):
-            raise RemoteError(known)
+        if isinstance(known, RemoteError):
+            raise known
         return known
     global _spent
     policy = limits.current()
@@ -282,7 +293,7 @@ def fetch_picture(url: str, hosts: Iterable[str] = ()) -> Path:
     try:
         path = _fetch(url, hosts, min(policy.remote_seconds, left))
     except RemoteError as exc:
-        _fetched[key] = str(exc)
+        _fetched[key] = exc
         raise
     finally:
         _spent += time.monotonic() - start
@@ -321,8 +332,7 @@ def _fetch(url: str, hosts: tuple[str, ...], seconds: float) -> Path:
             if reason:
                 found = str(ipaddress.ip_address(info[4][0].split("%", 1)[0]))
                 said = f"{host} is" if found == host else f"{host} resolves to {found},"
-                raise RemoteError(f"refused: {said} {reason}; only public addresses are fetched "
-                                  "(--allow-remote-hosts names exceptions)")
+                raise InternalAddress(f"{said} {reason}")
 
     expired = threading.Event()
     failure: Exception | None = None

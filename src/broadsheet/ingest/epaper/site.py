@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ...errors import IngestError
-from ...files import is_inside, open_inside
+from ...files import is_inside, leads_out, open_inside
 from ..base import Context, Draft, DraftSection, guess_language, log, page_sort_key
 from .article import read_article
 from .layouts import GENERIC, LAYOUTS, article_layout, page_layout
@@ -68,12 +68,20 @@ def claims_folder(folder: Path) -> bool:
     return False
 
 
-def _walk(folder: Path, *, quiet: bool = False) -> list[tuple[str, Path]]:
-    """Return (path relative to ``folder`` with '/', path) of the HTML files below ``folder``, bounded."""
+def _walk(folder: Path, *, quiet: bool = False, root: Path | None = None) -> list[tuple[str, Path]]:
+    """Return (path relative to ``folder`` with '/', path) of the HTML files below ``folder``, bounded.
+
+    Linked folders are not walked; with ``root`` (and not ``quiet``) one that leads outside
+    ``root`` is refused by name."""
     found: list[tuple[str, Path]] = []
     seen = 0
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if root is not None and not quiet:
+            for name in dirnames:
+                linked = Path(dirpath) / name
+                if linked.is_symlink() and not is_inside(linked, root):
+                    raise leads_out(linked, root)
         for name in sorted(filenames, key=_natural):
             seen += 1
             if seen > MAX_FILES:
@@ -109,9 +117,12 @@ class _Resolver:
         if not relative or relative.endswith("/"):
             return None, "not a page"
         if not (scheme or parts.netloc or relative.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", relative)):
-            candidate = (page.parent / relative).resolve()
+            named = page.parent / relative
+            candidate = named.resolve()
             if not candidate.is_relative_to(self.root):
-                return None, "points outside the source folder; not read"
+                if Path(os.path.normpath(named)).is_relative_to(self.root):  # a link in the folder leads out
+                    raise leads_out(named, self.root)
+                return None, "points outside the source folder; not read"  # the page's own ../ reference
             if candidate.is_file():
                 return candidate, ""
         # A saved site may keep absolute URLs or move files: the same file name in the folder.
@@ -139,11 +150,12 @@ def load(path: Path, ctx: Context) -> list[Draft]:
 
 
 def _inside(files: list[tuple[str, Path]], root: Path, *, quiet: bool = False) -> list[tuple[str, Path]]:
+    """The files that lie inside ``root``, resolved; a link out is refused by name (left out when ``quiet``)."""
     kept = []
     for rel, path in files:
         if not is_inside(path, root):
             if not quiet:
-                log.warning("%s: leads outside the source folder; not read", path)
+                raise leads_out(path, root)
             continue
         kept.append((rel, path.resolve()))
     return kept
@@ -154,7 +166,7 @@ def _section_name(label: str | None, name: str | None) -> str | None:
 
 
 def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
-    files = _inside(_walk(folder), root)
+    files = _inside(_walk(folder, root=root), root)
     resolve = _Resolver(root, [p for _, p in files])
     page_files = [(rel, p) for rel, p in files if page_layout(rel)]
     page_set = {p for _, p in page_files}
