@@ -30,6 +30,8 @@ LINES = [
     ("本報評論部", "本報評論部", ["本報評論部"]),
     ("記者 王小明 通訊員 李青", "記者 王小明 通訊員 李青", ["王小明", "李青"]),
     ("撰文：王小明 摄影：李青", "撰文：王小明 摄影：李青", ["王小明", "李青"]),
+    ("新华通讯社记者 王五", "新华通讯社记者 王五", ["王五"]),
+    ("本报记者 王小明 摄影报道", "本报记者 王小明 摄影报道", ["王小明"]),
     ("郑州晚报记者 王小明 实习生 李青 通讯员 张三 文/图", "郑州晚报记者 王小明 实习生 李青 通讯员 张三 文/图",
      ["王小明", "李青", "张三"]),
 ]
@@ -124,6 +126,8 @@ def test_any_run_of_spaces_inside_a_credit(line):
     ("本报讯\u3000记者\u3000王小明\u3000\u3000近日，会议召开。", "本报讯", "记者 王小明", "近日，会议召开。"),
     ("本报北京6月2日电  记者王小明  今天上午，会议召开。", "本报北京6月2日电", "记者王小明", "今天上午，会议召开。"),
     ("本報訊 記者 王小明 港務局週二表決。", "本報訊", "記者 王小明", "港務局週二表決。"),
+    ("本报讯记者王小明 通讯员李青 记者从市农委获悉，小麦面积稳定。", "本报讯", "记者王小明 通讯员李青",
+     "记者从市农委获悉，小麦面积稳定。"),  # the dateline glued to the role word
     ("本报讯 记者 王小明 通讯员 李青", "本报讯", "记者 王小明 通讯员 李青", ""),
 ])
 def test_a_dateline_set_off_from_its_credit_by_spaces(text, dateline, byline, rest):
@@ -156,7 +160,8 @@ def test_a_picture_credit_is_the_byline_only_when_nothing_else_credits_the_artic
     assert picture.picture and picture.authors == ("郭强",)
     for line in ("图/王五", "摄影：李青", "本报记者 郭强 摄影", "王五 供图"):
         assert credits.credit_line(line).picture, line
-    for line in ("文/图 记者 王小明", "王小明/文 李青/图", "本报记者 王小明"):
+    for line in ("文/图 记者 王小明", "王小明/文 李青/图", "本报记者 王小明", "本报记者 王小明 文 郭强 摄", "文：王小明 图：郭强",
+                 "本报记者 王小明 摄影报道"):
         assert not credits.credit_line(line).picture, line
     alone = credits.combine(credits.opening("本报讯 会议召开。")[0], picture)
     assert (alone.byline, alone.authors, alone.dateline) == ("本报记者 郭强 摄", ("郭强",), "本报讯")

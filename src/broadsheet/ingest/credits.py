@@ -36,7 +36,7 @@ SPACES = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\
 _GAP = f"[{SPACES}]"
 
 #: Who prints the credit: the paper itself, an agency, or a named paper (郑州晚报, 星城日报).
-ISSUERS = ("本报", "本報", "本刊", "本台", "本网", "本網", "本社", "新华社", "新華社", "中新社", "人民网", "人民網")
+ISSUERS = ("本报", "本報", "本刊", "本台", "本网", "本網", "本社", "新华通讯社", "新華通訊社", "新华社", "新華社", "中新社", "人民网", "人民網")
 #: Paper names that may lead a role word: two to eight characters ending in one of these.
 PAPER_ENDINGS = ("日报", "晚报", "日報", "晚報", "早报", "早報", "商报", "商報", "时报", "時報", "报社", "報社",
                  "新闻社", "新聞社", "电视台", "電視台", "融媒体中心", "融媒體中心", "报", "報")
@@ -52,7 +52,7 @@ EDITORS = ("责任编辑", "責任編輯", "本版编辑", "本版編輯", "版�
 #: Roles whose names are pen names (any short run of characters): reader contributors.
 CONTRIBUTORS = ("网友", "網友", "读者", "讀者", "市民", "听众", "聽眾", "观众", "觀眾")
 #: What a person did, written beside the names: 文/图 王小明, 王小明/文, 王五 摄.
-WORK = ("摄影", "攝影", "供图", "供圖", "文", "图", "圖", "摄", "攝", "绘", "繪", "漫画", "漫畫")
+WORK = ("摄影", "攝影", "供图", "供圖", "报道", "報道", "文", "图", "圖", "摄", "攝", "绘", "繪", "漫画", "漫畫")
 #: Words after names: 王五摄, 记者王小明报道.
 NAME_SUFFIXES = ("报道", "報道", "整理", "供图", "供圖", "摄影", "攝影", "摄", "攝")
 #: Desks that sign as authors: 本报评论部, 郑州晚报采编发团队.
@@ -70,7 +70,7 @@ DATELINES = (r"本[报報]讯", r"本[报報]訊", r"本[报報]电", r"本[报�
              r"[^\s（(，,。:：、\d]{2,10}[讯訊]")
 #: What credits a picture only (本报记者 郭强 摄, 摄影：李青, 图/王五); 文/图 also credits the text.
 PICTURE = r"(?:摄|攝|摄影|攝影|供图|供圖|[/／]\s*(?:图|圖))$|^(?:摄影|攝影|图|圖)\s*[/／:：]"
-TEXT_WORK = r"文\s*[/／]|[/／]\s*文|撰文|撰稿|文字|^文\s|\s文$"
+TEXT_WORK = r"(?:^|\s|[/／])文(?:\s|$|[/／:：])|撰文|撰稿|文字|报道|報道"
 #: The typographic dash that opens a subtitle (——, ――, ─, －－, --).
 SUBTITLE_DASH = rf"^{_GAP}*(?:[—―─－–]+|-{{2,}}){_GAP}*"
 #: The author note that closes an article: (作者为…), (作者单位:…).
@@ -111,8 +111,8 @@ _DATELINE_INLINE = re.compile(
     rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*(?P<credit>(?:{_ROLE_PHRASE.pattern})[^，,。：:（()）“”]{{1,30}}?)"
     rf"{_GAP}*(?:报道|報道)?{_GAP}*[：:]{_GAP}*")
 _DATELINE_SQUARE = re.compile(rf"^[【〔\[（(](?P<dateline>{_DATELINE_WORDS})[】〕\]）)]{_GAP}*")
-_DATELINE_GAP = re.compile(rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}+")
-_DATELINE_TOKEN = re.compile(rf"(?:{_DATELINE_WORDS})")
+# A dateline set off from what follows by spaces, or glued to a role word (本报讯记者王小明 通讯员李青 …).
+_DATELINE_GAP = re.compile(rf"^(?P<dateline>{_DATELINE_WORDS})(?:{_GAP}+|(?=(?:{_ROLE_PHRASE.pattern})))")
 _TOKEN = re.compile(f"[^{SPACES}]+")
 _PICTURE = re.compile(PICTURE)
 _TEXT_WORK = re.compile(TEXT_WORK)
@@ -245,8 +245,8 @@ def credit_line(text: str, *, alone: bool = False) -> Credit | None:
     line = line.lstrip(BULLETS + " ")
     if not line or _SENTENCE.search(line) or re.search(r"\d", line):
         return None
-    if _DATELINE_TOKEN.fullmatch(line.split(" ")[0]):
-        return None  # 本报讯 记者 王小明: a dateline and its credit, read by opening()
+    if _DATELINE_GAP.match(line + " "):
+        return None  # 本报讯 记者 王小明, 本报讯记者 王小明: a dateline and its credit, read by opening()
     if _DESK.match(line.replace(" ", "")):
         desk = line.replace(" ", "")  # 本报评论部, 本报评论员: the desk signs, as the paper prints it
         return Credit(byline=line, authors=(desk,))
