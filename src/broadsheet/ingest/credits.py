@@ -141,18 +141,26 @@ def _squash_spaces(text: str) -> str:
 
 
 def _merge_letters(names: list[str]) -> list[str]:
-    """Two- and three-character names padded with spaces (刘 冬, 任 平) are one name."""
+    """Two- and three-character names padded with spaces (刘 冬, 任 平) are one name.
+
+    Papers letter-space two-character names to the width of three; a longer run of single characters is several
+    such names side by side (张 贺 李 青: 张贺, 李青), an odd run ending in one of three (任 仲 平).
+    """
     merged: list[str] = []
     index = 0
     while index < len(names):
         one = names[index]
-        run = [one]
-        while (len(run[-1]) == 1 and index + len(run) < len(names) and len(names[index + len(run)]) == 1
-               and re.match(rf"[{_CJK}]", run[-1]) and len(run) < 3):
-            run.append(names[index + len(run)])
+        end = index
+        while end < len(names) and len(names[end]) == 1 and re.match(rf"[{_CJK}]", names[end]):
+            end += 1
+        run = names[index:end]
         if len(run) > 1:
-            merged.append("".join(run))
-            index += len(run)
+            sizes = [2] * (len(run) // 2 - 1) + ([3] if len(run) % 2 else [2]) if len(run) > 3 else [len(run)]
+            at = 0
+            for size in sizes:
+                merged.append("".join(run[at:at + size]))
+                at += size
+            index = end
         elif re.match(r"[A-Za-z]", one) and index + 1 < len(names) and re.match(r"[A-Z]", names[index + 1]):
             merged.append(f"{one} {names[index + 1]}")
             index += 2
