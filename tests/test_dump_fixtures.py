@@ -211,3 +211,20 @@ def test_any_dump_of_each_shape_imports_or_is_refused(tmp_path, head, body):
         for section in draft.sections:
             for article in section.articles:
                 assert article.title
+
+
+def test_credit_forms_in_a_page_of_many_articles(tmp_path):
+    """The archive's shape (headings read by form): a byline on the subtitle line, a commentator, a wire dateline
+    alone on its line with its bracketed credit opening the text."""
+    path = tmp_path / "archive.txt"
+    path.write_text("1978年12月24日人民日报 第3版\n\n"
+                    "第3版(通讯)\n专栏:\n\n山村的新变化\n——访太行山区的一个生产大队\u3000\u3000本报记者\u3000王小明\n"
+                    "  这个大队过去是有名的穷队，如今家家户户盖起了新房。\n  大队干部说，变化的原因是调动了社员的积极性。\n\n"
+                    "第3版(评论)\n专栏:\n\n办事要讲效率\n本报评论员\n  有些单位办事拖拉，群众意见很大。\n  提高办事效率，关键在于改进作风。\n\n"
+                    "第3版(要闻)\n专栏:\n\n春耕忙\n新华社北京十二月二十三日电\n  （记者 李文）各地春耕生产全面展开。\n"
+                    "  农民说，今年的收成有盼头。\n", encoding="utf-8")
+    got = trimmed(path)
+    assert [(a["subtitle"], a["byline"], a["authors"], a["dateline"], a["first"]) for a in got["articles"]] == [
+        ("访太行山区的一个生产大队", "本报记者 王小明", ["王小明"], None, "这个大队过去是有名的穷队，如今家家户户盖起了新房。"),
+        (None, "本报评论员", ["本报评论员"], None, "有些单位办事拖拉，群众意见很大。"),
+        (None, "记者 李文", ["李文"], "新华社北京十二月二十三日电", "各地春耕生产全面展开。")]

@@ -12,7 +12,9 @@ A dump is read in three steps:
        body → (paragraph | dateline | subhead | caption | credit | blank)…
        tail → navigation… footer…
 
-   A page with many articles (the People's Daily archive) repeats ``page header article`` for each;
+   A page with many articles (the People's Daily archive) repeats ``page header article`` for each.  A line that
+   reads as a credit is never navigation nor a caption; a subtitle is held without its dash (——) and a credit
+   printed at its end is taken apart; a dateline and its credit are read before runs of spaces split paragraphs;
 3. the labelled lines are gathered into articles (:class:`Part`), which ``text.py`` turns into the model.
 
 ``broadsheet inspect FILE --explain`` prints each line with its label.  A new site generation is a new row in
