@@ -11,7 +11,7 @@ LINES = [
     ("网友 一棵白杨", "网友 一棵白杨", ["一棵白杨"]),
     ("郑州晚报采编发团队", "郑州晚报采编发团队", ["郑州晚报采编发团队"]),
     ("本报评论部", "本报评论部", ["本报评论部"]),
-    ("本报评论员", "本报评论员", []),
+    ("本报评论员", "本报评论员", ["本报评论员"]),  # the desk signs, as 本报评论部
     ("文/图 记者 王小明 通讯员 李青", "文/图 记者 王小明 通讯员 李青", ["王小明", "李青"]),
     ("王小明/文 李青/图", "王小明/文 李青/图", ["王小明", "李青"]),
     ("□刘 冬", "刘 冬", ["刘冬"]),
@@ -25,11 +25,15 @@ LINES = [
     ("网友：一棵白杨", "网友：一棵白杨", ["一棵白杨"]),
     ("文/本报记者 王小明", "文/本报记者 王小明", ["王小明"]),
     ("郑州晚报首席记者 王小明", "郑州晚报首席记者 王小明", ["王小明"]),
-    ("人民日报评论员", "人民日报评论员", []),
+    ("人民日报评论员", "人民日报评论员", ["人民日报评论员"]),
     ("人民日报编辑部", "人民日报编辑部", ["人民日报编辑部"]),
     ("本報評論部", "本報評論部", ["本報評論部"]),
     ("記者 王小明 通訊員 李青", "記者 王小明 通訊員 李青", ["王小明", "李青"]),
     ("撰文：王小明 摄影：李青", "撰文：王小明 摄影：李青", ["王小明", "李青"]),
+    ("新华通讯社记者 王五", "新华通讯社记者 王五", ["王五"]),
+    ("本报记者  张 贺  李 青", "本报记者 张 贺 李 青", ["张贺", "李青"]),  # letter-spaced names side by side
+    ("本报记者\u3000张\u3000贺\u3000任仲平", "本报记者 张 贺 任仲平", ["张贺", "任仲平"]),
+    ("本报记者 王小明 摄影报道", "本报记者 王小明 摄影报道", ["王小明"]),
     ("郑州晚报记者 王小明 实习生 李青 通讯员 张三 文/图", "郑州晚报记者 王小明 实习生 李青 通讯员 张三 文/图",
      ["王小明", "李青", "张三"]),
 ]
@@ -104,3 +108,75 @@ def test_a_wire_dateline_without_a_credit():
     assert (credit.dateline, credit.byline, rest) == ("本报北京12月21日电", None, "入冬以来，各地组织农民开展冬种。")
     assert credits.opening("视讯 会议召开。") is None
     assert credits.opening("本报北京12月21日电") == (credits.Credit(dateline="本报北京12月21日电"), "")
+
+
+@pytest.mark.parametrize("line", ["本报记者  张 贺", "本报记者\u3000\u3000张\u3000贺", "本报记者\t张贺", "本报记者 \u3000 张贺",
+                                  "本报记者\u00a0\u00a0张贺"])
+def test_any_run_of_spaces_inside_a_credit(line):
+    credit = credits.credit_line(line)
+    assert credit.authors == ("张贺",) and "  " not in credit.byline and "\u3000" not in credit.byline
+
+
+@pytest.mark.parametrize(("text", "dateline", "byline", "rest"), [
+    ("新华社北京7月1日电  （记者 李文 张扬）多国人士表示。", "新华社北京7月1日电", "记者 李文 张扬", "多国人士表示。"),
+    ("新华社北京7月1日电\u3000\u3000（记者 李文）多国人士表示。", "新华社北京7月1日电", "记者 李文", "多国人士表示。"),
+    ("本报讯 \u3000【记者 王小明】会议召开。", "本报讯", "记者 王小明", "会议召开。"),
+    ("本报讯〔记者 王小明〕会议召开。", "本报讯", "记者 王小明", "会议召开。"),
+    # a credit without brackets, set off by spaces: it ends with a name, the text follows the next spaces
+    ("本报讯 记者 王小明 通讯员 李青 记者从市农委获悉，小麦面积稳定。", "本报讯", "记者 王小明 通讯员 李青",
+     "记者从市农委获悉，小麦面积稳定。"),
+    ("本报讯\u3000记者\u3000王小明\u3000\u3000近日，会议召开。", "本报讯", "记者 王小明", "近日，会议召开。"),
+    ("本报北京6月2日电  记者王小明  今天上午，会议召开。", "本报北京6月2日电", "记者王小明", "今天上午，会议召开。"),
+    ("本報訊 記者 王小明 港務局週二表決。", "本報訊", "記者 王小明", "港務局週二表決。"),
+    ("本报讯记者王小明 通讯员李青 记者从市农委获悉，小麦面积稳定。", "本报讯", "记者王小明 通讯员李青",
+     "记者从市农委获悉，小麦面积稳定。"),  # the dateline glued to the role word
+    ("本报讯 记者 王小明 通讯员 李青", "本报讯", "记者 王小明 通讯员 李青", ""),
+])
+def test_a_dateline_set_off_from_its_credit_by_spaces(text, dateline, byline, rest):
+    credit, after = credits.opening(text)
+    assert (credit.dateline, credit.byline, after) == (dateline, byline, rest)
+    assert credits.credit_line(text if not rest else text[:-len(rest)]) is None  # a dateline is no byline
+
+
+@pytest.mark.parametrize(("text", "subtitle", "byline"), [
+    ("——记郑州市优秀教师张敏", "记郑州市优秀教师张敏", None),
+    ("―― 记郑州市优秀教师张敏", "记郑州市优秀教师张敏", None),
+    ("－－记郑州市优秀教师张敏", "记郑州市优秀教师张敏", None),
+    ("-- 记郑州市优秀教师张敏", "记郑州市优秀教师张敏", None),
+    ("记郑州市优秀教师张敏", "记郑州市优秀教师张敏", None),
+    ("——记郑州市优秀教师张敏 本报记者 王小明", "记郑州市优秀教师张敏", "本报记者 王小明"),
+    ("——记郑州市优秀教师张敏\u3000\u3000本报记者\u3000王小明", "记郑州市优秀教师张敏", "本报记者 王小明"),
+    ("——记郑州市优秀教师张敏  文/图 记者 王小明 通讯员 李青", "记郑州市优秀教师张敏", "文/图 记者 王小明 通讯员 李青"),
+    ("——记郑州市优秀教师张敏（本报记者 王小明）", "记郑州市优秀教师张敏", "本报记者 王小明"),
+    ("——记者手记", "记者手记", None),
+    ("——访市长 王小明", "访市长 王小明", None),
+    ("——本报记者 王小明", None, "本报记者 王小明"),
+])
+def test_a_subtitle_without_its_dash_and_its_byline(text, subtitle, byline):
+    got, credit = credits.subtitle(text)
+    assert (got, credit.byline if credit else None) == (subtitle, byline)
+
+
+def test_a_picture_credit_is_the_byline_only_when_nothing_else_credits_the_article():
+    picture = credits.credit_line("本报记者 郭强 摄")
+    assert picture.picture and picture.authors == ("郭强",)
+    for line in ("图/王五", "摄影：李青", "本报记者 郭强 摄影", "王五 供图"):
+        assert credits.credit_line(line).picture, line
+    for line in ("文/图 记者 王小明", "王小明/文 李青/图", "本报记者 王小明", "本报记者 王小明 文 郭强 摄", "文：王小明 图：郭强",
+                 "本报记者 王小明 摄影报道"):
+        assert not credits.credit_line(line).picture, line
+    alone = credits.combine(credits.opening("本报讯 会议召开。")[0], picture)
+    assert (alone.byline, alone.authors, alone.dateline) == ("本报记者 郭强 摄", ("郭强",), "本报讯")
+    both = credits.combine(credits.opening("本报讯（记者 张华）会议召开。")[0], picture)
+    assert (both.byline, both.authors, both.dateline) == ("记者 张华", ("张华",), "本报讯")
+
+
+@pytest.mark.parametrize("gap", [" ", "  ", "\u3000", "\u3000\u3000", "\t", "\u00a0\u00a0", "\u2002", "\u2003\u2003", " \u3000 "])
+def test_every_space_a_paper_prints_sets_off_a_credit(gap):
+    assert credits.credit_line(f"本报记者{gap}王小明{gap}通讯员{gap}李青").authors == ("王小明", "李青")
+    credit, rest = credits.opening(f"新华社北京7月1日电{gap}（记者{gap}李文）多国人士表示。")
+    assert (credit.byline, rest) == ("记者 李文", "多国人士表示。")
+    credit, rest = credits.opening(f"本报讯{gap}记者{gap}王小明{gap}记者从市农委获悉。")
+    assert (credit.byline, rest) == ("记者 王小明", "记者从市农委获悉。")
+    assert credits.subtitle(f"——记优秀教师张敏{gap}本报记者{gap}王小明")[1].authors == ("王小明",)
+    assert credits.closing(f"会议结束。{gap}（本报记者{gap}王小明）")[1] == "会议结束。"

@@ -27,9 +27,12 @@ DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 CASES = sorted(p.stem for p in DUMPS.glob("*.json"))
 
 
+KNOWN_FAILING_LIST = DUMPS.parent / "dumps-known-failing.txt"  # beside the folder: the folder holds dumps only
+
+
 def known_failing() -> dict[str, str]:
-    """``KNOWN_FAILING.txt``: the dumps whose model is still misread, each with a short reason."""
-    rows = (DUMPS / "KNOWN_FAILING.txt").read_text(encoding="utf-8").splitlines()
+    """``dumps-known-failing.txt``: the dumps whose model is still misread, each with a short reason."""
+    rows = KNOWN_FAILING_LIST.read_text(encoding="utf-8").splitlines()
     return dict((row.split(maxsplit=1) + [""])[:2] for row in rows if row.strip() and not row.startswith("#"))
 
 
@@ -126,28 +129,63 @@ HTML = """<HTML><HEAD><META http-equiv="Content-Type" content="text/html; charse
 <DIV id=ozoom><founder-content>{body}</founder-content></DIV></BODY></HTML>"""
 
 
-def html_page(tmp_path: Path, name: str, model: dict) -> Path:
+def html_page(tmp_path: Path, dump: Path, model: dict) -> Path:
+    """The paper's HTML page of the article of ``dump``: its headings, then its credits and text as paragraphs."""
     article = model["articles"][0]
-    dump = (DUMPS / f"{name}.txt").read_text(encoding="utf-8")
-    paragraphs = [l for l in dump.split("\n") if l.strip() and (l.startswith(("本报", "本報", "郑州", "据", "改造", "区财",
-                                                                              "居民", "港務")))]
+    labelled = text_dump.explain(dump)
+    paragraphs = [l.strip() for label, l in labelled if label in ("credit", "dateline", "paragraph", "subhead")]
+    subtitle = next((l.strip() for label, l in labelled if label == "subtitle"), None)  # as printed: ——…
     body = "".join(f"<P>\u3000\u3000{p}</P>" for p in paragraphs)
-    path = tmp_path / name / "html" / "2024-05" / "01" / "content_1.htm"
+    path = tmp_path / dump.stem / "html" / "2024-05" / "01" / "content_1.htm"
     path.parent.mkdir(parents=True)
     path.write_text(HTML.format(
         title=article["title"], page=article["page"], section=article["section"], body=body,
         kicker=f"<TR><TD class=font02>{article['kicker']}</TD></TR>" if article["kicker"] else "",
-        subtitle=f"<TR><TD class=font02>{article['subtitle']}</TD></TR>" if article["subtitle"] else ""),
+        subtitle=f"<TR><TD class=font02>{subtitle}</TD></TR>" if subtitle else ""),
         encoding="utf-8")
     return path
 
 
-@pytest.mark.parametrize("name", ["founder-front-page", "credit-traditional"])
+@pytest.mark.parametrize("name", ["founder-front-page", "credit-traditional", "blind-subtitle-with-byline",
+                                  "blind-luoyang-photo-caption", "blind-dateline-unbracketed-credit",
+                                  "blind-pd-epaper-xinhua", "blind-pd-epaper-commentator",
+                                  "blind-pd-epaper-ideographic-runs"])
 def test_a_dump_and_its_html_page_give_the_same_headings_and_credits(tmp_path, name):
     dump = trimmed(DUMPS / f"{name}.txt")
-    page = trimmed(html_page(tmp_path, name, dump))
+    page = trimmed(html_page(tmp_path, DUMPS / f"{name}.txt", dump))
     for key in FIELDS:
         assert page["articles"][0][key] == dump["articles"][0][key], key
+
+
+EPAPER_HEAD = "人民日报电子报\n人民日报2019.04.23星期二\n01版:要闻\n10版:文化\n10版:文化\n书香浸润城乡生活\n"
+
+
+@pytest.mark.parametrize(("body", "byline", "dateline", "text"), [
+    # a byline set off by runs of ASCII and ideographic spaces is no navigation line; nor is a closing credit
+    ("本报记者\u3000\u3000张\u3000贺\n\u3000\u3000各地举办阅读活动。\u3000\u3000市民安静地阅读。\n（本报记者\u3000\u3000赵六）\n",
+     "本报记者 张 贺 本报记者 赵六", None, ["各地举办阅读活动。", "市民安静地阅读。"]),
+    # a dateline alone on its line, its credit opening the next
+    ("本报讯\n（记者 张华）会议召开。\n\n会议指出，形势平稳。\n", "记者 张华", "本报讯", ["会议召开。", "会议指出，形势平稳。"]),
+    # runs of spaces between a dateline, its credit and the text end no paragraph
+    ("本报讯  记者 王小明  通讯员 李青  记者从市农委获悉，小麦面积稳定。  农技人员深入田间。\n", "记者 王小明 通讯员 李青",
+     "本报讯", ["记者从市农委获悉，小麦面积稳定。", "农技人员深入田间。"]),
+    # a picture credit is the byline only when nothing else credits the article
+    ("本报讯（记者 张华）会议召开。\n\n会议指出，形势平稳。\n\n本报记者 郭强 摄\n", "记者 张华", "本报讯",
+     ["会议召开。", "会议指出，形势平稳。"]),
+    ("本报讯 会议召开。\n\n会议指出，形势平稳。\n\n图/王五\n", "图/王五", "本报讯", ["会议召开。", "会议指出，形势平稳。"]),
+    # a byline at the end of the subtitle line, set off by any spaces
+    ("——记优秀读者\u3000\u3000文/图 本报记者 王小明\n各地举办阅读活动。\n", "文/图 本报记者 王小明", None, ["各地举办阅读活动。"]),
+])
+def test_credit_forms_read_the_same_from_a_dump_and_its_html_page(tmp_path, body, byline, dateline, text):
+    path = tmp_path / "dump.txt"
+    path.write_text(EPAPER_HEAD + body, encoding="utf-8")
+    dump = trimmed(path)
+    (article,) = dump["articles"]
+    assert (article["byline"], article["dateline"]) == (byline, dateline)
+    assert [p for p in dump["raw"]["issues"][0]["sections"][0]["articles"][0]["text"].split("\n\n")] == text
+    page = trimmed(html_page(tmp_path, path, dump))
+    for key in FIELDS:
+        assert page["articles"][0][key] == article[key], key
 
 
 HEADS = ["第15版:理论 上一版3  4下一版", "人民日报电子报\n人民日报2025.12.22星期一\n01版:要闻\n01版:要闻",
@@ -173,3 +211,20 @@ def test_any_dump_of_each_shape_imports_or_is_refused(tmp_path, head, body):
         for section in draft.sections:
             for article in section.articles:
                 assert article.title
+
+
+def test_credit_forms_in_a_page_of_many_articles(tmp_path):
+    """The archive's shape (headings read by form): a byline on the subtitle line, a commentator, a wire dateline
+    alone on its line with its bracketed credit opening the text."""
+    path = tmp_path / "archive.txt"
+    path.write_text("1978年12月24日人民日报 第3版\n\n"
+                    "第3版(通讯)\n专栏:\n\n山村的新变化\n——访太行山区的一个生产大队\u3000\u3000本报记者\u3000王小明\n"
+                    "  这个大队过去是有名的穷队，如今家家户户盖起了新房。\n  大队干部说，变化的原因是调动了社员的积极性。\n\n"
+                    "第3版(评论)\n专栏:\n\n办事要讲效率\n本报评论员\n  有些单位办事拖拉，群众意见很大。\n  提高办事效率，关键在于改进作风。\n\n"
+                    "第3版(要闻)\n专栏:\n\n春耕忙\n新华社北京十二月二十三日电\n  （记者 李文）各地春耕生产全面展开。\n"
+                    "  农民说，今年的收成有盼头。\n", encoding="utf-8")
+    got = trimmed(path)
+    assert [(a["subtitle"], a["byline"], a["authors"], a["dateline"], a["first"]) for a in got["articles"]] == [
+        ("访太行山区的一个生产大队", "本报记者 王小明", ["王小明"], None, "这个大队过去是有名的穷队，如今家家户户盖起了新房。"),
+        (None, "本报评论员", ["本报评论员"], None, "有些单位办事拖拉，群众意见很大。"),
+        (None, "记者 李文", ["李文"], "新华社北京十二月二十三日电", "各地春耕生产全面展开。")]

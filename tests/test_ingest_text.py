@@ -189,7 +189,7 @@ def test_kicker_wrapped_headline_subtitle_byline_dateline_and_subheads(tmp_path)
     _, front = only_article(data)
     assert front["kicker"] == "稳中求进 狠抓落实"
     assert front["title"] == "我市召开会议部署下半年经济工作"
-    assert front["subtitle"] == "确保完成全年目标任务"
+    assert front["subtitle"] == "确保完成全年目标任务"  # printed ——…, as the HTML page: the dash is the template's
     assert front["byline"] == "本报记者 张 华 通讯员 李明"
     assert front["authors"] == ["张华", "李明"]
     assert front["dateline"] == "本报讯"
@@ -209,6 +209,16 @@ def test_subheads_become_headings_in_the_epub(tmp_path):
     files = epub_files(next((tmp_path / "out").glob("*.epub")))
     article = next(data for name, data in files.items() if name.startswith("EPUB/text/a"))
     assert '<h2 class="subhead">一、深入群众</h2>'.encode() in article
+
+
+def test_the_subtitle_is_printed_after_its_dash(tmp_path):
+    """The model holds the subtitle without its dash; the EPUB and the PDF (one shared header) print it."""
+    (tmp_path / "c.txt").write_text(FRONT_PAGE, encoding="utf-8")
+    result = run_cli("build", tmp_path / "c.txt", "--out", tmp_path / "out", "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    files = epub_files(next((tmp_path / "out").glob("*.epub")))
+    article = next(data for name, data in files.items() if name.startswith("EPUB/text/a"))
+    assert '<p class="subtitle">——确保完成全年目标任务</p>'.encode() in article
 
 
 def test_plain_text_file_is_one_article(tmp_path):

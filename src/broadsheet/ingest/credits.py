@@ -10,9 +10,14 @@ One set of rules for every ingester (text dumps, saved e-paper pages), in simpli
     文/图 记者 王小明 通讯员 李青   王小明/文 李青/图
     （本报记者 王小明）                     a credit after the text, in brackets
     本报讯（记者 张华）…   本報訊（記者 王小明）…   新华社北京6月2日电（记者 王五）…
+    本报讯 记者 王小明 通讯员 李青 记者从…   a dateline's credit without brackets, set off by spaces
     本报福州6月2日电记者王小明报道:…       the dateline form whose credit is inside the first sentence
     【新华社北京十四日电】…                 the archive's dateline in square brackets
     （作者为巩义市小关镇党委书记）           the author note
+    ——记优秀教师张敏 本报记者 王小明         a subtitle that carries the byline at its end
+    本报记者 郭强 摄                         a picture credit: the byline only when nothing else credits the article
+
+Spaces inside a credit may be any run of ASCII, no-break and ideographic spaces.
 
 The words are data (the tables below); the functions only combine them.
 """
@@ -26,10 +31,12 @@ from dataclasses import dataclass
 
 BULLETS = "□■◎●○△▲◆◇★☆▼"
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
-_GAP = "[ \t\u00a0\u3000]"
+#: Spaces as papers print them: ASCII, tab, no-break, en/em and thin spaces (&ensp; &emsp;), ideographic.
+SPACES = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_GAP = f"[{SPACES}]"
 
 #: Who prints the credit: the paper itself, an agency, or a named paper (郑州晚报, 星城日报).
-ISSUERS = ("本报", "本報", "本刊", "本台", "本网", "本網", "本社", "新华社", "新華社", "中新社", "人民网", "人民網")
+ISSUERS = ("本报", "本報", "本刊", "本台", "本网", "本網", "本社", "新华通讯社", "新華通訊社", "新华社", "新華社", "中新社", "人民网", "人民網")
 #: Paper names that may lead a role word: two to eight characters ending in one of these.
 PAPER_ENDINGS = ("日报", "晚报", "日報", "晚報", "早报", "早報", "商报", "商報", "时报", "時報", "报社", "報社",
                  "新闻社", "新聞社", "电视台", "電視台", "融媒体中心", "融媒體中心", "报", "報")
@@ -45,7 +52,7 @@ EDITORS = ("责任编辑", "責任編輯", "本版编辑", "本版編輯", "版�
 #: Roles whose names are pen names (any short run of characters): reader contributors.
 CONTRIBUTORS = ("网友", "網友", "读者", "讀者", "市民", "听众", "聽眾", "观众", "觀眾")
 #: What a person did, written beside the names: 文/图 王小明, 王小明/文, 王五 摄.
-WORK = ("摄影", "攝影", "文", "图", "圖", "摄", "攝", "绘", "繪", "漫画", "漫畫")
+WORK = ("摄影", "攝影", "供图", "供圖", "报道", "報道", "文", "图", "圖", "摄", "攝", "绘", "繪", "漫画", "漫畫")
 #: Words after names: 王五摄, 记者王小明报道.
 NAME_SUFFIXES = ("报道", "報道", "整理", "供图", "供圖", "摄影", "攝影", "摄", "攝")
 #: Desks that sign as authors: 本报评论部, 郑州晚报采编发团队.
@@ -61,6 +68,11 @@ NOT_NAMES = ("手记", "手記", "观察", "觀察", "调查", "調查", "点评
 DATELINES = (r"本[报報]讯", r"本[报報]訊", r"本[报報]电", r"本[报報]電",
              r"(?:本[报報]|本刊|新华社|新華社|中新社|人民网|人民網)[^\s（(，,。:：、]{1,14}?[电電讯訊]",
              r"[^\s（(，,。:：、\d]{2,10}[讯訊]")
+#: What credits a picture only (本报记者 郭强 摄, 摄影：李青, 图/王五); 文/图 also credits the text.
+PICTURE = r"(?:摄|攝|摄影|攝影|供图|供圖|[/／]\s*(?:图|圖))$|^(?:摄影|攝影|图|圖)\s*[/／:：]"
+TEXT_WORK = r"(?:^|\s|[/／])文(?:\s|$|[/／:：])|撰文|撰稿|文字|报道|報道"
+#: The typographic dash that opens a subtitle (——, ――, ─, －－, --).
+SUBTITLE_DASH = rf"^{_GAP}*(?:[—―─－–]+|-{{2,}}){_GAP}*"
 #: The author note that closes an article: (作者为…), (作者单位:…).
 AUTHOR_NOTE = r"[（(]\s*((?:本文)?作者(?:为|為|系|係|是|单位|單位|简介|簡介)[^（()）]{1,80}?)\s*[）)]"
 
@@ -91,14 +103,23 @@ _LETTER_SPACED = re.compile(rf"^[{_CJK}](?: [{_CJK}]){{1,2}}$")
 _PLAIN_PEN_NAME = re.compile(rf"^[{_CJK}]{{2,3}}$")
 _SENTENCE = re.compile(r"[。！？!?；;，,“”\"]")
 _DATELINE_WORDS = "|".join(f"(?:{d})" for d in DATELINES)
-_DATELINE_BRACKET = re.compile(rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*[（(](?P<credit>[^（()）<>]{{1,40}})[）)]{_GAP}*")
+_OPEN, _CLOSE = "（(【〔[［", "）)】〕]］"
+_DATELINE_BRACKET = re.compile(
+    rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*[{re.escape(_OPEN)}](?P<credit>[^{re.escape(_OPEN + _CLOSE)}<>]{{1,40}})"
+    rf"[{re.escape(_CLOSE)}]{_GAP}*")
 _DATELINE_INLINE = re.compile(
     rf"^(?P<dateline>{_DATELINE_WORDS}){_GAP}*(?P<credit>(?:{_ROLE_PHRASE.pattern})[^，,。：:（()）“”]{{1,30}}?)"
     rf"{_GAP}*(?:报道|報道)?{_GAP}*[：:]{_GAP}*")
 _DATELINE_SQUARE = re.compile(rf"^[【〔\[（(](?P<dateline>{_DATELINE_WORDS})[】〕\]）)]{_GAP}*")
+# A dateline set off from what follows by spaces, or glued to a role word (本报讯记者王小明 通讯员李青 …).
+_DATELINE_GAP = re.compile(rf"^(?P<dateline>{_DATELINE_WORDS})(?:{_GAP}+|(?=(?:{_ROLE_PHRASE.pattern})))")
+_TOKEN = re.compile(f"[^{SPACES}]+")
+_PICTURE = re.compile(PICTURE)
+_TEXT_WORK = re.compile(TEXT_WORK)
+_SUBTITLE_DASH = re.compile(SUBTITLE_DASH)
 _DATELINE_ALONE = re.compile(rf"^(?P<dateline>{'|'.join(f'(?:{d})' for d in DATELINES[:-1])})(?:{_GAP}+|[:：]\s*)")
 _AUTHOR_NOTE = re.compile(rf"^{AUTHOR_NOTE}$")
-_CLOSING = re.compile(r"^(?P<rest>.*?)[ \t\u00a0\u3000]*[（(](?P<credit>[^（()）]{2,40})[）)]$", re.S)
+_CLOSING = re.compile(rf"^(?P<rest>.*?){_GAP}*[（(](?P<credit>[^（()）]{{2,40}})[）)]$", re.S)
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,7 @@ class Credit:
     authors: tuple[str, ...] = ()
     dateline: str | None = None
     editor: bool = False  # an editor's credit (责任编辑：王小明): taken out of the text, kept out of the byline
+    picture: bool = False  # credits a picture only (本报记者 郭强 摄): the byline when nothing else credits the article
 
     def __bool__(self) -> bool:
         return bool(self.byline or self.dateline)
@@ -119,18 +141,26 @@ def _squash_spaces(text: str) -> str:
 
 
 def _merge_letters(names: list[str]) -> list[str]:
-    """Two- and three-character names padded with spaces (刘 冬, 任 平) are one name."""
+    """Two- and three-character names padded with spaces (刘 冬, 任 平) are one name.
+
+    Papers letter-space two-character names to the width of three; a longer run of single characters is several
+    such names side by side (张 贺 李 青: 张贺, 李青), an odd run ending in one of three (任 仲 平).
+    """
     merged: list[str] = []
     index = 0
     while index < len(names):
         one = names[index]
-        run = [one]
-        while (len(run[-1]) == 1 and index + len(run) < len(names) and len(names[index + len(run)]) == 1
-               and re.match(rf"[{_CJK}]", run[-1]) and len(run) < 3):
-            run.append(names[index + len(run)])
+        end = index
+        while end < len(names) and len(names[end]) == 1 and re.match(rf"[{_CJK}]", names[end]):
+            end += 1
+        run = names[index:end]
         if len(run) > 1:
-            merged.append("".join(run))
-            index += len(run)
+            sizes = [2] * (len(run) // 2 - 1) + ([3] if len(run) % 2 else [2]) if len(run) > 3 else [len(run)]
+            at = 0
+            for size in sizes:
+                merged.append("".join(run[at:at + size]))
+                at += size
+            index = end
         elif re.match(r"[A-Za-z]", one) and index + 1 < len(names) and re.match(r"[A-Z]", names[index + 1]):
             merged.append(f"{one} {names[index + 1]}")
             index += 2
@@ -223,10 +253,11 @@ def credit_line(text: str, *, alone: bool = False) -> Credit | None:
     line = line.lstrip(BULLETS + " ")
     if not line or _SENTENCE.search(line) or re.search(r"\d", line):
         return None
+    if _DATELINE_GAP.match(line + " "):
+        return None  # 本报讯 记者 王小明, 本报讯记者 王小明: a dateline and its credit, read by opening()
     if _DESK.match(line.replace(" ", "")):
-        desk = line.replace(" ", "")
-        is_role = re.search(r"(?:评论员|評論員)$", desk) is not None
-        return Credit(byline=line, authors=() if is_role else (desk,))
+        desk = line.replace(" ", "")  # 本报评论部, 本报评论员: the desk signs, as the paper prints it
+        return Credit(byline=line, authors=(desk,))
     if alone and (_LETTER_SPACED.match(line) or _PLAIN_PEN_NAME.match(line)):
         return Credit(byline=line, authors=(line.replace(" ", ""),))
     read = _names(line)
@@ -238,12 +269,13 @@ def credit_line(text: str, *, alone: bool = False) -> Credit | None:
         return None  # a role word alone (记者) is no credit; 本报评论员 is a desk, above
     if not read.names or not (bullet or read.roles):
         return None
-    return Credit(byline=line, authors=tuple(dict.fromkeys(read.names)))
+    picture = bool(_PICTURE.search(line)) and not _TEXT_WORK.search(line)
+    return Credit(byline=line, authors=tuple(dict.fromkeys(read.names)), picture=picture)
 
 
 def is_text(text: str) -> bool:
     """A paragraph of text (long, or a finished sentence): what follows a pen name under the headings."""
-    stripped = text.strip(" \t\u00a0\u3000")
+    stripped = text.strip(SPACES)
     return len(stripped) > 40 or bool(re.search(r"[。！？!?…][”’\"」』）)]?$", stripped))
 
 
@@ -252,21 +284,24 @@ def opening(text: str) -> tuple[Credit, str] | None:
 
     Returns the credit and the paragraph's text after it.
     """
-    stripped = text.lstrip(" \t\u00a0\u3000")
+    stripped = text.lstrip(SPACES)
     match = _DATELINE_BRACKET.match(stripped)
     if match:
-        inner = _squash_spaces(match.group("credit"))
-        credit = credit_line(inner)
-        if credit is None:
-            return None
-        return Credit(byline=credit.byline, authors=credit.authors, dateline=match.group("dateline")), \
-            stripped[match.end():]
+        credit = credit_line(_squash_spaces(match.group("credit")))
+        if credit is None and stripped[match.start("credit") - 1] in "（(":
+            return None  # 本报讯（…）that holds no credit
+        if credit is not None:
+            return Credit(byline=credit.byline, authors=credit.authors, dateline=match.group("dateline"),
+                          picture=credit.picture), stripped[match.end():]
     match = _DATELINE_INLINE.match(stripped)
     if match:
         credit = credit_line(_SUFFIX.sub("", match.group("credit").strip()))
         if credit is not None:
-            return Credit(byline=credit.byline, authors=credit.authors, dateline=match.group("dateline")), \
-                stripped[match.end():]
+            return Credit(byline=credit.byline, authors=credit.authors, dateline=match.group("dateline"),
+                          picture=credit.picture), stripped[match.end():]
+    unbracketed = _unbracketed(stripped)
+    if unbracketed:
+        return unbracketed
     match = _DATELINE_SQUARE.match(stripped)
     if match and len(stripped) > match.end():
         return Credit(dateline=match.group("dateline")), stripped[match.end():]
@@ -276,9 +311,49 @@ def opening(text: str) -> tuple[Credit, str] | None:
     return None
 
 
+def _unbracketed(text: str) -> tuple[Credit, str] | None:
+    """A dateline, then a credit without brackets set off by spaces (本报讯 记者 王小明 通讯员 李青 记者从…).
+
+    The credit is the longest run of space-separated words after the dateline that reads as a credit of names;
+    the text goes on after the next run of spaces.
+    """
+    match = _DATELINE_GAP.match(text)
+    if not match:
+        return None
+    rest = text[match.end():]
+    tokens = list(_TOKEN.finditer(rest))
+    for count in range(min(len(tokens), 12), 0, -1):
+        last = tokens[count - 1].group()
+        if _ROLE_PHRASE.fullmatch(last) or _EDITOR.fullmatch(last):
+            continue  # a credit ends with a name, not a role word (记者从… after it is text)
+        credit = credit_line(rest[:tokens[count - 1].end()])
+        if credit is not None and credit.authors and not credit.editor:
+            after = rest[tokens[count].start():] if count < len(tokens) else ""
+            return Credit(byline=credit.byline, authors=credit.authors, dateline=match.group("dateline"),
+                          picture=credit.picture), after
+    return None
+
+
+def subtitle(text: str) -> tuple[str | None, Credit | None]:
+    """A subtitle as the model holds it: without its typographic dash (——), and without a credit printed at its
+    end (——记优秀教师张敏 本报记者 王小明, ——记优秀教师张敏（本报记者 王小明）), which is returned apart."""
+    body = _SUBTITLE_DASH.sub("", text.strip(SPACES))
+    bracketed = _CLOSING.match(body)
+    if bracketed and bracketed.group("rest").strip(SPACES):
+        credit = credit_line(bracketed.group("credit"))
+        if credit is not None and (credit.authors or credit.editor):
+            return bracketed.group("rest").strip(SPACES) or None, credit
+    tokens = list(_TOKEN.finditer(body))
+    for token in tokens:  # the longest run of words at the end that reads as a credit (——本报记者 王小明: all)
+        credit = credit_line(body[token.start():])
+        if credit is not None and (credit.authors or credit.editor):
+            return body[:token.start()].strip(SPACES) or None, credit
+    return body or None, None
+
+
 def closing(text: str) -> tuple[Credit, str] | None:
     """A credit in brackets that ends the text (…。（本报记者 王小明）); returns it and the text before it."""
-    stripped = text.strip(" \t\u00a0\u3000")
+    stripped = text.strip(SPACES)
     if author_note(stripped):
         return None
     match = _CLOSING.match(stripped)
@@ -295,20 +370,25 @@ def closing(text: str) -> tuple[Credit, str] | None:
 
 def author_note(text: str) -> str | None:
     """The author note a line is ((作者为…) gives 作者为…), or None."""
-    match = _AUTHOR_NOTE.match(text.strip(" \t\u00a0\u3000"))
+    match = _AUTHOR_NOTE.match(text.strip(SPACES))
     return _squash_spaces(match.group(1)) if match else None
 
 
 def combine(*credits: Credit | None) -> Credit:
     """One credit from several lines: bylines joined, authors in order without repeats, the first dateline.
 
-    A dateline's bracketed credit that only repeats names already credited adds nothing to the byline.
+    A dateline's bracketed credit that only repeats names already credited adds nothing to the byline.  A picture
+    credit (本报记者 郭强 摄) is the byline only when nothing else credits the article.
     """
     lines: list[str] = []
     authors: list[str] = []
     dateline = None
+    others = any(c and c.authors and not c.editor and not c.picture for c in credits)
     for credit in credits:
         if not credit or credit.editor:
+            continue
+        if credit.picture and others:
+            dateline = dateline or credit.dateline
             continue
         dateline = dateline or credit.dateline
         if credit.byline and (not authors or not credit.authors or any(a not in authors for a in credit.authors)):

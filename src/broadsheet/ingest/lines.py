@@ -12,7 +12,9 @@ A dump is read in three steps:
        body → (paragraph | dateline | subhead | caption | credit | blank)…
        tail → navigation… footer…
 
-   A page with many articles (the People's Daily archive) repeats ``page header article`` for each;
+   A page with many articles (the People's Daily archive) repeats ``page header article`` for each.  A line that
+   reads as a credit is never navigation nor a caption; a subtitle is held without its dash (——) and a credit
+   printed at its end is taken apart; a dateline and its credit are read before runs of spaces split paragraphs;
 3. the labelled lines are gathered into articles (:class:`Part`), which ``text.py`` turns into the model.
 
 ``broadsheet inspect FILE --explain`` prints each line with its label.  A new site generation is a new row in
@@ -30,8 +32,8 @@ from . import credits
 LABELS = ("page header", "page list", "navigation", "masthead", "date line", "kicker", "headline", "subtitle",
           "credit", "dateline", "subhead", "paragraph", "caption", "author note", "footer", "blank")
 
-_GAP = "[ \t\u00a0\u3000]"
-_SPACES = " \t\u00a0\u3000"
+_GAP = f"[{credits.SPACES}]"
+_SPACES = credits.SPACES
 _WIDE_GAP = re.compile(rf"{_GAP}*\|{_GAP}*|{_GAP}{{2,}}")
 _SENTENCE_END = "。！？!?…；;：:，,、”’\"」』）)"
 _TERMINAL = re.compile(r"[。！？!?…；;]$|[。！？!?…][”’\"」』）)]$")
@@ -42,7 +44,7 @@ _CAPTION = re.compile(r"^(?:[▲△▼◀▶]|(?:上|下|左|右|左上|右上|�
 _CAPTION_END = re.compile(r"\s(?:摄|攝|供图|供圖)$|[（(][^()（）]*(?:摄|攝|供图|供圖)[)）]$|[记記]者\S{2,4}(?:摄|攝)$")
 _RUN_SPLIT = re.compile(rf"(?<=[。！？!?…”」』）)]){_GAP}{{2,}}")
 _ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|[□■◎●○△▲◆◇★☆▼])")
-_INDENTED = re.compile(r"^(?: {2,}|\u3000|\u00a0{2,}|\t)")
+_INDENTED = re.compile(r"^(?: {2,}|\u3000|\u00a0{2,}|\t|[\u2002\u2003]{2,})")
 _DATE_FORMS = (re.compile(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})"),
                re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"))
 
@@ -208,13 +210,15 @@ def squash(text: str) -> str:
 
 
 def is_chrome(line: str) -> bool:
-    """A navigation line: several short items split by | or wide gaps, no sentence."""
+    """A navigation line: several short items split by | or wide gaps, no sentence, and no credit (本报记者  张 贺,
+    （本报记者　　赵六）)."""
     parts = [p for p in _WIDE_GAP.split(line.strip()) if p]
     if len(parts) < 2:
         return False
     if any(ch in line for ch in "。，！？"):
         return False
-    return all(len(p) <= 10 for p in parts)
+    return (all(len(p) <= 10 for p in parts) and credits.credit_line(line) is None
+            and credits.closing(line) is None and credits.author_note(line) is None)
 
 
 def is_stray(line: str) -> bool:
@@ -240,13 +244,21 @@ def is_footer(line: str) -> bool:
 
 
 def is_caption(line: str) -> bool:
+    """A picture's caption; a line that is wholly a credit (本报记者 郭强 摄) is a credit, not a caption."""
     stripped = line.strip(_SPACES)
+    if credits.credit_line(stripped) is not None:
+        return False
     return len(stripped) <= 120 and bool(_CAPTION.match(stripped) or (_CAPTION_END.search(stripped)
                                                                        and len(stripped) > 6))
 
 
 def is_unterminated(text: str) -> bool:
     return not _TERMINAL.search(text) and text[-1] not in _SENTENCE_END
+
+
+def is_dashed(line: str) -> bool:
+    """A line opened by the typographic dash of a subtitle (——, ――, －－, --)."""
+    return bool(re.match(credits.SUBTITLE_DASH, line)) and bool(re.sub(credits.SUBTITLE_DASH, "", line))
 
 
 def is_heading_like(line: str) -> bool:
@@ -501,6 +513,7 @@ def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None
             continue
         following = next((l.stripped for l in article[j + 1:] if l.stripped), "")
         if (credits.credit_line(line.stripped, alone=bool(heads) and credits.is_text(following))
+                or credits.opening(line.stripped)  # a dateline alone on its line (本报讯) opens the text
                 or not is_heading_like(line.text) or (site_meta and re.search(site_meta, line.text))
                 or (heads and _INDENTED.match(line.text) and not _INDENTED.match(heads[0].text))):
             break
@@ -517,7 +530,7 @@ def _headings_by_form(decoded: Decoded, part: Part, article: list[Line]) -> None
 
 
 def _assign_headings(part: Part, heads: list[Line]) -> None:
-    subtitles = [l for l in heads if l.stripped.startswith(("—", "－", "--"))]
+    subtitles = [l for l in heads if is_dashed(l.stripped)]
     others = [l for l in heads if l not in subtitles]
     if not others:
         others, subtitles = subtitles[:1], subtitles[1:]
@@ -543,8 +556,9 @@ def _assign_headings(part: Part, heads: list[Line]) -> None:
         line.label = role
     part.kicker = join([l.stripped for l, r in roles if r == "kicker"]) or None
     part.title = join([l.stripped for l, r in roles if r == "headline"])
-    subtitle = join([l.stripped.lstrip("—－- ") for l, r in roles if r == "subtitle"])
-    part.subtitle = subtitle or None
+    read = [credits.subtitle(l.stripped) for l, r in roles if r == "subtitle"]
+    part.subtitle = join([text for text, _ in read if text]) or None
+    part.credit = credits.combine(*(credit for _, credit in read))  # a byline printed at the end of a subtitle
 
 
 def _many(decoded: Decoded) -> None:
@@ -597,7 +611,7 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
     """Subtitle, credits, meta line and captions under the headline; then the text, its credits and notes."""
     site = decoded.site
     lines = list(body)
-    found: list[credits.Credit] = []
+    found: list[credits.Credit] = [part.credit] if part.credit else []  # a credit on a subtitle line
     taken = 0
     while taken < 6:
         line = next((l for l in lines if l.stripped), None)
@@ -608,9 +622,10 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
         if credit:
             found.append(credit)
             line.label = "credit"
-        elif (part.subtitle is None and taken == 0 and line.stripped.startswith(("—", "－", "--"))
-              and len(line.stripped) <= 80):
-            part.subtitle = line.stripped.lstrip("—－- ") or None
+        elif part.subtitle is None and taken == 0 and is_dashed(line.stripped) and len(line.stripped) <= 80:
+            part.subtitle, credit = credits.subtitle(line.stripped)
+            if credit is not None:
+                found.append(credit)  # ——记优秀教师张敏 本报记者 王小明: the byline on the subtitle line
             line.label = "subtitle"
         elif site.meta and re.search(site.meta, line.text):
             line.label = "date line"
@@ -698,10 +713,24 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
         else:
             kept.append(group)
     groups = kept
+    # A dateline opening the text, with its credit, is read before runs of spaces split paragraphs: the spaces
+    # after 新华社北京7月1日电 or between 本报讯 and 记者 王小明 set off the credit, they end no paragraph.
+    opened: tuple[credits.Credit, str] | None = None
+    if groups:
+        opened = credits.opening(join([l.stripped for l in groups[0]]))
+        if opened:
+            _label(groups[0], "dateline")
+            if not opened[1] and not opened[0].byline and len(groups) > 1:
+                # the dateline alone on its line, its credit opening the next: 本报讯 / （记者 张华）7月5日…
+                further = credits.opening(f"{opened[0].dateline} {join([l.stripped for l in groups[1]])}")
+                if further and further[0].byline:
+                    groups.pop(0)
+                    _label(groups[0], "dateline")
+                    opened = further
     texts: list[tuple[list[Line], str]] = []
-    for group in groups:
-        text = join([l.stripped for l in group])
-        pieces = _split_runs(text)
+    for n, group in enumerate(groups):
+        text = opened[1] if n == 0 and opened else join([l.stripped for l in group])
+        pieces = _split_runs(text) if text else []
         texts.extend((group, p) for p in pieces)
     # The same at the end of a line of run-together paragraphs, and a credit closing the last sentence.
     for _ in range(3):
@@ -723,14 +752,8 @@ def _body(decoded: Decoded, part: Part, body: list[Line], *, known: set[str] = f
         texts.pop()
         if alone:
             _label(group, "author note" if note else "credit")
-    if texts:
-        opening = credits.opening(texts[0][1])
-        if opening:
-            found.append(opening[0])
-            _label(texts[0][0], "dateline")
-            texts[0] = (texts[0][0], opening[1])
-            if not opening[1]:
-                texts.pop(0)
+    if opened:
+        found.append(opened[0])
     part.credit = credits.combine(*found, *inside, *trailing)
     part.author_note = author_note
     # Subheads: short unpunctuated lines between paragraphs; one wrapped over two lines is one subhead.

@@ -23,9 +23,11 @@ _MIN_PICTURE = 16  # pixels: smaller pictures are spacers, dots and arrows
 _PRINT_CREDIT = re.compile(r"《[^》]{1,20}》\s*[（(][^（()）]*[）)]")
 
 
-def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block], credits.Credit, str | None]:
-    """Move bylines from the first paragraphs, a dateline prefix and a closing credit or author note out of the body."""
-    found: list[credits.Credit] = []
+def _credits(blocks: list[Block], resolver: ImageResolver,
+             found: list[credits.Credit]) -> tuple[list[Block], credits.Credit, str | None]:
+    """Move bylines from the first paragraphs, a dateline prefix and a closing credit or author note out of the body.
+
+    ``found`` holds the credits read so far (one printed at the end of the subtitle)."""
     index, seen_paragraphs = 0, 0
     while index < len(blocks) and seen_paragraphs < 4:
         block = blocks[index]
@@ -42,10 +44,17 @@ def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block],
             continue
         opening = credits.opening(block.content.html)
         if opening:
+            taken = 1
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if not opening[1].strip() and not opening[0].byline and isinstance(following, Paragraph):
+                # the dateline alone in its paragraph, its credit opening the next: 本报讯 / （记者 张华）7月5日…
+                further = credits.opening(f"{opening[0].dateline} {following.content.html}")
+                if further and further[0].byline:
+                    opening, taken = further, 2
             found.append(opening[0])
             rest = opening[1]
             replacement = list(html_to_blocks(f"<p>{rest}</p>", resolver)) if rest.strip() else []
-            blocks[index:index + 1] = replacement
+            blocks[index:index + taken] = replacement
         break
     author_note = None
     for position in range(len(blocks) - 1, -1, -1):
@@ -55,6 +64,9 @@ def _credits(blocks: list[Block], resolver: ImageResolver) -> tuple[list[Block],
         if isinstance(block, Paragraph):
             author_note = credits.author_note(block.content.text)
             closing = None if author_note else credits.closing(block.content.html)
+            alone = None if author_note or closing or position == 0 else credits.credit_line(block.content.text)
+            if alone and (alone.authors or alone.editor):  # 本报记者 郭强 摄, 责任编辑：王小明 after the text
+                closing = (alone, "")
             if author_note or (closing and not closing[1].strip()):
                 del blocks[position]
             elif closing:
@@ -77,8 +89,10 @@ def read_article(doc: Doc, ctx: Context, *, hint: str = "", publication: str | N
         log.warning("%s: no article title found; skipped", path)
         return None
     kicker = doc.enp.get("introtitle") or next(iter(texts(doc, "kicker")), None)
-    subtitle = doc.enp.get("subtitle") or next(iter(texts(doc, "subtitle")), None)
+    printed_subtitle = doc.enp.get("subtitle") or next(iter(texts(doc, "subtitle")), None)
     kicker = kicker if kicker and kicker != title else None
+    # As from a text dump: the subtitle without its dash (——), a byline printed at its end taken apart.
+    subtitle, subtitle_credit = credits.subtitle(printed_subtitle) if printed_subtitle else (None, None)
     subtitle = subtitle if subtitle and subtitle not in {title, kicker} else None
 
     resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
@@ -97,9 +111,10 @@ def read_article(doc: Doc, ctx: Context, *, hint: str = "", publication: str | N
     half = len(blocks) // 2
     if half and len(blocks) % 2 == 0 and blocks[:half] == blocks[half:]:
         blocks = blocks[:half]  # the body printed twice
-    while blocks and isinstance(blocks[0], Paragraph) and blocks[0].content.text in {title, kicker, subtitle}:
+    while blocks and isinstance(blocks[0], Paragraph) and blocks[0].content.text in {title, kicker, subtitle,
+                                                                                          printed_subtitle}:
         del blocks[0]
-    blocks, credit, author_note = _credits(blocks, resolver)
+    blocks, credit, author_note = _credits(blocks, resolver, [subtitle_credit] if subtitle_credit else [])
     if not blocks:
         log.warning("%s: article %r has no text; skipped", path, title)
         return None
