@@ -96,6 +96,16 @@ def _fd_path(fd: int, fallback: Path | str) -> Path:
         return Path(real)
 
 
+def _check_descriptor(fd: int, path: Path | str, root: Path | str, what: str) -> None:
+    """Raise :class:`OutsideRoot` unless ``fd`` is a regular file whose real path lies inside ``root``."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise OutsideRoot(f"{kind}; not read", path)
+    if not _fd_path(fd, path).is_relative_to(real_root(root)):
+        raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
+
+
 def _open_checked(path: Path | str, root: Path | str, what: str) -> int:
     """Open ``path`` for reading; where the system can, look first without opening (``O_PATH``:
     no device or FIFO is ever opened, so none can act on being opened) and open only a regular
@@ -105,12 +115,7 @@ def _open_checked(path: Path | str, root: Path | str, what: str) -> int:
         return os.open(path, _FLAGS)
     probe = os.open(path, o_path | getattr(os, "O_CLOEXEC", 0))
     try:
-        info = os.fstat(probe)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise OutsideRoot(f"{kind}; not read", path)
-        if not _fd_path(probe, path).is_relative_to(real_root(root)):
-            raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
+        _check_descriptor(probe, path, root, what)
         return os.open(f"/proc/self/fd/{probe}", _FLAGS)  # the very file that was checked
     finally:
         os.close(probe)
@@ -128,12 +133,7 @@ def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Itera
     except OSError as exc:
         raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise OutsideRoot(f"{kind}; not read", path)
-        if not _fd_path(fd, path).is_relative_to(real_root(root)):
-            raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
+        _check_descriptor(fd, path, root, what)
         if _FLAGS & getattr(os, "O_NONBLOCK", 0):
             os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb")
