@@ -163,14 +163,14 @@ def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "") -> 
     names = ["base.css"]
     if any(_is_cjk(lang) for lang in langs):
         names.append("cjk.css")
-    names += ["epub.css" if target == "epub" else "print.css", "theme.css", f"theme-{target}.css"]
+    names.append("epub.css" if target == "epub" else "print.css")
     parts = [extra] if extra else []
-    for name in names:
-        found = theme.read_style(name)
-        if found is not None:
-            path, css = found
-            check_stylesheet(css, path)
-            parts.append(f"/* {name} */\n{css}")
+    found = [(name, *style) for name in names if (style := theme.read_style(name)) is not None]  # the nearest
+    # a theme's own stylesheets cascade: every theme of the chain, the farthest parent first
+    found += theme.read_styles(("theme.css", f"theme-{target}.css"))
+    for name, path, css in found:
+        check_stylesheet(css, path)
+        parts.append(f"/* {name} */\n{css}")
     return "\n".join(parts)
 
 

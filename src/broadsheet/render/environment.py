@@ -6,7 +6,7 @@ every underscore name, pydantic's own methods, and every callable attribute that
 an allow-list of pure methods (``str.upper``, ``dict.items``, ``date.strftime``, a template's
 macros …).  Templates are read through :class:`ThemeLoader`, one folder at a time and each
 through :mod:`broadsheet.files` against that folder: a link out, an absolute name or ``..``
-is refused.
+is refused.  ``!default/NAME`` (any shipped theme's name) reads only shipped templates.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from .. import limits
 from ..files import read_inside, real_root
 from ..model import Inline
 from .labels import format_date, labels_for, number_label, section_label
-from .theme import Theme
+from .theme import SHIPPED_PREFIX, Theme, shipped_template_path, shipped_themes
 
 __all__ = ["ThemeSandbox", "ThemeLoader", "RefusedTemplate", "make_environment", "inline_markup"]
 
@@ -208,25 +208,45 @@ class ThemeSandbox(SandboxedEnvironment):
 
 
 class ThemeLoader(BaseLoader):
-    """Templates from ``folders`` in order, each file read through the file door against its folder."""
+    """Templates from ``folders`` in order, each file read through the file door against its folder.
 
-    def __init__(self, folders) -> None:
+    ``!NAME/rest`` names the template ``rest`` of the shipped theme ``NAME`` (``!default/epub/article.xhtml``):
+    it is looked up in that theme's shipped folders and the shipped base only, never in ``folders``,
+    so a theme's template can extend the shipped one it overrides and call ``super()``.
+    """
+
+    def __init__(self, folders, shipped=shipped_template_path) -> None:
         self.folders = tuple(Path(folder) for folder in folders)
+        self.shipped = shipped
+
+    def folders_for(self, name: str) -> tuple[tuple[Path, ...], str]:
+        """The folders to search for ``name`` and its name in them (``!NAME/`` resolved to shipped folders)."""
+        if not name.startswith(SHIPPED_PREFIX):
+            return self.folders, name
+        theme, slash, rest = name[len(SHIPPED_PREFIX):].partition("/")
+        folders = self.shipped(theme) if slash and rest and theme else None
+        if folders is None:
+            raise RefusedTemplate(f"template name {limits.quote(name, 80)} names no shipped template; "
+                                  f"{SHIPPED_PREFIX}NAME/ takes a shipped theme ({', '.join(shipped_themes())}) "
+                                  "and a template name")
+        return tuple(Path(folder) for folder in folders), rest
 
     @staticmethod
-    def split(name: str) -> list[str]:
+    def split(name: str, shown: str | None = None) -> list[str]:
+        shown = name if shown is None else shown
         if not name or "\0" in name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-            raise RefusedTemplate(f"template name {limits.quote(name, 80)} is absolute or not a name; "
+            raise RefusedTemplate(f"template name {limits.quote(shown, 80)} is absolute or not a name; "
                                   "templates are named relative to the theme folder")
         pieces = name.split("/")
         if any(piece in ("", ".", "..") for piece in pieces):
-            raise RefusedTemplate(f"template name {limits.quote(name, 80)} leaves or wanders in the theme folder; "
+            raise RefusedTemplate(f"template name {limits.quote(shown, 80)} leaves or wanders in the theme folder; "
                                   "not read")
         return pieces
 
     def get_source(self, environment, template):
-        pieces = self.split(template)
-        for folder in self.folders:
+        folders, name = self.folders_for(template)
+        pieces = self.split(name, template)
+        for folder in folders:
             path = folder.joinpath(*pieces)
             if not os.path.lexists(path):
                 continue
@@ -250,6 +270,8 @@ class ThemeLoader(BaseLoader):
             return text, str(path), uptodate
         from jinja2 import TemplateNotFound
 
+        if folders is not self.folders:
+            raise TemplateNotFound(template, f"no shipped template {limits.quote(template, 80)}")
         raise TemplateNotFound(template)
 
 

@@ -1,5 +1,12 @@
 """Themes: a chain of folders whose templates and styles override the shipped ones by name.
 
+The shipped base stylesheets (``base.css``, ``cjk.css``, ``epub.css``, ``print.css``,
+``vertical.css``) are overridden by name: the nearest one along the chain wins.  A theme's own
+stylesheets (``theme.css``, ``theme-epub.css``, ``theme-pdf.css``) cascade instead: every theme
+of the chain adds its own after its parent's, so a child keeps what it inherits and adds to it.
+A template may extend the shipped one it overrides by naming it ``!default/NAME`` (see
+:func:`shipped_template_path`).
+
 A theme is read only from its own folders, each file through :mod:`broadsheet.files` against
 the folder it lies in (a link out is refused by name).  Where a theme folder may lie:
 
@@ -28,6 +35,10 @@ MAX_INHERIT = 8
 MAX_THEME_FILES = 10_000
 # What makes a folder a theme folder: any of these directly inside it.
 THEME_MARKERS = (THEME_FILE, "epub", "pdf", "base")
+# A theme's own stylesheets: each theme of the chain adds its file after its parent's.
+CASCADING_STYLES = ("theme.css", "theme-epub.css", "theme-pdf.css")
+# How a template names a shipped one: ``!default/epub/article.xhtml`` (any shipped theme's name).
+SHIPPED_PREFIX = "!"
 
 
 @dataclass(frozen=True)
@@ -59,14 +70,52 @@ class Theme:
         for folder in self.style_path:
             candidate = folder / name
             if os.path.lexists(candidate):
-                data = read_inside(candidate, real_root(folder), max_bytes=limits.current().source_bytes,
-                                   what="theme stylesheet")
-                try:
-                    return candidate, data.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise RenderError(f"stylesheet is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                      candidate) from None
+                return candidate, _read_style_file(candidate, folder)
         return None
+
+    def read_styles(self, names: tuple[str, ...]) -> list[tuple[str, Path, str]]:
+        """Return (name, path, text) of a theme's own stylesheets (``names``, from :data:`CASCADING_STYLES`).
+
+        Every theme of the chain adds its own, the farthest parent first and each theme's files in
+        the order of ``names``: a child's rules come after everything it inherits.
+        """
+        found = []
+        for folder in reversed(self.folders):
+            for name in names:
+                if name not in CASCADING_STYLES:
+                    raise ValueError(f"{name} is overridden by name, not cascaded")
+                candidate = folder / name
+                if os.path.lexists(candidate):
+                    found.append((name, candidate, _read_style_file(candidate, folder)))
+        return found
+
+
+def _read_style_file(candidate: Path, folder: Path) -> str:
+    data = read_inside(candidate, real_root(folder), max_bytes=limits.current().source_bytes,
+                       what="theme stylesheet")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RenderError(f"stylesheet is not UTF-8 text ({exc.reason} at byte {exc.start})", candidate) from None
+
+
+def shipped_template_path(name: str) -> list[Path] | None:
+    """The template folders of the shipped theme ``name`` and its shipped parents, then the shipped base.
+
+    What ``!NAME/…`` in a template's ``extends``, ``include`` or ``import`` reads: only shipped
+    folders, whatever the theme in use overrides; ``None`` if ``name`` is no shipped theme.
+    """
+    if name not in shipped_themes():
+        return None
+    folders: list[Path] = []
+    current = name
+    while current in shipped_themes() and len(folders) < MAX_INHERIT:
+        folder = _shipped_root() / current
+        if not (folder / THEME_FILE).is_file() or folder in folders:
+            break
+        folders.append(folder)
+        current = _read_theme_file(folder).get("inherit")
+    return [*folders, data_dir("templates")]
 
 
 def shipped_themes() -> list[str]:
