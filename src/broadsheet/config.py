@@ -151,7 +151,6 @@ class PdfConfig(_Schema):
 
 
 PROFILES = ("generic", "kindle", "kobo", "apple")
-CONVERSIONS = ("s2t", "t2s", "s2tw", "s2hk")
 Conversion = Literal["s2t", "t2s", "s2tw", "s2hk"]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
 
