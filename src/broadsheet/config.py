@@ -55,7 +55,6 @@ _CUSTOM_SIZE = re.compile(rf"^({_LENGTH})\s*[xX×]\s*({_LENGTH})$")
 MARKS = ("crop", "cross")
 PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1", "pdf/ua-2",
                 "pdf/x-1a", "pdf/x-3", "pdf/x-4")
-IMPOSITIONS = ("booklet",)
 
 
 def _preset(page_size: str) -> str | None:
@@ -152,7 +151,6 @@ class PdfConfig(_Schema):
 
 
 PROFILES = ("generic", "kindle", "kobo", "apple")
-CONVERSIONS = ("s2t", "t2s", "s2tw", "s2hk")
 Conversion = Literal["s2t", "t2s", "s2tw", "s2hk"]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
 

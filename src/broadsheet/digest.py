@@ -30,7 +30,6 @@ from .ingest import Edition
 from .ingest.base import publication_id
 from .model import Article, Issue, Publication, Section, one_line
 
-GROUPS = ("section", "date", "source", "none")
 SHINGLE = 5
 
 
