@@ -16,6 +16,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "golden.json"
+#: what the bytes also depend on: the libraries that write them and the installed fonts
+GOLDEN_ENVIRONMENT = ROOT / "tests" / "fixtures" / "golden-environment.json"
+_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "ebooklib", "pikepdf", "pypdf", "opencc",
+              "lxml", "nh3", "jinja2", "markdown-it-py", "tinycss2")
 EPOCH = "1700000000"
 
 _ZH = ROOT / "examples" / "zhengzhou-daily"
@@ -54,3 +58,26 @@ def build(name: str, out: Path, extra: tuple[str, ...] = ()) -> dict[str, str]:
 
 def recorded() -> dict[str, dict[str, str]]:
     return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def environment() -> dict[str, str]:
+    """The versions of the libraries that write the outputs, and a digest of the installed fonts' files."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in _LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "absent"
+    try:
+        listing = subprocess.run(["fc-list", "--format", "%{file}\\n"], capture_output=True, text=True,
+                                 timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        listing = ""
+    found["fonts"] = hashlib.sha256("\n".join(sorted(listing.split())).encode()).hexdigest()[:16]
+    return found
+
+
+def recorded_environment() -> dict[str, str]:
+    return json.loads(GOLDEN_ENVIRONMENT.read_text(encoding="utf-8")) if GOLDEN_ENVIRONMENT.exists() else {}

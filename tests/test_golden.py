@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import pytest
 
-from golden import EDITIONS, GOLDEN, build, recorded
+from golden import EDITIONS, GOLDEN, GOLDEN_ENVIRONMENT, build, environment, recorded, recorded_environment
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("name", sorted(EDITIONS))
 def test_edition_bytes_are_as_recorded(name, tmp_path):
+    then, now = recorded_environment(), environment()
+    if then != now:  # other libraries or fonts write other bytes: nothing to compare with
+        moved = ", ".join(f"{k} {then.get(k)} → {now.get(k)}" for k in sorted(then.keys() | now.keys())
+                          if then.get(k) != now.get(k))
+        pytest.skip(f"the golden outputs were recorded with other libraries or fonts ({moved}); "
+                    f"run scripts/record-golden on an unchanged checkout to record them here")
     expected = recorded().get(name)
     assert expected is not None, f"no hashes for {name!r} in {GOLDEN.name}: run scripts/record-golden"
     actual = build(name, tmp_path / name)
