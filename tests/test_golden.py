@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from golden import EDITIONS, GOLDEN, GOLDEN_ENVIRONMENT, build, environment, recorded, recorded_environment
+from golden import EDITIONS, GOLDEN, build, environment, recorded, recorded_environment
 
 pytestmark = pytest.mark.slow
 
