@@ -1,8 +1,10 @@
-"""Data flows one way: model ← ingest ← render ← backends; the model imports nothing of broadsheet."""
+"""Data flows one way: model ← ingest ← render ← backends; the model imports nothing of broadsheet,
+and backends take what render made through ``rendered`` (the contract between them), not the renderer."""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,9 @@ FORBIDDEN = {
 }
 
 
-def imports_of(path: Path) -> set[str]:
+def modules_imported_by(path: Path) -> set[str]:
+    """Every broadsheet module ``path`` imports, dotted below the package (``render.cache``), wherever the
+    import statement stands: at module level, in a function, under ``TYPE_CHECKING``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package_parts = path.relative_to(PACKAGE).parts[:-1]
     found: set[str] = set()
@@ -31,14 +35,19 @@ def imports_of(path: Path) -> set[str]:
                 target = base + (node.module.split(".") if node.module else [])
                 if not node.module:
                     target += [alias.name for alias in node.names][:1]
-                found.add(target[0] if target else "")
+                found.add(".".join(target))
             elif node.module and node.module.startswith("broadsheet."):
-                found.add(node.module.split(".")[1])
+                found.add(node.module.removeprefix("broadsheet."))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("broadsheet."):
-                    found.add(alias.name.split(".")[1])
+                    found.add(alias.name.removeprefix("broadsheet."))
     return found
+
+
+def imports_of(path: Path) -> set[str]:
+    """The top-level broadsheet modules and packages ``path`` imports."""
+    return {name.split(".")[0] for name in modules_imported_by(path)}
 
 
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
@@ -54,3 +63,52 @@ def test_model_knows_nothing_of_output_formats():
     source = (PACKAGE / "model.py").read_text(encoding="utf-8").lower()
     for word in ("ebooklib", "weasyprint", "xhtml", "epub", "jinja"):
         assert word not in source.replace("xhtml fragment", ""), word
+
+
+#: Modules that depend on nothing of broadsheet but other leaves.
+LEAVES = {"model", "errors", "files", "rendered"}
+
+#: Render helpers a backend still uses, by file: not the render → backends contract (that is ``rendered``).
+BACKEND_USES_OF_RENDER = {"pdf_parallel.py": {"render.cache"}}
+
+
+def test_rendered_imports_only_leaves():
+    imported = imports_of(PACKAGE / "rendered.py")
+    assert imported <= LEAVES - {"rendered"}, f"rendered.py imports {sorted(imported - LEAVES)}"
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAVES))
+def test_leaves_import_only_leaves(leaf):
+    imported = imports_of(PACKAGE / f"{leaf}.py")
+    assert imported <= LEAVES, f"{leaf}.py imports {sorted(imported - LEAVES)}"
+
+
+def test_backends_take_the_rendered_contract_not_the_renderer():
+    paths = sorted((PACKAGE / "backends").rglob("*.py"))
+    assert paths
+    for path in paths:
+        allowed = BACKEND_USES_OF_RENDER.get(path.relative_to(PACKAGE / "backends").as_posix(), set())
+        from_render = {m for m in modules_imported_by(path) if m == "render" or m.startswith("render.")}
+        assert from_render <= allowed, f"{path.relative_to(PACKAGE)} imports {sorted(from_render - allowed)}"
+
+
+def test_the_list_of_backend_uses_of_render_is_not_stale():
+    for name, allowed in BACKEND_USES_OF_RENDER.items():
+        assert allowed <= modules_imported_by(PACKAGE / "backends" / name), name
+
+
+def test_the_renderer_still_offers_the_contract_it_used_to_define():
+    import broadsheet.render as render
+    import broadsheet.rendered as rendered
+
+    for name in rendered.__all__:
+        assert getattr(render, name) is getattr(rendered, name), name
+
+
+def test_the_import_walk_sees_imports_inside_functions(tmp_path, monkeypatch):
+    folder = tmp_path / "backends"
+    folder.mkdir()
+    probe = folder / "probe.py"
+    probe.write_text("def f():\n    from ..render import theme\n    from ..render.cache import seal\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
+    assert modules_imported_by(probe) == {"render", "render.cache"}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:  # a layout process imports backend modules without the configuration or the renderer
     from ..config import EpubConfig, PdfConfig
-    from ..render import RenderedIssue
+    from ..rendered import RenderedIssue
 
 
 class Backend(Protocol):

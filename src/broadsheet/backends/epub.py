@@ -20,7 +20,7 @@ from ebooklib import epub
 from ..config import EpubConfig
 from ..errors import BackendError
 from ..output import atomic_path
-from ..render import Document, NavEntry, RenderedIssue
+from ..rendered import Document, NavEntry, RenderedIssue
 from .epub_images import fit_budget, picture_limits, prepare_pictures
 from .profiles import apply_profile, get_profile
 

@@ -39,7 +39,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from ..errors import BackendError, IngestError
 from ..files import OutsideRoot
-from ..render import Asset, Document, RenderedIssue, read_asset
+from ..rendered import Asset, Document, RenderedIssue, read_asset
 
 #: Long sides tried under a size budget, then the qualities below the lowest of them.
 BUDGET_QUALITIES = (70, 60, 50)

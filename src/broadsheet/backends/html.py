@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from ..errors import BackendError
 from ..output import atomic_folder
-from ..render import RenderedIssue
+from ..rendered import RenderedIssue
 
 
 class HtmlBackend:

@@ -17,7 +17,7 @@ from typing import ClassVar
 from ..config import PdfConfig, to_mm
 from ..errors import BackendError
 from ..output import atomic_path
-from ..render import RenderedIssue
+from ..rendered import RenderedIssue
 from .pdf_fonts import FontUnavailable
 from .pdf_part import PT_PER_MM, render_part, render_whole
 

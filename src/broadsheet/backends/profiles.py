@@ -13,7 +13,7 @@ from ebooklib import epub
 from lxml import etree
 
 from ..config import parse_size
-from ..render import NavEntry, RenderedIssue
+from ..rendered import NavEntry, RenderedIssue
 
 _XHTML = "http://www.w3.org/1999/xhtml"
 _OPS = "http://www.idpf.org/2007/ops"

@@ -7,14 +7,11 @@ take it and write one format.  Nothing here knows how an EPUB or a PDF is packag
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from jinja2 import TemplateError
 from lxml import etree
@@ -24,6 +21,7 @@ from ..clock import build_time
 from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Article, Figure, Issue, Publication
+from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_asset
 from .cover import draw_cover
 from .css import check_stylesheet
 from .environment import make_environment
@@ -32,91 +30,14 @@ from .labels import format_date, labels_for, number_label, section_label
 from .page import OUTPUT_INTENT, column_count, output_intent_profile, page_css
 from .theme import Theme, find_theme
 
-__all__ = ["RenderedIssue", "Document", "Asset", "NavEntry", "render_issue", "find_theme", "Theme", "edition_identifier"]
+__all__ = ["RenderedIssue", "Document", "Asset", "NavEntry", "Metadata", "read_asset",  # from broadsheet.rendered
+           "render_issue", "find_theme", "Theme", "edition_identifier"]
 
 TARGETS = ("epub", "pdf")
 _NAMESPACE = uuid.UUID("8f1c5c1e-7a35-5b64-9b3e-2f6d4c1f0b7a")
 _STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
 CJK_LANGS = ("zh", "ja", "ko")
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024  # text one template render may make
-
-
-@dataclass(frozen=True)
-class Document:
-    """One rendered document: an EPUB content document, or the whole print HTML."""
-
-    name: str
-    id: str
-    title: str
-    kind: str
-    content: bytes
-    lang: str
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A file the documents refer to by ``name`` (relative to the documents)."""
-
-    name: str
-    id: str
-    media_type: str
-    data: bytes | None = None
-    path: Path | None = None
-    root: Path | None = None  # a file read from ``path`` must lie inside this folder (``broadsheet.files``)
-
-    def read(self) -> bytes:
-        """The asset's bytes; a file is read again through the file door, inside its root."""
-        return read_asset(self.data, self.path, self.root)
-
-
-def read_asset(data: bytes | None, path: Path | None, root: Path | None) -> bytes:
-    """``data``, else the file ``path`` read inside ``root``: a picture swapped for a link out
-    after ingest looked at it is refused (:class:`~broadsheet.files.OutsideRoot`), never read."""
-    if data is not None:
-        return data
-    assert path is not None
-    if root is None:
-        return path.read_bytes()
-    from ..files import read_inside
-
-    return read_inside(path, root, what="picture")
-
-
-@dataclass(frozen=True)
-class NavEntry:
-    title: str
-    href: str
-    children: tuple["NavEntry", ...] = ()
-
-
-@dataclass(frozen=True)
-class Metadata:
-    title: str
-    publication: str
-    language: str
-    identifier: str
-    publisher: str | None
-    date: dt.date | None
-    number: str | None
-    modified: dt.datetime
-    subjects: tuple[str, ...]
-    description: str
-    print_source: str  # the print edition the page labels refer to (dc:source)
-    summary: str  # accessibility summary
-
-
-@dataclass(frozen=True)
-class RenderedIssue:
-    publication: Publication
-    issue: Issue
-    target: str
-    metadata: Metadata
-    documents: tuple[Document, ...]
-    assets: tuple[Asset, ...]
-    nav: tuple[NavEntry, ...]
-    cover: Asset | None = None
-    landmarks: tuple[tuple[str, str, str], ...] = field(default=())
-    page_list: tuple[tuple[str, str], ...] = field(default=())  # (printed page label, href of its marker)
 
 
 def edition_identifier(publication: Publication, issue: Issue) -> str:
