@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,19 @@ def test_model_knows_nothing_of_output_formats():
     source = (PACKAGE / "model.py").read_text(encoding="utf-8").lower()
     for word in ("ebooklib", "weasyprint", "xhtml", "epub", "jinja"):
         assert word not in source.replace("xhtml fragment", ""), word
+
+
+def test_names_is_a_leaf_of_the_standard_library():
+    path = PACKAGE / "names.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert not node.level, f"names.py imports .{node.module or ''}"
+            modules = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            assert top == "__future__" or top in sys.stdlib_module_names, f"names.py imports {module}"

@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
+from .names import SOURCE_KINDS
 
 
 class _Stderr:
@@ -195,7 +196,7 @@ def _source_options(command):
                            help="Leave out feed entries dated after this day.")(command)
     command = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                            help="Leave out feed entries dated before this day.")(command)
-    command = click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
+    command = click.option("--from", "kind", type=click.Choice(SOURCE_KINDS),
                            help="Read every source as this kind instead of detecting it from the content.")(command)
     return command
 
@@ -413,7 +414,7 @@ def _explain(sources) -> None:
               help="Output format; repeat for several.  [default: the recipe's, else epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.  [default: build]")
 @click.option("--theme", metavar="NAME|DIR", help="Theme.  [default: the recipe's, else digest]")
-@click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
+@click.option("--from", "kind", type=click.Choice(SOURCE_KINDS),
               help="Read every source as this kind.")
 @click.option("--allow-missing-glyphs", is_flag=True, help="Warn instead of failing on characters no font has.")
 @click.option("--json", "as_json", is_flag=True, help="Print the digest's model (the inspect --json schema); write nothing.")

@@ -1,0 +1,10 @@
+"""The closed vocabularies, each written once: configuration Literals, command-line choices and the
+code that dispatches on them all read their names from here.
+
+A leaf: imports only the standard library.
+"""
+
+from __future__ import annotations
+
+#: Source kinds for ``--from`` / ``kind``; each is a module of broadsheet.ingest of the same name.
+SOURCE_KINDS = ("markdown", "text", "epaper", "article", "feed")
