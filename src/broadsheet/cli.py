@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
-from .names import SOURCE_KINDS
+from .names import EPUB_PROFILES, SOURCE_KINDS
 
 
 class _Stderr:
@@ -255,7 +255,7 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
               help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
 @click.option("--grayscale", is_flag=True, default=None,
               help="Pictures in grays: for newsprint (PDF) and e-ink readers (EPUB).")
-@click.option("--profile", type=click.Choice(["generic", "kindle", "kobo", "apple"]),
+@click.option("--profile", type=click.Choice(EPUB_PROFILES),
               help="Tune the EPUB for a reading device (see docs/profiles.md).")
 @click.option("--max-size", metavar="SIZE", help="Compress the EPUB's pictures until it fits, e.g. 25MB.")
 @click.option("--embed-fonts", is_flag=True, default=None,

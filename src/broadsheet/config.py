@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import limits
 from .errors import ConfigError
+from .names import EPUB_PROFILES
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
@@ -150,7 +151,6 @@ class PdfConfig(_Schema):
 
 
 
-PROFILES = ("generic", "kindle", "kobo", "apple")
 Conversion = Literal["s2t", "t2s", "s2tw", "s2hk"]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
 
@@ -167,7 +167,7 @@ def parse_size(value: str) -> int:
 class EpubConfig(_Schema):
     """E-reader settings: [epub] in broadsheet.toml, or the matching command-line options."""
 
-    profile: Literal["generic", "kindle", "kobo", "apple"] = "generic"
+    profile: Literal[EPUB_PROFILES] = "generic"
     max_image_px: int = Field(default=1600, ge=200, le=8000)
     jpeg_quality: int = Field(default=80, ge=30, le=95)
     grayscale: bool = False

@@ -8,3 +8,6 @@ from __future__ import annotations
 
 #: Source kinds for ``--from`` / ``kind``; each is a module of broadsheet.ingest of the same name.
 SOURCE_KINDS = ("markdown", "text", "epaper", "article", "feed")
+
+#: EPUB device profiles for ``--profile`` / ``[epub] profile``; backends/epub profiles holds what each means.
+EPUB_PROFILES = ("generic", "kindle", "kobo", "apple")
