@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
-from .names import EPUB_PROFILES, SOURCE_KINDS
+from .names import CONVERSIONS, EPUB_PROFILES, SOURCE_KINDS
 
 
 class _Stderr:
@@ -260,7 +260,7 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("--max-size", metavar="SIZE", help="Compress the EPUB's pictures until it fits, e.g. 25MB.")
 @click.option("--embed-fonts", is_flag=True, default=None,
               help="Embed the body fonts in the EPUB, subset to the characters used.")
-@click.option("--convert", type=click.Choice(["s2t", "t2s", "s2tw", "s2hk"]),
+@click.option("--convert", type=click.Choice(CONVERSIONS),
               help="Convert Chinese text: simplified→traditional (s2t, s2tw Taiwan, s2hk Hong Kong) or back (t2s).")
 @click.option("--writing-mode", type=click.Choice(["horizontal", "vertical"]),
               help="Vertical (竖排) EPUB: vertical-rl text, right-to-left page progression.")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import limits
 from .errors import ConfigError
-from .names import EPUB_PROFILES
+from .names import CONVERSIONS, EPUB_PROFILES
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
@@ -151,7 +151,7 @@ class PdfConfig(_Schema):
 
 
 
-Conversion = Literal["s2t", "t2s", "s2tw", "s2hk"]
+Conversion = Literal[CONVERSIONS]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
 
 

@@ -11,3 +11,6 @@ SOURCE_KINDS = ("markdown", "text", "epaper", "article", "feed")
 
 #: EPUB device profiles for ``--profile`` / ``[epub] profile``; backends/epub profiles holds what each means.
 EPUB_PROFILES = ("generic", "kindle", "kobo", "apple")
+
+#: 简繁 conversions for ``--convert`` / ``convert`` (OpenCC): to traditional, to simplified, Taiwan, Hong Kong.
+CONVERSIONS = ("s2t", "t2s", "s2tw", "s2hk")
