@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
-from .names import CONVERSIONS, EPUB_PROFILES, SOURCE_KINDS
+from .names import CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, SOURCE_KINDS
 
 
 class _Stderr:
@@ -229,7 +229,7 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
 @_limit_options
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf", "html"]),
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. html: the print HTML with its assets, in a folder.  "
                    "[default: epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
@@ -283,7 +283,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
 
     _setup_logging(quiet, verbose)
     skipped = _skipping(keep_going)
-    formats = formats or ("epub", "pdf")
+    formats = formats or DEFAULT_FORMATS
     show_progress = not quiet and err.is_terminal
     progress = _progress(show_progress)
     try:
@@ -410,7 +410,7 @@ def _explain(sources) -> None:
 @click.option("--similarity", type=click.FloatRange(0.01, 1.0), metavar="0..1",
               help="How alike two texts must be to count as one reprint.  [default: 0.8]")
 @click.option("--title", help="The digest's title.")
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf"]),
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(DEFAULT_FORMATS),
               help="Output format; repeat for several.  [default: the recipe's, else epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.  [default: build]")
 @click.option("--theme", metavar="NAME|DIR", help="Theme.  [default: the recipe's, else digest]")
@@ -481,7 +481,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
             paths, report = run_digest(
                 paths_in, spec, kind=kind,
-                formats=formats or (recipe_data.formats if recipe_data else ("epub", "pdf")),
+                formats=formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
                 out=out or (base / recipe_data.out if recipe_data else Path("build")),
                 theme=theme or (recipe_data.theme if recipe_data else None),
                 convert=recipe_data.convert if recipe_data else None,

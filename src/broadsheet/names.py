@@ -14,3 +14,10 @@ EPUB_PROFILES = ("generic", "kindle", "kobo", "apple")
 
 #: 简繁 conversions for ``--convert`` / ``convert`` (OpenCC): to traditional, to simplified, Taiwan, Hong Kong.
 CONVERSIONS = ("s2t", "t2s", "s2tw", "s2hk")
+
+#: Output formats for ``-f`` / ``formats``; "html" is the print HTML with its assets, in a folder.
+FORMATS = ("epub", "pdf", "html")
+#: The formats made when none is asked for, and those the digest command offers.
+DEFAULT_FORMATS = ("epub", "pdf")
+#: The renderings render_issue makes; every format is made from one of them.
+RENDERINGS = ("epub", "pdf")
