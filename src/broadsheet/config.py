@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import limits
 from .errors import ConfigError
-from .names import CONVERSIONS, EPUB_PROFILES
+from .names import CONVERSIONS, EPUB_PROFILES, MARKS, PDF_VARIANTS
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
@@ -53,9 +53,6 @@ PAGE_MARGINS: dict[str, tuple[str, str, str, str]] = {
 LENGTH_RE = re.compile(r"^\d+(?:\.\d+)?(?:mm|cm|in|pt|px)$")
 _LENGTH = r"\d+(?:\.\d+)?(?:mm|cm|in|pt|px)"
 _CUSTOM_SIZE = re.compile(rf"^({_LENGTH})\s*[xX×]\s*({_LENGTH})$")
-MARKS = ("crop", "cross")
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1", "pdf/ua-2",
-                "pdf/x-1a", "pdf/x-3", "pdf/x-4")
 
 
 def _preset(page_size: str) -> str | None:

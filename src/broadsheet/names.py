@@ -21,3 +21,9 @@ FORMATS = ("epub", "pdf", "html")
 DEFAULT_FORMATS = ("epub", "pdf")
 #: The renderings render_issue makes; every format is made from one of them.
 RENDERINGS = ("epub", "pdf")
+
+#: Printer's marks for ``--marks`` / ``[pdf] marks``, drawn outside the bleed.
+MARKS = ("crop", "cross")
+#: Standard PDF variants for ``--pdf-variant`` / ``[pdf] variant`` (WeasyPrint's), in lower case.
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1", "pdf/ua-2",
+                "pdf/x-1a", "pdf/x-3", "pdf/x-4")
