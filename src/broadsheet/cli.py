@@ -14,7 +14,8 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
-from .names import CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, SOURCE_KINDS
+from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, IMPOSITIONS, PDF_LAYOUTS, SOURCE_KINDS,
+                    WRITING_MODES)
 
 
 class _Stderr:
@@ -246,12 +247,12 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
               help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
                    "the cores.  [default: one per core]")
-@click.option("--layout", "pdf_layout", type=click.Choice(["sections", "whole"]),
+@click.option("--layout", "pdf_layout", type=click.Choice(PDF_LAYOUTS),
               help="sections: lay the PDF's front matter and each section out apart (in parallel, cached), "
                    "then join them; whole: the whole document at once.  [default: sections]")
 @click.option("--no-cache", is_flag=True,
               help="Lay every part out anew, neither reading nor writing <out>/.broadsheet-cache.")
-@click.option("--impose", type=click.Choice(["booklet"]),
+@click.option("--impose", type=click.Choice(IMPOSITIONS),
               help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
 @click.option("--grayscale", is_flag=True, default=None,
               help="Pictures in grays: for newsprint (PDF) and e-ink readers (EPUB).")
@@ -262,7 +263,7 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
               help="Embed the body fonts in the EPUB, subset to the characters used.")
 @click.option("--convert", type=click.Choice(CONVERSIONS),
               help="Convert Chinese text: simplified→traditional (s2t, s2tw Taiwan, s2hk Hong Kong) or back (t2s).")
-@click.option("--writing-mode", type=click.Choice(["horizontal", "vertical"]),
+@click.option("--writing-mode", type=click.Choice(WRITING_MODES),
               help="Vertical (竖排) EPUB: vertical-rl text, right-to-left page progression.")
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")

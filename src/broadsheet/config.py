@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import limits
 from .errors import ConfigError
-from .names import CONVERSIONS, EPUB_PROFILES, MARKS, PDF_VARIANTS
+from .names import CONVERSIONS, EPUB_PROFILES, IMPOSITIONS, MARKS, PDF_LAYOUTS, PDF_VARIANTS, WRITING_MODES
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
@@ -106,13 +106,13 @@ class PdfConfig(_Schema):
     bleed: str = "0mm"
     marks: tuple[str, ...] = ()
     variant: str | None = None
-    impose: Literal["booklet"] | None = None
+    impose: Literal[IMPOSITIONS] | None = None
     grayscale: bool = False
     # A source may lower these, never raise them (see limits.capped); None: the machine's limit.
     timeout: float | None = Field(default=None, gt=0, le=86400)  # seconds one PDF layout may take
     memory_mb: int | None = Field(default=None, ge=256)  # address space of each layout process
     jobs: int | None = Field(default=None, ge=1, le=256)  # layout processes at once; None: one per core
-    layout: Literal["sections", "whole"] = "sections"  # lay sections out apart (and in parallel), or all at once
+    layout: Literal[PDF_LAYOUTS] = "sections"  # lay sections out apart (and in parallel), or all at once
 
     @field_validator("page_size")
     @classmethod
@@ -170,7 +170,7 @@ class EpubConfig(_Schema):
     grayscale: bool = False
     max_size: str | None = None
     embed_fonts: bool = False
-    writing_mode: Literal["horizontal", "vertical"] = "horizontal"
+    writing_mode: Literal[WRITING_MODES] = "horizontal"
 
     @field_validator("max_size")
     @classmethod
