@@ -14,8 +14,8 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
-from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, IMPOSITIONS, PDF_LAYOUTS, SOURCE_KINDS,
-                    WRITING_MODES)
+from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, GROUPINGS, IMPOSITIONS, PDF_LAYOUTS,
+                    SOURCE_KINDS, WRITING_MODES)
 
 
 class _Stderr:
@@ -406,7 +406,7 @@ def _explain(sources) -> None:
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only articles with one of these tags.")
 @click.option("--match", "match", multiple=True, metavar="TEXT", help="Only articles whose title or text holds TEXT.")
 @click.option("--max-articles", type=click.IntRange(min=1), metavar="N", help="At most N articles.")
-@click.option("--group-by", type=click.Choice(["section", "date", "source", "none"]),
+@click.option("--group-by", type=click.Choice(GROUPINGS),
               help="How the digest is sectioned.  [default: section]")
 @click.option("--similarity", type=click.FloatRange(0.01, 1.0), metavar="0..1",
               help="How alike two texts must be to count as one reprint.  [default: 0.8]")

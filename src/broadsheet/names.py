@@ -35,3 +35,6 @@ IMPOSITIONS = ("booklet",)
 
 #: EPUB writing modes for ``--writing-mode`` / ``[epub] writing_mode``.
 WRITING_MODES = ("horizontal", "vertical")
+
+#: How a digest groups its articles into sections (``--group-by`` / ``group_by``).
+GROUPINGS = ("section", "date", "source", "none")
