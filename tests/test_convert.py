@@ -53,6 +53,13 @@ def test_languages_per_mode():
     assert LANGUAGES == {"s2t": "zh-Hant", "s2tw": "zh-TW", "s2hk": "zh-HK", "t2s": "zh-Hans"}
 
 
+def test_every_conversion_has_a_configuration_and_a_language():
+    from broadsheet.names import CONVERSIONS
+    from broadsheet.transform import CONFIGS
+
+    assert set(CONFIGS) == set(LANGUAGES) == set(CONVERSIONS)
+
+
 def test_taiwan_uses_taiwan_vocabulary():
     assert converter("s2tw").convert("软件和鼠标") == "軟體和滑鼠"
     assert converter("s2t").convert("软件和鼠标") == "軟件和鼠標"

@@ -320,7 +320,7 @@ def test_apple_profile(sources, tmp_path, assert_valid_epub):
 
 def test_profiles_are_data():
     from broadsheet.backends.profiles import PROFILES, Profile
-    from broadsheet.config import PROFILES as NAMES
+    from broadsheet.names import EPUB_PROFILES as NAMES
 
     assert set(PROFILES) == set(NAMES)
     assert all(isinstance(p, Profile) for p in PROFILES.values())

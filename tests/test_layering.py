@@ -112,3 +112,19 @@ def test_the_import_walk_sees_imports_inside_functions(tmp_path, monkeypatch):
     probe.write_text("def f():\n    from ..render import theme\n    from ..render.cache import seal\n", encoding="utf-8")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
     assert modules_imported_by(probe) == {"render", "render.cache"}
+
+
+def test_names_is_a_leaf_of_the_standard_library():
+    path = PACKAGE / "names.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert not node.level, f"names.py imports .{node.module or ''}"
+            modules = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            assert top == "__future__" or top in sys.stdlib_module_names, f"names.py imports {module}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BroadsheetError
+from .names import DEFAULT_FORMATS
 
 if TYPE_CHECKING:
     from .config import load_config
@@ -107,7 +108,7 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, names: dict
 def build(
     sources: Sequence[Path],
     *,
-    formats: Sequence[str] = ("epub", "pdf"),
+    formats: Sequence[str] = DEFAULT_FORMATS,
     out: Path = Path("build"),
     theme: str | None = None,
     title: str | None = None,
@@ -151,7 +152,7 @@ def build(
 def write_editions(
     editions: list[Edition],
     *,
-    formats: Sequence[str] = ("epub", "pdf"),
+    formats: Sequence[str] = DEFAULT_FORMATS,
     out: Path = Path("build"),
     theme: str | None = None,
     page_size: str | None = None,
@@ -244,7 +245,7 @@ def build_digest(
     sources: Sequence[Path],
     spec,
     *,
-    formats: Sequence[str] = ("epub", "pdf"),
+    formats: Sequence[str] = DEFAULT_FORMATS,
     out: Path = Path("build"),
     theme: str | None = None,
     kind: str | None = None,

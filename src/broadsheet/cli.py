@@ -14,6 +14,8 @@ import click
 
 from . import __version__
 from .errors import BroadsheetError, named_fault
+from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, GROUPINGS, IMPOSITIONS, PDF_LAYOUTS,
+                    SOURCE_KINDS, WRITING_MODES)
 
 
 class _Stderr:
@@ -195,7 +197,7 @@ def _source_options(command):
                            help="Leave out feed entries dated after this day.")(command)
     command = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                            help="Leave out feed entries dated before this day.")(command)
-    command = click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
+    command = click.option("--from", "kind", type=click.Choice(SOURCE_KINDS),
                            help="Read every source as this kind instead of detecting it from the content.")(command)
     return command
 
@@ -228,7 +230,7 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_source_options
 @_limit_options
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf", "html"]),
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. html: the print HTML with its assets, in a folder.  "
                    "[default: epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
@@ -245,23 +247,23 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
               help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
                    "the cores.  [default: one per core]")
-@click.option("--layout", "pdf_layout", type=click.Choice(["sections", "whole"]),
+@click.option("--layout", "pdf_layout", type=click.Choice(PDF_LAYOUTS),
               help="sections: lay the PDF's front matter and each section out apart (in parallel, cached), "
                    "then join them; whole: the whole document at once.  [default: sections]")
 @click.option("--no-cache", is_flag=True,
               help="Lay every part out anew, neither reading nor writing <out>/.broadsheet-cache.")
-@click.option("--impose", type=click.Choice(["booklet"]),
+@click.option("--impose", type=click.Choice(IMPOSITIONS),
               help="Also write <name>-booklet.pdf: pages two-up for duplex printing and folding.")
 @click.option("--grayscale", is_flag=True, default=None,
               help="Pictures in grays: for newsprint (PDF) and e-ink readers (EPUB).")
-@click.option("--profile", type=click.Choice(["generic", "kindle", "kobo", "apple"]),
+@click.option("--profile", type=click.Choice(EPUB_PROFILES),
               help="Tune the EPUB for a reading device (see docs/profiles.md).")
 @click.option("--max-size", metavar="SIZE", help="Compress the EPUB's pictures until it fits, e.g. 25MB.")
 @click.option("--embed-fonts", is_flag=True, default=None,
               help="Embed the body fonts in the EPUB, subset to the characters used.")
-@click.option("--convert", type=click.Choice(["s2t", "t2s", "s2tw", "s2hk"]),
+@click.option("--convert", type=click.Choice(CONVERSIONS),
               help="Convert Chinese text: simplified→traditional (s2t, s2tw Taiwan, s2hk Hong Kong) or back (t2s).")
-@click.option("--writing-mode", type=click.Choice(["horizontal", "vertical"]),
+@click.option("--writing-mode", type=click.Choice(WRITING_MODES),
               help="Vertical (竖排) EPUB: vertical-rl text, right-to-left page progression.")
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
@@ -282,7 +284,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
 
     _setup_logging(quiet, verbose)
     skipped = _skipping(keep_going)
-    formats = formats or ("epub", "pdf")
+    formats = formats or DEFAULT_FORMATS
     show_progress = not quiet and err.is_terminal
     progress = _progress(show_progress)
     try:
@@ -404,16 +406,16 @@ def _explain(sources) -> None:
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only articles with one of these tags.")
 @click.option("--match", "match", multiple=True, metavar="TEXT", help="Only articles whose title or text holds TEXT.")
 @click.option("--max-articles", type=click.IntRange(min=1), metavar="N", help="At most N articles.")
-@click.option("--group-by", type=click.Choice(["section", "date", "source", "none"]),
+@click.option("--group-by", type=click.Choice(GROUPINGS),
               help="How the digest is sectioned.  [default: section]")
 @click.option("--similarity", type=click.FloatRange(0.01, 1.0), metavar="0..1",
               help="How alike two texts must be to count as one reprint.  [default: 0.8]")
 @click.option("--title", help="The digest's title.")
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["epub", "pdf"]),
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(DEFAULT_FORMATS),
               help="Output format; repeat for several.  [default: the recipe's, else epub and pdf]")
 @click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.  [default: build]")
 @click.option("--theme", metavar="NAME|DIR", help="Theme.  [default: the recipe's, else digest]")
-@click.option("--from", "kind", type=click.Choice(["markdown", "text", "epaper", "article", "feed"]),
+@click.option("--from", "kind", type=click.Choice(SOURCE_KINDS),
               help="Read every source as this kind.")
 @click.option("--allow-missing-glyphs", is_flag=True, help="Warn instead of failing on characters no font has.")
 @click.option("--json", "as_json", is_flag=True, help="Print the digest's model (the inspect --json schema); write nothing.")
@@ -480,7 +482,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
             paths, report = run_digest(
                 paths_in, spec, kind=kind,
-                formats=formats or (recipe_data.formats if recipe_data else ("epub", "pdf")),
+                formats=formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
                 out=out or (base / recipe_data.out if recipe_data else Path("build")),
                 theme=theme or (recipe_data.theme if recipe_data else None),
                 convert=recipe_data.convert if recipe_data else None,

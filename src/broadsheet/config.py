@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import limits
 from .errors import ConfigError
+from .names import CONVERSIONS, EPUB_PROFILES, IMPOSITIONS, MARKS, PDF_LAYOUTS, PDF_VARIANTS, WRITING_MODES
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
@@ -52,9 +53,6 @@ PAGE_MARGINS: dict[str, tuple[str, str, str, str]] = {
 LENGTH_RE = re.compile(r"^\d+(?:\.\d+)?(?:mm|cm|in|pt|px)$")
 _LENGTH = r"\d+(?:\.\d+)?(?:mm|cm|in|pt|px)"
 _CUSTOM_SIZE = re.compile(rf"^({_LENGTH})\s*[xX×]\s*({_LENGTH})$")
-MARKS = ("crop", "cross")
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1", "pdf/ua-2",
-                "pdf/x-1a", "pdf/x-3", "pdf/x-4")
 
 
 def _preset(page_size: str) -> str | None:
@@ -108,13 +106,13 @@ class PdfConfig(_Schema):
     bleed: str = "0mm"
     marks: tuple[str, ...] = ()
     variant: str | None = None
-    impose: Literal["booklet"] | None = None
+    impose: Literal[IMPOSITIONS] | None = None
     grayscale: bool = False
     # A source may lower these, never raise them (see limits.capped); None: the machine's limit.
     timeout: float | None = Field(default=None, gt=0, le=86400)  # seconds one PDF layout may take
     memory_mb: int | None = Field(default=None, ge=256)  # address space of each layout process
     jobs: int | None = Field(default=None, ge=1, le=256)  # layout processes at once; None: one per core
-    layout: Literal["sections", "whole"] = "sections"  # lay sections out apart (and in parallel), or all at once
+    layout: Literal[PDF_LAYOUTS] = "sections"  # lay sections out apart (and in parallel), or all at once
 
     @field_validator("page_size")
     @classmethod
@@ -150,8 +148,7 @@ class PdfConfig(_Schema):
 
 
 
-PROFILES = ("generic", "kindle", "kobo", "apple")
-Conversion = Literal["s2t", "t2s", "s2tw", "s2hk"]
+Conversion = Literal[CONVERSIONS]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
 
 
@@ -167,13 +164,13 @@ def parse_size(value: str) -> int:
 class EpubConfig(_Schema):
     """E-reader settings: [epub] in broadsheet.toml, or the matching command-line options."""
 
-    profile: Literal["generic", "kindle", "kobo", "apple"] = "generic"
+    profile: Literal[EPUB_PROFILES] = "generic"
     max_image_px: int = Field(default=1600, ge=200, le=8000)
     jpeg_quality: int = Field(default=80, ge=30, le=95)
     grayscale: bool = False
     max_size: str | None = None
     embed_fonts: bool = False
-    writing_mode: Literal["horizontal", "vertical"] = "horizontal"
+    writing_mode: Literal[WRITING_MODES] = "horizontal"
 
     @field_validator("max_size")
     @classmethod

@@ -29,6 +29,7 @@ from .config import _Schema
 from .ingest import Edition
 from .ingest.base import publication_id
 from .model import Article, Issue, Publication, Section, one_line
+from .names import GROUPINGS
 
 SHINGLE = 5
 
@@ -43,7 +44,7 @@ class DigestSpec(_Schema):
     tags: tuple[str, ...] = ()
     match: tuple[str, ...] = ()
     max_articles: int | None = Field(default=None, ge=1)
-    group_by: Literal["section", "date", "source", "none"] = "section"
+    group_by: Literal[GROUPINGS] = "section"
     similarity: float = Field(default=0.8, gt=0, le=1)
 
 

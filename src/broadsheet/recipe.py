@@ -23,9 +23,9 @@ from pydantic import Field
 from .config import Conversion, EpubConfig, PdfConfig, _Schema, read_toml, validate
 from .digest import DigestSpec
 from .errors import ConfigError
+from .names import DEFAULT_FORMATS, FORMATS
 
-FORMATS = ("epub", "pdf")
-Format = Literal["epub", "pdf", "html"]
+Format = Literal[FORMATS]
 
 
 class Recipe(DigestSpec):
@@ -33,7 +33,7 @@ class Recipe(DigestSpec):
 
     sources: tuple[str, ...] = Field(min_length=1)
     theme: str = "digest"
-    formats: tuple[Format, ...] = Field(default=FORMATS, min_length=1)
+    formats: tuple[Format, ...] = Field(default=DEFAULT_FORMATS, min_length=1)
     out: str = "build"
     convert: Conversion | None = None
     pdf: PdfConfig = PdfConfig()

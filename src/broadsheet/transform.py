@@ -33,12 +33,13 @@ from lxml import etree
 
 from .ingest.html import _inner_xml
 from .model import Article, Figure, Heading, Inline, ListBlock, Paragraph, Preformatted, Publication, Quote
+from .names import CONVERSIONS
 
 __all__ = ["convert_publication", "CONFIGS", "LANGUAGES", "converter"]
 
-#: broadsheet's mode → OpenCC's configuration.
+#: each of names.CONVERSIONS → OpenCC's configuration.
 CONFIGS = {"s2t": "s2t", "s2tw": "s2twp", "s2hk": "s2hk", "t2s": "t2s"}
-#: broadsheet's mode → the BCP 47 language of the converted text.
+#: each of names.CONVERSIONS → the BCP 47 language of the converted text.
 LANGUAGES = {"s2t": "zh-Hant", "s2tw": "zh-TW", "s2hk": "zh-HK", "t2s": "zh-Hans"}
 _PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False,
                           remove_blank_text=False, huge_tree=True)
@@ -47,8 +48,8 @@ _PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True
 @cache
 def converter(mode: str):
     """Return the OpenCC converter for a mode (one per process: loading the dictionaries takes time)."""
-    if mode not in CONFIGS:
-        raise ValueError(f"expected one of {', '.join(CONFIGS)}, got {mode!r}")
+    if mode not in CONVERSIONS:
+        raise ValueError(f"expected one of {', '.join(CONVERSIONS)}, got {mode!r}")
     import opencc
 
     return opencc.OpenCC(CONFIGS[mode])

@@ -41,6 +41,6 @@ def get_backend(name: str, print_options: PdfConfig | None = None, epub_options:
     raise KeyError(name)
 
 
-FORMATS = ("epub", "pdf", "html")
-#: the rendering each format is made from ("html" is the print HTML the PDF is laid out from)
+#: the rendering (names.RENDERINGS) each format (names.FORMATS) is made from ("html" is the print HTML the PDF
+#: is laid out from)
 RENDER_TARGETS = {"epub": "epub", "pdf": "pdf", "html": "pdf"}

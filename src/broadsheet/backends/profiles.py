@@ -13,6 +13,7 @@ from ebooklib import epub
 from lxml import etree
 
 from ..config import parse_size
+from ..names import EPUB_PROFILES
 from ..rendered import NavEntry, RenderedIssue
 
 _XHTML = "http://www.w3.org/1999/xhtml"
@@ -55,6 +56,7 @@ class Profile:
         return parse_size(self.max_size) if self.max_size else None
 
 
+#: what each of names.EPUB_PROFILES means
 PROFILES: dict[str, Profile] = {
     "generic": Profile(
         name="generic", title="Any EPUB 3 reading system",
@@ -78,7 +80,7 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise KeyError(f"unknown EPUB profile {name!r}; expected one of {', '.join(PROFILES)}") from None
+        raise KeyError(f"unknown EPUB profile {name!r}; expected one of {', '.join(EPUB_PROFILES)}") from None
 
 
 def flat_nav(entries: tuple[NavEntry, ...]) -> list[NavEntry]:

@@ -28,12 +28,13 @@ from ..errors import ConfigError, IngestError
 from ..files import entries, leads_out, open_inside
 from ..limits import quote
 from ..model import Issue, Publication, Section, one_line
+from ..names import SOURCE_KINDS
 from .base import Context, Draft, find_date, guess_language, page_sort_key, publication_id
 
 log = logging.getLogger("broadsheet")
 
-#: kind → module; a new source kind is one module here.
-INGESTERS = {"markdown": "markdown", "text": "text", "epaper": "epaper", "article": "article", "feed": "feed"}
+#: kind → module; a new source kind is a name in names.SOURCE_KINDS and a module here of that name.
+INGESTERS = {kind: kind for kind in SOURCE_KINDS}
 SOURCE_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".htm", ".html", ".xhtml", ".shtml", ".xml", ".rss",
                    ".atom", ".rdf", ".feed"}
 DETECT_BYTES = 64 * 1024

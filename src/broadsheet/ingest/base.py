@@ -2,7 +2,7 @@
 
 An ingester is a module with
 
-- ``KIND``: its name for ``--from`` ("markdown", "text", "epaper", "article", "feed");
+- ``KIND``: its name for ``--from``, one of ``names.SOURCE_KINDS``;
 - ``detect(path: Path, head: bytes) -> int``: how sure it is (0–100) that the file at
   ``path``, whose first bytes are ``head``, is its kind (``claims_folder`` for folders);
 - ``load(path: Path, ctx: Context) -> list[Draft]``: read the source.

@@ -21,6 +21,7 @@ from ..clock import build_time
 from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Article, Figure, Issue, Publication
+from ..names import RENDERINGS
 from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_asset
 from .cover import draw_cover
 from .css import check_stylesheet
@@ -33,7 +34,6 @@ from .theme import Theme, find_theme
 __all__ = ["RenderedIssue", "Document", "Asset", "NavEntry", "Metadata", "read_asset",  # from broadsheet.rendered
            "render_issue", "find_theme", "Theme", "edition_identifier"]
 
-TARGETS = ("epub", "pdf")
 _NAMESPACE = uuid.UUID("8f1c5c1e-7a35-5b64-9b3e-2f6d4c1f0b7a")
 _STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
 CJK_LANGS = ("zh", "ja", "ko")
@@ -112,7 +112,7 @@ def render_issue(
     ``cache`` (any dict, shared between calls) keeps each article's rendered XHTML, so that
     many editions built from the same articles (a digest per subscriber) render each once.
     """
-    if target not in TARGETS:
+    if target not in RENDERINGS:
         raise RenderError(f"unknown render target {target!r}")
     if not issue.articles:
         raise RenderError("the issue has no articles")
