@@ -66,7 +66,7 @@ def test_model_knows_nothing_of_output_formats():
 
 
 #: Modules that depend on nothing of broadsheet but other leaves.
-LEAVES = {"model", "errors", "files", "rendered"}
+LEAVES = {"model", "errors", "files", "rendered", "names"}
 
 #: Render helpers a backend still uses, by file: not the render → backends contract (that is ``rendered``).
 BACKEND_USES_OF_RENDER = {"pdf_parallel.py": {"render.cache"}}
