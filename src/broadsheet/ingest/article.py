@@ -24,7 +24,7 @@ from ..model import Article, Block, Heading, Paragraph
 from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
 from .encoding import read_text
 
-from .html import clean_text, flatten_raw, html_to_blocks, remove_keep_tail, warn_flattened
+from .html import clean_text, flatten_raw, html_to_blocks, markup_depth, remove_keep_tail, warn_flattened
 from .images import ImageResolver
 
 KIND = "article"
@@ -62,13 +62,12 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     import trafilatura
 
     markup = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses text that declares its encoding
-    markup, flattened = flatten_raw(markup)  # the parsers' time grows with the depth
-    if flattened:
-        warn_flattened(path)
-    try:
-        page = lxml_html.document_fromstring(markup)
-    except (etree.ParserError, ValueError):
-        raise IngestError("not an HTML page", path) from None
+    page = _parse(markup, path)
+    if _too_deep(page):  # libxml2 stops at 256 levels: what is deeper is flattened, its text kept
+        markup, flattened = flatten_raw(markup)
+        if flattened:
+            warn_flattened(path)
+            page = _parse(markup, path)
     # The page's text, never a URL: trafilatura fetches nothing.
     try:
         document = trafilatura.bare_extraction(
@@ -114,6 +113,18 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         sections=[DraftSection(name=None, articles=[article])],  # the loader names it
         order=(10**9, path.name),
     )]
+
+
+def _parse(markup: str, path: Path) -> lxml_html.HtmlElement:
+    try:
+        return lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        raise IngestError("not an HTML page", path) from None
+
+
+def _too_deep(page: lxml_html.HtmlElement) -> bool:
+    """Whether the page nests as deep as the markup depth (counted by libxml2, without a pass in Python)."""
+    return bool(page.xpath(f"boolean(//*[count(ancestor::*) >= {markup_depth() - 1}])"))
 
 
 def _read(path: Path, root: Path) -> str:
