@@ -175,11 +175,31 @@ def _remote_timeout(ctx, param, value) -> None:
         ctx.meta["remote_seconds"] = value
 
 
+class _Seconds(click.FloatRange):
+    """A number of seconds: above zero and finite (``nan`` and ``inf`` are no limit anyone means)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0.01)
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return number
+
+
+_SECONDS = _Seconds()
+
+
 def _source_options(command):
     """Options shared by every command that reads sources."""
     command = click.option("-v", "--verbose", is_flag=True,
                            help="Also say how each source was read (its kind and text encoding).")(command)
-    command = click.option("--remote-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
+    command = click.option("--remote-timeout", type=_SECONDS, metavar="SECONDS",
                            expose_value=False, callback=_remote_timeout,
                            help="With --allow-remote: the most one download may take, connection, headers "
                                 "and body together.  [default: 10]")(command)
@@ -206,7 +226,7 @@ def _limit_options(command):
     """Limits that protect the machine (also [limits] in the user's config.toml; a source may only lower them)."""
     command = click.option("--memory-limit", type=click.IntRange(min=64), metavar="MB",
                            help="Address space of the build and of each layout process.  [default: 8192]")(command)
-    command = click.option("--time-limit", type=click.FloatRange(min=0.01), metavar="SECONDS",
+    command = click.option("--time-limit", type=_SECONDS, metavar="SECONDS",
                            help="Wall clock for the whole command, PDF layout included (each layout process "
                                 "also has --render-timeout).  [default: 3600]")(command)
     return command
@@ -242,7 +262,7 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("--marks", metavar="crop,cross", help="Printer's marks outside the bleed: crop, cross or both.")
 @click.option("--pdf-variant", metavar="VARIANT",
               help="A standard PDF variant: pdf/a-3b, pdf/a-2b, pdf/ua-1, pdf/x-4, … (WeasyPrint's).")
-@click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
+@click.option("--render-timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
               help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
@@ -422,7 +442,7 @@ def _explain(sources) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Also say how each source was read.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_limit_options
-@click.option("--render-timeout", type=click.FloatRange(min=0.01), metavar="SECONDS",
+@click.option("--render-timeout", type=_SECONDS, metavar="SECONDS",
               help="Stop a PDF layout that takes longer (a layout trap).  [default: 600]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N",
               help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "

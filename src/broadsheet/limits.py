@@ -9,6 +9,7 @@ never lifts its own leash).  The process-wide value is set once by the command l
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,7 +152,7 @@ def _checked(key: str, value: object, where: object, error: type[Exception]) -> 
     whole = kind in ("int", int)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
         raise error(f"limits.{key}: expected a {'whole' if whole else 'positive'} number, got {quote(value)}", where)
-    if value < 0 or (value == 0 and key != "jobs"):
+    if not math.isfinite(value) or value < 0 or (value == 0 and key != "jobs"):
         raise error(f"limits.{key}: expected a number above 0, got {quote(value)}", where)
     return value
 

@@ -84,7 +84,12 @@ def supervise(command: str = "build") -> None:
         except (OSError, ValueError):
             pass
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: do the work here, unsupervised, signals as they were
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(journal)
+        return
     if pid == 0:
         _become_worker(parent, mask, journal, policy.build_memory_mb)
         return
