@@ -257,3 +257,11 @@ def test_a_picture_that_takes_too_long_is_ended_and_the_others_made(tmp_path):
     assert slow == "making it took longer than 0.5 s"
     assert isinstance(fine, tuple) and fine[2] == (300, 200)
     assert time.perf_counter() - start < 10
+
+
+def test_flattening_leaves_the_content_of_scripts_and_styles_alone():
+    """Markup inside a script is its text: it neither counts as nesting nor loses its end tag."""
+    page = ("<html><head><script>var s = '" + "<div>" * 250 + "';</script><style>p{}</style></head><body>"
+            + "<div><p>one</p><p>two</p></div>" * 120 + "</body></html>")
+    flattened, changed = flatten_raw(page, 200)
+    assert not changed and flattened == page

@@ -207,3 +207,25 @@ def _(root: Path):
     (ed / "broadsheet.toml").write_text('theme = "theme"\n', encoding="utf-8")
     (ed / "a.md").write_text(md("Deep", "Text."), encoding="utf-8")
     return ed, ["-f", "epub"]
+
+
+@case("markup-of-open-tags-that-never-close", "built", "", seconds=60)
+def _(root: Path):
+    """150 KB of "<a " with no ">" after them: a tag scanner that looks for the ">" from every "<" takes minutes."""
+    ed = root / "ed"
+    ed.mkdir()
+    (ed / "a.md").write_text(md("Open tags", "Text before.\n\n<div>" + "<a " * 50_000), encoding="utf-8")
+    return ed, ["-f", "epub"]
+
+
+@case("dump-line-of-120000-spaces", "built", "", seconds=60)
+def _(root: Path):
+    """A dump whose paragraph holds 60,000 runs of spaces before a bracket: credit rules that try the
+    bracket after every run take minutes."""
+    ed = root / "ed"
+    ed.mkdir()
+    filler = " \u3000" * 60_000
+    (ed / "dump.txt").write_text(
+        "第15版:理论 上一版  下一版\n\n一个标题\n\n正文第一段。" + filler + "还有文字（完）\n\n——记一位老师" + filler + "张敏\n\n"
+        "正文第二段。\n", encoding="utf-8")
+    return ed, ["-f", "epub"]

@@ -119,7 +119,19 @@ _TEXT_WORK = re.compile(TEXT_WORK)
 _SUBTITLE_DASH = re.compile(SUBTITLE_DASH)
 _DATELINE_ALONE = re.compile(rf"^(?P<dateline>{'|'.join(f'(?:{d})' for d in DATELINES[:-1])})(?:{_GAP}+|[:：]\s*)")
 _AUTHOR_NOTE = re.compile(rf"^{AUTHOR_NOTE}$")
-_CLOSING = re.compile(rf"^(?P<rest>.*?){_GAP}*[（(](?P<credit>[^（()）]{{2,40}})[）)]$", re.S)
+_BRACKETS = re.compile(r"[（()）]")
+
+
+def _closing_brackets(text: str) -> tuple[str, str] | None:
+    """(text before, credit) for text that ends in a bracketed credit of 2–40 characters (…（本报记者 王小明）);
+    found from the end, in one pass whatever the text holds."""
+    if not text.endswith((")", "）")):
+        return None
+    start = max(text.rfind("（"), text.rfind("("))
+    inside = text[start + 1:-1]
+    if start < 0 or not 2 <= len(inside) <= 40 or _BRACKETS.search(inside):
+        return None
+    return text[:start].rstrip(SPACES), inside
 
 
 @dataclass(frozen=True)
@@ -338,13 +350,17 @@ def subtitle(text: str) -> tuple[str | None, Credit | None]:
     """A subtitle as the model holds it: without its typographic dash (——), and without a credit printed at its
     end (——记优秀教师张敏 本报记者 王小明, ——记优秀教师张敏（本报记者 王小明）), which is returned apart."""
     body = _SUBTITLE_DASH.sub("", text.strip(SPACES))
-    bracketed = _CLOSING.match(body)
-    if bracketed and bracketed.group("rest").strip(SPACES):
-        credit = credit_line(bracketed.group("credit"))
+    bracketed = _closing_brackets(body)
+    if bracketed and bracketed[0].strip(SPACES):
+        credit = credit_line(bracketed[1])
         if credit is not None and (credit.authors or credit.editor):
-            return bracketed.group("rest").strip(SPACES) or None, credit
-    tokens = list(_TOKEN.finditer(body))
-    for token in tokens:  # the longest run of words at the end that reads as a credit (——本报记者 王小明: all)
+            return bracketed[0].strip(SPACES) or None, credit
+    ending = []  # the words at the end short enough to be a credit (credit_line takes at most 48 characters)
+    for token in reversed(list(_TOKEN.finditer(body))):
+        if len(_squash_spaces(body[token.start():])) > 48:
+            break
+        ending.append(token)
+    for token in reversed(ending):  # the longest run of words at the end that reads as a credit (——本报记者 王小明: all)
         credit = credit_line(body[token.start():])
         if credit is not None and (credit.authors or credit.editor):
             return body[:token.start()].strip(SPACES) or None, credit
@@ -356,14 +372,14 @@ def closing(text: str) -> tuple[Credit, str] | None:
     stripped = text.strip(SPACES)
     if author_note(stripped):
         return None
-    match = _CLOSING.match(stripped)
+    match = _closing_brackets(stripped)
     if not match:
         return None
-    rest = match.group("rest")
+    rest, inside = match
     if rest and not re.search(r"[。！？!?…”’\"」』]$", rest):
         return None  # brackets inside a sentence
-    credit = credit_line(match.group("credit"))
-    if credit is None or not (credit.authors or credit.editor or _DESK.match(match.group("credit").replace(" ", ""))):
+    credit = credit_line(inside)
+    if credit is None or not (credit.authors or credit.editor or _DESK.match(inside.replace(" ", ""))):
         return None
     return credit, rest
 

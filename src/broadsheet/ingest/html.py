@@ -129,7 +129,10 @@ def flatten_raw(raw: str, limit: int | None = None) -> tuple[str, bool]:
     position, changed = 0, False
     skip: str | None = None  # an element removed whole: its name
     skip_level = 0
-    for match in _RAW_TOKEN.finditer(raw):
+    end = raw.rfind(">") + 1  # no tag after the last ">": a "<" there cannot start one (and scanning for it
+    scan = 0                  # from every "<" would take time growing with the square of the length)
+    while (match := _RAW_TOKEN.search(raw, scan, end)) is not None:
+        scan = match.end()
         name = (match.group(2) or "").lower()
         if skip is not None:
             if name == skip and not match.group(3):
@@ -157,6 +160,13 @@ def flatten_raw(raw: str, limit: int | None = None) -> tuple[str, bool]:
             changed |= not keep
             if keep:
                 out.append(match.group(0))
+                if name in _RAW_TEXT:  # script, style, title …: text up to its end tag, never markup
+                    close = re.compile(rf"</{re.escape(name)}\s*>", re.I).search(raw, scan)
+                    stop = close.start() if close else len(raw)
+                    out.append(raw[scan:stop])
+                    position = scan = stop
+                    if close is None:
+                        break
         else:
             bottom = max(-1, len(stack) - 1 - _END_SEARCH)
             index = next((i for i in range(len(stack) - 1, bottom, -1) if stack[i][0] == name), None)
