@@ -89,6 +89,13 @@ CAPABILITIES = [
     '{% set s = "x" * 1000000 %}{{ ("{0}" * 100000).format(s)|length }}',
     '{% set s = "\n" * 1000000 %}{{ s|indent(9999)|length }}',
     '{% set ns = namespace(n=3) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}{% endfor %}{{ ns.n > 1 }}',
+    '{% set s = "a" * 10000 %}{{ s["replace"]("a", "a" * 2000)|length }}',
+    '{% set s = "a" * 2000 %}{{ s["join"](["b"] * 10000)|length }}',
+    '{{ "%(a)20000000s" % {"a": 1} }}',
+    '{{ ("%9999s" * 2000) % ((1,) * 2000) }}',
+    '{{ ("{0:9999}" * 2000).format(1) }}',
+    '{{ "{0:{1}}".format(1, 999999999) }}',
+    '{{ "%*d" % (999999999, 1) }}',
     '{{ lipsum(1000000000) }}',
     '{{ module.system("true") }}',
     '{{ handle.read() }}',
@@ -243,6 +250,32 @@ def test_render_is_bounded_in_time(monkeypatch):
     assert time.monotonic() - started < 5
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_render_is_bounded_even_when_the_timer_fires_while_jinja_folds_constants():
+    """Jinja folds constant expressions at compile time inside ``except Exception``: a timer that fires
+    there must not be swallowed, leaving a loop that prints nothing to run on."""
+    script = """
+import sys
+from broadsheet import limits
+from broadsheet.errors import RenderError
+from broadsheet.render import _render
+from broadsheet.render.environment import ThemeSandbox
+from jinja2 import DictLoader, StrictUndefined
+limits.use(limits.current().lowered(template_seconds=0.2))
+slow = "{% set x = '" + "a b " * 300000 + "' | wordwrap(7) %}"
+loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+env = ThemeSandbox(loader=DictLoader({"t": slow + loop}), autoescape=True, undefined=StrictUndefined)
+try:
+    _render(env, "t", {})
+except RenderError as exc:
+    print(exc)
+"""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "longer than 0.2 s" in result.stdout, result.stdout + result.stderr
 
 
 def test_render_keeps_an_enclosing_timer():

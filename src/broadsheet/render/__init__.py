@@ -122,7 +122,7 @@ def render_issue(
     labels = labels_for(lang)
     view = template_view(issue)
     context = {
-        "publication": publication.model_copy(update={"issues": tuple(template_view(i) for i in publication.issues)}),
+        "publication": publication.model_copy(update={"issues": (view,)}),  # the issue being made, as a value
         "issue": view, "meta": meta, "labels": labels, "lang": lang,
         "date_text": format_date(issue.date, lang), "number_text": number_label(issue.number, lang),
     }
@@ -238,8 +238,9 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     )
 
 
-class _TemplateTimeout(Exception):
-    """Raised by the timer inside a template render that ran past its time."""
+class _TemplateTimeout(BaseException):
+    """Raised by the timer inside a template render that ran past its time (a BaseException: Jinja's own
+    ``except Exception`` while it folds constants must not swallow it)."""
 
 
 @contextlib.contextmanager
@@ -255,7 +256,7 @@ def _deadline(seconds: float):
 
     started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)  # and every half second until heard
     try:
         yield
     finally:
@@ -301,15 +302,13 @@ def _render(env, template: str, context: dict) -> str:
     except TemplateError as exc:
         where = getattr(exc, "filename", None) or named
         line = getattr(exc, "lineno", None)
-        message = " ".join(str(exc).split())
-        message = message if len(message) <= 300 else f"{message[:300]}…"
+        message = limits.cut(" ".join(str(exc).split()), 300)
         raise RenderError(f"template error: {message}", f"{where}:{line}" if line else where) from None
     except RecursionError:
         raise RenderError("template calls itself too deeply (recursion)", named) from None
     except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError) as exc:
         # what a theme's own expressions raise ({{ 1 / 0 }}, a number too long to print …)
-        message = " ".join(str(exc).split())
-        message = message if len(message) <= 300 else f"{message[:300]}…"
+        message = limits.cut(" ".join(str(exc).split()), 300)
         raise RenderError(f"template error: {type(exc).__name__}: {message}", named) from None
     except MemoryError:
         raise RenderError("template ran out of memory; stopped", named) from None

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import os
 import re
+import string
 import types
 from collections.abc import Mapping
 from functools import lru_cache
@@ -54,13 +55,47 @@ MAX_POWER_BITS = 4096
 MAX_INT_BITS = 65_536
 # The longest text or sequence one expression may make (``~``, ``+``, ``replace``, ``join``, filters).
 MAX_VALUE_CHARS = 16 * 1024 * 1024
-_WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
-_WIDE_SPEC = re.compile(r"\{[^{}]*:[^{}]*(?:\d{5,}|\{)")
 MAX_WIDTH = 10_000
 
 
 class RefusedTemplate(TemplateError):
     """A template name that is absolute or climbs out with ``..``, or an expression too large for a template."""
+
+
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[a-zA-Z%]")
+_SPEC_WIDTH = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(\d+)?[,_]?(?:\.(\d+))?")
+
+
+def _longest(values) -> int:
+    """The longest text or sequence among ``values`` (a tuple, a mapping or one value), at least 20."""
+    if isinstance(values, Mapping):
+        values = list(values.values())
+    elif not isinstance(values, (list, tuple)):
+        values = [values]
+    return max((len(v) for v in values if isinstance(v, (str, list, tuple, dict))), default=0) + 20
+
+
+def _check_format(spec: str, values, what: str) -> None:
+    """Refuse a ``%`` or ``str.format`` pattern whose result could be too long: every field's width and
+    precision (``*`` and nested fields refused), plus the longest value once per field, counted before."""
+    total, longest = len(spec), _longest(values)
+    if what == "%":
+        fields = [(m.group(1) or "", m.group(2) or "") for m in _PERCENT_FIELD.finditer(spec)]
+    else:
+        fields = []
+        for _, name, format_spec, _ in string.Formatter().parse(spec):
+            if name is None:
+                continue
+            if "{" in (format_spec or ""):
+                raise RefusedTemplate(f"a format width given by a value is refused in a template "
+                                      f"({limits.quote(spec, 60)})")
+            match = _SPEC_WIDTH.match(format_spec or "")
+            fields.append((match.group(1) or "", match.group(2) or ""))
+    for width, precision in fields:
+        if "*" in (width, precision):
+            raise RefusedTemplate(f"a format width given by a value is refused in a template ({limits.quote(spec, 60)})")
+        total += int(width or 0) + int(precision or 0) + longest
+    _too_long(total, "a % format" if what == "%" else "format()")
 
 
 def _too_long(size: int, what: str) -> None:
@@ -82,6 +117,13 @@ class _BoundedCodeGenerator(CodeGenerator):
         self.write("environment.bounded_text(")
         super().visit_Concat(node, frame)
         self.write(")")
+
+
+def _guard_str_method(obj, name, value):
+    """``replace`` and ``join`` of a text, however reached (``s.replace``, ``s["replace"]``, ``attr``), bounded."""
+    if isinstance(obj, str) and name in ("replace", "join") and callable(value):
+        return _bounded_str_method(obj, name, value)
+    return value
 
 
 def _bounded_str_method(text: str, name: str, method):
@@ -156,26 +198,16 @@ class ThemeSandbox(SandboxedEnvironment):
         if isinstance(attribute, str) and (attribute.startswith("_") or (
                 isinstance(obj, BaseModel) and attribute in _MODEL_NAMES and attribute not in type(obj).model_fields)):
             return self.unsafe_undefined(obj, attribute)
-        value = super().getattr(obj, attribute)
-        if isinstance(obj, str) and attribute in ("replace", "join") and callable(value):
-            return _bounded_str_method(obj, attribute, value)
-        return value
+        return _guard_str_method(obj, attribute, super().getattr(obj, attribute))
 
     def wrap_str_format(self, value):
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
             return None
         spec = value.__self__
-        if _WIDE_SPEC.search(spec):
-            def refused(*args, **kwargs):
-                raise RefusedTemplate(f"a format width too large for a template ({limits.quote(spec, 60)})")
-
-            return refused
 
         def bounded(*args, **kwargs):
-            values = [*args, *kwargs.values()]
-            longest = max((len(v) for v in values if isinstance(v, (str, list, tuple, dict))), default=0)
-            _too_long(len(spec) + spec.count("{") * max(longest, 20), "format()")
+            _check_format(spec, [*args, *kwargs.values()], "format()")
             return wrapped(*args, **kwargs)
 
         return bounded
@@ -184,7 +216,7 @@ class ThemeSandbox(SandboxedEnvironment):
         value = super().getitem(obj, argument)
         if _capability(value):
             return self.unsafe_undefined(obj, str(argument))
-        return value
+        return _guard_str_method(obj, argument, value)  # s["replace"] is s.replace
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
@@ -202,8 +234,8 @@ class ThemeSandbox(SandboxedEnvironment):
         elif operator == "+":
             if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
                 _too_long(len(left) + len(right), "a + sum")
-        elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
-            raise RefusedTemplate(f"a format width too large for a template ({limits.quote(left, 60)})")
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left, right, "%")
         return super().call_binop(context, operator, left, right)
 
 
@@ -282,10 +314,11 @@ def _bounded(function, name):
     def bounded(*args, **kwargs):
         rest = list(args[offset:])
         values = [*rest, *kwargs.values()]
-        if name in ("center", "indent", "wordwrap", "truncate", "format") and (
-                any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_WIDTH for v in values) or (
-                name == "format" and rest and isinstance(rest[0], str) and _WIDE_FORMAT.search(rest[0]))):
+        if name in ("center", "indent", "wordwrap", "truncate", "format") and \
+                any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_WIDTH for v in values):
             raise RefusedTemplate(f"the {name} filter was given a width too large for a template")
+        if name == "format" and rest and isinstance(rest[0], str):
+            _check_format(rest[0], rest[1:] or list(kwargs.values()), "%")
         if name == "indent" and rest and isinstance(rest[0], str):
             width = rest[1] if len(rest) > 1 else kwargs.get("width", 4)
             width = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
