@@ -143,6 +143,13 @@ def test_toml_brackets_in_strings_and_comments_do_not_count(tmp_path):
     assert read_toml(tmp_path / "a.toml")["title"] == "[" * 500
 
 
+def test_toml_numbers_with_a_fraction_do_not_count_as_nesting(tmp_path):
+    from broadsheet.config import read_toml
+
+    write(tmp_path / "a.toml", "x = [" + ", ".join(f"{n}.5" for n in range(100)) + "]\nt = 12:30:00.5\n")
+    assert read_toml(tmp_path / "a.toml")["x"][99] == 99.5
+
+
 def test_front_matter_aliases_and_depth_are_refused(tmp_path):
     from broadsheet.ingest.markdown import parse_front_matter
 

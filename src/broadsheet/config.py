@@ -336,7 +336,8 @@ def parse_toml(data: bytes, path: Path) -> dict[str, Any]:
     return value
 
 
-_TOML_TOKENS = re.compile(r"""[\[\]{}.\n]|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*""")
+# numbers with a fraction (0.5, 1_000.25e3, the seconds of 12:30:00.5) first: their dot nests nothing
+_TOML_TOKENS = re.compile(r"""\d[\d_]*\.\d[\d_]*(?:[eE][+-]?\d+)?|[\[\]{}.\n]|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*""")
 
 
 def _nesting(text: str, limit: int) -> int:
@@ -355,7 +356,7 @@ def _nesting(text: str, limit: int) -> int:
             deepest = max(deepest, level)
         elif char in "]}":
             level = max(0, level - 1)
-        elif char == ".":
+        elif char == ".":  # a number's dot is part of its own token
             dots += 1
             deepest = max(deepest, dots)
         elif char == "\n":
