@@ -10,33 +10,17 @@ bytes, and looks at the decoys."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 import zipfile
 from pathlib import Path
 
-from hostile.corpus import CHECKS, _png, case, md
+from hostile.corpus import CHECKS, _png, case, md, output_text
 
 CANARIES = ("CANARY-SYMLINK", "CANARY-OUTSIDE", "root:x:0:0")
 OLD = time.time() - 90 * 86400  # older than any prune's limit
 DECOYS = {".bashrc": b"alias ls='ls --color'\n", "id_ed25519": b"-----BEGIN OPENSSH PRIVATE KEY-----\n",
           "a" * 64: b"a decoy named as a cache entry\n", "font-" + "b" * 64 + ".bin": b"decoy\n",
           "c" * 64 + "-1.pdf": b"%PDF-1.7 decoy\n%%EOF\n"}
-
-
-def output_text(out: Path) -> str:
-    """Everything the build wrote, decompressed: each EPUB entry, each PDF's text (pdftotext)."""
-    found = []
-    for path in sorted(out.iterdir()):
-        if path.suffix == ".epub":
-            with zipfile.ZipFile(path) as archive:
-                found.extend(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
-        elif path.suffix == ".pdf":
-            found.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                                        check=True).stdout)
-        elif path.is_file():
-            found.append(path.read_bytes().decode("utf-8", "replace"))
-    return "\n".join(found)
 
 
 def nothing_written(root: Path, out: Path, result) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +35,21 @@ def _jpeg_truncated() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (200, 200), (120, 10, 10)).save(out, format="JPEG")
     return out.getvalue()[:300]
+
+
+def output_text(out: Path) -> str:
+    """Everything the build wrote, decompressed: each EPUB entry, each PDF's text (pdftotext)."""
+    found = []
+    for path in sorted(out.iterdir()):
+        if path.suffix == ".epub":
+            with zipfile.ZipFile(path) as archive:
+                found.extend(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+        elif path.suffix == ".pdf":
+            found.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                        check=True).stdout)
+        elif path.is_file():
+            found.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(found)
 
 
 def md(title: str, body: str, extra: str = "") -> str:
