@@ -51,7 +51,7 @@ def check_inside(path: Path | str, root: Path | str, what: str = "file") -> Path
     """Return the real path of ``path``, or raise :class:`OutsideRoot` when it leads out of ``root``."""
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(real_root(root)):
-        raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
+        raise leads_out(path, root, what, "its folder")
     return real
 
 
@@ -78,9 +78,10 @@ def _describe_link(path: Path | str, root: Path | str) -> str:
     return f"a link to {target}" if link == Path(path) else f"through {link}, a link to {target}"
 
 
-def leads_out(path: Path | str, root: Path | str) -> LeadsOut:
-    """The one-line refusal of a file or folder of the source folder that leads outside it."""
-    return LeadsOut(f"leads outside the source folder ({_describe_link(path, root)}); not read", path)
+def leads_out(path: Path | str, root: Path | str, what: str = "", folder: str = "the source folder") -> LeadsOut:
+    """The one-line refusal of a file or folder that leads outside ``root`` (``what`` names it)."""
+    return LeadsOut(f"{what + ' ' if what else ''}leads outside {folder} ({_describe_link(path, root)}); not read",
+                    path)
 
 
 def _fd_path(fd: int, fallback: Path | str) -> Path:
@@ -103,16 +104,22 @@ def _check_descriptor(fd: int, path: Path | str, root: Path | str, what: str) ->
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise OutsideRoot(f"{kind}; not read", path)
     if not _fd_path(fd, path).is_relative_to(real_root(root)):
-        raise LeadsOut(f"{what} leads outside its folder ({_describe_link(path, root)}); not read", path)
+        raise leads_out(path, root, what, "its folder")
 
 
 def _open_checked(path: Path | str, root: Path | str, what: str) -> int:
-    """Open ``path`` for reading; where the system can, look first without opening (``O_PATH``:
-    no device or FIFO is ever opened, so none can act on being opened) and open only a regular
-    file inside ``root``, through the descriptor that was checked."""
+    """Open ``path`` for reading, a regular file inside ``root``, or raise.  Where the system can,
+    look first without opening (``O_PATH``: no device or FIFO is ever opened, so none can act on
+    being opened) and open the very file that was checked; elsewhere open, then check."""
     o_path = getattr(os, "O_PATH", 0)
     if not o_path or not os.path.isdir("/proc/self/fd"):
-        return os.open(path, _FLAGS)
+        fd = os.open(path, _FLAGS)
+        try:
+            _check_descriptor(fd, path, root, what)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
     probe = os.open(path, o_path | getattr(os, "O_CLOEXEC", 0))
     try:
         _check_descriptor(probe, path, root, what)
@@ -133,9 +140,7 @@ def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Itera
     except OSError as exc:
         raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
     try:
-        _check_descriptor(fd, path, root, what)
-        if _FLAGS & getattr(os, "O_NONBLOCK", 0):
-            os.set_blocking(fd, True)
+        os.set_blocking(fd, True)  # opened without blocking (a FIFO would wait for a writer)
         handle = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -147,27 +152,22 @@ def open_inside(path: Path | str, root: Path | str, what: str = "file") -> Itera
 def read_inside(path: Path | str, root: Path | str, max_bytes: int | None = None, what: str = "file") -> bytes:
     """Read a whole file through the door; a file over ``max_bytes`` is refused by name."""
     with open_inside(path, root, what) as handle:
-        if max_bytes is not None:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_bytes:
-                raise IngestError(f"file is {size:,} bytes, more than the limit of {max_bytes:,}", path)
-            try:
-                data = handle.read(max_bytes + 1)
-            except OSError as exc:
-                raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
-            if len(data) > max_bytes:
-                raise IngestError(f"file is more than the limit of {max_bytes:,} bytes", path)
-            return data
+        if max_bytes is not None and (size := os.fstat(handle.fileno()).st_size) > max_bytes:
+            raise IngestError(f"file is {size:,} bytes, more than the limit of {max_bytes:,}", path)
         try:
-            return handle.read()
+            data = handle.read(-1 if max_bytes is None else max_bytes + 1)
         except OSError as exc:
             raise IngestError(f"cannot read: {exc.strerror or exc}", path) from None
+    if max_bytes is not None and len(data) > max_bytes:  # grew while it was read
+        raise IngestError(f"file is more than the limit of {max_bytes:,} bytes", path)
+    return data
 
 
-def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """List ``folder`` (sorted): the entries inside ``root``, and those left out with the reason."""
+def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[Path]]:
+    """List ``folder`` (sorted): the entries inside ``root``, and those that lead outside it
+    (:func:`leads_out` says why)."""
     kept: list[Path] = []
-    refused: list[tuple[Path, str]] = []
+    refused: list[Path] = []
     base = real_root(root)
     try:
         names = sorted(os.listdir(folder))
@@ -178,5 +178,5 @@ def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[tuple[Path
         if Path(os.path.realpath(path)).is_relative_to(base):
             kept.append(path)
         else:
-            refused.append((path, leads_out(path, root).message))
+            refused.append(path)
     return kept, refused

@@ -262,15 +262,14 @@ def _claims(folder: Path) -> bool:
     return False
 
 
-def _source_files(folder: Path, root: Path, *, quiet: bool = True) -> list[Path]:
+def _source_files(folder: Path, root: Path) -> list[Path]:
     """The source files of ``folder`` (not hidden, a source suffix, regular files).  A source
-    that leads outside ``root`` (a link out) is refused by name unless ``quiet``; under
-    :func:`keep_going` it is named and skipped."""
+    that leads outside ``root`` (a link out) is refused by name; under :func:`keep_going` it is
+    named and skipped."""
     kept, refused = entries(folder, root)
-    if not quiet:
-        for path, _ in refused:
-            if _is_source_name(path):
-                _refuse(leads_out(path, root))
+    for path in refused:
+        if _is_source_name(path):
+            _refuse(leads_out(path, root))
     return [p for p in kept if _is_source_name(p) and p.is_file()]
 
 
@@ -282,7 +281,7 @@ def _holds_sources(folder: Path, root: Path) -> bool:
     """Whether ``folder`` holds source files, those that lead outside ``root`` counted (they are
     refused when the folder is read)."""
     kept, refused = entries(folder, root)
-    return any(_is_source_name(p) and p.is_file() for p in kept) or any(_is_source_name(p) for p, _ in refused)
+    return any(_is_source_name(p) and p.is_file() for p in kept) or any(_is_source_name(p) for p in refused)
 
 
 def _refuse(exc: IngestError) -> None:
@@ -296,7 +295,7 @@ def _issue_folders(source: Path, kind: str | None, root: Path) -> list[Path]:
         return [source]
     found = []
     kept, refused = entries(source, root)
-    for path, _ in refused:
+    for path in refused:
         if not path.name.startswith(".") and (path.is_dir() or _is_source_name(path)):
             _refuse(leads_out(path, root))  # a linked issue folder
     for child in (p for p in kept if p.is_dir() and not p.name.startswith(".")):
@@ -306,7 +305,7 @@ def _issue_folders(source: Path, kind: str | None, root: Path) -> list[Path]:
 
 
 def _items(folder: Path, kind: str | None, root: Path) -> list[tuple[str, Path]]:
-    files = _source_files(folder, root, quiet=False)
+    files = _source_files(folder, root)
     for candidate in available_kinds():
         claims = getattr(ingester(candidate), "claims_folder", None)
         if claims is not None and (kind in (None, candidate)) and claims(folder):

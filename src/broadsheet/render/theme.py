@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import limits
 from ..errors import ConfigError, RenderError
-from ..files import check_inside, is_inside, read_inside, real_root
+from ..files import check_inside, read_inside, real_root
 from ..resources import data_dir
 
 THEME_FILE = "theme.toml"
@@ -202,7 +202,7 @@ def _check_links(folder: Path) -> None:
                 raise ConfigError(f"theme folder holds more than {MAX_THEME_FILES:,} files and folders; "
                                   "is it a theme?", folder)
             path = Path(here) / name
-            if os.path.islink(path) and not is_inside(path, folder):
+            if os.path.islink(path):
                 check_inside(path, folder, what="theme file")
 
 
