@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 #: Laid-out parts kept between builds, inside the output folder (``--no-cache`` bypasses it).
 CACHE_FOLDER = ".broadsheet-cache"
 #: The longest output name stem, in UTF-8 bytes: with a suffix (``-booklet.pdf``) and the
-#: temporary name it is written under (``.NAME.XXXXXXXX.part``) a file name stays far below
+#: temporary name it is written under (``.NAME.PID.XXXXXXXX.part``) a file name stays far below
 #: the 255 bytes file systems allow.
 MAX_STEM_BYTES = 180
 

@@ -116,9 +116,9 @@ def _report_skipped(skipped: list | None) -> None:
 
 
 def _fail(exc: BaseException) -> None:
-    message = str(exc).replace("\n", " ")
-    if len(message) > 600:  # a value quoted whole (limits.quote cuts them where messages are made)
-        message = f"{message[:600]}…"
+    from .limits import cut
+
+    message = cut(str(exc).replace("\n", " "), 600)  # a value quoted whole (limits.quote cuts them where made)
     err.print(f"broadsheet: error: {message}", markup=False)
     sys.exit(1)
 

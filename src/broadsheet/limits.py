@@ -74,9 +74,7 @@ def use(limits: Limits) -> None:
 
 def quote(value: object, limit: int | None = None) -> str:
     """``repr`` of a value for an error message, cut to a few hundred characters."""
-    text = repr(value)
-    limit = limit or _CURRENT.quote_chars
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+    return cut(repr(value), limit)
 
 
 def cut(text: str, limit: int | None = None) -> str:

@@ -295,13 +295,6 @@ class CacheFolder:
             self._fd = None
 
 
-def commit_cache(folder: Path, pending: dict[str, bytes], used: set[str], days: float = 30,
-                 names: re.Pattern[str] | None = None) -> None:
-    """Write a cache's new entries, touch those a build used and remove those unused for
-    ``days`` (see :class:`CacheFolder`; ``names``: the entry names this cache writes)."""
-    CacheFolder(folder, names or HEX_NAME).commit(pending, used, days)
-
-
 #: A cache entry being written: ``.<name>.<pid>.<8 hex digits>.part``.
 _TEMPORARY = re.compile(r"\.(.+)\.[0-9]+\.[0-9a-f]{8}\.part")
 #: The names of the article XHTML cache's entries.

@@ -18,7 +18,6 @@ from ..model import Image, Inline
 
 log = logging.getLogger("broadsheet")
 
-MAX_IMAGE_PIXELS = 40_000_000  # the default of limits.picture_pixels
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 

@@ -7,7 +7,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 import unicodedata
 from array import array
 from functools import cache
@@ -74,17 +73,10 @@ def _write_cached(key: str, starts: list[int], ends: list[int]) -> None:
         body = array("I", starts + ends).tobytes()
         folder = coverage_cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".coverage-", suffix=".tmp")
-        from ..output import remember_temporary
+        from ..output import atomic_path  # journalled: a stopped build leaves no temporary
 
-        remember_temporary(Path(temporary))  # a stopped build's supervisor removes it
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
-            os.replace(temporary, folder / f"coverage-{key}.bin")
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        with atomic_path(folder / f"coverage-{key}.bin") as temporary:
+            temporary.write_bytes(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
         for old in folder.glob("coverage-*.bin"):  # made from listings of fonts no longer installed
             if old.name != f"coverage-{key}.bin":
                 old.unlink(missing_ok=True)

@@ -57,14 +57,6 @@ class Theme:
     def style_path(self) -> list[Path]:
         return [*self.folders, data_dir("styles")]
 
-    def find_style(self, name: str) -> Path | None:
-        """Return the first stylesheet called ``name`` along the style path (a link out counts: it is refused on reading)."""
-        for folder in self.style_path:
-            candidate = folder / name
-            if os.path.lexists(candidate):
-                return candidate
-        return None
-
     def read_style(self, name: str) -> tuple[Path, str] | None:
         """Return (path, text) of the first stylesheet called ``name``, read inside its own folder."""
         for folder in self.style_path:
@@ -124,8 +116,9 @@ def shipped_themes() -> list[str]:
 
 def user_theme_root() -> Path:
     """The user's own theme folder: ``$XDG_CONFIG_HOME/broadsheet/themes`` or ``~/.config/broadsheet/themes``."""
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(config) / "broadsheet" / "themes"
+    from ..limits import user_config_path
+
+    return user_config_path().parent / "themes"
 
 
 def find_theme(spec: str, base: Path | None = None, *, confine: Path | None = None) -> Theme:
