@@ -50,12 +50,9 @@ def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str, Path |
             if name not in assets:
                 raise ValueError(f"refused: {name} is not an asset of this edition")
             data, source, media_type, root = assets[name]
-            if data is not None:
-                body = data
-            else:  # a picture file: read again through the file door, inside its source folder
-                from ..files import read_inside
+            from ..rendered import read_asset  # a picture file: read again through the file door
 
-                body = read_inside(source, root, what="picture") if root is not None else source.read_bytes()
+            body = read_asset(data, source, root)
             if grayscale and media_type.startswith("image/") and media_type != "image/svg+xml":
                 body, media_type = _grayscale(body, media_type)
             return URLFetcherResponse(url, body=body, headers={"Content-Type": media_type})

@@ -158,18 +158,16 @@ def _normalizer_guess(data: bytes) -> tuple[str, str] | None:
         return str(best), f"{best.encoding} (detected)"
 
 
-def read_text(path: Path, root: Path | None = None, max_bytes: int = 64 * 1024 * 1024) -> str:
+def read_text(path: Path, root: Path | None = None, max_bytes: int | None = None) -> str:
     """Read and decode a text file from inside ``root`` (default: the file's own folder), through
-    the file door; raise IngestError for a link out, a binary or an oversized file."""
-    import os
-
+    the file door; raise IngestError for a link out, a binary or an oversized file (``max_bytes``,
+    else the ``source_bytes`` limit)."""
+    from .. import limits
     from ..errors import IngestError
     from ..files import read_inside
 
-    try:
-        data = read_inside(path, root if root is not None else os.path.realpath(path.parent), max_bytes, "source")
-    except OSError as exc:
-        raise IngestError(f"cannot read: {exc.strerror}", path) from None
+    data = read_inside(path, root if root is not None else path.parent,
+                       max_bytes if max_bytes is not None else limits.current().source_bytes, "source")
     if looks_binary(data):
         raise IngestError("binary file, not text", path)
     return decode(data, path)

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image as PILImage
 
 from ..errors import IngestError
-from ..files import LeadsOut, OutsideRoot, _fd_path, link_out, open_inside, read_inside, real_root
+from ..files import LeadsOut, OutsideRoot, _fd_path, link_out, open_inside, real_root
 from ..model import Image, Inline
 
 log = logging.getLogger("broadsheet")
@@ -56,6 +56,7 @@ class ImageResolver:
                         media_type = FORMATS[picture.format]
                         if picture.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF orientation: turned a quarter
                             width, height = height, width
+                too_slow = _jpeg_fault(handle) if media_type == "image/jpeg" else None
         except LeadsOut:
             raise self._link_out(src, path) from None
         except OutsideRoot as exc:  # a folder, a FIFO, a device: not a picture, not an attack
@@ -74,8 +75,8 @@ class ImageResolver:
         if width * height > bound:
             self._warn(src, f"{width}×{height} pixels is more than the limit of {bound:,}")
             return None
-        if media_type == "image/jpeg" and (fault := _jpeg_fault(path, root)):
-            self._warn(src, fault)
+        if too_slow:
+            self._warn(src, too_slow)
             return None
         # Named by the file's place in the source folder: stable, unique, shared when reused.
         place = str(path.relative_to(self.root)) if path.is_relative_to(self.root) else src
@@ -146,17 +147,14 @@ class ImageResolver:
         log.warning("%s: image %s dropped: %s", self.article_path, quote(src), reason)
 
 
-def _jpeg_fault(path: Path, root: Path) -> str | None:
-    """Why a JPEG would take too long to decode (too many scans), or None."""
+def _jpeg_fault(handle) -> str | None:
+    """Why a JPEG (the open file that was checked) would take too long to decode (too many scans), or None."""
     from .. import limits
     from .jpeg import count_scans
 
     bound = limits.current().picture_scans
-    try:
-        data = read_inside(path, root, what="picture")
-    except IngestError as exc:
-        return exc.message
-    scans = count_scans(data, bound)
+    handle.seek(0)
+    scans = count_scans(handle.read(), bound)
     if scans > bound:
         return f"a progressive JPEG of more than {bound} scans (each one decoded over the whole picture)"
     return None
