@@ -242,3 +242,15 @@ def test_verbose_says_which_decoding_won(tmp_path):
     result = run_cli("inspect", path, "-v")
     assert result.returncode == 0
     assert "reading as text" in result.stderr and "gb18030" in result.stderr
+
+
+def test_a_markdown_file_is_never_taken_for_a_dump(tmp_path):
+    """A Markdown file whose first line reads like a page header (1版本更新说明) is Markdown, by its name."""
+    from broadsheet.ingest import detect_kind
+
+    notes = tmp_path / "notes.md"
+    notes.write_text("1版本更新说明\n\n本次更新修正了若干问题。\n", encoding="utf-8")
+    dump = tmp_path / "dump.txt"
+    dump.write_text("1版本更新说明\n\n本次更新修正了若干问题。\n", encoding="utf-8")
+    assert detect_kind(notes, tmp_path) == "markdown"
+    assert detect_kind(dump, tmp_path) == "text"

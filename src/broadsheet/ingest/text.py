@@ -51,9 +51,9 @@ def detect(path: Path, head: bytes) -> int:
     except Exception:  # noqa: BLE001 - undecodable head: not text
         return 0
     lines = [l for l in text.splitlines() if l.strip()][:12]
-    if any(HEADER.match(l) for l in lines[:3]):
-        return 95
-    if line_model.choose(lines) is not None and path.suffix.lower() not in {".md", ".markdown"}:
+    if path.suffix.lower() in {".md", ".markdown"}:  # Markdown says what it is by its name
+        return 0
+    if any(HEADER.match(l) for l in lines[:3]) or line_model.choose(lines) is not None:
         return 95
     return 40 if path.suffix.lower() in SUFFIXES else 0
 
