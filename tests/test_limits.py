@@ -272,3 +272,10 @@ def test_flattening_leaves_the_content_of_scripts_and_styles_alone():
             + "<div><p>one</p><p>two</p></div>" * 120 + "</body></html>")
     flattened, changed = flatten_raw(page, 200)
     assert not changed and flattened == page
+
+
+def test_front_matter_faults_are_told_in_pyyaml_words_after_the_bounds_check(tmp_path):
+    from broadsheet.ingest.markdown import parse_front_matter
+
+    with pytest.raises(ConfigError, match=r"a.md: malformed front matter \(line 2\): mapping values are not allowed here"):
+        parse_front_matter("---\ntitle: a: b: c\n---\nBody\n", tmp_path / "a.md")

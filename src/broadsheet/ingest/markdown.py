@@ -41,8 +41,15 @@ def _check_yaml(text: str, path: Path) -> None:
     if len(text) > FRONT_MATTER_CHARS:
         raise ConfigError(f"front matter of {len(text):,} characters: at most {FRONT_MATTER_CHARS:,} are read", path)
     limit = limits.current().document_depth
+    try:
+        _check_events(yaml.parse(text, Loader=_YAML_LOADER), limit, path)
+    except yaml.YAMLError:
+        return  # not YAML: _load_yaml says why, in PyYAML's words (nothing was composed, let alone built)
+
+
+def _check_events(events, limit: int, path: Path) -> None:
     level = 0
-    for event in yaml.parse(text, Loader=_YAML_LOADER):
+    for event in events:
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             mark = event.start_mark
             where = f" (line {mark.line + 2})" if mark is not None else ""
