@@ -234,3 +234,15 @@ def _(root: Path):
         "第15版:理论 上一版  下一版\n\n一个标题\n\n正文第一段。" + filler + "还有文字（完）\n\n——记一位老师" + filler + "张敏\n\n"
         "正文第二段。\n", encoding="utf-8")
     return ed, ["-f", "epub"]
+
+
+@case("epaper-page-of-markers-that-never-close", "built", "content_5001.htm", seconds=60)
+def _(root: Path):
+    """A saved Founder page followed by 20,000 openers of CDATA, enpproperty and enpcontent with no closer:
+    a lazy pattern that scans to the end from every opener takes over a minute."""
+    page = Path(__file__).resolve().parents[1] / "fixtures/epaper/founder/html/2024-05/01/content_5001.htm"
+    ed = root / "ed"
+    ed.mkdir()
+    (ed / "content_5001.htm").write_text(page.read_text(encoding="utf-8")
+                                         + "<!--enpproperty <![CDATA[<!--enpcontent-->" * 20_000, encoding="utf-8")
+    return ed, ["-f", "epub"]

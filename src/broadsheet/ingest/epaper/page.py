@@ -26,11 +26,12 @@ from .layouts import DATE_PATHS, ENPCONTENT, FOUNDER, GENERIC, LAYOUTS, Layout, 
 MAX_BYTES = 16 * 1024 * 1024  # per page
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 _PARSER = lxml_html.HTMLParser(no_network=True, remove_pis=True, recover=True)
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_ENP = re.compile(r"<!--\s*enpproperty\b(.*?)/enpproperty\s*-->", re.S | re.I)
+_ENP_START = re.compile(r"<!--\s*enpproperty\b", re.I)
+_ENP_END = re.compile(r"/enpproperty\s*-->", re.I)
 _ENP_FIELD = re.compile(r"<([A-Za-z]+)>(.*?)</\1>", re.S)
-_ENP_BODY = re.compile(r"<!--\s*enpcontent\s*-->(.*?)<!--\s*/enpcontent\s*-->", re.S | re.I)
+_ENP_BODY_START = re.compile(r"<!--\s*enpcontent\s*-->", re.I)
+_ENP_BODY_END = re.compile(r"<!--\s*/enpcontent\s*-->", re.I)
 _ENP_OPEN = re.compile(r"^(?:\s*<!--\s*enpcontent\s*-->)+", re.I)
 _NPM = re.compile(r"<!--\s*</?npm:[^>]*>\s*-->", re.I)
 _BANNER = re.compile(r"(?:第\s*([A-Za-z]?\s*\d{1,3})\s*版|(?:^|[\s|])([A-Za-z]?\d{1,3})\s*版)")
@@ -90,7 +91,7 @@ def parse_page(path: Path, root: Path) -> Doc | None:
         log.warning("%s: not an HTML page; skipped", path)
         return None
     raw = decode(data, path)
-    raw = _flatten_raw(_XML_DECL.sub("", _NPM.sub("", _CDATA.sub(lambda m: m.group(1), raw))))
+    raw = _flatten_raw(_XML_DECL.sub("", _NPM.sub("", _without_cdata_marks(raw))))
     try:
         tree = lxml_html.document_fromstring(raw, parser=_PARSER)
     except (etree.ParserError, ValueError):
@@ -109,12 +110,29 @@ def _flatten_raw(raw: str) -> str:
     return flatten_raw(raw)[0]
 
 
+def _between(text: str, start: re.Pattern, end: re.Pattern) -> str | None:
+    """The text between the first ``start`` and the first ``end`` after it, or None: found in one pass
+    (a lazy ``start(.*?)end`` pattern scans to the end again from every ``start`` when no ``end`` follows)."""
+    opened = start.search(text)
+    closed = end.search(text, opened.end()) if opened else None
+    return text[opened.end():closed.start()] if closed else None
+
+
+def _without_cdata_marks(raw: str) -> str:
+    """``<![CDATA[text]]>`` → ``text``, each section found from where the last one ended."""
+    parts, position = [], 0
+    while (start := raw.find("<![CDATA[", position)) >= 0 and (end := raw.find("]]>", start + 9)) >= 0:
+        parts += [raw[position:start], raw[start + 9:end]]
+        position = end + 3
+    return "".join(parts) + raw[position:] if parts else raw
+
+
 def _enpproperty(raw: str) -> dict[str, str]:
-    match = _ENP.search(raw)
-    if not match:
+    block = _between(raw, _ENP_START, _ENP_END)
+    if block is None:
         return {}
     fields: dict[str, str] = {}
-    for name, value in _ENP_FIELD.findall(match.group(1)):
+    for name, value in _ENP_FIELD.findall(block):
         value = re.sub(r"<br\s*/?>", " ", value, flags=re.I)
         value = html_lib.unescape(re.sub(r"<[^>]*>", "", value))
         value = clean(value)
@@ -247,10 +265,10 @@ def find_body(doc: Doc):
     """Return (a detached copy of the body container, the container in the page or None)."""
     for expr in doc.select("body"):
         if expr == ENPCONTENT:
-            match = _ENP_BODY.search(doc.raw)
-            if not match:
+            inner = _between(doc.raw, _ENP_BODY_START, _ENP_BODY_END)
+            if inner is None:
                 continue
-            fragment = _ENP_OPEN.sub("", match.group(1))
+            fragment = _ENP_OPEN.sub("", inner)
             try:
                 el = lxml_html.fragment_fromstring(fragment, create_parent="div", parser=_PARSER)
             except (etree.ParserError, ValueError):
