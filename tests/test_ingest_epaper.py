@@ -291,3 +291,12 @@ def test_a_page_named_alone_refuses_a_linked_article_beside_it(hostile_site, tmp
     assert result.stderr.strip().splitlines()[-1] == (
         f"broadsheet: error: {day / 'content_666.htm'}: leads outside the source folder "
         f"(a link to {(tmp_path / 'canary.htm').resolve()}); not read")
+
+
+def test_a_link_holding_a_nul_byte_is_no_page(tmp_path):
+    """A page's link that unquotes to a NUL (node_2%00.htm) is passed over like any link to no page."""
+    from broadsheet.ingest.epaper.site import _Resolver
+
+    page = tmp_path / "node_1.htm"
+    page.write_text("<html></html>", encoding="utf-8")
+    assert _Resolver(tmp_path, [page])("node_2%00.htm", page) == (None, "not a page")

@@ -216,6 +216,7 @@ ALLOWED_CSS = [
     "h1 { background: url('pictures/x.png#frag'); }",
     "h1 { fill: url(#gradient); }",
     "@namespace svg url(http://www.w3.org/2000/svg);",
+    '@namespace svg url("http://www.w3.org/2000/svg");',
     "@font-face { font-family: X; src: local('Noto Serif'), url(../fonts/x.otf) format('opentype'); }",
     "h1 { background: url(data:image/png;base64,iVBORw0KGgo=); }",
     "@page { @top-center { content: element(header); } }",

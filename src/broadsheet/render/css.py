@@ -66,7 +66,8 @@ def _walk(tokens, function: str | None, depth: int) -> str | None:
         kind = token.type
         if naming:
             naming = not (kind == "literal" and token.value == ";") and kind != "{} block"
-            if kind in ("url", "string", "whitespace", "ident", "literal", "comment"):
+            if kind in ("url", "string", "whitespace", "ident", "literal", "comment") or (
+                    kind == "function" and token.lower_name == "url"):  # url("…"): the quoted spelling
                 continue
         if kind == "at-keyword" and token.lower_value == "import":
             return "@import is not allowed (a theme's stylesheets are read from the theme folder only)"

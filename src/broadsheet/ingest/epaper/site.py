@@ -114,7 +114,7 @@ class _Resolver:
         if scheme and scheme not in {"http", "https"}:
             return None, f"{scheme}: links are not followed"
         relative = unquote(parts.path)
-        if not relative or relative.endswith("/"):
+        if not relative or relative.endswith("/") or "\x00" in relative:
             return None, "not a page"
         if not (scheme or parts.netloc or relative.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", relative)):
             named = page.parent / relative
