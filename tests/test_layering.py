@@ -33,16 +33,23 @@ def modules_imported_by(path: Path) -> set[str]:
             if node.level:
                 base = list(package_parts[: len(package_parts) - node.level + 1])
                 target = base + (node.module.split(".") if node.module else [])
-                if not node.module:
-                    target += [alias.name for alias in node.names][:1]
-                found.add(".".join(target))
-            elif node.module and node.module.startswith("broadsheet."):
-                found.add(node.module.removeprefix("broadsheet."))
+            elif node.module == "broadsheet" or (node.module or "").startswith("broadsheet."):
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            for alias in node.names:  # ``from . import limits`` imports a module; ``from . import build`` a name
+                module = ".".join([*target, alias.name])
+                found.add(module if _is_module(module) else ".".join(target))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("broadsheet."):
                     found.add(alias.name.removeprefix("broadsheet."))
     return found
+
+
+def _is_module(dotted: str) -> bool:
+    path = PACKAGE.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def imports_of(path: Path) -> set[str]:
@@ -66,7 +73,7 @@ def test_model_knows_nothing_of_output_formats():
 
 
 #: Modules that depend on nothing of broadsheet but other leaves.
-LEAVES = {"model", "errors", "files", "rendered", "names"}
+LEAVES = {"model", "errors", "files", "rendered", "names", "paper", "lang", "xhtml", "limits", "version"}
 
 #: Render helpers a backend still uses, by file: not the render → backends contract (that is ``rendered``).
 BACKEND_USES_OF_RENDER = {"pdf_parallel.py": {"render.cache"}}
@@ -128,3 +135,95 @@ def test_names_is_a_leaf_of_the_standard_library():
         for module in modules:
             top = module.split(".")[0]
             assert top == "__future__" or top in sys.stdlib_module_names, f"names.py imports {module}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every module of the package → the modules of the package it imports (a package counts as its
+    ``__init__``), wherever the import statement stands."""
+    modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+    def owner(dotted: str) -> str | None:
+        parts = dotted.split(".") if dotted else []
+        while parts:
+            if ".".join(parts) in modules:
+                return ".".join(parts)
+            parts.pop()
+        return ""  # the package root
+
+    return {name: {owner(m) for m in modules_imported_by(path)} - {name} for name, path in modules.items()}
+
+
+def test_nothing_imports_the_package_root():
+    """The root only re-exports (lazily): a module that imported it would load the whole public API."""
+    importers = sorted(name for name, imported in import_graph().items() if "" in imported)
+    assert not importers, f"these import the package root: {importers}"
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, without recursion)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_circle_anywhere():
+    circles = _circles(import_graph())
+    assert not circles, f"import circles: {circles}"
+
+
+def test_the_circle_finder_finds_circles():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_package_root_only_re_exports():
+    """``__init__`` defines no function but the lazy lookup: the pipeline lives in pipeline.py."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    defined = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    assert defined == ["__getattr__"]
+    import broadsheet
+
+    for name in broadsheet.__all__:
+        assert getattr(broadsheet, name) is not None, name

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from .version import __version__
 from .errors import BroadsheetError, named_fault
 from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, GROUPINGS, IMPOSITIONS, PDF_LAYOUTS,
                     SOURCE_KINDS, WRITING_MODES)
@@ -300,7 +300,8 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     """
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("build")
-    from . import build as run_build
+    from .config import Overrides
+    from .pipeline import build as run_build
 
     _setup_logging(quiet, verbose)
     skipped = _skipping(keep_going)
@@ -308,6 +309,13 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     show_progress = not quiet and err.is_terminal
     progress = _progress(show_progress)
     try:
+        overrides = Overrides.given(
+            theme=theme, convert=convert, allow_missing_glyphs=allow_missing_glyphs,
+            pdf={"page_size": page_size, "bleed": bleed, "variant": pdf_variant, "impose": impose,
+                 "grayscale": grayscale, "layout": pdf_layout,
+                 "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
+            epub={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts, "grayscale": grayscale,
+                  "writing_mode": writing_mode})
         with progress:
             task = progress.add_task("Reading sources", total=None)
 
@@ -315,17 +323,9 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
                 progress.update(task, description=description, completed=done, total=total)
 
             paths = run_build(
-                sources, formats=formats, out=out, theme=theme, title=title, page_size=page_size, kind=kind,
+                sources, formats=formats, out=out, overrides=overrides, title=title, kind=kind,
                 allow_remote=allow_remote, allow_remote_hosts=allow_remote_hosts,
-                print_options={"bleed": bleed, "variant": pdf_variant, "impose": impose, "grayscale": grayscale,
-                               "layout": pdf_layout,
-                               "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
-                epub_options={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts,
-                              "grayscale": grayscale, "writing_mode": writing_mode},
-                convert=convert,
                 since=since.date() if since else None, until=until.date() if until else None,
-                allow_missing_glyphs=allow_missing_glyphs,
-                warn=lambda message: logging.getLogger("broadsheet").warning(message),
                 progress=on_step, cache=not no_cache,
             )
     except BroadsheetError as exc:
@@ -351,8 +351,8 @@ def inspect(sources, kind, since, until, allow_remote, allow_remote_hosts, verbo
     """Show the chapter model that SOURCE... produces, without writing anything."""
     _use_limits(time_limit, memory_limit)  # before the supervisor, which keeps the time and memory limits
     _supervise("inspect")
-    from . import load
     from .model import issue_to_dict
+    from .pipeline import load
 
     _setup_logging(False, verbose)
     if explain:
@@ -458,13 +458,12 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
     """
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("digest")
-    from . import build_digest as run_digest
-    from .config import validate
+    from .config import BroadsheetConfig, Overrides, validate
     from .digest import DigestSpec
+    from .pipeline import build_digest as run_digest
     from .recipe import load_recipe, load_subscribers
 
     _setup_logging(quiet, verbose)
-    log = logging.getLogger("broadsheet")
     skipped = _skipping(keep_going)
     try:
         base = Path.cwd()
@@ -484,8 +483,8 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             raise click.UsageError("give SOURCE... or a --recipe that names its sources")
         people = load_subscribers(subscribers) if subscribers else None
         if as_json:
-            from . import load
             from .digest import make_digest
+            from .pipeline import load
             from .model import issue_to_dict
 
             publication, _ = make_digest(load(paths_in, kind=kind, since=spec.since, until=spec.until), spec)
@@ -500,16 +499,16 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             def on_step(description: str, done: int, total: int) -> None:
                 progress.update(task, description=description, completed=done, total=total)
 
+            # the recipe's settings are the digest's own (its theme found from the recipe's folder)
+            config = BroadsheetConfig(theme=theme or (recipe_data.theme if recipe_data else "digest"),
+                                      **({"convert": recipe_data.convert, "pdf": recipe_data.pdf,
+                                          "epub": recipe_data.epub} if recipe_data else {}))
             paths, report = run_digest(
-                paths_in, spec, kind=kind,
+                paths_in, spec, config=config, kind=kind,
                 formats=formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
                 out=out or (base / recipe_data.out if recipe_data else Path("build")),
-                theme=theme or (recipe_data.theme if recipe_data else None),
-                convert=recipe_data.convert if recipe_data else None,
-                print_options=recipe_data.pdf.model_dump() if recipe_data else None,
-                epub_options=recipe_data.epub.model_dump() if recipe_data else None,
-                subscribers=people, base=base, allow_missing_glyphs=allow_missing_glyphs,
-                warn=lambda message: log.warning(message), progress=on_step,
+                overrides=Overrides(allow_missing_glyphs=allow_missing_glyphs),
+                subscribers=people, base=base, progress=on_step,
             )
     except BroadsheetError as exc:
         _fail(exc)

@@ -7,86 +7,21 @@ failure into a :class:`ConfigError` naming the file, the dotted key and the valu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 import re
-import tomllib
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError, field_validator
 
 from . import limits
+from .limits import read_toml  # noqa: F401  (the configuration's reader, within the limits)
 from .errors import ConfigError
+from .paper import LENGTH_RE, PageSize, parse_size, to_mm
 from .names import CONVERSIONS, EPUB_PROFILES, IMPOSITIONS, MARKS, PDF_LAYOUTS, PDF_VARIANTS, WRITING_MODES
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
-
-PAGE_SIZES: dict[str, tuple[str, str]] = {
-    "A3": ("297mm", "420mm"),
-    "A4": ("210mm", "297mm"),
-    "A5": ("148mm", "210mm"),
-    "B5": ("176mm", "250mm"),
-    "LETTER": ("8.5in", "11in"),
-    "LEGAL": ("8.5in", "14in"),
-    # Newspaper formats (trimmed page, portrait).
-    "TABLOID": ("280mm", "430mm"),
-    "BERLINER": ("315mm", "470mm"),
-    "BROADSHEET": ("375mm", "597mm"),
-    "SIKAI": ("270mm", "390mm"),  # 四开, e.g. 参考消息
-    "DUIKAI": ("390mm", "540mm"),  # 对开, e.g. 人民日报
-}
-PAGE_ALIASES = {"四开": "SIKAI", "对开": "DUIKAI", "對開": "DUIKAI", "US-LETTER": "LETTER", "COMPACT": "TABLOID"}
-#: (top, outer, bottom, inner) margins per preset; custom sizes scale from A4's.
-PAGE_MARGINS: dict[str, tuple[str, str, str, str]] = {
-    "A5": ("15mm", "14mm", "18mm", "16mm"),
-    "B5": ("17mm", "15mm", "20mm", "17mm"),
-    "A4": ("20mm", "17mm", "22mm", "19mm"),
-    "LETTER": ("0.8in", "0.7in", "0.9in", "0.75in"),
-    "LEGAL": ("0.8in", "0.7in", "0.9in", "0.75in"),
-    "A3": ("22mm", "18mm", "24mm", "18mm"),
-    "TABLOID": ("18mm", "14mm", "20mm", "14mm"),
-    "BERLINER": ("18mm", "14mm", "20mm", "14mm"),
-    "BROADSHEET": ("20mm", "15mm", "22mm", "15mm"),
-    "SIKAI": ("16mm", "13mm", "18mm", "13mm"),
-    "DUIKAI": ("20mm", "15mm", "22mm", "15mm"),
-}
-LENGTH_RE = re.compile(r"^\d+(?:\.\d+)?(?:mm|cm|in|pt|px)$")
-_LENGTH = r"\d+(?:\.\d+)?(?:mm|cm|in|pt|px)"
-_CUSTOM_SIZE = re.compile(rf"^({_LENGTH})\s*[xX×]\s*({_LENGTH})$")
-
-
-def _preset(page_size: str) -> str | None:
-    key = page_size.strip().upper()
-    key = PAGE_ALIASES.get(page_size.strip(), PAGE_ALIASES.get(key, key))
-    return key if key in PAGE_SIZES else None
-
-
-def page_dimensions(page_size: str) -> tuple[str, str]:
-    """Return the CSS width and height of a page size preset or ``WIDTHxHEIGHT``."""
-    preset = _preset(page_size)
-    if preset:
-        return PAGE_SIZES[preset]
-    match = _CUSTOM_SIZE.match(page_size.strip())
-    if not match:
-        names = ", ".join(n.title() if len(n) > 2 else n for n in PAGE_SIZES)
-        raise ValueError(f"expected one of {names} or WIDTHxHEIGHT such as 210mmx297mm, got {limits.quote(page_size)}")
-    return match.group(1), match.group(2)
-
-
-def page_margins(page_size: str) -> tuple[str, str, str, str]:
-    """Return (top, outer, bottom, inner) margins for a page size."""
-    preset = _preset(page_size)
-    return PAGE_MARGINS.get(preset or "A4", PAGE_MARGINS["A4"])
-
-
-def to_mm(length: str) -> float:
-    """Convert a CSS absolute length to millimetres."""
-    match = re.match(r"^(\d+(?:\.\d+)?)(mm|cm|in|pt|px)$", length.strip())
-    if not match:
-        raise ValueError(f"expected a CSS length such as \"3mm\", got {limits.quote(length)}")
-    value, unit = float(match.group(1)), match.group(2)
-    return value * {"mm": 1, "cm": 10, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}[unit]
-
 
 class _Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -99,10 +34,23 @@ class PublicationConfig(_Schema):
     id: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
 
 
+def _page_size(value: object) -> PageSize | None:
+    """A page size, parsed here once from its name (``A4``, ``tabloid``, ``210mmx297mm``)."""
+    if value is None or isinstance(value, PageSize):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {limits.quote(value)}")
+    return PageSize.parse(value)
+
+
+PageSizeValue = Annotated[PageSize | None, PlainValidator(_page_size),
+                          PlainSerializer(lambda value: None if value is None else str(value))]
+
+
 class PdfConfig(_Schema):
     """Print settings: [pdf] in broadsheet.toml, or the matching command-line options."""
 
-    page_size: str | None = None  # the theme's choice (theme.toml page_size), else A4
+    page_size: PageSizeValue = None  # None: the theme's choice (theme.toml page_size), else A4
     bleed: str = "0mm"
     marks: tuple[str, ...] = ()
     variant: str | None = None
@@ -113,13 +61,6 @@ class PdfConfig(_Schema):
     memory_mb: int | None = Field(default=None, ge=256)  # address space of each layout process
     jobs: int | None = Field(default=None, ge=1, le=256)  # layout processes at once; None: one per core
     layout: Literal[PDF_LAYOUTS] = "sections"  # lay sections out apart (and in parallel), or all at once
-
-    @field_validator("page_size")
-    @classmethod
-    def _known_size(cls, value: str | None) -> str | None:
-        if value is not None:
-            page_dimensions(value)
-        return value
 
     @field_validator("bleed")
     @classmethod
@@ -149,18 +90,6 @@ class PdfConfig(_Schema):
 
 
 Conversion = Literal[CONVERSIONS]
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|K|M|G|B)?\s*$", re.I)
-
-
-def parse_size(value: str) -> int:
-    """Return a byte count from ``25MB``, ``800KB``, ``1.5GB`` or plain bytes."""
-    match = _SIZE.match(value)
-    if not match:
-        raise ValueError(f"expected a size such as 25MB, got {limits.quote(value)}")
-    unit = (match.group(2) or "B").upper().rstrip("B") or "B"
-    return int(float(match.group(1)) * {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit])
-
-
 class EpubConfig(_Schema):
     """E-reader settings: [epub] in broadsheet.toml, or the matching command-line options."""
 
@@ -192,6 +121,48 @@ class BroadsheetConfig(_Schema):
     publication: PublicationConfig = PublicationConfig()
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line (or a caller of the API) says over every edition's own settings.
+
+    ``pdf`` and ``epub`` hold only the keys given (``model_fields_set``); the rest of each edition's
+    [pdf] and [epub] stays its own.  Made once, validated once (:meth:`given`).
+    """
+
+    theme: str | None = None
+    convert: Conversion | None = None
+    pdf: PdfConfig = PdfConfig()
+    epub: EpubConfig = EpubConfig()
+    allow_missing_glyphs: bool = False
+
+    @classmethod
+    def given(cls, *, theme: str | None = None, convert: str | None = None, pdf: dict | None = None,
+              epub: dict | None = None, allow_missing_glyphs: bool = False,
+              where: Path = Path("command line")) -> Overrides:
+        """Validate what was given (``None`` values are not given) under the name ``where``."""
+        def given_only(values: dict | None) -> dict:
+            return {key: value for key, value in (values or {}).items() if value is not None}
+
+        return cls(theme=theme,
+                   convert=validate(BroadsheetConfig, given_only({"convert": convert}), where).convert,
+                   pdf=validate(PdfConfig, given_only(pdf), where), epub=validate(EpubConfig, given_only(epub), where),
+                   allow_missing_glyphs=allow_missing_glyphs)
+
+    def over(self, config: BroadsheetConfig) -> BroadsheetConfig:
+        """``config`` with what was given put over it."""
+        return config.model_copy(update={
+            "theme": self.theme or config.theme,
+            "convert": self.convert or config.convert,
+            "pdf": _over(config.pdf, self.pdf),
+            "epub": _over(config.epub, self.epub),
+        })
+
+
+def _over(own: S, given: S) -> S:
+    return own.model_copy(update={key: getattr(given, key) for key in given.model_fields_set}) \
+        if given.model_fields_set else own
 
 
 class SectionEntry(_Schema):
@@ -291,77 +262,6 @@ _EXPECTED = (
     ("model", "expected a table of keys"),
     ("dict", "expected a table of keys"),
 )
-
-
-#: The largest TOML file read (a configuration, never a document).
-TOML_BYTES = 1024 * 1024
-
-
-def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
-    """Read a TOML file (only from inside ``root`` when given, see ``files``); raise ConfigError
-    with the line of a syntax error.
-
-    A file larger than :data:`TOML_BYTES` or nested deeper than ``document_depth`` is refused
-    (nesting is counted before parsing: tomllib recurses once per level).
-    """
-    from .files import open_inside
-
-    try:
-        with (open_inside(path, root) if root is not None else path.open("rb")) as handle:
-            data = handle.read(TOML_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path) from None
-    return parse_toml(data, path)
-
-
-def parse_toml(data: bytes, path: Path) -> dict[str, Any]:
-    """Parse TOML bytes (see :func:`read_toml`)."""
-    if len(data) > TOML_BYTES:
-        raise ConfigError(f"larger than {TOML_BYTES // 1024} KB: not a configuration file", path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path) from None
-    depth = limits.current().document_depth
-    if _nesting(text, depth) > depth:
-        raise ConfigError(f"nested more than {depth} levels deep", path)
-    try:
-        value = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {limits.cut(str(exc))}", path) from None
-    except RecursionError:
-        raise ConfigError(f"nested more than {depth} levels deep", path) from None
-    if limits.depth(value, depth) > depth:  # dotted keys nest without brackets
-        raise ConfigError(f"nested more than {depth} levels deep", path)
-    return value
-
-
-# numbers with a fraction (0.5, 1_000.25e3, the seconds of 12:30:00.5) first: their dot nests nothing
-_TOML_TOKENS = re.compile(r"""\d[\d_]*\.\d[\d_]*(?:[eE][+-]?\d+)?|[\[\]{}.\n]|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*""")
-
-
-def _nesting(text: str, limit: int) -> int:
-    """How deeply TOML text nests, counted without parsing (an upper bound).
-
-    Brackets and braces outside strings and comments, and the dots of one line (a dotted
-    key ``a.b.c`` nests as deep as its parts).
-    """
-    if text.count("[") + text.count("{") + text.count(".") <= limit:
-        return 0
-    deepest = level = dots = 0
-    for token in _TOML_TOKENS.finditer(text):
-        char = token.group(0)
-        if char in "[{":
-            level += 1
-            deepest = max(deepest, level)
-        elif char in "]}":
-            level = max(0, level - 1)
-        elif char == ".":  # a number's dot is part of its own token
-            dots += 1
-            deepest = max(deepest, dots)
-        elif char == "\n":
-            dots = 0
-    return deepest
 
 
 def load_config(path: Path, root: Path | None = None) -> BroadsheetConfig:

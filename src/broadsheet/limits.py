@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def cores() -> int:
@@ -122,7 +124,6 @@ def user_limits(path: Path | None = None) -> dict[str, float]:
     Raises ConfigError naming the file and the key for an unknown key or a value that is not
     a positive number.
     """
-    from .config import read_toml
     from .errors import ConfigError
 
     path = path or user_config_path()
@@ -177,3 +178,79 @@ def capped(asked: dict[str, float | None], limits_: Limits | None = None) -> tup
             refused[key] = value
         used[key] = ceiling if value is None or value > ceiling else value
     return used, refused
+
+
+#: The largest TOML file read (a configuration, never a document).
+TOML_BYTES = 1024 * 1024
+
+
+def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """Read a TOML file (only from inside ``root`` when given, see ``files``); raise ConfigError
+    with the line of a syntax error.
+
+    A file larger than :data:`TOML_BYTES` or nested deeper than ``document_depth`` is refused
+    (nesting is counted before parsing: tomllib recurses once per level).
+    """
+    from .errors import ConfigError
+    from .files import open_inside
+
+    try:
+        with (open_inside(path, root) if root is not None else path.open("rb")) as handle:
+            data = handle.read(TOML_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path) from None
+    return parse_toml(data, path)
+
+
+def parse_toml(data: bytes, path: Path) -> dict[str, Any]:
+    """Parse TOML bytes (see :func:`read_toml`)."""
+    import tomllib
+
+    from .errors import ConfigError
+
+    if len(data) > TOML_BYTES:
+        raise ConfigError(f"larger than {TOML_BYTES // 1024} KB: not a configuration file", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path) from None
+    deepest = _CURRENT.document_depth
+    if _nesting(text, deepest) > deepest:
+        raise ConfigError(f"nested more than {deepest} levels deep", path)
+    try:
+        value = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {cut(str(exc))}", path) from None
+    except RecursionError:
+        raise ConfigError(f"nested more than {deepest} levels deep", path) from None
+    if depth(value, deepest) > deepest:  # dotted keys nest without brackets
+        raise ConfigError(f"nested more than {deepest} levels deep", path)
+    return value
+
+
+# numbers with a fraction (0.5, 1_000.25e3, the seconds of 12:30:00.5) first: their dot nests nothing
+_TOML_TOKENS = re.compile(r"""\d[\d_]*\.\d[\d_]*(?:[eE][+-]?\d+)?|[\[\]{}.\n]|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*""")
+
+
+def _nesting(text: str, limit: int) -> int:
+    """How deeply TOML text nests, counted without parsing (an upper bound).
+
+    Brackets and braces outside strings and comments, and the dots of one line (a dotted
+    key ``a.b.c`` nests as deep as its parts).
+    """
+    if text.count("[") + text.count("{") + text.count(".") <= limit:
+        return 0
+    deepest = level = dots = 0
+    for token in _TOML_TOKENS.finditer(text):
+        char = token.group(0)
+        if char in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif char in "]}":
+            level = max(0, level - 1)
+        elif char == ".":  # a number's dot is part of its own token
+            dots += 1
+            deepest = max(deepest, dots)
+        elif char == "\n":
+            dots = 0
+    return deepest

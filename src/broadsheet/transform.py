@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from lxml import etree
 
 from .ingest.html import _inner_xml
 from .model import Article, Figure, Heading, Inline, ListBlock, Paragraph, Preformatted, Publication, Quote
+from .lang import is_chinese
 from .names import CONVERSIONS
+from .xhtml import parse as parse_xml
 
 __all__ = ["convert_publication", "CONFIGS", "LANGUAGES", "converter"]
 
@@ -41,8 +42,6 @@ __all__ = ["convert_publication", "CONFIGS", "LANGUAGES", "converter"]
 CONFIGS = {"s2t": "s2t", "s2tw": "s2twp", "s2hk": "s2hk", "t2s": "t2s"}
 #: each of names.CONVERSIONS → the BCP 47 language of the converted text.
 LANGUAGES = {"s2t": "zh-Hant", "s2tw": "zh-TW", "s2hk": "zh-HK", "t2s": "zh-Hans"}
-_PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False,
-                          remove_blank_text=False, huge_tree=True)
 
 
 @cache
@@ -56,7 +55,7 @@ def converter(mode: str):
 
 
 def _is_chinese(lang: str | None) -> bool:
-    return bool(lang) and lang.split("-")[0].lower() == "zh"
+    return bool(lang) and is_chinese(lang)
 
 
 def convert_publication(publication: Publication, mode: str) -> Publication:
@@ -120,7 +119,7 @@ def convert_inline(inline: Inline, text) -> Inline:
     """Convert the text nodes of an Inline's markup (never its tags or attributes) and its plain text."""
     if not inline.html:
         return inline.model_copy(update={"text": text(inline.text)})
-    wrapper = etree.fromstring(f"<span>{inline.html}</span>", _PARSER)
+    wrapper = parse_xml(f"<span>{inline.html}</span>", huge=True)
     for element in wrapper.iter():
         if element.text:
             element.text = text(element.text)

@@ -7,6 +7,7 @@ take it and write one format.  Nothing here knows how an EPUB or a PDF is packag
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import signal
 import threading
@@ -21,7 +22,10 @@ from ..clock import build_time
 from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Article, Figure, Issue, Publication
+from ..lang import is_cjk, no_word_spaces
 from ..names import RENDERINGS
+from ..paper import DEFAULT_PAGE
+from ..xhtml import parse as parse_xml
 from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_asset
 from .cover import draw_cover
 from .css import check_stylesheet
@@ -35,8 +39,6 @@ __all__ = ["RenderedIssue", "Document", "Asset", "NavEntry", "Metadata", "read_a
            "render_issue", "find_theme", "Theme", "edition_identifier"]
 
 _NAMESPACE = uuid.UUID("8f1c5c1e-7a35-5b64-9b3e-2f6d4c1f0b7a")
-_STRICT = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
-CJK_LANGS = ("zh", "ja", "ko")
 MAX_DOCUMENT_CHARS = 64 * 1024 * 1024  # text one template render may make
 
 
@@ -71,18 +73,14 @@ def _metadata(publication: Publication, issue: Issue) -> Metadata:
             publication=publication.title, date=date_text or issue.number or ""),
         summary=labels_for(publication.language)["summary"].format(
             publication=publication.title, date=f" {date_text}" if date_text and not
-            publication.language.startswith(("zh", "ja")) else date_text)
+            no_word_spaces(publication.language) else date_text)
         + (labels_for(publication.language)["summary_pictures"] if described else ""),
     )
 
 
-def _is_cjk(lang: str) -> bool:
-    return lang.split("-")[0].lower() in CJK_LANGS
-
-
 def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "") -> str:
     names = ["base.css"]
-    if any(_is_cjk(lang) for lang in langs):
+    if any(is_cjk(lang) for lang in langs):
         names.append("cjk.css")
     names.append("epub.css" if target == "epub" else "print.css")
     parts = [extra] if extra else []
@@ -104,7 +102,6 @@ def render_issue(
     print_options: PdfConfig | None = None,
     epub_options: EpubConfig | None = None,
     allow_missing_glyphs: bool = False,
-    warn=None,
     cache: dict | None = None,
 ) -> RenderedIssue:
     """Render one issue for ``target`` ("epub" or "pdf").
@@ -147,9 +144,9 @@ def render_issue(
             rendered = embed_fonts(rendered)
     else:
         options = print_options or PdfConfig()
-        page_size = options.page_size or theme.page_size or "A4"
-        css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page_size))
-        context["columns"] = column_count(page_size)
+        page = options.page_size or DEFAULT_PAGE  # chosen by the pipeline (command line, source, theme)
+        css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page))
+        context["columns"] = column_count(page)
         style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
         html = _render(env, "pdf/edition.html", context)
         document = Document(name="edition.html", id="edition", title=meta.title, kind="edition",
@@ -159,7 +156,7 @@ def render_issue(
                        path=profile),) if profile else ()
         rendered = RenderedIssue(publication=publication, issue=issue, target=target, metadata=meta,
                                  documents=(document,), assets=(style_asset, *image_assets, *extra), nav=())
-    _check_glyphs(rendered, allow_missing_glyphs, warn)
+    _check_glyphs(rendered, allow_missing_glyphs)
     return rendered
 
 
@@ -186,7 +183,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
                                        "root": "../" * depth})
         content = text.encode("utf-8")
         try:
-            etree.fromstring(content, _STRICT)
+            parse_xml(content)
         except etree.XMLSyntaxError as exc:
             raise RenderError(f"template {template} made malformed XHTML: {exc}") from None
         if key is not None:
@@ -314,7 +311,7 @@ def _render(env, template: str, context: dict) -> str:
         raise RenderError("template ran out of memory; stopped", named) from None
 
 
-def _check_glyphs(rendered: RenderedIssue, allow_missing: bool, warn) -> None:
+def _check_glyphs(rendered: RenderedIssue, allow_missing: bool) -> None:
     text = "".join(_text_of(doc.content) for doc in rendered.documents)
     missing = missing_characters(text)
     if not missing:
@@ -324,8 +321,7 @@ def _check_glyphs(rendered: RenderedIssue, allow_missing: bool, warn) -> None:
                   if a.source_path and any(c in f"{a.title} {a.subtitle or ''} {a.kicker or ''} {a.byline or ''} "
                                                  f"{a.author_note or ''} {a.text}" for c in missing)), None)
     if allow_missing:
-        if warn is not None:
-            warn(f"{where}: {message}" if where else message)
+        logging.getLogger("broadsheet").warning("%s", f"{where}: {message}" if where else message)
         return
     raise FontCoverageError(message + " (or build with --allow-missing-glyphs)", where)
 

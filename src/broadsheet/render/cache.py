@@ -15,7 +15,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..output import HEX_NAME, CacheFolder
 
 log = logging.getLogger("broadsheet")

@@ -51,9 +51,9 @@ from dataclasses import replace
 from functools import cache
 from typing import NamedTuple
 
-from lxml import etree
 
 from ..errors import RenderError
+from ..xhtml import parse as parse_xml
 
 __all__ = ["FACES", "FALLBACK", "Face", "embed_fonts", "faces_by_text", "font_face_file", "subset_font"]
 
@@ -72,7 +72,6 @@ FACES: dict[str, str] = {
 FALLBACK = frozenset("0123456789 \u00a0.,:;!?()-/%\u2010\u2011\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u3000「」『』")
 EMBEDDED_PREFIX = "Embedded "
 _BOLD_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "th"}
-_PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
 _NAME_IDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14]  # keep copyright, names and the licence
 
 
@@ -185,7 +184,7 @@ def faces_by_text(documents: Iterable[bytes], css: str) -> dict[Face, set[str]]:
     matcher = _matcher(css)
     used: dict[Face, set[str]] = {}
     for content in documents:
-        root = etree.fromstring(content, _PARSER)
+        root = parse_xml(content)
         wrapper = cssselect2.ElementWrapper.from_xml_root(root)
         computed: dict = {}
         for element in wrapper.iter_subtree():
@@ -277,7 +276,7 @@ def _put_embedded_first(css: str, embedded: set[str]) -> str:
 
 def embed_fonts(rendered):
     """Return ``rendered`` (an EPUB RenderedIssue) with its fonts embedded and its stylesheet pointing at them."""
-    from . import Asset
+    from ..rendered import Asset
 
     style = next((a for a in rendered.assets if a.media_type == "text/css"), None)
     if style is None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import PdfConfig, page_dimensions, page_margins, to_mm
+from ..config import PdfConfig
+from ..paper import PageSize, to_mm
 from ..errors import RenderError
 
 MARK_SPACE_MM = 10.0
@@ -36,15 +37,15 @@ def css_bleed_mm(options: PdfConfig) -> float:
     return to_mm(options.bleed) + (MARK_SPACE_MM if options.marks else 0.0)
 
 
-def column_count(page_size: str) -> int:
+def column_count(page: PageSize) -> int:
     """Return how many text columns a newspaper page of this width holds (2–4)."""
-    width = to_mm(page_dimensions(page_size)[0])
+    width = page.width_mm
     return 2 if width < 260 else 3 if width < 350 else 4
 
 
-def page_css(options: PdfConfig, page_size: str) -> str:
-    width, height = page_dimensions(page_size)
-    top, outer, bottom, inner = page_margins(page_size)
+def page_css(options: PdfConfig, page: PageSize) -> str:
+    width, height = page.width, page.height
+    top, outer, bottom, inner = page.margins
     bleed = to_mm(options.bleed)
     rules = [
         f"@page {{ size: {width} {height}; margin: {top} {outer} {bottom} {inner}; }}",

@@ -28,6 +28,7 @@ from pathlib import Path
 from .. import limits
 from ..errors import ConfigError, RenderError
 from ..files import check_inside, read_inside, real_root
+from ..paper import PageSize
 from ..resources import data_dir
 
 THEME_FILE = "theme.toml"
@@ -47,7 +48,7 @@ class Theme:
 
     name: str
     folders: tuple[Path, ...]
-    page_size: str | None = None  # the print page size the theme is designed for
+    page_size: PageSize | None = None  # the print page size the theme is designed for
 
     @property
     def template_path(self) -> list[Path]:
@@ -242,10 +243,8 @@ def _read_theme_file(folder: Path) -> dict:
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"{key}: expected text, got {limits.quote(data[key])}", theme_file)
     if "page_size" in data:
-        from ..config import page_dimensions
-
         try:
-            page_dimensions(data["page_size"])
+            data["page_size"] = PageSize.parse(data["page_size"])
         except ValueError as exc:
             raise ConfigError(f"page_size: {exc}", theme_file) from None
     return data

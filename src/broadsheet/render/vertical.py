@@ -21,13 +21,13 @@ from dataclasses import replace
 from lxml import etree
 
 from ..errors import RenderError
+from ..xhtml import parse as parse_xml
 from .css import check_stylesheet
 
 __all__ = ["make_vertical", "wrap_digit_runs", "TCY_CLASS"]
 
 TCY_CLASS = "tcy"
 _XHTML = "http://www.w3.org/1999/xhtml"
-_PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
 _SKIP = {"pre", "code", "kbd", "samp", "script", "style", "head", "title", "span-tcy"}
 _DIGITS = re.compile(r"(?<![0-9A-Za-z])(?<![0-9][.,:/])[0-9]{1,2}(?![0-9A-Za-z])(?![.,:/][0-9])")
 
@@ -51,7 +51,7 @@ def make_vertical(rendered, theme):
 
 def wrap_digit_runs(content: bytes) -> bytes:
     """Wrap short runs of ASCII digits in an XHTML document's body in ``<span class="tcy">``."""
-    root = etree.fromstring(content, _PARSER)
+    root = parse_xml(content)
     body = root.find(f"{{{_XHTML}}}body")
     if body is None or not _DIGITS.search("".join(body.itertext())):
         return content

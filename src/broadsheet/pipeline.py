@@ -1,0 +1,315 @@
+"""The pipeline: ingest → (digest | 简繁) → render → ``BACKENDS[format]``, one way.
+
+:func:`plan` names every output; each edition's settings are resolved once into a :class:`Settings`
+(command line > broadsheet.toml or the recipe > theme.toml > the defaults) and every file to write is one
+:class:`Output`.  Nothing is written before every output has been rendered, so a bad input leaves no
+output behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import CONFIG_NAME, BroadsheetConfig, EpubConfig, Overrides, PdfConfig
+from .errors import IngestError, write_error
+from .names import DEFAULT_FORMATS
+from .paper import DEFAULT_PAGE
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .digest import DigestReport, DigestSpec
+    from .ingest import Edition
+    from .model import Issue
+    from .recipe import SubscriberList
+    from .render import Theme
+
+log = logging.getLogger("broadsheet")
+
+#: Laid-out parts and rendered articles kept between builds, inside the output folder (``--no-cache``
+#: bypasses it).
+CACHE_FOLDER = ".broadsheet-cache"
+#: The longest output name stem, in UTF-8 bytes: with a suffix (``-booklet.pdf``) and the temporary name
+#: it is written under (``.NAME.PID.XXXXXXXX.part``) a file name stays far below the 255 bytes file
+#: systems allow.
+MAX_STEM_BYTES = 180
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One edition's settings, resolved once."""
+
+    theme: Theme
+    pdf: PdfConfig  # its page size always chosen
+    epub: EpubConfig
+    convert: str | None
+    allow_missing_glyphs: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file to write: which issue of which edition, by which backend, where, with what settings."""
+
+    edition: Edition  # its publication already converted (简繁) when the settings say so
+    issue: Issue
+    backend: type[Backend]
+    target: Path
+    settings: Settings
+
+
+def load(sources: Sequence[Path], *, title: str | None = None, kind: str | None = None,
+         since=None, until=None, allow_remote: bool = False, allow_remote_hosts: Sequence[str] = ()) -> list[Edition]:
+    """Ingest every source; raise on the first bad one, before anything is written.
+
+    Nothing is fetched from the network unless ``allow_remote`` (http(s) pictures from public
+    addresses only; ``allow_remote_hosts`` names hosts whose addresses may be internal).
+    """
+    from .ingest import load_editions
+
+    return load_editions([Path(s) for s in sources], title=title, kind=kind, since=since, until=until,
+                         allow_remote=allow_remote, allow_remote_hosts=allow_remote_hosts)
+
+
+def short_stem(stem: str, limit: int = MAX_STEM_BYTES) -> str:
+    """``stem`` if it fits in ``limit`` UTF-8 bytes, else its beginning and a hash of the whole
+    (``<beginning>-<12 hex digits>``): readable, stable, and different for different stems."""
+    data = stem.encode("utf-8")
+    if len(data) <= limit:
+        return stem
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    head = data[: limit - len(digest) - 1].decode("utf-8", "ignore").rstrip("-")
+    return f"{head}-{digest}"
+
+
+def resolve_settings(edition: Edition, overrides: Overrides, themes: dict | None = None) -> Settings:
+    """An edition's settings: ``overrides`` over its broadsheet.toml (or recipe), its theme's page size
+    under both, the defaults under all.  ``themes`` keeps the themes found, shared between editions."""
+    from .render import find_theme
+
+    config = overrides.over(edition.config)
+    base = edition.config_path.parent if edition.config_path else edition.root
+    # A theme named by a source folder's own broadsheet.toml stays inside that folder (or is shipped);
+    # one named on the command line is found from the working folder.
+    if overrides.theme is not None:
+        key = (overrides.theme, Path.cwd(), None)
+    else:
+        own = edition.config_path is not None and edition.config_path.name == CONFIG_NAME
+        key = (config.theme, base, base if own else None)
+    themes = {} if themes is None else themes
+    if key not in themes:
+        themes[key] = find_theme(key[0], key[1], confine=key[2])
+    theme = themes[key]
+    pdf = config.pdf.model_copy(update={"page_size": config.pdf.page_size or theme.page_size or DEFAULT_PAGE})
+    return Settings(theme=theme, pdf=pdf, epub=config.epub, convert=config.convert,
+                    allow_missing_glyphs=overrides.allow_missing_glyphs)
+
+
+def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: Overrides = Overrides(), *,
+         stem: str | None = None) -> list[Output]:
+    """Every output of ``editions``: ``<publication id>-<date>[-n].<suffix>`` under ``out`` (``stem`` names
+    the only edition's instead); a name longer than ``MAX_STEM_BYTES`` is shortened with a hash
+    (``short_stem``).  Each edition's settings are resolved and its text converted once."""
+    from .backends import BACKENDS
+
+    outputs: list[Output] = []
+    taken: set[str] = set()
+    themes: dict = {}
+    if stem is not None and len(editions) != 1:
+        raise ValueError("an output stem names one edition's outputs")
+    for edition in editions:
+        settings = resolve_settings(edition, overrides, themes)
+        made = edition  # the edition as written: converted, when the settings say so; named as it came
+        if settings.convert is not None:
+            from .transform import convert_publication
+
+            made = dataclasses.replace(edition, publication=convert_publication(edition.publication,
+                                                                                settings.convert))
+        for issue, issue_made in zip(edition.publication.issues, made.publication.issues, strict=True):
+            name = stem or _stem(edition, issue)
+            if name != (short := short_stem(name)):
+                log.info("%s…: output name of %d bytes shortened to %s", name[:40], len(name.encode()), short)
+                name = short
+            candidate, n = name, 2
+            while candidate in taken:
+                candidate = f"{name}-{n}"
+                n += 1
+            taken.add(candidate)
+            for fmt in formats:
+                backend = BACKENDS[fmt]
+                outputs.append(Output(made, issue_made, backend, out / f"{candidate}{backend.suffix}", settings))
+    return outputs
+
+
+def _stem(edition: Edition, issue: Issue) -> str:
+    stem = f"{edition.publication.id}-{issue.date.isoformat() if issue.date else 'undated'}"
+    if issue.edition:
+        stem += "-" + "".join(c if c.isalnum() else "-" for c in issue.edition.lower()).strip("-")
+    return stem
+
+
+def warm_up(formats: Sequence[str]) -> None:
+    """Start what the backends will need while the sources are read (the PDF's layout processes)."""
+    from .backends import BACKENDS
+
+    for fmt in dict.fromkeys(formats):
+        BACKENDS[fmt].warm_up()
+
+
+def build(
+    sources: Sequence[Path],
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    out: Path = Path("build"),
+    overrides: Overrides = Overrides(),
+    title: str | None = None,
+    kind: str | None = None,
+    since=None,
+    until=None,
+    allow_remote: bool = False,
+    allow_remote_hosts: Sequence[str] = (),
+    progress: Progress | None = None,
+    cache: bool = True,
+) -> list[Path]:
+    """Build every issue of every source in every format; return the paths written.
+
+    All sources are read, validated and rendered before the first file is written, so a bad input
+    leaves no output behind.  ``progress(description, done, total)`` is called before each step;
+    ``overrides`` (see :class:`config.Overrides`) goes over each source's broadsheet.toml.  ``cache=False``
+    neither reads nor writes the cache in ``<out>/.broadsheet-cache``.
+    """
+    warm_up(formats)
+    editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
+                    allow_remote_hosts=allow_remote_hosts)
+    return write_editions(editions, formats=formats, out=out, overrides=overrides, progress=progress, cache=cache)
+
+
+def write_editions(
+    editions: list[Edition],
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    out: Path = Path("build"),
+    overrides: Overrides = Overrides(),
+    progress: Progress | None = None,
+    render_cache: dict | None = None,
+    stem: str | None = None,
+    cache: bool = True,
+) -> list[Path]:
+    """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
+    from .render import render_issue
+
+    out = Path(out)
+    outputs = plan(editions, formats, out, overrides, stem=stem)
+    total = 2 * len(outputs)
+
+    def report(step: str, output: Output, done: int) -> None:
+        if progress is not None:
+            progress(f"{step} {output.target.name}", done, total)
+
+    rendered = []
+    disk_caches: dict = {}  # rendered article XHTML on disk, one per theme (``cache``)
+    for done, output in enumerate(outputs):
+        report("Rendering", output, done)
+        settings = output.settings
+        article_cache = render_cache
+        if article_cache is None and cache and output.backend.render_target == "epub":
+            folders = settings.theme.folders
+            if folders not in disk_caches:
+                from .render.cache import DiskCache, folder_digest
+
+                disk_caches[folders] = DiskCache(out / CACHE_FOLDER / "xhtml",
+                                                 salt=folder_digest(settings.theme.template_path))
+            article_cache = disk_caches[folders]
+        rendered.append(render_issue(
+            output.edition.publication, output.issue, settings.theme, output.backend.render_target,
+            print_options=settings.pdf, epub_options=settings.epub,
+            allow_missing_glyphs=settings.allow_missing_glyphs, cache=article_cache,
+        ))
+    written = []
+    for done, (output, result) in enumerate(zip(outputs, rendered), start=len(outputs)):
+        report("Writing", output, done)
+        backend = output.backend(pdf=output.settings.pdf, epub=output.settings.epub,
+                                 cache_folder=out / CACHE_FOLDER if cache else None)
+        try:
+            written.extend(backend.write(result, output.target))
+        except OSError as exc:  # a full disk, a folder that cannot be written: name the output folder
+            fault = write_error(exc, out)
+            if fault is None:
+                raise
+            raise fault from None
+    for disk_cache in disk_caches.values():
+        disk_cache.commit()
+    return written
+
+
+def build_digest(
+    sources: Sequence[Path],
+    spec: DigestSpec,
+    *,
+    config: BroadsheetConfig = BroadsheetConfig(theme="digest"),
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    out: Path = Path("build"),
+    overrides: Overrides = Overrides(),
+    kind: str | None = None,
+    subscribers: SubscriberList | None = None,
+    base: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[Path], DigestReport | None]:
+    """Build a digest edition of ``sources`` (``spec``), or one per subscriber.
+
+    ``config`` holds the recipe's settings (theme, conversion, [pdf], [epub]; its theme is found from
+    ``base``, the recipe's folder).  Sources are read once; with ``subscribers`` each subscriber's digest
+    is assembled from the same model, and each article's XHTML is rendered once and reused.  Returns
+    (paths written, report of the single digest or of the last subscriber's).
+    """
+    from .digest import make_digest
+    from .ingest import Edition
+
+    warm_up(formats)
+    editions = load(sources, kind=kind, since=spec.since, until=spec.until)
+    folder = (base or Path.cwd()).resolve()
+
+    def edition_of(spec_for: DigestSpec) -> tuple[Edition | None, DigestReport]:
+        publication, report = make_digest(editions, spec_for)
+        if not publication.issues[0].articles:
+            return None, report
+        return Edition(publication=publication, config=config, root=folder, config_path=None), report
+
+    def stem(edition: Edition, suffix: str = "") -> str:
+        issue = edition.publication.issues[0]
+        span = (issue.edition or "").replace(" – ", "-to-") or (issue.date.isoformat() if issue.date else "undated")
+        return f"{edition.publication.id}-{span}{suffix}"
+
+    if subscribers is None:
+        edition, report = edition_of(spec)
+        if edition is None:
+            raise IngestError("no article matches the digest's filters")
+        paths = write_editions([edition], formats=formats, out=out, overrides=overrides, progress=progress,
+                               stem=stem(edition))
+        return paths, report
+
+    cache: dict = {}
+    paths: list[Path] = []
+    report = None
+    people = subscribers.subscribers
+    for done, person in enumerate(people):
+        if progress is not None:
+            progress(f"Subscriber {person.id}", done, len(people))
+        personal = spec.model_copy(update={"sections": person.sections or spec.sections,
+                                           "tags": person.tags or spec.tags})
+        edition, report = edition_of(personal)
+        if edition is None:
+            log.warning("%s: subscriber %s: no article matches; nothing written", subscribers.path, person.id)
+            continue
+        mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
+        paths += write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
+                                render_cache=cache, stem=stem(edition, f"-{person.id}"))
+    if progress is not None:
+        progress("Subscribers done", len(people), len(people))
+    return paths, report
