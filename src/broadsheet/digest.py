@@ -28,6 +28,7 @@ from pydantic import Field
 from .config import _Schema
 from .ingest import Edition
 from .ingest.base import publication_id
+from .lang import no_word_spaces
 from .model import Article, Issue, Publication, Section, one_line
 from .names import GROUPINGS
 
@@ -78,7 +79,7 @@ class _Candidate:
 
 def provenance(publication: Publication, issue: Issue, section: Section) -> str:
     """Return where an article was printed: "郑州日报 2012-07-06 第15版" or "The Gazette, 2026-11-20, page A1"."""
-    chinese = publication.language.lower().startswith(("zh", "ja"))
+    chinese = no_word_spaces(publication.language)
     parts = [publication.title]
     if issue.date:
         parts.append(issue.date.isoformat())
@@ -218,7 +219,7 @@ def _group_name(candidate: _Candidate, group_by: str, default: str) -> tuple[tup
 def _assemble(kept: list[_Candidate], editions: list[Edition], spec: DigestSpec) -> Publication:
     languages = [c.publication.language for c in kept] or [e.publication.language for e in editions] or ["en"]
     language = max(set(languages), key=languages.count)
-    chinese = language.lower().startswith(("zh", "ja"))
+    chinese = no_word_spaces(language)
     default = "文章" if chinese else "Articles"
     titles = list(dict.fromkeys(c.publication.title for c in kept)) or [e.publication.title for e in editions]
     title = one_line(spec.title or "") or (f"{titles[0]} 文摘" if chinese else f"{titles[0]} digest")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..lang import is_chinese, no_word_spaces, primary
+
 _LABELS = {
     "zh": {
         "contents": "目录", "cover": "封面", "start": "正文", "page": "第{page}版",
@@ -37,18 +39,17 @@ _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 
 
 def labels_for(lang: str) -> dict[str, str]:
-    return _LABELS.get(lang.split("-")[0].lower(), _LABELS["en"])
+    return _LABELS.get(primary(lang), _LABELS["en"])
 
 
 def format_date(date: dt.date | None, lang: str) -> str:
     """Return the date as a newspaper prints it in ``lang``."""
     if date is None:
         return ""
-    primary = lang.split("-")[0].lower()
-    if primary in {"zh", "ja"}:
+    if no_word_spaces(lang):
         weekday = labels_for(lang)["weekdays"][date.weekday()]
-        prefix = "星期" if primary == "zh" else ""
-        suffix = "" if primary == "zh" else "曜日"
+        prefix = "星期" if is_chinese(lang) else ""
+        suffix = "" if is_chinese(lang) else "曜日"
         return f"{date.year}年{date.month}月{date.day}日 {prefix}{weekday}{suffix}"
     return f"{_DAYS[date.weekday()]}, {date.day} {_MONTHS[date.month - 1]} {date.year}"
 
