@@ -154,12 +154,6 @@ def load_editions(
     return [_edition(group, title) for group in groups.values()]
 
 
-def load_edition(source: Path, *, title: str | None = None, kind: str | None = None) -> Edition:
-    """Load one source (kept for callers that build one source at a time)."""
-    editions = load_editions([source], title=title, kind=kind)
-    return editions[0]
-
-
 def _hint(batch: _Batch) -> str | None:
     return next((d.publication for d in batch.drafts if d.publication), None)
 
