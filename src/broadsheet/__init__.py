@@ -137,9 +137,9 @@ def build(
     ``cache=False`` neither reads nor writes the cache of laid-out parts (``<out>/.broadsheet-cache``).
     """
     if "pdf" in formats:  # WeasyPrint is imported by the layout fork server while the sources are read
-        from .backends.pdf_worker import warm_up
+        from .backends import BACKENDS
 
-        warm_up()
+        BACKENDS["pdf"].warm_up()
     editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
                     allow_remote_hosts=allow_remote_hosts)
     return write_editions(
@@ -167,7 +167,7 @@ def write_editions(
     cache: bool = True,
 ) -> list[Path]:
     """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
-    from .backends import RENDER_TARGETS, get_backend
+    from .backends import BACKENDS
     from .config import CONFIG_NAME, BroadsheetConfig, EpubConfig, PdfConfig, validate
     from .render import find_theme, render_issue
 
@@ -210,7 +210,7 @@ def write_editions(
         publication = conversions.get(id(edition), edition.publication)
         issue = publication.issues[job.issue_index]
         article_cache = render_cache
-        if article_cache is None and cache and RENDER_TARGETS[job.format] == "epub":
+        if article_cache is None and cache and BACKENDS[job.format].render_target == "epub":
             if chosen.folders not in disk_caches:
                 from .render.cache import DiskCache, folder_digest
 
@@ -218,17 +218,17 @@ def write_editions(
                                                         salt=folder_digest(chosen.template_path))
             article_cache = disk_caches[chosen.folders]
         rendered.append(render_issue(
-            publication, issue, chosen, RENDER_TARGETS[job.format], print_options=options[id(edition)],
+            publication, issue, chosen, BACKENDS[job.format].render_target, print_options=options[id(edition)],
             epub_options=epub_settings[id(edition)], allow_missing_glyphs=allow_missing_glyphs, warn=warn,
             cache=article_cache,
         ))
     written = []
     for done, (job, result) in enumerate(zip(jobs, rendered), start=len(jobs)):
         report("Writing", job, done)
-        backend = get_backend(job.format, options[id(job.edition)], epub_settings[id(job.edition)],
-                              cache_folder=Path(out) / CACHE_FOLDER if cache else None)
+        backend = BACKENDS[job.format](pdf=options[id(job.edition)], epub=epub_settings[id(job.edition)],
+                                       cache_folder=Path(out) / CACHE_FOLDER if cache else None)
         try:
-            written.extend(backend.write_all(result, job.target))
+            written.extend(backend.write(result, job.target))
         except OSError as exc:  # a full disk, a folder that cannot be written: name the output folder
             from .errors import write_error
 
@@ -270,9 +270,9 @@ def build_digest(
     from .ingest import Edition
 
     if "pdf" in formats:
-        from .backends.pdf_worker import warm_up
+        from .backends import BACKENDS
 
-        warm_up()
+        BACKENDS["pdf"].warm_up()
     editions = load(sources, kind=kind, since=spec.since, until=spec.until)
     config = BroadsheetConfig(theme=theme or "digest")
     folder = (base or Path.cwd()).resolve()

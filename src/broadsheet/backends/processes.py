@@ -1,34 +1,50 @@
-"""Layout processes, forked from a zygote that has WeasyPrint imported already.
+"""Processes with limits: a fork server, workers forked from it, time and address-space limits,
+and the workers' logs told by the parent.  Nothing here knows what the workers run.
 
-``warm_up()`` forks the zygote as soon as a build knows it will make a PDF: it imports
-WeasyPrint and its libraries (and reads fontconfig's list) while the parent goes on reading
-the sources.  Each layout process is then forked from the zygote, with fork's semantics (no
-main module imported again, nothing to guard in scripts): the parent hands the zygote one end
-of a pipe (``socket.send_fds``), the zygote forks a worker on it and answers with its pid;
-the worker receives its work (a pickled function and arguments) through the pipe and talks
-to the parent through it.  What a worker logs comes back through the pipe too
-(``forward_logs``), to be told by the parent (``tell``).  The zygote ends when the parent
-closes its end of the control socket, or exits.  The zygote and every worker die with their
-parent (``processes.die_with_parent``): a build killed outright leaves no layout running.
+``warm_up(preload)`` forks the fork server (a zygote) as soon as a build knows it will need
+workers: it imports the module named ``preload`` (a dotted module name chosen by the caller,
+say WeasyPrint and what a PDF layout runs) while the parent goes on reading the sources.
+Each worker is then forked from the zygote, with fork's semantics (no main module imported
+again, nothing to guard in scripts): the parent hands the zygote one end of a pipe
+(``socket.send_fds``), the zygote forks a worker on it and answers with its pid; the worker
+receives its work (a pickled function and arguments) through the pipe and talks to the
+parent through it.  What a worker logs comes back through the pipe too (``forward_logs``),
+to be told by the parent (``tell``).  A zygote ends when the parent closes its end of the
+control socket, or exits.  The zygote and every worker die with their parent
+(``processes.die_with_parent``): a build killed outright leaves no worker running.
+
+``run_limited`` runs one function in a worker with a wall-clock timeout and an address-space
+limit.  WeasyPrint has no guard against layouts that never finish or eat all memory (its own
+documentation advises limiting time and memory per process): a child process does the work
+and the parent kills it when time runs out.  The child's result (bytes) or fault (a message)
+comes back through the pipe (``child_process``); no child is left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import socket
 import struct
+import time
+import traceback
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+from typing import Any
 
 from ..processes import die_with_parent
 
-_zygote: _Zygote | None = None
+#: The running zygotes, by the name of the module they preload.
+_zygotes: dict[str, _Zygote] = {}
 
 
 class Worker:
-    """A layout process: its pid (a child of the zygote) and the parent's end of its pipe."""
+    """A worker process: its pid (a child of the zygote) and the parent's end of its pipe."""
 
     def __init__(self, pid: int, connection: Connection) -> None:
         self.pid = pid
@@ -47,7 +63,7 @@ class Worker:
 
 
 class _Zygote:
-    def __init__(self) -> None:
+    def __init__(self, preload: str) -> None:
         self.control, theirs = socket.socketpair()
         parent = os.getpid()
         pid = os.fork()
@@ -56,7 +72,7 @@ class _Zygote:
             try:
                 die_with_parent(parent)
                 self.control.close()
-                _serve(theirs)
+                _serve(theirs, preload)
             except BaseException:  # noqa: BLE001 - never back into the parent's code
                 code = 1
             finally:
@@ -81,14 +97,14 @@ class _Zygote:
         return Worker(pid, ours)
 
 
-def _serve(control: socket.socket) -> None:
-    """The zygote: import what layouts need, then fork a worker for each pipe received."""
+def _serve(control: socket.socket, preload: str) -> None:
+    """The zygote: import ``preload`` (what the workers need), then fork a worker for each pipe received."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the system
     zygote = os.getpid()
     try:
-        from . import _layout_preload  # noqa: F401
+        importlib.import_module(preload)
     except Exception:  # noqa: BLE001 - a worker imports what it needs, and reports what fails
         pass
     while True:
@@ -116,27 +132,28 @@ def _serve(control: socket.socket) -> None:
         control.sendall(struct.pack("!i", pid))
 
 
-def warm_up() -> None:
-    """Fork the zygote now (once), so that it imports WeasyPrint while the build goes on."""
-    global _zygote
-    if _zygote is None:
-        _zygote = _Zygote()
+def warm_up(preload: str) -> None:
+    """Fork the zygote that preloads the module named ``preload`` now (once), so that it imports
+    that module while the build goes on."""
+    if preload not in _zygotes:
+        _zygotes[preload] = _Zygote(preload)
 
 
-def start(target, *args) -> Worker:
-    """Run ``target(connection, *args)`` in a new layout process (a new zygote if the last one ended)."""
-    global _zygote
+def start(preload: str, target, *args) -> Worker:
+    """Run ``target(connection, *args)`` in a new worker forked from the zygote that preloads the
+    module named ``preload`` (a new zygote if the last one ended)."""
     for attempt in (1, 2):
-        warm_up()
+        warm_up(preload)
+        zygote = _zygotes[preload]
         try:
-            return _zygote.start(target, *args)
+            return zygote.start(target, *args)
         except (OSError, RuntimeError) as exc:
-            _zygote.control.close()
+            zygote.control.close()
             try:
-                os.waitpid(_zygote.pid, os.WNOHANG)
+                os.waitpid(zygote.pid, os.WNOHANG)
             except ChildProcessError:
                 pass
-            _zygote = None
+            del _zygotes[preload]
             if attempt == 2:
                 raise RuntimeError(f"could not start a layout process: {exc}") from None
     raise AssertionError("unreachable")
@@ -158,7 +175,7 @@ class _Forward(logging.Handler):
 
 
 def forward_logs(connection, level: int) -> None:
-    """In a layout process: log as the parent would, through ``connection``."""
+    """In a worker: log as the parent would, through ``connection``."""
     handler = _Forward(connection)
     logger = logging.getLogger("broadsheet")
     logger.handlers[:] = [handler]
@@ -175,3 +192,75 @@ def tell(message) -> bool:
     _, name, level, text = message
     logging.getLogger(name).log(level, "%s", text)
     return True
+
+
+# -- a worker with limits ----------------------------------------------------------------------
+
+class LayoutTimeout(Exception):
+    """The child took longer than allowed."""
+
+
+class LayoutFailed(Exception):
+    """The child raised, ran out of memory or died."""
+
+
+@contextlib.contextmanager
+def child_process(connection, memory_bytes: int, log_level: int) -> Iterator[None]:
+    """In a layout process: ignore Ctrl-C (the parent decides; it reaches the parent too), log
+    through ``connection`` at the parent's level, limit the address space to ``memory_bytes``,
+    and report whatever goes wrong to the parent as ("error", message) instead of raising."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forward_logs(connection, log_level)
+    if memory_bytes:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        except (ValueError, OSError):
+            pass
+    out_of_memory = f"out of memory (limit {memory_bytes // 2**20} MB)"
+    try:
+        yield
+    except MemoryError:
+        connection.send(("error", out_of_memory))
+    except OSError as exc:
+        connection.send(("error", out_of_memory if exc.errno == 12 else str(exc)))  # 12: ENOMEM below Python
+    except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
+        message = str(exc) or type(exc).__name__
+        if os.environ.get("BROADSHEET_DEBUG"):
+            message += "\n" + traceback.format_exc()
+        connection.send(("error", message))
+    finally:
+        connection.close()
+
+
+def _child(connection, function, args, memory_bytes, log_level) -> None:
+    with child_process(connection, memory_bytes, log_level):
+        connection.send(("ok", function(*args)))
+
+
+def run_limited(function: Callable[..., Any], *args: Any, preload: str, timeout: float, memory_mb: int) -> Any:
+    """Return ``function(*args)`` computed in a worker within the limits.
+
+    The worker is forked from the zygote that preloads the module named ``preload``, so
+    ``function`` and ``args`` are pickled; what it logs is told here."""
+    level = logging.getLogger("broadsheet").getEffectiveLevel()
+    try:
+        worker = start(preload, _child, function, args, memory_mb * 2**20, level)
+    except RuntimeError as exc:
+        raise LayoutFailed(str(exc)) from None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
+                raise LayoutTimeout(f"took longer than {timeout:g} s")
+            try:
+                message = worker.connection.recv()
+            except EOFError:
+                raise LayoutFailed("the layout process died") from None
+            if not tell(message):
+                break
+        status, value = message
+        if status == "error":
+            raise LayoutFailed(value)
+        return value
+    finally:
+        worker.stop()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from ebooklib import epub
 from lxml import etree
 
-from ..config import parse_size
-from ..names import EPUB_PROFILES
-from ..rendered import NavEntry, RenderedIssue
+from ...config import parse_size
+from ...names import EPUB_PROFILES
+from ...rendered import NavEntry, RenderedIssue
 
 _XHTML = "http://www.w3.org/1999/xhtml"
 _OPS = "http://www.idpf.org/2007/ops"
