@@ -2,15 +2,13 @@
 
 Print the result duplex (flip on the short edge), fold the stack in half and staple on the
 fold.  The page count is padded with blank pages to a multiple of four.  Each page is
-placed by its TrimBox and clipped to it, so a bleed never spills onto its neighbour.
+placed by its TrimBox and clipped to it, so a bleed never spills onto its neighbour: it is
+drawn as a form XObject (pikepdf, qpdf), whose bounding box is the page's TrimBox.
 """
 
 from __future__ import annotations
 
 import io
-
-from pypdf import PdfReader, PdfWriter, Transformation
-from pypdf.generic import ContentStream, FloatObject, NameObject, RectangleObject
 
 
 def sheet_order(count: int) -> list[tuple[int | None, int | None]]:
@@ -25,28 +23,34 @@ def sheet_order(count: int) -> list[tuple[int | None, int | None]]:
 
 def impose_booklet(pdf: bytes) -> bytes:
     """Return the booklet PDF for ``pdf``."""
-    reader = PdfReader(io.BytesIO(pdf))
-    source = PdfWriter(clone_from=reader)
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, Rectangle, String
+
+    source = pikepdf.Pdf.open(io.BytesIO(pdf))
     pages = list(source.pages)
-    trim = pages[0].trimbox
-    width, height = float(trim.width), float(trim.height)
-    writer = PdfWriter()
+    trim = Rectangle(pages[0].trimbox)
+    width, height = trim.width, trim.height
+    booklet = pikepdf.Pdf.new()
     for left, right in sheet_order(len(pages)):
-        sheet = writer.add_blank_page(width=2 * width, height=height)
+        booklet.add_blank_page(page_size=(2 * width, height))
+        sheet = booklet.pages[-1]
+        content = b""
         for slot, index in ((0, left), (1, right)):
             if index is None:
                 continue
             page = pages[index]
-            box = page.trimbox
-            content = ContentStream(page.get_contents(), source)
-            clip = [FloatObject(v) for v in (box.left, box.bottom, box.width, box.height)]
-            content.operations[0:0] = [(clip, b"re"), ([], b"W"), ([], b"n")]
-            page.replace_contents(content)
-            offset = Transformation().translate(slot * width - float(box.left), -float(box.bottom))
-            sheet.merge_transformed_page(page, offset)
-        sheet[NameObject("/TrimBox")] = RectangleObject((0, 0, 2 * width, height))
-    if reader.metadata:
-        writer.add_metadata({k: v for k, v in reader.metadata.items() if isinstance(v, str)})
+            form = booklet.copy_foreign(page.as_form_xobject())  # its /BBox is the page's TrimBox
+            name = sheet.add_resource(form, Name.XObject, Name(f"/Page{index + 1}"))
+            box = Rectangle(page.trimbox)
+            # At its own size, the lower left corner of its TrimBox on the slot's.
+            content += sheet.calc_form_xobject_placement(
+                form, name, Rectangle(slot * width, 0, slot * width + box.width, box.height),
+                allow_shrink=False, allow_expand=False)
+        sheet.obj.Contents = booklet.make_stream(content)
+        sheet.obj.TrimBox = Array([0, 0, 2 * width, height])
+    info = {key: String(str(value)) for key, value in source.docinfo.items() if isinstance(value, String)}
+    if info:
+        booklet.docinfo = booklet.make_indirect(Dictionary(info))
     out = io.BytesIO()
-    writer.write(out)
+    booklet.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
