@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "golden.json"
 #: what the bytes also depend on: the libraries that write them and the installed fonts
 GOLDEN_ENVIRONMENT = ROOT / "tests" / "fixtures" / "golden-environment.json"
-_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "ebooklib", "pikepdf", "pypdf", "opencc",
+_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "ebooklib", "pikepdf", "opencc",
               "lxml", "nh3", "jinja2", "markdown-it-py", "tinycss2")
 EPOCH = "1700000000"
 

@@ -178,7 +178,7 @@ def test_grayscale_pictures_for_e_ink(sources, tmp_path, assert_valid_epub):
 
 
 def test_pictures_are_deterministic():
-    from broadsheet.backends.epub_images import PictureLimits, prepare_picture
+    from broadsheet.backends.epub.pictures import PictureLimits, prepare_picture
 
     data = photo_with_exif()
     first = prepare_picture(data, "image/jpeg", PictureLimits(long_side=800))
@@ -187,7 +187,7 @@ def test_pictures_are_deterministic():
 
 
 def test_lean_jpeg_keeps_its_bytes_but_loses_its_metadata():
-    from broadsheet.backends.epub_images import PictureLimits, prepare_picture
+    from broadsheet.backends.epub.pictures import PictureLimits, prepare_picture
 
     image = Image.new("RGB", (640, 480), (90, 120, 150))
     exif = Image.Exif()
@@ -201,7 +201,7 @@ def test_lean_jpeg_keeps_its_bytes_but_loses_its_metadata():
 
 
 def test_animated_gif_keeps_its_frames_and_loses_its_comments():
-    from broadsheet.backends.epub_images import PictureLimits, prepare_picture
+    from broadsheet.backends.epub.pictures import PictureLimits, prepare_picture
 
     frames = [Image.new("P", (40, 30), i) for i in range(3)]
     for frame in frames:
@@ -259,7 +259,7 @@ def test_a_budget_the_text_alone_exceeds_fails_and_writes_nothing(sources, tmp_p
 
 
 def test_budget_steps_lower_quality_first_then_long_side():
-    from broadsheet.backends.epub_images import PictureLimits, budget_steps
+    from broadsheet.backends.epub.pictures import PictureLimits, budget_steps
 
     steps = [(s.quality, s.long_side) for s in budget_steps(PictureLimits())]
     assert steps[:3] == [(70, 1600), (60, 1600), (50, 1600)]
@@ -319,7 +319,7 @@ def test_apple_profile(sources, tmp_path, assert_valid_epub):
 
 
 def test_profiles_are_data():
-    from broadsheet.backends.profiles import PROFILES, Profile
+    from broadsheet.backends.epub.profiles import PROFILES, Profile
     from broadsheet.names import EPUB_PROFILES as NAMES
 
     assert set(PROFILES) == set(NAMES)
@@ -335,7 +335,7 @@ def test_apple_declares_specified_fonts_when_fonts_are_embedded():
 
     from ebooklib import epub
 
-    from broadsheet.backends.profiles import IBOOKS, PROFILES, apply_profile
+    from broadsheet.backends.epub.profiles import IBOOKS, PROFILES, apply_profile
 
     book = epub.EpubBook()
     book.add_item(epub.EpubItem(uid="font", file_name="fonts/serif.otf", media_type="font/otf", content=b"x"))

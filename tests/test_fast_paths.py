@@ -10,8 +10,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from broadsheet.backends import epub_images
-from broadsheet.backends.epub_images import PictureLimits, _prepare_all
+from broadsheet.backends.epub import pictures as epub_images
+from broadsheet.backends.epub.pictures import PictureLimits, _prepare_all
 from broadsheet.errors import ConfigError
 from broadsheet.ingest.encoding import looks_binary
 from broadsheet.ingest.markdown import _load_yaml, parse_front_matter

@@ -245,7 +245,7 @@ def test_a_picture_swapped_for_a_link_out_after_ingest_is_refused(tmp_path, fmt)
 def test_a_layout_process_reads_pictures_through_the_door(tmp_path):
     """The PDF layout processes fetch pictures themselves: a swap after every earlier look is refused
     there too."""
-    from broadsheet.backends.pdf_part import asset_fetcher
+    from broadsheet.backends.pdf.fetcher import asset_fetcher
     from broadsheet.files import OutsideRoot
 
     root = tmp_path / "ed"

@@ -130,10 +130,10 @@ def test_a_lost_layout_zygote_is_replaced():
     """Layout processes fork from a zygote; if it is gone, the next layout starts a new one."""
     import operator
 
-    from broadsheet.backends import pdf_worker
-    from broadsheet.backends.sandbox import run_limited
+    from broadsheet.backends import processes
+    from broadsheet.backends.pdf.layout import PRELOAD
 
-    assert run_limited(operator.mul, 6, 7, timeout=60, memory_mb=4096) == 42
-    os.kill(pdf_worker._zygote.pid, signal.SIGKILL)
+    assert processes.run_limited(operator.mul, 6, 7, preload=PRELOAD, timeout=60, memory_mb=4096) == 42
+    os.kill(processes._zygotes[PRELOAD].pid, signal.SIGKILL)
     time.sleep(0.1)
-    assert run_limited(operator.mul, 3, 5, timeout=60, memory_mb=4096) == 15
+    assert processes.run_limited(operator.mul, 3, 5, preload=PRELOAD, timeout=60, memory_mb=4096) == 15

@@ -4,6 +4,8 @@ and backends take what render made through ``rendered`` (the contract between th
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,10 +77,6 @@ def test_model_knows_nothing_of_output_formats():
 #: Modules that depend on nothing of broadsheet but other leaves.
 LEAVES = {"model", "errors", "files", "rendered", "names", "paper", "lang", "xhtml", "limits", "version"}
 
-#: Render helpers a backend still uses, by file: not the render → backends contract (that is ``rendered``).
-BACKEND_USES_OF_RENDER = {"pdf_parallel.py": {"render.cache"}}
-
-
 def test_rendered_imports_only_leaves():
     imported = imports_of(PACKAGE / "rendered.py")
     assert imported <= LEAVES - {"rendered"}, f"rendered.py imports {sorted(imported - LEAVES)}"
@@ -94,14 +92,77 @@ def test_backends_take_the_rendered_contract_not_the_renderer():
     paths = sorted((PACKAGE / "backends").rglob("*.py"))
     assert paths
     for path in paths:
-        allowed = BACKEND_USES_OF_RENDER.get(path.relative_to(PACKAGE / "backends").as_posix(), set())
         from_render = {m for m in modules_imported_by(path) if m == "render" or m.startswith("render.")}
-        assert from_render <= allowed, f"{path.relative_to(PACKAGE)} imports {sorted(from_render - allowed)}"
+        assert not from_render, f"{path.relative_to(PACKAGE)} imports {sorted(from_render)}"
 
 
-def test_the_list_of_backend_uses_of_render_is_not_stale():
-    for name, allowed in BACKEND_USES_OF_RENDER.items():
-        assert allowed <= modules_imported_by(PACKAGE / "backends" / name), name
+def backend_modules() -> dict[str, set[str]]:
+    """Each module of ``backends`` (dotted below the package, a package by its own name) and the modules of
+    ``backends`` it imports."""
+    paths = {}
+    for path in sorted((PACKAGE / "backends").rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return {name: {m for m in modules_imported_by(path) if m in paths} for name, path in paths.items()}
+
+
+def reached_from(graph: dict[str, set[str]], start: str) -> set[str]:
+    """``start`` and every module it imports, directly or not, with the packages they live in (Python
+    imports a module's packages before it)."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]
+        todo.extend(graph.get(name, set()) | {p for p in parents if p in graph})
+    return seen
+
+
+def test_no_import_circle_among_the_backends():
+    graph = backend_modules()
+    assert "backends.pdf.scheduler" in graph and "backends.processes" in graph
+    for name, imported in graph.items():
+        for other in imported:
+            back = reached_from(graph, other) - {p for p in graph if name.startswith(p + ".")}
+            assert name not in back, f"{name} imports {other}, which imports {name} again"
+
+
+def test_the_process_harness_knows_no_backend():
+    """The fork server preloads the module its caller names: it imports nothing of what its workers run."""
+    path = PACKAGE / "backends" / "processes.py"
+    imported = {m for m in modules_imported_by(path) if m.startswith("backends")}
+    assert not imported, f"backends/processes.py imports {sorted(imported)}"
+    source = path.read_text(encoding="utf-8")
+    assert "backends.pdf" not in source and "backends.epub" not in source
+
+
+@pytest.mark.parametrize("module", ["backends.pdf.layout", "backends.pdf.preload"])
+def test_a_layout_process_does_not_load_the_scheduler(module):
+    reached = reached_from(backend_modules(), module)
+    assert "backends.pdf.layout" in reached
+    assert not reached & {"backends.pdf.scheduler", "backends.pdf.backend"}, sorted(reached)
+
+
+def test_the_walk_finds_a_circle(tmp_path, monkeypatch):
+    folder = tmp_path / "backends"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "a.py").write_text("from . import b\n", encoding="utf-8")
+    (folder / "b.py").write_text("def f():\n    from .a import x\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
+    graph = backend_modules()
+    assert graph == {"backends": set(), "backends.a": {"backends.b"}, "backends.b": {"backends.a"}}
+    assert "backends.a" in reached_from(graph, "backends.b")
+
+
+def test_importing_the_backends_imports_no_backend():
+    code = ("import json, sys, broadsheet.backends as b; assert sorted(b.BACKENDS) == ['epub', 'html', 'pdf'];"
+            "print(json.dumps(sorted(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(result.stdout))
+    assert not {m for m in loaded if m.startswith(("broadsheet.backends.", "weasyprint", "ebooklib", "pikepdf"))}
 
 
 def test_the_renderer_still_offers_the_contract_it_used_to_define():

@@ -248,7 +248,7 @@ def test_jpeg_scans_are_counted_without_decoding():
 
 
 def test_a_picture_that_takes_too_long_is_ended_and_the_others_made(tmp_path):
-    from broadsheet.backends.epub_images import PictureLimits, _prepare_all
+    from broadsheet.backends.epub.pictures import PictureLimits, _prepare_all
     from broadsheet.render import Asset
 
     from PIL import Image

@@ -16,8 +16,9 @@ def test_every_source_kind_is_an_ingester_module():
 
 
 def test_every_format_is_made_from_a_rendering():
-    from broadsheet.backends import RENDER_TARGETS
+    from broadsheet.backends import BACKENDS
 
-    assert tuple(RENDER_TARGETS) == names.FORMATS
-    assert set(RENDER_TARGETS.values()) == set(names.RENDERINGS)
+    assert tuple(BACKENDS) == names.FORMATS
+    assert {BACKENDS[fmt].render_target for fmt in BACKENDS} == set(names.RENDERINGS)
+    assert all(BACKENDS[fmt].name == fmt for fmt in BACKENDS)
     assert set(names.DEFAULT_FORMATS) <= set(names.FORMATS)

@@ -98,7 +98,7 @@ def halves(pdf, page_number):
 def test_booklet_sheet_order(tmp_path, count, expected):
     import weasyprint
 
-    from broadsheet.backends.impose import impose_booklet
+    from broadsheet.backends.pdf.impose import impose_booklet
 
     html = "".join(f'<section style="break-after: page">PAGE{n:02d}</section>' for n in range(1, count + 1))
     pdf = weasyprint.HTML(string=f"<style>@page {{ size: A5 }}</style>{html}").write_pdf()

@@ -9,7 +9,7 @@ from __future__ import annotations
 #: Source kinds for ``--from`` / ``kind``; each is a module of broadsheet.ingest of the same name.
 SOURCE_KINDS = ("markdown", "text", "epaper", "article", "feed")
 
-#: EPUB device profiles for ``--profile`` / ``[epub] profile``; backends/profiles.py says what each means.
+#: EPUB device profiles for ``--profile`` / ``[epub] profile``; backends/epub/profiles.py says what each means.
 EPUB_PROFILES = ("generic", "kindle", "kobo", "apple")
 
 #: 简繁 conversions for ``--convert`` / ``convert`` (OpenCC): to traditional, to simplified, Taiwan, Hong Kong.

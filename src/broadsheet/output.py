@@ -9,6 +9,7 @@ into the same folder.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -299,3 +300,19 @@ class CacheFolder:
 _TEMPORARY = re.compile(r"\.(.+)\.[0-9]+\.[0-9a-f]{8}\.part")
 #: The names of the article XHTML cache's entries.
 HEX_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+def seal(name: str, data: bytes) -> bytes:
+    """``data`` as a cache entry named ``name``: the SHA-256 of the name and the data, then the data."""
+    return hashlib.sha256(name.encode() + b"\0" + data).digest() + data
+
+
+def unseal(name: str, stored: bytes | None, folder: Path) -> bytes | None:
+    """The data of a stored entry, or None when it is not what ``seal(name, …)`` wrote (a note)."""
+    if stored is None:
+        return None
+    data = stored[32:]
+    if len(stored) < 32 or stored[:32] != hashlib.sha256(name.encode() + b"\0" + data).digest():
+        logging.getLogger("broadsheet").info("%s: damaged or misplaced cache entry; made again", Path(folder) / name)
+        return None
+    return data

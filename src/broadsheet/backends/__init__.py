@@ -1,7 +1,19 @@
-"""Backends: each writes one output format from a RenderedIssue."""
+"""Backends: each writes one output format from a RenderedIssue.
+
+``BACKENDS[fmt]`` is the class that writes format ``fmt`` (``names.FORMATS``); its module is
+imported on lookup, so importing this package imports neither WeasyPrint nor ebooklib.
+
+  epub/       EpubBackend (ebooklib, the deterministic zip), its pictures and device profiles
+  pdf/        PdfBackend (WeasyPrint): the print HTML cut into parts, laid out in processes,
+              scheduled, cached and assembled (pikepdf), fonts shared, booklets imposed
+  html.py     HtmlBackend: the print HTML and its assets as a folder
+  processes.py  the fork server, workers with time and memory limits, their logs told
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -11,36 +23,35 @@ if TYPE_CHECKING:  # a layout process imports backend modules without the config
 
 
 class Backend(Protocol):
-    name: ClassVar[str]
-    suffix: ClassVar[str]
-    media_type: ClassVar[str]
+    name: ClassVar[str]  # "epub" | "pdf" | "html" (names.FORMATS)
+    suffix: ClassVar[str]  # ".epub" | ".pdf" | ".html"
+    render_target: ClassVar[str]  # the rendering it is made from (names.RENDERINGS): "epub" | "pdf"
 
-    def write(self, rendered: RenderedIssue, target: Path) -> Path:
-        """Write one file atomically and return its path."""
+    def __init__(self, *, pdf: PdfConfig, epub: EpubConfig, cache_folder: Path | None = None) -> None: ...
 
-    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
-        """Write the file and any companions (a booklet), returning every path."""
+    @classmethod
+    def warm_up(cls) -> None:
+        """Start what writing will need while the sources are read (a no-op for most)."""
 
-
-def get_backend(name: str, print_options: PdfConfig | None = None, epub_options: EpubConfig | None = None,
-                cache_folder: Path | None = None) -> Backend:
-    from ..config import EpubConfig, PdfConfig
-
-    if name == "epub":
-        from .epub import EpubBackend
-
-        return EpubBackend(epub_options or EpubConfig())
-    if name == "pdf":
-        from .pdf import PdfBackend
-
-        return PdfBackend(print_options or PdfConfig(), cache_folder)
-    if name == "html":
-        from .html import HtmlBackend
-
-        return HtmlBackend()
-    raise KeyError(name)
+    def write(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        """Write the file and any companions (a booklet) atomically; return every path written."""
 
 
-#: the rendering (names.RENDERINGS) each format (names.FORMATS) is made from ("html" is the print HTML the PDF
-#: is laid out from)
-RENDER_TARGETS = {"epub": "epub", "pdf": "pdf", "html": "pdf"}
+class _Backends(Mapping[str, type[Backend]]):
+    """Format name → backend class, each module imported when its format is looked up."""
+
+    _WHERE = {"epub": ("epub.backend", "EpubBackend"), "pdf": ("pdf.backend", "PdfBackend"),
+              "html": ("html", "HtmlBackend")}
+
+    def __getitem__(self, name: str) -> type[Backend]:
+        module, cls = self._WHERE[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._WHERE)
+
+    def __len__(self) -> int:
+        return len(self._WHERE)
+
+
+BACKENDS: Mapping[str, type[Backend]] = _Backends()

@@ -9,24 +9,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BackendError
 from ..output import atomic_folder
 from ..rendered import RenderedIssue
 
+if TYPE_CHECKING:
+    from ..config import EpubConfig, PdfConfig
+
 
 class HtmlBackend:
     name: ClassVar[str] = "html"
-    suffix: ClassVar[str] = ""
-    media_type: ClassVar[str] = "text/html"
+    suffix: ClassVar[str] = ".html"
     remote_resources: ClassVar[bool] = False
     render_target: ClassVar[str] = "pdf"  # the print rendering
 
-    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
-        return [self.write(rendered, target)]
+    def __init__(self, *, pdf: PdfConfig, epub: EpubConfig, cache_folder: Path | None = None) -> None:
+        pass
 
-    def write(self, rendered: RenderedIssue, target: Path) -> Path:
+    @classmethod
+    def warm_up(cls) -> None:
+        """Nothing to start ahead."""
+
+    def write(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        """Write the folder; return its path (the one path written)."""
         folder = target.with_suffix("") if target.suffix == ".html" else target
         if os.path.lexists(folder) and not folder.is_dir():
             raise BackendError("exists and is not a folder", folder)
@@ -38,4 +45,4 @@ class HtmlBackend:
                 path.write_bytes(asset.read())
             for path in [temporary, *temporary.rglob("*")]:
                 os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        return folder
+        return [folder]

@@ -12,29 +12,12 @@ ever removed.
 from __future__ import annotations
 
 import hashlib
-import logging
 from pathlib import Path
 
+from ..output import HEX_NAME, CacheFolder, seal, unseal
 from ..version import __version__
-from ..output import HEX_NAME, CacheFolder
 
-log = logging.getLogger("broadsheet")
-
-
-def seal(name: str, data: bytes) -> bytes:
-    """``data`` as a cache entry named ``name``: the SHA-256 of the name and the data, then the data."""
-    return hashlib.sha256(name.encode() + b"\0" + data).digest() + data
-
-
-def unseal(name: str, stored: bytes | None, folder: Path) -> bytes | None:
-    """The data of a stored entry, or None when it is not what ``seal(name, …)`` wrote (a note)."""
-    if stored is None:
-        return None
-    data = stored[32:]
-    if len(stored) < 32 or stored[:32] != hashlib.sha256(name.encode() + b"\0" + data).digest():
-        log.info("%s: damaged or misplaced cache entry; made again", Path(folder) / name)
-        return None
-    return data
+__all__ = ["DiskCache", "folder_digest", "seal", "unseal"]
 
 
 def folder_digest(folders) -> str:

@@ -3,28 +3,26 @@
 ebooklib writes the OPF (metadata, manifest, spine) and the NCX.  broadsheet hands it
 finished XHTML as plain items (ebooklib would re-parse ``EpubHtml`` with an HTML parser),
 supplies its own nav document, removes the random identifier and generator stamp, and
-re-packs the zip deterministically: ``mimetype`` first and stored, fixed timestamps and
-attributes, pictures stored rather than deflated.
+re-packs the zip deterministically (``zip``).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
 from pathlib import Path
 from typing import ClassVar
 
 from ebooklib import epub
 
-from ..config import EpubConfig
-from ..errors import BackendError
-from ..output import atomic_path
-from ..rendered import Document, NavEntry, RenderedIssue
-from .epub_images import fit_budget, picture_limits, prepare_pictures
+from ...config import EpubConfig, PdfConfig
+from ...errors import BackendError
+from ...output import atomic_path
+from ...rendered import Document, NavEntry, RenderedIssue
+from .pictures import fit_budget, picture_limits, prepare_pictures
 from .profiles import apply_profile, get_profile
+from .zip import repack
 
-_STORED_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 _SVG = re.compile(rb"<svg[\s>]")
 _MATHML = re.compile(rb"<math[\s>]")
 
@@ -32,16 +30,20 @@ _MATHML = re.compile(rb"<math[\s>]")
 class EpubBackend:
     name: ClassVar[str] = "epub"
     suffix: ClassVar[str] = ".epub"
-    media_type: ClassVar[str] = "application/epub+zip"
+    render_target: ClassVar[str] = "epub"
     remote_resources: ClassVar[bool] = False
 
-    def __init__(self, options: EpubConfig | None = None) -> None:
-        self.options = options or EpubConfig()
+    def __init__(self, *, pdf: PdfConfig, epub: EpubConfig, cache_folder: Path | None = None) -> None:
+        self.options = epub
 
-    def write(self, rendered: RenderedIssue, target: Path) -> Path:
-        """Write one EPUB 3 file atomically and return its path.
+    @classmethod
+    def warm_up(cls) -> None:
+        """Nothing to start ahead."""
 
-        Pictures are made for e-readers first (epub_images.py); over the size budget they are
+    def write(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        """Write one EPUB 3 file atomically; return its path (the one path written).
+
+        Pictures are made for e-readers first (pictures.py); over the size budget they are
         compressed further and the book is packed again, all before the one rename.
         """
         profile = get_profile(self.options.profile)
@@ -53,7 +55,7 @@ class EpubBackend:
             if budget is not None and temporary.stat().st_size > budget:
                 fit_budget(rendered, prepared, limits, budget, self.options.max_size or profile.max_size or "",
                            lambda smaller: self._pack(smaller, temporary, target), temporary, target)
-        return target
+        return [target]
 
     def _pack(self, rendered: RenderedIssue, path: Path, target: Path) -> None:
         """Build the book and write it to ``path``, packed deterministically."""
@@ -69,9 +71,6 @@ class EpubBackend:
         except Exception as exc:  # noqa: BLE001 - ebooklib raises bare exceptions
             raise BackendError(f"ebooklib could not write the EPUB: {exc}", target) from None
         repack(raw.getvalue(), path, rendered.metadata.modified.timetuple()[:6])
-
-    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
-        return [self.write(rendered, target)]
 
     def build_book(self, rendered: RenderedIssue) -> epub.EpubBook:
         meta = rendered.metadata
@@ -142,23 +141,6 @@ def _toc_entry(entry: NavEntry):
 
 def _uid(href: str) -> str:
     return "nav-" + re.sub(r"[^A-Za-z0-9]+", "-", href).strip("-")
-
-
-def repack(data: bytes, target: Path, date_time: tuple[int, ...]) -> None:
-    """Rewrite an EPUB zip with fixed entry metadata, ``mimetype`` first and stored."""
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        names = source.namelist()
-        if "mimetype" not in names:
-            raise BackendError("EPUB has no mimetype entry", target)
-        ordered = ["mimetype"] + [n for n in names if n != "mimetype"]
-        with zipfile.ZipFile(target, "w") as out:
-            for name in ordered:
-                info = zipfile.ZipInfo(name, date_time=date_time)
-                info.create_system = 3
-                info.external_attr = 0o100644 << 16
-                stored = name == "mimetype" or name.lower().endswith(_STORED_TYPES)
-                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                out.writestr(info, source.read(name), compresslevel=None if stored else 9)
 
 
 def accessibility_metadata(rendered: RenderedIssue) -> list[tuple[str, str]]:

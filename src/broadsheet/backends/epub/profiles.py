@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from ebooklib import epub
 from lxml import etree
 
-from ..config import parse_size
-from ..names import EPUB_PROFILES
-from ..rendered import NavEntry, RenderedIssue
+from ...paper import parse_size
+from ...xhtml import parse as parse_xml
+from ...names import EPUB_PROFILES
+from ...rendered import NavEntry, RenderedIssue
 
 _XHTML = "http://www.w3.org/1999/xhtml"
 _OPS = "http://www.idpf.org/2007/ops"
@@ -134,8 +135,7 @@ def _uid(href: str) -> str:
 
 
 def _rewrite_nav(content: bytes, *, flat: bool, landmarks: bool) -> bytes:
-    parser = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(content, parser)
+    root = parse_xml(content)
     if flat:
         for toc in root.iterfind(".//x:nav[@epub:type='toc']", _NS):
             top = toc.find("x:ol", _NS)

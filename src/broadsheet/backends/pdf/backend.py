@@ -14,12 +14,13 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from ..config import PdfConfig, to_mm
-from ..errors import BackendError
-from ..output import atomic_path
-from ..rendered import RenderedIssue
-from .pdf_fonts import FontUnavailable
-from .pdf_part import PT_PER_MM, render_part, render_whole
+from ...config import EpubConfig, PdfConfig
+from ...paper import to_mm
+from ...errors import BackendError
+from ...output import atomic_path
+from ...rendered import RenderedIssue
+from .fonts import FontUnavailable
+from .layout import PRELOAD, PT_PER_MM, render_part, render_whole
 
 log = logging.getLogger("broadsheet")
 
@@ -27,18 +28,25 @@ log = logging.getLogger("broadsheet")
 class PdfBackend:
     name: ClassVar[str] = "pdf"
     suffix: ClassVar[str] = ".pdf"
-    media_type: ClassVar[str] = "application/pdf"
+    render_target: ClassVar[str] = "pdf"
     remote_resources: ClassVar[bool] = False
 
-    def __init__(self, options: PdfConfig | None = None, cache_folder: Path | None = None) -> None:
-        self.options = options or PdfConfig()
+    def __init__(self, *, pdf: PdfConfig, epub: EpubConfig, cache_folder: Path | None = None) -> None:
+        self.options = pdf
         self.cache_folder = cache_folder
         self._staged = None  # the PartCache of the PDF being written, committed once it is
+
+    @classmethod
+    def warm_up(cls) -> None:
+        """Fork the layout zygote now, so that it imports WeasyPrint while the sources are read."""
+        from ..processes import warm_up
+
+        warm_up(PRELOAD)
 
     @functools.cached_property
     def _leash(self) -> dict[str, float]:
         """Layout seconds, memory and processes: the machine's limits, lowered (never raised) by [pdf]."""
-        from .. import limits
+        from ... import limits
 
         used, refused = limits.capped({"layout_seconds": self.options.timeout,
                                        "layout_memory_mb": self.options.memory_mb, "jobs": self.options.jobs})
@@ -48,7 +56,9 @@ class PdfBackend:
                      *(f"{v:g}" if isinstance(v, float) else v for v in (asked, used[key])))
         return used
 
-    def write_all(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+    def write(self, rendered: RenderedIssue, target: Path) -> list[Path]:
+        """Lay out the print HTML and write the PDF atomically, and its booklet if one is asked for;
+        return the paths written."""
         _check_pictures(rendered)
         self._staged = None
         pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
@@ -69,12 +79,12 @@ class PdfBackend:
         return written
 
     def _lay_out_whole(self, rendered: RenderedIssue, target: Path) -> bytes:
-        from .sandbox import LayoutFailed, LayoutTimeout, run_limited
+        from ..processes import LayoutFailed, LayoutTimeout, run_limited
 
         try:
             return run_limited(render_whole, self._settings(), _pictures(rendered),
                                {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets},
-                               rendered.documents[0].content.decode("utf-8"),
+                               rendered.documents[0].content.decode("utf-8"), preload=PRELOAD,
                                timeout=self._leash["layout_seconds"],
                                memory_mb=self._leash["layout_memory_mb"])
         except LayoutTimeout as exc:
@@ -85,29 +95,31 @@ class PdfBackend:
 
     def _lay_out_by_sections(self, rendered: RenderedIssue, target: Path) -> bytes | None:
         """Lay the front matter and each section out in parallel processes; ``None`` if this
-        edition must be laid out whole (see ``pdf_parallel``)."""
-        from . import pdf_parallel
+        edition must be laid out whole (see ``scheduler``)."""
+        from .cache import PartCache
+        from .parts import split_edition, splittable
+        from .scheduler import Repaginate, lay_out_in_parts
 
         html = rendered.documents[0].content.decode("utf-8")
-        parts = pdf_parallel.split_edition(html)
+        parts = split_edition(html)
         stylesheets = [a.read().decode("utf-8", "replace") for a in rendered.assets if a.media_type == "text/css"]
         jobs = self._leash["jobs"]
-        reason = "its template has no part markers" if parts is None else pdf_parallel.splittable(
+        reason = "its template has no part markers" if parts is None else splittable(
             self.options.variant, stylesheets, parts)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
         assets = {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets}
-        cache = pdf_parallel.PartCache(
+        cache = PartCache(
             self.cache_folder / "pdf" if self.cache_folder else None,
             salt=self._cache_salt(stylesheets),
             assets={a.name: a.read() for a in rendered.assets if a.media_type != "text/css"},
         )
         render = functools.partial(render_part, self._settings(), _pictures(rendered), assets)
         try:
-            pdf, laid_out, count = pdf_parallel.lay_out_in_parts(parts, render, jobs, self._leash["layout_seconds"],
-                                                                 self._leash["layout_memory_mb"], cache)
-        except (pdf_parallel.Repaginate, FontUnavailable) as exc:
+            pdf, laid_out, count = lay_out_in_parts(parts, render, jobs, self._leash["layout_seconds"],
+                                                    self._leash["layout_memory_mb"], cache)
+        except (Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
             return None
         except TimeoutError as exc:
@@ -123,25 +135,22 @@ class PdfBackend:
     def _cache_salt(self, stylesheets: list[str]) -> str:
         from importlib.metadata import version
 
-        from .. import __version__
+        from ...version import __version__
 
         return "\0".join([__version__, version("weasyprint"), version("pydyf"), self.options.model_dump_json(exclude={"jobs", "timeout", "memory_mb"}),
                            *stylesheets, _fonts_fingerprint()])
 
     def _settings(self) -> dict:
-        """What a layout process needs of the options (plain values, see ``pdf_part``)."""
+        """What a layout process needs of the options (plain values, see ``layout``)."""
         return {"grayscale": self.options.grayscale, "bleed_pt": to_mm(self.options.bleed) * PT_PER_MM,
                 "variant": self.options.variant}
 
-    def write(self, rendered: RenderedIssue, target: Path) -> Path:
-        """Lay out the print HTML and write the PDF atomically."""
-        return self.write_all(rendered, target)[0]
 
 def _check_pictures(rendered: RenderedIssue) -> None:
     """Open each picture file through the file door before layout: one swapped for a link out of
     its source folder since ingest is refused by name (the layout processes read through the
     door too, so a later swap is never read either)."""
-    from ..files import open_inside
+    from ...files import open_inside
 
     for asset in rendered.assets:
         if asset.data is None and asset.path is not None and asset.root is not None:

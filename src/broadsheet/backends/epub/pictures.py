@@ -37,9 +37,9 @@ from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageOps
 
-from ..errors import BackendError, IngestError
-from ..files import OutsideRoot
-from ..rendered import Asset, Document, RenderedIssue, read_asset
+from ...errors import BackendError, IngestError
+from ...files import OutsideRoot
+from ...rendered import Asset, Document, RenderedIssue, read_asset
 
 #: Long sides tried under a size budget, then the qualities below the lowest of them.
 BUDGET_QUALITIES = (70, 60, 50)
@@ -116,7 +116,7 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
 
 def picture_jobs() -> int:
     """Return how many pictures to make at once: never more than the cores (and ``--jobs``)."""
-    from .. import limits
+    from ... import limits
 
     return limits.current().pool()
 
@@ -150,7 +150,7 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
     """Make every picture, in order, in ``jobs`` worker processes: one that takes longer than
     ``picture_seconds`` is ended and reported (it stays as it came).  Where worker processes
     cannot be forked safely (other threads run), in threads, without the time bound."""
-    from .. import limits as policy
+    from ... import limits as policy
 
     work = [(a.data, a.path if a.data is None else None, a.root, a.media_type, limits) for a in pictures]
     if not work:
@@ -181,7 +181,7 @@ def _worker(connection, parent: int) -> None:
     worker without a word."""
     import signal
 
-    from ..processes import die_with_parent
+    from ...processes import die_with_parent
 
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

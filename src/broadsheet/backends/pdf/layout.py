@@ -1,6 +1,11 @@
-"""What a PDF layout process runs: light to import (WeasyPrint is imported by the zygote, see
-``pdf_worker``), and picklable (module-level functions and plain settings), so that a layout
-process needs neither the configuration nor the renderer.
+"""What a PDF layout process runs: light to import (WeasyPrint is imported by the zygote, which
+preloads ``preload``, see ``processes``), and picklable (module-level functions and plain
+settings), so that a layout process needs neither the configuration nor the renderer, nor the
+scheduler that hands out its work.
+
+``render_whole`` lays out the whole print HTML; ``lay_out`` runs ``render_part`` for one part
+of it, with WeasyPrint patched to ask the parent for the part's first page number before it
+draws the folios (``scheduler``).
 
 ``settings`` is a dict: ``grayscale`` (bool), ``bleed_pt`` (the bleed in points, for the
 BleedBox), ``variant`` (a WeasyPrint PDF variant or None).
@@ -8,56 +13,18 @@ BleedBox), ``variant`` (a WeasyPrint PDF variant or None).
 
 from __future__ import annotations
 
-import io
+import copy
 import logging
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from collections.abc import Callable
 
-BASE_URL = "file:///broadsheet-edition/"
+from ..processes import child_process
+from .fetcher import BASE_URL, asset_fetcher
+
+#: The module a layout process's zygote imports first (``processes.warm_up``).
+PRELOAD = "broadsheet.backends.pdf.preload"
 MIN_DPI = 150
 PT_PER_MM = 72 / 25.4
 log = logging.getLogger("broadsheet")
-
-
-def _grayscale(body: bytes, media_type: str) -> tuple[bytes, str]:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(body)) as picture:
-        gray = picture.convert("LA" if picture.mode in ("RGBA", "LA", "P") and media_type == "image/png" else "L")
-        out = io.BytesIO()
-        if gray.mode == "LA":
-            gray.save(out, format="PNG", optimize=True)
-            return out.getvalue(), "image/png"
-        gray.save(out, format="JPEG", quality=85, optimize=True)
-        return out.getvalue(), "image/jpeg"
-
-
-def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str, Path | None]], grayscale: bool):
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class AssetOnlyFetcher(URLFetcher):
-        """Serve the rendered issue's own assets; refuse every other URL (files, network)."""
-
-        def __init__(self) -> None:
-            super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=5)
-
-        def fetch(self, url, headers=None):
-            parts = urlsplit(url)
-            path = unquote(parts.path)
-            if parts.scheme != "file" or not path.startswith("/broadsheet-edition/"):
-                raise ValueError(f"refused: {url} is not an asset of this edition")
-            name = path[len("/broadsheet-edition/"):]
-            if name not in assets:
-                raise ValueError(f"refused: {name} is not an asset of this edition")
-            data, source, media_type, root = assets[name]
-            from ..rendered import read_asset  # a picture file: read again through the file door
-
-            body = read_asset(data, source, root)
-            if grayscale and media_type.startswith("image/") and media_type != "image/svg+xml":
-                body, media_type = _grayscale(body, media_type)
-            return URLFetcherResponse(url, body=body, headers={"Content-Type": media_type})
-
-    return AssetOnlyFetcher()
 
 
 def bleed_finisher(bleed_pt: float):
@@ -102,7 +69,7 @@ def render_whole(settings: dict, pictures: dict, assets: dict, html: str) -> byt
     """Lay out the whole print HTML (in a layout process) and return the PDF."""
     import weasyprint
 
-    from .cjk_justify import install
+    from .justify import install
 
     install()
     fetcher = asset_fetcher(assets, settings["grayscale"])
@@ -118,8 +85,8 @@ def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: s
     ``report`` is given the page of each anchor as soon as the part is laid out."""
     import weasyprint
 
-    from .cjk_justify import install
-    from .pdf_fonts import defer_font_programs
+    from .justify import install
+    from .fonts import defer_font_programs
 
     install()
     faces = defer_font_programs()
@@ -144,3 +111,49 @@ def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: s
     pdf = laid_out.write_pdf(uncompressed_pdf=False, custom_metadata=False, pdf_identifier=False,
                              finisher=bleed_finisher(settings["bleed_pt"]))
     return pdf, {"bookmarks": laid_out.make_bookmark_tree(0.75, transform_pages=True), "fonts": faces}
+
+
+# -- one part of an edition ------------------------------------------------------------------
+
+class _Counted(Exception):
+    """The parent wanted only the page count."""
+
+
+def _offset_folios(connection) -> None:
+    """Make WeasyPrint ask the parent for the first page number before it draws margin boxes."""
+    import weasyprint.layout as layout
+
+    original = layout.make_margin_boxes
+    offset: list[int] = []
+
+    def make_margin_boxes(context, page, state):
+        if not offset:
+            connection.send(("pages", len(context.page_maker) - 1, bool(context.page_maker[0][2])))
+            first = connection.recv()
+            if first < 0:
+                raise _Counted
+            offset.append(first - 1)
+        if offset[0]:
+            state = copy.deepcopy(state)
+            counters = state[1]
+            counters["page"] = [value + offset[0] for value in counters.get("page", [0])]
+        return original(context, page, state)
+
+    layout.make_margin_boxes = make_margin_boxes
+
+
+def lay_out(connection, memory_bytes: int, render: Callable, html: str, role: str, log_level: int) -> None:
+    """Child process: lay out one part, report its pages, wait for its first folio, send the PDF.
+
+    ``render(html, role, report)`` lays the part out and returns its PDF and a dict of facts
+    about it ("bookmarks": WeasyPrint's bookmark tree, "fonts": the faces embedded); it calls
+    ``report(anchors)`` before writing the PDF (the page of each anchor in the part).
+    """
+    with child_process(connection, memory_bytes, log_level):
+        if role != "blank":
+            _offset_folios(connection)
+        try:
+            pdf, meta = render(html, role, lambda anchors: connection.send(("anchors", anchors)))
+        except _Counted:
+            pdf, meta = b"", {}
+        connection.send(("done", pdf, meta))

@@ -1,0 +1,1 @@
+"""The EPUB 3 backend (``backend.EpubBackend``): light to import, its modules are imported by name."""

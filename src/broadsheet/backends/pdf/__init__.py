@@ -1,0 +1,1 @@
+"""The PDF backend (``backend.PdfBackend``): light to import, its modules are imported by name."""
