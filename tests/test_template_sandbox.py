@@ -15,6 +15,7 @@ from broadsheet import limits
 from broadsheet.config import PdfConfig
 from broadsheet.errors import BroadsheetError, ConfigError, RenderError
 from broadsheet.files import OutsideRoot
+from broadsheet.paper import DEFAULT_PAGE
 from broadsheet.model import Article, Figure, Image
 from broadsheet.render import _render
 from broadsheet.render.css import css_fault
@@ -232,7 +233,7 @@ def test_shipped_and_generated_stylesheets_pass():
     for folder in (data_dir("styles"), data_dir("templates") / "themes"):
         for path in folder.rglob("*.css"):
             assert css_fault(path.read_text(encoding="utf-8")) is None, path
-    assert css_fault(page_css(PdfConfig(bleed="3mm", marks=["crop"], variant="pdf/x-4"), "A4")) is None
+    assert css_fault(page_css(PdfConfig(bleed="3mm", marks=["crop"], variant="pdf/x-4"), DEFAULT_PAGE)) is None
     face = '@font-face { font-family: "bs-Noto"; src: url("../fonts/noto.otf") format("opentype"); }'
     assert css_fault(face) is None
 
