@@ -15,8 +15,8 @@ from broadsheet import limits
 from broadsheet.config import PdfConfig
 from broadsheet.errors import BroadsheetError, ConfigError, RenderError
 from broadsheet.files import OutsideRoot
-from broadsheet.paper import DEFAULT_PAGE
 from broadsheet.model import Article, Figure, Image
+from broadsheet.paper import DEFAULT_PAGE
 from broadsheet.render import _render
 from broadsheet.render.css import css_fault
 from broadsheet.render.environment import ThemeLoader, ThemeSandbox, make_environment
