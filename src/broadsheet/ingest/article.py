@@ -37,6 +37,8 @@ _START = re.compile(
 _XML_DECLARATION = re.compile(r"^\s*(?:\ufeff)?<\?xml[^>]*\?>", re.I)
 _SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(https?://[^\s>]+?)\s*-->", re.I)
 _SPACE = re.compile(r"\s+")
+_WORDS = re.compile(r"\w+")
+AGREEMENT = 0.5  # share of a block's text the stricter reading must hold for the block to stay
 _BYLINE = re.compile(r"^(?:by|von|par|por|door)\s+(.{2,80})$", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[_|｜]\s*")
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:wp-caption-text|caption|figcaption|image-caption|img-caption|photo-caption)"
@@ -76,10 +78,17 @@ def load(path: Path, ctx: Context) -> list[Draft]:
             # dates only from markup and visible dates, never a guess such as "© 2024" → 2024-01-01
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
+        # A second reading of the text alone, stricter about what is text: pictures and links make trafilatura
+        # keep the blocks around them (teasers of other stories, galleries), which this reading leaves out.
+        strict = trafilatura.bare_extraction(
+            markup, include_images=False, include_formatting=False, include_links=False, include_tables=True,
+            include_comments=False, with_metadata=False, deduplicate=False, favor_precision=True)
     except Exception as exc:  # noqa: BLE001 - a fault of the extractor on this page is a fault of the page
         raise IngestError(f"no article text found (the extractor failed: {exc})", path) from None
     if document is None or document.body is None or _own_text_length(document.body) < MIN_TEXT:
         raise IngestError("no article text found", path)
+    if strict is not None and strict.body is not None:
+        _keep_agreed(document.body, strict.body)
 
     title = _clean(document.title) or _clean(_first_heading(document.body)) or _clean(page.findtext(".//title"))
     resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
@@ -174,6 +183,7 @@ def _to_html(body: etree._Element, captions: dict[str, str]) -> etree._Element:
             _retag(element, "pre")
         elif tag == "lb":
             _retag(element, "br")
+            element.tail = "\n" + (element.tail or "").lstrip("\n")  # lines apart in the text too, not run together
         elif tag == "ref":
             target = element.get("target", "")
             _retag(element, "a")
@@ -190,6 +200,53 @@ def _to_html(body: etree._Element, captions: dict[str, str]) -> etree._Element:
         if used and _normalise(paragraph.xpath("string()")) in used and paragraph.getparent() is not None:
             remove_keep_tail(paragraph)
     return root
+
+
+def _keep_agreed(body: etree._Element, reference: etree._Element) -> None:
+    """Drop the blocks of ``body`` whose text the stricter reading ``reference`` does not hold.
+
+    Nothing is dropped when the stricter reading kept less than half the text (it missed the article rather
+    than its surroundings).  A picture goes with the blocks around it: when the text on both sides is dropped.
+    """
+    kept = _squeeze("".join(reference.itertext()))
+    total = _squeeze("".join(body.itertext()))
+    if not kept or len(kept) < AGREEMENT * len(total):
+        return
+    verdicts: list[bool | None] = []  # per child: kept, dropped, or None for a picture (decided by its neighbours)
+    children = list(body)
+    for child in children:
+        if child.tag == "graphic":
+            verdicts.append(None)
+            continue
+        if child.tag == "list":
+            items = [item for item in child if isinstance(item.tag, str)]
+            for item in items:
+                if not _held(item, kept):
+                    child.remove(item) if item.tail is None else remove_keep_tail(item)
+            verdicts.append(bool(_squeeze("".join(child.itertext()))) or not items)
+            continue
+        verdicts.append(_held(child, kept))
+    for index, (child, verdict) in enumerate(zip(children, verdicts)):
+        if verdict is None:
+            before = next((v for v in reversed(verdicts[:index]) if v is not None), False)
+            after = next((v for v in verdicts[index + 1:] if v is not None), False)
+            verdict = before or after
+        if not verdict:
+            remove_keep_tail(child)
+
+
+def _held(element: etree._Element, kept: str) -> bool:
+    """Whether the text of ``element`` is in ``kept`` (both without spaces), or most of its word pairs are."""
+    text = _squeeze("".join(element.itertext()))
+    if not text or text in kept:
+        return True
+    words = _WORDS.findall("".join(element.itertext()))
+    pairs = [a + b for a, b in zip(words, words[1:])] or words
+    return sum(pair in kept for pair in pairs) >= AGREEMENT * len(pairs)
+
+
+def _squeeze(text: str) -> str:
+    return _SPACE.sub("", text)
 
 
 def _retag(element: etree._Element, tag: str) -> None:
