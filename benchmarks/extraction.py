@@ -73,8 +73,8 @@ def f1(p: float, r: float) -> float:
 
 
 def totals(counts: list[tuple[float, float, float]]) -> dict[str, float]:
-    p = statistics.mean(precision(*c) for c in counts if c[0] + c[1] > 0)
-    r = statistics.mean(recall(*c) for c in counts if c[0] + c[2] > 0)
+    p = statistics.fmean([precision(*c) for c in counts if c[0] + c[1] > 0] or [0.0])
+    r = statistics.fmean([recall(*c) for c in counts if c[0] + c[2] > 0] or [0.0])
     return {"precision": p, "recall": r, "f1": f1(p, r)}
 
 

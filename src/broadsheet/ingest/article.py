@@ -22,6 +22,7 @@ from lxml import etree, html as lxml_html
 from ..errors import IngestError
 from ..model import Article, Block, Heading, Paragraph
 from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
+from . import boilerplate
 from .encoding import read_text
 
 from .html import clean_text, flatten_raw, html_to_blocks, markup_depth, remove_keep_tail, warn_flattened
@@ -97,12 +98,20 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver, path)
     if blocks and isinstance(blocks[0], Heading) and title and _same(blocks[0].content.text, title):
         blocks = blocks[1:]
+    tidied = boilerplate.tidy(blocks, title)
+    blocks = tidied.blocks
     blocks, byline = _take_byline(blocks)
+    credit = tidied.credit
+    if not byline and credit is not None:
+        byline = credit.byline
+    byline = byline or tidied.source
     if not any(isinstance(b, Paragraph) and b.content.text for b in blocks):
         raise IngestError("no article text found", path)
     title = title or _first_words(blocks) or path.stem
 
     authors = _authors(document.author) or _authors(_meta(page, "author"))
+    if not authors and credit is not None and credit.authors:
+        authors = credit.authors
     if not authors and byline:
         match = _BYLINE.match(byline)
         names = re.split(r"\s*(?:,|;|&|、|\band\b)\s*", match.group(1)) if match else []
