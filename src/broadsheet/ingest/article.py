@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote
 
 from lxml import etree, html as lxml_html
 
 from ..errors import IngestError
-from ..model import Article, Block, Heading, Paragraph
+from ..model import Article, Block, Heading, ListBlock, Paragraph
 from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
-from . import boilerplate
+from . import boilerplate, sites
 from .encoding import read_text
 
 from .html import clean_text, flatten_raw, html_to_blocks, markup_depth, remove_keep_tail, warn_flattened
@@ -39,9 +42,14 @@ _XML_DECLARATION = re.compile(r"^\s*(?:\ufeff)?<\?xml[^>]*\?>", re.I)
 _SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(https?://[^\s>]+?)\s*-->", re.I)
 _SPACE = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
+POOR_LENGTH = 80  # characters of text (without spaces): less is worth a warning
+POOR_LINKS = 0.5  # share of the text inside links above which the text is worth a warning
+POOR_MENU = 0.5  # share of the lines that repeat the navigation above which the text is worth a warning
+_MENUS = ("//nav | //header | //*[@role='navigation'] | //*[contains(@class, 'nav') or contains(@id, 'nav') or "
+          "contains(@class, 'menu') or contains(@id, 'menu')]")
 AGREEMENT = 0.5  # share of a block's text the stricter reading must hold for the block to stay
 _BYLINE = re.compile(r"^(?:by|von|par|por|door)\s+(.{2,80})$", re.I)
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[_|｜]\s*")
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[_|｜]\s*|(?<=[\u3400-\u9fff])-{1,2}(?=[\u3400-\u9fff])")
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:wp-caption-text|caption|figcaption|image-caption|img-caption|photo-caption)"
                             r"(?:$|[\s_-])", re.I)
 _HI = {"#b": "b", "#i": "i", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
@@ -71,6 +79,11 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         if flattened:
             warn_flattened(path)
             page = _parse(markup, path)
+    url = _page_url(page, text)
+    site = sites.match(page, url)
+    found = sites.read(site, page, _scripts(page), url) if site is not None else None
+    if found is not None and (found.body is None or _own_text_length(found.body, link="a") < MIN_TEXT):
+        found.body = None  # the family's body selector found no text: the general reading decides
     # The page's text, never a URL: trafilatura fetches nothing.
     try:
         document = trafilatura.bare_extraction(
@@ -81,35 +94,51 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         )
         # A second reading of the text alone, stricter about what is text: pictures and links make trafilatura
         # keep the blocks around them (teasers of other stories, galleries), which this reading leaves out.
-        strict = trafilatura.bare_extraction(
+        strict = None if found is not None and found.body is not None else trafilatura.bare_extraction(
             markup, include_images=False, include_formatting=False, include_links=False, include_tables=True,
             include_comments=False, with_metadata=False, deduplicate=False, favor_precision=True)
     except Exception as exc:  # noqa: BLE001 - a fault of the extractor on this page is a fault of the page
-        raise IngestError(f"no article text found (the extractor failed: {exc})", path) from None
-    if document is None or document.body is None or _own_text_length(document.body) < MIN_TEXT:
-        raise IngestError("no article text found", path)
-    if strict is not None and strict.body is not None:
-        _keep_agreed(document.body, strict.body)
-
-    title = _clean(document.title) or _clean(_first_heading(document.body)) or _clean(page.findtext(".//title"))
+        if found is None or found.body is None:
+            raise IngestError(f"no article text found (the extractor failed: {exc})", path) from None
+        document = strict = None
+    if document is None:
+        document = _NO_DOCUMENT
     resolver = ImageResolver(path, ctx.root, remote=ctx.allow_remote, remote_hosts=ctx.remote_hosts)
-    captions = _captions(page)
-    body = _to_html(document.body, captions)
-    blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver, path)
+    meta = _page_meta(page)
+    if found is not None and found.body is not None:
+        body = found.body
+        title = _clean(found.title) or meta.headline or _clean(document.title) or _clean(page.findtext(".//title"))
+        blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver, path)
+    else:
+        if document.body is None or _own_text_length(document.body) < MIN_TEXT:
+            raise IngestError("no article text found", path)
+        if strict is not None and strict.body is not None:
+            _keep_agreed(document.body, strict.body)
+            if len(_squeeze("".join(document.body.itertext()))) < AGREEMENT * len(_squeeze(
+                    "".join(strict.body.itertext()))):
+                document.body = strict.body  # the fuller reading took a wrong turn (a dump of the whole page)
+        title = (_clean(found.title if found is not None else None) or _clean(document.title)
+                 or meta.headline or _clean(_first_heading(document.body)) or _clean(page.findtext(".//title")))
+        body = _to_html(document.body, _captions(page))
+        blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver, path)
     if blocks and isinstance(blocks[0], Heading) and title and _same(blocks[0].content.text, title):
         blocks = blocks[1:]
+    blocks = _list_as_paragraphs(blocks)
     tidied = boilerplate.tidy(blocks, title)
     blocks = tidied.blocks
     blocks, byline = _take_byline(blocks)
     credit = tidied.credit
     if not byline and credit is not None:
         byline = credit.byline
-    byline = byline or tidied.source
+    source_name = (found.source if found is not None else None) or tidied.source
+    byline = byline or source_name
     if not any(isinstance(b, Paragraph) and b.content.text for b in blocks):
         raise IngestError("no article text found", path)
     title = title or _first_words(blocks) or path.stem
+    _warn_if_poor(path, blocks, body, page)
 
-    authors = _authors(document.author) or _authors(_meta(page, "author"))
+    authors = ((found.authors if found is not None else ()) or _authors(document.author)
+               or _authors(_meta(page, "author")) or meta.authors)
     if not authors and credit is not None and credit.authors:
         authors = credit.authors
     if not authors and byline:
@@ -123,11 +152,13 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     article = Article(
         id=slug(title) or "article", title=title, lang=page_language or language,
         subtitle=_subtitle(document.description, title, blocks), authors=authors, byline=byline,
-        tags=_tags(document.tags), source=_source(document.url, text), source_path=path, blocks=blocks,
+        dateline=tidied.dateline,
+        tags=_tags(document.tags), source=_source(document.url or url, text), source_path=path, blocks=blocks,
     )
+    date = (found.date if found is not None else None) or _date(document.date) or meta.date
     return [Draft(
-        source=path, kind=KIND, publication=_clean(document.sitename) or _site_from_title(page, title),
-        language=language, date=_date(document.date),
+        source=path, kind=KIND, publication=_publication(found, meta, page, title, url),
+        language=language, date=date,
         sections=[DraftSection(name=None, articles=[article])],  # the loader names it
         order=(10**9, path.name),
     )]
@@ -265,17 +296,57 @@ def _retag(element: etree._Element, tag: str) -> None:
             del element.attrib[key]
 
 
-def _own_text_length(body: etree._Element) -> int:
-    """Count the characters of ``body`` that are not link text."""
+def _own_text_length(body: etree._Element, link: str = "ref") -> int:
+    """Count the characters of ``body`` that are not link text (links are ``link`` elements)."""
     total = 0
     for element in body.iter():
         if not isinstance(element.tag, str):
             continue
-        if element.text and element.tag != "ref" and not any(a.tag == "ref" for a in element.iterancestors()):
+        if element.text and element.tag != link and not any(a.tag == link for a in element.iterancestors()):
             total += len(_SPACE.sub("", element.text))
-        if element.tail and element is not body and not any(a.tag == "ref" for a in element.iterancestors()):
+        if element.tail and element is not body and not any(a.tag == link for a in element.iterancestors()):
             total += len(_SPACE.sub("", element.tail))
     return total
+
+
+def _list_as_paragraphs(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """An article laid out as a list (one ``<li>`` per paragraph) when nothing else is text: its items are its
+    paragraphs."""
+    if any(isinstance(b, Paragraph) and b.content.text for b in blocks):
+        return blocks
+    lists = [b for b in blocks if isinstance(b, ListBlock)]
+    items = [i for b in lists for i in b.items if i.text]
+    if not items or sum(len(i.text) for i in items) < MIN_TEXT:
+        return blocks
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, ListBlock):
+            out.extend(Paragraph(content=item) for item in block.items if item.text)
+        else:
+            out.append(block)
+    return tuple(out)
+
+
+def _warn_if_poor(path: Path, blocks: tuple[Block, ...], body: etree._Element, page: etree._Element) -> None:
+    """Say when what was read looks like no article: too short, mostly links, or the site's navigation."""
+    texts = [t for t in (boilerplate.block_text(b) for b in blocks) if t and t.strip()]
+    length = sum(len(_SPACE.sub("", t)) for t in texts)
+    if length < POOR_LENGTH:
+        log.warning("%s: only %d characters of article text found; the page may not have been read well",
+                    path, length)
+        return
+    links = len(_SPACE.sub("", "".join("".join(a.itertext()) for a in body.iter("a"))))
+    total = len(_SPACE.sub("", "".join(body.itertext())))
+    if total and links > POOR_LINKS * total:
+        log.warning("%s: most of the article text found is links (%d%%); the page may not have been read well",
+                    path, round(100 * links / total))
+        return
+    menu = {_normalise(a.text_content()) for container in page.xpath(_MENUS) for a in container.iter("a")}
+    menu.discard("")
+    lines = [_normalise(line) for t in texts for line in t.split("\n") if line.strip()]
+    if menu and len(lines) >= 3 and sum(line in menu for line in lines) > POOR_MENU * len(lines):
+        log.warning("%s: the article text found repeats the site's navigation; the page may not have been read well",
+                    path)
 
 
 def _captions(page: etree._Element) -> dict[str, str]:
@@ -369,6 +440,97 @@ def _source(url: str | None, text: str) -> str | None:
         return url
     match = _SAVED_FROM.search(text[:4096])
     return match.group(1) if match else None
+
+
+_NOT_A_NAME = re.compile(r"版权|版權|copyright|©|all rights|reserved|ICP|备案|備案|https?://", re.I)
+_NO_DOCUMENT = SimpleNamespace(title=None, author=None, url=None, description=None, sitename=None, date=None,
+                               tags=None, language=None, body=None)
+
+
+@dataclass
+class PageMeta:
+    """What the page says of itself in its head: Open Graph, ``article:`` and JSON-LD."""
+
+    site_name: str | None = None
+    publisher: str | None = None
+    headline: str | None = None
+    authors: tuple[str, ...] = ()
+    date: dt.date | None = None
+
+
+def _page_meta(page: etree._Element) -> PageMeta:
+    meta = PageMeta(site_name=_clean(_meta(page, "og:site_name", "property") or _meta(page, "og:site_name")) or None)
+    for data in _json_ld(page):
+        kind = data.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if not any(isinstance(k, str) and (k.endswith("Article") or k in {"BlogPosting", "Report", "WebPage"})
+                   for k in kinds):
+            continue
+        publisher = data.get("publisher")
+        if isinstance(publisher, list) and publisher:
+            publisher = publisher[0]
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            meta.publisher = meta.publisher or _clean(publisher["name"]) or None
+        if isinstance(data.get("headline"), str) and not meta.headline:
+            meta.headline = _clean(data["headline"]) or None
+        author = data.get("author")
+        names = [a.get("name") if isinstance(a, dict) else a for a in (author if isinstance(author, list) else [author])]
+        names = [_clean(n) for n in names if isinstance(n, str) and sites.plausible_name(_clean(n))]
+        meta.authors = meta.authors or tuple(dict.fromkeys(names))
+        if isinstance(data.get("datePublished"), str):
+            meta.date = meta.date or _date(data["datePublished"])
+    meta.date = meta.date or _date(_meta(page, "article:published_time", "property"))
+    return meta
+
+
+def _json_ld(page: etree._Element) -> list[dict]:
+    """The JSON-LD objects of the page (a ``@graph`` is opened; what does not parse is skipped)."""
+    found: list[dict] = []
+    for script in page.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack and len(found) < 64:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                found.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+    return found
+
+
+def _page_url(page: etree._Element, text: str) -> str | None:
+    """Where the page was saved from: ``og:url``, the canonical link, or the browser's "saved from" note."""
+    candidates = [_meta(page, "og:url", "property"), _meta(page, "og:url")]
+    candidates += [link.get("href") for link in page.iter("link") if (link.get("rel") or "").lower() == "canonical"]
+    for candidate in candidates:
+        if candidate and re.match(r"^https?://", candidate.strip(), re.I):
+            return candidate.strip()
+    match = _SAVED_FROM.search(text[:4096])
+    return match.group(1) if match else None
+
+
+def _scripts(page: etree._Element) -> str:
+    return "\n".join(script.text or "" for script in page.iter("script"))[:2_000_000]
+
+
+def _publication(found: sites.Found | None, meta: PageMeta, page: etree._Element, title: str,
+                 url: str | None) -> str | None:
+    """The publication's name: the site family's, the page's own (og:site_name, the JSON-LD publisher), the end
+    of a "headline | site" title, else the domain of the page's address; never a copyright or footer line."""
+    family = found.site.publication_name if found is not None else None
+    by_host = found is not None and found.by_host
+    for name in ((found.publication if found is not None else None), meta.site_name, meta.publisher,
+                 family if by_host else None, _site_from_title(page, title), family):
+        name = _clean(name)
+        if name and len(name) <= 60 and not _NOT_A_NAME.search(name):
+            return name
+    host = sites.host_of(url)
+    return re.sub(r"^(?:www\d*|m|wap)\.", "", host) if host else None
 
 
 def _site_from_title(page: etree._Element, title: str) -> str | None:

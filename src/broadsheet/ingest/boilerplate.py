@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..model import Block, Figure, Heading, ListBlock, Paragraph, Quote
 from . import credits
+from .html import inline_from_text
 
 # ---------------------------------------------------------------- the tables
 
@@ -59,9 +60,11 @@ class Tidied:
     blocks: tuple[Block, ...]
     credit: credits.Credit | None = None  # bylines found in the text's opening or closing lines
     source: str | None = None  # 来源：… when no byline names the article's author
+    dateline: str | None = None  # 新华社北京6月2日电, taken from the opening of the text
 
 
-def _text(block: Block) -> str | None:
+def block_text(block: Block) -> str | None:
+    """The plain text of a block of text (None for a picture or a rule)."""
     if isinstance(block, (Paragraph, Heading)):
         return block.content.text
     if isinstance(block, Quote):
@@ -91,16 +94,17 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
     credits from the end; return the blocks left and the credits read from the lines taken out."""
     found: list[credits.Credit] = []
     source: str | None = None
+    dateline: str | None = None
     kept: list[Block] = []
     for block in blocks:
-        text = _text(block)
+        text = block_text(block)
         if text is not None and text.strip() and is_interface(text):
             continue
         kept.append(block)
     # the opening: the page's address, the headline again, credit lines
     title_key = _normal(title or "")
     while kept:
-        text = _text(kept[0])
+        text = block_text(kept[0])
         if text is None or isinstance(kept[0], (ListBlock, Quote)):
             break
         line = text.strip()
@@ -109,6 +113,11 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
             continue
         credit, line_source = _credit(line, alone=True)
         if credit is None and line_source is None:
+            opened = credits.opening(line) if isinstance(kept[0], Paragraph) else None
+            if opened is not None and opened[1].strip():  # 新华社北京6月2日电（记者 王五）…: the text goes on
+                found.append(opened[0])
+                dateline = opened[0].dateline
+                kept[0] = Paragraph(content=inline_from_text(opened[1].strip()))
             break
         found.append(credit) if credit is not None else None
         source = source or line_source
@@ -117,7 +126,7 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
     end = len(kept)
     while end > 0:
         block = kept[end - 1]
-        text = _text(block)
+        text = block_text(block)
         if text is None:
             if isinstance(block, Figure) and end < len(kept):
                 end -= 1  # a picture among the closing lines belongs to them (a QR code, a banner)
@@ -139,7 +148,8 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
     if not any(isinstance(b, Paragraph) for b in kept):
         return Tidied(blocks=blocks)  # nothing would be left: keep the text as read
     authors = [c for c in found if c is not None and not c.editor]
-    return Tidied(blocks=tuple(kept), credit=credits.combine(*authors) if authors else None, source=source)
+    return Tidied(blocks=tuple(kept), credit=credits.combine(*authors) if authors else None, source=source,
+                  dateline=dateline)
 
 
 def _credit(line: str, *, alone: bool) -> tuple[credits.Credit | None, str | None]:
