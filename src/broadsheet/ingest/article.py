@@ -117,8 +117,9 @@ def load(path: Path, ctx: Context) -> list[Draft]:
             if len(_squeeze("".join(document.body.itertext()))) < AGREEMENT * len(_squeeze(
                     "".join(strict.body.itertext()))):
                 document.body = strict.body  # the fuller reading took a wrong turn (a dump of the whole page)
-        title = (_clean(found.title if found is not None else None) or _clean(document.title)
-                 or meta.headline or _clean(_first_heading(document.body)) or _clean(page.findtext(".//title")))
+        title = next((t for t in (_clean(found.title if found is not None else None), _clean(document.title),
+                                  meta.headline, _title_head(page), _clean(_first_heading(document.body)))
+                      if t and not _in_sidebar(page, t)), None) or _clean(page.findtext(".//title"))
         body = _to_html(document.body, _captions(page))
         blocks = html_to_blocks(etree.tostring(body, encoding="unicode", method="html"), resolver, path)
     if blocks and isinstance(blocks[0], Heading) and title and _same(blocks[0].content.text, title):
@@ -145,6 +146,8 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         match = _BYLINE.match(byline)
         names = re.split(r"\s*(?:,|;|&|、|\band\b)\s*", match.group(1)) if match else []
         authors = _authors("; ".join(names))
+    publication = _publication(found, meta, page, title, url)
+    authors = tuple(a for a in authors if a not in {publication, source_name})  # an outlet is no author
     page_language = (language_tag(page.get("lang")) or language_tag(page.get("xml:lang"))
                      or language_tag(_meta(page, "content-language", "http-equiv")) or language_tag(document.language))
     language = ctx.language or page_language or guess_language(title + " " + " ".join(
@@ -157,7 +160,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     )
     date = (found.date if found is not None else None) or _date(document.date) or meta.date
     return [Draft(
-        source=path, kind=KIND, publication=_publication(found, meta, page, title, url),
+        source=path, kind=KIND, publication=publication,
         language=language, date=date,
         sections=[DraftSection(name=None, articles=[article])],  # the loader names it
         order=(10**9, path.name),
@@ -531,6 +534,31 @@ def _publication(found: sites.Found | None, meta: PageMeta, page: etree._Element
             return name
     host = sites.host_of(url)
     return re.sub(r"^(?:www\d*|m|wap)\.", "", host) if host else None
+
+
+_SIDEBAR = re.compile(r"(?:^|[\s_-])(?:side|sidebar|aside|right|hot|rank|ranking|related|recommend|popular|"
+                      r"nav|menu|footer|widget|ph_list)(?:$|[\s_-]|\d)", re.I)
+
+
+def _in_sidebar(page: etree._Element, title: str) -> bool:
+    """Whether the headline is only ever printed in a sidebar, a list of other stories or the navigation."""
+    key = _normalise(title)
+    seen = False
+    for element in page.xpath("//h1 | //h2 | //h3 | //h4"):
+        if _normalise(element.text_content()) != key:
+            continue
+        seen = True
+        if not any(a.tag in {"aside", "nav", "footer"} or _SIDEBAR.search(f"{a.get('class', '')} {a.get('id', '')}")
+                   for a in element.iterancestors()):
+            return False
+    return seen
+
+
+def _title_head(page: etree._Element) -> str | None:
+    """The headline as the ``<title>`` gives it before the site's name ("Headline | Site", "标题_栏目_网站")."""
+    full = _clean(page.findtext(".//title"))
+    parts = [p for p in _TITLE_SEPARATORS.split(full) if p.strip()]
+    return _clean(parts[0]) if len(parts) > 1 else None
 
 
 def _site_from_title(page: etree._Element, title: str) -> str | None:

@@ -51,6 +51,7 @@ SOURCE = r"^(?:来源|來源|稿源|文章来源|本文来源)\s*[:：丨|]\s*(?
 _ANYWHERE = re.compile(r"^(?:" + "|".join(ANYWHERE) + r")[\s.:!|]*$", re.I)
 _CLOSING = re.compile("|".join(f"(?:{c})" for c in CLOSING), re.I)
 _SOURCE = re.compile(SOURCE)
+_BRACKETED = re.compile(r"^[【〔\[]\s*(.{2,46}?)\s*[】〕\]]$")
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 _SPACE = re.compile(r"\s+")
 
@@ -157,7 +158,8 @@ def _credit(line: str, *, alone: bool) -> tuple[credits.Credit | None, str | Non
     match = _SOURCE.match(line)
     if match:
         return None, match.group("source").strip()
-    credit = credits.credit_line(line, alone=False)
+    bracketed = _BRACKETED.match(line)  # 【文/观察者网 林小渔】
+    credit = credits.credit_line(bracketed.group(1) if bracketed else line, alone=False)
     if credit is not None:
         return credit, None
     closing = credits.closing(line)
