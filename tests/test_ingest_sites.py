@@ -181,3 +181,60 @@ def test_dates(text, date):
                                           ("https://example.org/me", False), ("2023-11-20", False)])
 def test_plausible_names(name, ok):
     assert sites.plausible_name(name) is ok
+
+
+def test_hidden_data_and_teasers_are_no_text(pages):
+    draft, story = read(pages, "teasers.html")
+    assert draft.publication == "Coastline Weekly"
+    text = paragraphs(story)
+    assert text[0].startswith("The three cottages") and text[-1].startswith("The trust's account")
+    for chrome in ("CoastlineWeeklyData", "2024-05-02T09:00", "Harbour wall repairs", "Summer ferry timetable"):
+        assert chrome not in story.text, chrome
+
+
+def _body(xml: str):
+    from lxml import etree
+
+    return etree.fromstring(f"<body>{xml}</body>")
+
+
+def test_runs_of_links_to_the_site_are_dropped():
+    body = _body('<p>Own text of the article, long enough.</p>'
+                 '<p><ref target="/news/a"><head>Another story</head></ref></p><graphic src="a.jpg"/>'
+                 '<p><ref target="https://www.example.org/news/b">A third story</ref></p>'
+                 '<p>More of the article.</p>'
+                 '<p><ref target="https://archive.example.net/x">A source elsewhere</ref></p>'
+                 '<p><ref target="https://archive.example.net/y">Another source</ref></p>'
+                 '<p><ref target="/news/c">A single link of the site</ref></p>')
+    article._drop_link_runs(body, "example.org")
+    texts = ["".join(c.itertext()) for c in body]
+    assert texts == ["Own text of the article, long enough.", "More of the article.", "A source elsewhere",
+                     "Another source", "A single link of the site"]
+
+
+def test_blocks_the_stricter_reading_lacks_are_dropped_at_the_edges_only():
+    body = _body("<p>Subscribe to our daily briefing for more news from the coast every morning.</p>"
+                 "<p>First paragraph of the article, which both readings hold, and which is long enough to be most of the text.</p><p>Short line.</p>"
+                 "<p>Second paragraph of the article, which both readings hold, and which is long enough to be most of the text.</p>"
+                 "<p>Teaser of another story that only the fuller reading kept in the page.</p>")
+    reference = _body("<p>First paragraph of the article, which both readings hold, and which is long enough to be most of the text.</p>"
+                      "<p>Second paragraph of the article, which both readings hold, and which is long enough to be most of the text.</p>")
+    article._keep_agreed(body, reference)
+    assert ["".join(c.itertext()) for c in body] == [
+        "First paragraph of the article, which both readings hold, and which is long enough to be most of the text.", "Short line.",
+        "Second paragraph of the article, which both readings hold, and which is long enough to be most of the text."]
+
+
+def test_navigation_repeated_is_said(tmp_path, caplog):
+    from lxml import html
+
+    from broadsheet.ingest.html import inline_from_text
+
+    page = html.document_fromstring("<html><body><nav><a href='/1'>World news today</a><a href='/2'>Sport results"
+                                    "</a><a href='/3'>Business and markets</a></nav><p>x</p></body></html>")
+    blocks = tuple(Paragraph(content=inline_from_text(t)) for t in
+                   ("World news today", "Sport results", "Business and markets", "One line of text of its own."))
+    body = html.fragment_fromstring("<div><p>World news today Sport results Business and markets One line.</p></div>")
+    with caplog.at_level(logging.WARNING, logger="broadsheet"):
+        article._warn_if_poor(tmp_path / "nav.html", blocks, body, page)
+    assert any("nav.html" in r.getMessage() and "navigation" in r.getMessage() for r in caplog.records)

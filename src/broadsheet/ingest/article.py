@@ -47,7 +47,11 @@ POOR_LINKS = 0.5  # share of the text inside links above which the text is worth
 POOR_MENU = 0.5  # share of the lines that repeat the navigation above which the text is worth a warning
 _MENUS = ("//nav | //header | //*[@role='navigation'] | //*[contains(@class, 'nav') or contains(@id, 'nav') or "
           "contains(@class, 'menu') or contains(@id, 'menu')]")
-AGREEMENT = 0.5  # share of a block's text the stricter reading must hold for the block to stay
+#: Hidden blocks of machine-readable data (schema.org microdata kept out of sight): never text.
+_HIDDEN_DATA = "//*[@itemscope or @itemprop][contains(translate(@style, ' ', ''), 'display:none')]"
+LINK_RUN = 2  # blocks of links only, in a row, that make a list of other stories
+AGREEMENT = 0.5
+SHORT_LINE = 100  # characters: a line this short between agreed blocks is kept though the stricter reading dropped it  # share of a block's text the stricter reading must hold for the block to stay
 _BYLINE = re.compile(r"^(?:by|von|par|por|door)\s+(.{2,80})$", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[_|｜]\s*|(?<=[\u3400-\u9fff])-{1,2}(?=[\u3400-\u9fff])")
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:wp-caption-text|caption|figcaption|image-caption|img-caption|photo-caption)"
@@ -88,7 +92,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     try:
         document = trafilatura.bare_extraction(
             markup, include_images=True, include_formatting=True, include_links=True, include_tables=True,
-            include_comments=False, with_metadata=True, deduplicate=False,
+            include_comments=False, with_metadata=True, deduplicate=False, prune_xpath=_HIDDEN_DATA,
             # dates only from markup and visible dates, never a guess such as "© 2024" → 2024-01-01
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
@@ -96,7 +100,8 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         # keep the blocks around them (teasers of other stories, galleries), which this reading leaves out.
         strict = None if found is not None and found.body is not None else trafilatura.bare_extraction(
             markup, include_images=False, include_formatting=False, include_links=False, include_tables=True,
-            include_comments=False, with_metadata=False, deduplicate=False, favor_precision=True)
+            include_comments=False, with_metadata=False, deduplicate=False, favor_precision=True,
+            prune_xpath=_HIDDEN_DATA)
     except Exception as exc:  # noqa: BLE001 - a fault of the extractor on this page is a fault of the page
         if found is None or found.body is None:
             raise IngestError(f"no article text found (the extractor failed: {exc})", path) from None
@@ -112,6 +117,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     else:
         if document.body is None or _own_text_length(document.body) < MIN_TEXT:
             raise IngestError("no article text found", path)
+        _drop_link_runs(document.body, sites.host_of(url))
         if strict is not None and strict.body is not None:
             _keep_agreed(document.body, strict.body)
             if len(_squeeze("".join(document.body.itertext()))) < AGREEMENT * len(_squeeze(
@@ -269,6 +275,15 @@ def _keep_agreed(body: etree._Element, reference: etree._Element) -> None:
             verdicts.append(bool(_squeeze("".join(child.itertext()))) or not items)
             continue
         verdicts.append(_held(child, kept))
+    agreed = [i for i, v in enumerate(verdicts) if v]
+    if agreed:
+        for index in range(agreed[0] + 1, agreed[-1]):
+            child = children[index]
+            # between agreed blocks, a short line of the article's own text stays (the stricter reading drops
+            # short paragraphs); links and pictures do not
+            if verdicts[index] is False and child.tag in {"p", "head", "quote"} and not list(child.iter("ref")) \
+                    and len(_squeeze("".join(child.itertext()))) <= SHORT_LINE:
+                verdicts[index] = True
     for index, (child, verdict) in enumerate(zip(children, verdicts)):
         if verdict is None:
             before = next((v for v in reversed(verdicts[:index]) if v is not None), False)
@@ -276,6 +291,45 @@ def _keep_agreed(body: etree._Element, reference: etree._Element) -> None:
             verdict = before or after
         if not verdict:
             remove_keep_tail(child)
+
+
+def _drop_link_runs(body: etree._Element, host: str | None) -> None:
+    """Drop runs of blocks that are links to the site's own pages and nothing else (teasers of other stories,
+    "related" lists): two or more in a row, pictures between them counted with them.  A single link alone may be
+    the article's own; links to other sites are sources and references."""
+    children = [c for c in body if isinstance(c.tag, str)]
+    run: list[etree._Element] = []
+
+    def flush() -> None:
+        if sum(c.tag != "graphic" for c in run) >= LINK_RUN:
+            for child in run:
+                remove_keep_tail(child)
+        run.clear()
+
+    for child in children:
+        if child.tag == "graphic":
+            if run:
+                run.append(child)
+            continue
+        text = _squeeze("".join(child.itertext()))
+        refs = list(child.iter("ref"))
+        if text and refs and _own_text_length(child) == 0 and all(
+                r.get("target") and _same_site(r.get("target"), host) for r in refs):
+            run.append(child)
+        else:
+            while run and run[-1].tag == "graphic":
+                run.pop()
+            flush()
+    flush()
+
+
+def _same_site(target: str, host: str | None) -> bool:
+    """Whether a link leads to the page's own site (a relative link does; any link when the site is unknown)."""
+    other = sites.host_of(target) if re.match(r"^(?:https?:)?//", target, re.I) else None
+    if other is None or host is None:
+        return True
+    strip = re.compile(r"^(?:www\d*|m|amp)\.")
+    return strip.sub("", other).endswith(strip.sub("", host)) or strip.sub("", host).endswith(strip.sub("", other))
 
 
 def _held(element: etree._Element, kept: str) -> bool:
