@@ -153,6 +153,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         names = re.split(r"\s*(?:,|;|&|、|\band\b)\s*", match.group(1)) if match else []
         authors = _authors("; ".join(names))
     publication = _publication(found, meta, page, title, url)
+    title = _without_site(title, publication)
     authors = tuple(a for a in authors if a not in {publication, source_name})  # an outlet is no author
     page_language = (language_tag(page.get("lang")) or language_tag(page.get("xml:lang"))
                      or language_tag(_meta(page, "content-language", "http-equiv")) or language_tag(document.language))
@@ -546,7 +547,7 @@ def _json_ld(page: etree._Element) -> list[dict]:
     for script in page.xpath("//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what the parser follows
             continue
         stack = [data]
         while stack and len(found) < 64:
@@ -613,6 +614,14 @@ def _title_head(page: etree._Element) -> str | None:
     full = _clean(page.findtext(".//title"))
     parts = [p for p in _TITLE_SEPARATORS.split(full) if p.strip()]
     return _clean(parts[0]) if len(parts) > 1 else None
+
+
+def _without_site(title: str, publication: str | None) -> str:
+    """The headline without the site's name that some pages append ("Headline | Site", "标题_网站")."""
+    if not publication:
+        return title
+    match = re.match(rf"^(.+?)(?:\s+[|–—-]\s+|\s*[_|｜]\s*){re.escape(publication)}\s*$", title, re.I)
+    return _clean(match.group(1)) if match and _clean(match.group(1)) else title
 
 
 def _site_from_title(page: etree._Element, title: str) -> str | None:
