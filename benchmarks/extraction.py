@@ -84,13 +84,14 @@ def totals(counts: list[tuple[float, float, float]]) -> dict[str, float]:
 def broadsheet_text(raw: bytes, name: str, folder: Path) -> tuple[str, str | None]:
     """(article text, fault) for one page, read as ``broadsheet inspect`` would read the saved file."""
     from broadsheet.errors import IngestError
-    from broadsheet.ingest import article
+    from broadsheet.ingest import detect_kind, ingester
     from broadsheet.ingest.base import Context
 
     page = folder / f"{name}.html"
     page.write_bytes(raw)
     try:
-        drafts = article.load(page, Context(root=folder))
+        kind = detect_kind(page, folder)  # the reader the command line would choose (an e-paper page is not ours)
+        drafts = ingester(kind).load(page, Context(root=folder))
     except IngestError as exc:
         return "", str(exc)
     finally:
@@ -135,18 +136,19 @@ def _scores(true: str, pred: str) -> dict:
 
 
 def _table(result: dict, which: tuple[str, ...]) -> str:
-    header = f"{'id':<12}" + "".join(f" | {name:>11} P     R     F1" for name in which)
-    lines = [header, "-" * len(header)]
+    """The per-page scores and the totals, as a Markdown table (a refused page is marked with "!")."""
+    head = "| page | " + " | ".join(f"{n} P | {n} R | {n} F1" for n in which) + " |"
+    lines = [head, "|---|" + "---:|" * (3 * len(which))]
+
+    def cells(scores: dict, mark: str = "") -> str:
+        return f"{scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f}{mark}"
+
     for page in result["pages"]:
-        cells = "".join(f" | {page[n]['precision']:17.3f} {page[n]['recall']:.3f} {page[n]['f1']:.3f}"
-                        + ("!" if page[n].get("fault") else "") for n in which)
-        lines.append(f"{page['id'][:12]:<12}{cells}")
-    lines.append("-" * len(header))
-    lines.append(f"{'total':<12}" + "".join(
-        f" | {result[n]['precision']:17.3f} {result[n]['recall']:.3f} {result[n]['f1']:.3f}" for n in which))
+        lines.append(f"| {page['id'][:12]} | " + " | ".join(
+            cells(page[n], "!" if page[n].get("fault") else "") for n in which) + " |")
+    lines.append("| **all** | " + " | ".join(cells(result[n]) for n in which) + " |")
     faults = [(p["id"], p["broadsheet"]["fault"]) for p in result["pages"] if p.get("broadsheet", {}).get("fault")]
-    for key, fault in faults:
-        lines.append(f"! {key[:12]} refused: {fault}")
+    lines += [""] + [f"! {key[:12]} refused: {fault}" for key, fault in faults]
     lines.append(f"{len(result['pages'])} pages, {result['seconds']} s")
     return "\n".join(lines)
 
