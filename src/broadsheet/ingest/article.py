@@ -51,6 +51,8 @@ _MENUS = ("//nav | //header | //*[@role='navigation'] | //*[contains(@class, 'na
 _HIDDEN_DATA = "//*[@itemscope or @itemprop][contains(translate(@style, ' ', ''), 'display:none')]"
 LINK_RUN = 2  # blocks of links only, in a row, that make a list of other stories
 AGREEMENT = 0.5
+STRICT_MAX = 4_000_000  # characters of markup: a larger page is read once (the second reading would double the time)
+SEARCH_BUDGET = 50_000_000  # characters × words: above, texts are compared by word pairs without searching
 SHORT_LINE = 100  # characters: a line this short between agreed blocks is kept though the stricter reading dropped it  # share of a block's text the stricter reading must hold for the block to stay
 _BYLINE = re.compile(r"^(?:by|von|par|por|door)\s+(.{2,80})$", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s*[_|｜]\s*|(?<=[\u3400-\u9fff])-{1,2}(?=[\u3400-\u9fff])")
@@ -98,10 +100,12 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         )
         # A second reading of the text alone, stricter about what is text: pictures and links make trafilatura
         # keep the blocks around them (teasers of other stories, galleries), which this reading leaves out.
-        strict = None if found is not None and found.body is not None else trafilatura.bare_extraction(
-            markup, include_images=False, include_formatting=False, include_links=False, include_tables=True,
-            include_comments=False, with_metadata=False, deduplicate=False, favor_precision=True,
-            prune_xpath=_HIDDEN_DATA)
+        strict = None
+        if (found is None or found.body is None) and len(markup) <= STRICT_MAX:
+            strict = trafilatura.bare_extraction(
+                markup, include_images=False, include_formatting=False, include_links=False, include_tables=True,
+                include_comments=False, with_metadata=False, deduplicate=False, favor_precision=True,
+                prune_xpath=_HIDDEN_DATA)
     except Exception as exc:  # noqa: BLE001 - a fault of the extractor on this page is a fault of the page
         if found is None or found.body is None:
             raise IngestError(f"no article text found (the extractor failed: {exc})", path) from None
@@ -256,12 +260,17 @@ def _keep_agreed(body: etree._Element, reference: etree._Element) -> None:
     """Drop the blocks of ``body`` whose text the stricter reading ``reference`` does not hold.
 
     Nothing is dropped when the stricter reading kept less than half the text (it missed the article rather
-    than its surroundings).  A picture goes with the blocks around it: when the text on both sides is dropped.
+    than its surroundings).  Between blocks both readings hold, a short line without links stays (the stricter
+    reading leaves out short paragraphs).  A picture goes with the blocks around it: when the text on both sides
+    is dropped.  Texts are compared as sets of word pairs, in time linear in their length.
     """
     kept = _squeeze("".join(reference.itertext()))
     total = _squeeze("".join(body.itertext()))
     if not kept or len(kept) < AGREEMENT * len(total):
         return
+    words = _WORDS.findall("".join(reference.itertext()))
+    small = len(kept) * len(_WORDS.findall("".join(body.itertext()))) <= SEARCH_BUDGET
+    known = _Known(text=kept if small else None, words=set(words), pairs=set(zip(words, words[1:])))
     verdicts: list[bool | None] = []  # per child: kept, dropped, or None for a picture (decided by its neighbours)
     children = list(body)
     for child in children:
@@ -271,27 +280,60 @@ def _keep_agreed(body: etree._Element, reference: etree._Element) -> None:
         if child.tag == "list":
             items = [item for item in child if isinstance(item.tag, str)]
             for item in items:
-                if not _held(item, kept):
-                    child.remove(item) if item.tail is None else remove_keep_tail(item)
+                if not _held(item, known):
+                    remove_keep_tail(item)
             verdicts.append(bool(_squeeze("".join(child.itertext()))) or not items)
             continue
-        verdicts.append(_held(child, kept))
+        verdicts.append(_held(child, known))
     agreed = [i for i, v in enumerate(verdicts) if v]
     if agreed:
         for index in range(agreed[0] + 1, agreed[-1]):
             child = children[index]
-            # between agreed blocks, a short line of the article's own text stays (the stricter reading drops
-            # short paragraphs); links and pictures do not
-            if verdicts[index] is False and child.tag in {"p", "head", "quote"} and not list(child.iter("ref")) \
+            if verdicts[index] is False and child.tag in {"p", "head", "quote"} and child.find(".//ref") is None \
                     and len(_squeeze("".join(child.itertext()))) <= SHORT_LINE:
                 verdicts[index] = True
+    before: list[bool] = []  # the verdict of the nearest block of text before each child, and after it
+    last = False
+    for verdict in verdicts:
+        before.append(last)
+        last = last if verdict is None else verdict
+    after: list[bool] = []
+    last = False
+    for verdict in reversed(verdicts):
+        after.append(last)
+        last = last if verdict is None else verdict
+    after.reverse()
     for index, (child, verdict) in enumerate(zip(children, verdicts)):
         if verdict is None:
-            before = next((v for v in reversed(verdicts[:index]) if v is not None), False)
-            after = next((v for v in verdicts[index + 1:] if v is not None), False)
-            verdict = before or after
+            verdict = before[index] or after[index]
         if not verdict:
             remove_keep_tail(child)
+
+
+@dataclass
+class _Known:
+    """A text without its spaces (None when too long to search), its words and its word pairs."""
+
+    text: str | None
+    words: set[str]
+    pairs: set[tuple[str, str]]
+
+
+def _held(element: etree._Element, known: _Known) -> bool:
+    """Whether the text of ``element`` is in the other reading (spaces aside), or most of its word pairs are
+    (side by side in it, when it is short enough to search; else anywhere in it)."""
+    raw = "".join(element.itertext())
+    words = _WORDS.findall(raw)
+    if known.text is not None:
+        text = _squeeze(raw)
+        if not text or text in known.text:
+            return True
+        pairs = [a + b for a, b in zip(words, words[1:])] or words
+        return sum(pair in known.text for pair in pairs) >= AGREEMENT * len(pairs)
+    if len(words) < 2:
+        return not words or words[0] in known.words
+    pairs = list(zip(words, words[1:]))
+    return sum(pair in known.pairs for pair in pairs) >= AGREEMENT * len(pairs)
 
 
 def _drop_link_runs(body: etree._Element, host: str | None) -> None:
@@ -331,16 +373,6 @@ def _same_site(target: str, host: str | None) -> bool:
         return True
     strip = re.compile(r"^(?:www\d*|m|amp)\.")
     return strip.sub("", other).endswith(strip.sub("", host)) or strip.sub("", host).endswith(strip.sub("", other))
-
-
-def _held(element: etree._Element, kept: str) -> bool:
-    """Whether the text of ``element`` is in ``kept`` (both without spaces), or most of its word pairs are."""
-    text = _squeeze("".join(element.itertext()))
-    if not text or text in kept:
-        return True
-    words = _WORDS.findall("".join(element.itertext()))
-    pairs = [a + b for a, b in zip(words, words[1:])] or words
-    return sum(pair in kept for pair in pairs) >= AGREEMENT * len(pairs)
 
 
 def _squeeze(text: str) -> str:

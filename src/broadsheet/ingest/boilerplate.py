@@ -28,6 +28,8 @@ ANYWHERE = (
     r"\[\w+[^\]]*\].*\[/\w+\]",  # a shortcode the site did not expand: [button link=…]…[/button]
     r"广告", r"分享到[:：]?.{0,40}", r"点击(图片|查看大图).{0,20}", r"(责任编辑|責任編輯)\s*[:：].{0,20}",
 )
+#: The longest interface line (characters): longer is text.
+INTERFACE_MAX = 240
 #: Lines that close the page (dropped from the end of the text only, and only short ones).
 CLOSING = (
     r"^(sign up|subscribe)\b", r"\bnewsletters?\b", r"in your inbox",
@@ -81,7 +83,8 @@ def _normal(text: str) -> str:
 
 def is_interface(text: str) -> bool:
     """A line that is interface or advertising wherever it stands."""
-    return bool(_ANYWHERE.match(text.strip()))
+    text = text.strip()
+    return len(text) <= INTERFACE_MAX and bool(_ANYWHERE.match(text))
 
 
 def is_closing(text: str) -> bool:
