@@ -156,6 +156,8 @@ def test_menu_page_is_refused_not_guessed(tmp_path):
 
 
 @pytest.mark.parametrize("line", ["Sign up for our newsletter", "关注“山城晚报”公众号，获取更多本地新闻",
+                                  "Get the top headlines delivered to your inbox by subscribing to our newsletter.",
+                                  "点赞 在看 分享", "[button link=”/submit”] Send us your review[/button]",
                                   "Share this article", "Comments", "Read more: how the ferry was saved",
                                   "责任编辑：何小舟", "长按识别二维码关注我们"])
 def test_closing_promotions(line):
@@ -163,7 +165,10 @@ def test_closing_promotions(line):
 
 
 @pytest.mark.parametrize("line", ["He said the ferry would sign up more crew next year, and the council agreed.",
-                                  "她说，这些经验值得分享。", "The comments were made on Friday."])
+                                  "她说，这些经验值得分享。", "The comments were made on Friday.",
+                                  "Share prices fell sharply on Friday.", "分享经验的老师们说，这是第一次。",
+                                  "The council's newsletter will carry the details next week.",
+                                  "More from the council is expected next week, when the budget is published."])
 def test_text_is_no_promotion(line):
     assert not boilerplate.is_interface(line)
     assert not boilerplate.is_closing(line) or len(line) > boilerplate.CLOSING_MAX

@@ -25,21 +25,23 @@ ANYWHERE = (
     r"don'?t miss:?", r"more on this story:?", r"recommended:?", r"most (read|popular|viewed):?",
     r"share (this|on \w+)( article| story| page)?:?", r"share:?", r"tweet", r"email", r"print", r"pin it",
     r"(\d+\s+)?comments?", r"(leave|post|add) a (comment|reply)", r"\[(insight|reaction|video|pictures?|poll)\]\|?",
-    r"\[\w+[^\]]*\].*\[/\w+\]",  # a shortcode the site did not expand: [button link=…]…[/button]
+    r"\[\w+(\s[^\]]*)?\].{0,200}\[/\w+\]",  # a shortcode the site did not expand: [button link=…]…[/button]
     r"广告", r"分享到[:：]?.{0,40}", r"点击(图片|查看大图).{0,20}", r"(责任编辑|責任編輯)\s*[:：].{0,20}",
 )
 #: The longest interface line (characters): longer is text.
 INTERFACE_MAX = 240
 #: Lines that close the page (dropped from the end of the text only, and only short ones).
 CLOSING = (
-    r"^(sign up|subscribe)\b", r"\bnewsletters?\b", r"in your inbox",
+    r"^(sign up|subscribe|register)\b", r"\b(sign(ing)? up|subscrib\w*|register\w*)\b.{0,80}\bnewsletters?\b",
+    r"\bnewsletters?\b.{0,60}\b(sign up|subscrib\w*|inbox)\b", r"\b(in|to) your inbox\b",
     r"follow (us|him|her|them|\w+) on (twitter|facebook|instagram|linkedin|youtube|tiktok)",
     r"^have a (news )?tip", r"^tell us what you think", r"click here", r"^get access to", r"^read more",
-    r"^(©|copyright\b|\(c\) ?\d{4})", r"all rights reserved", r"this (article|story) (was|has been) (updated|corrected)",
-    r"^(more|related|recommended)( stories| articles| from| on)\b", r"^(tags?|filed under|topics?)\s*:",
-    r"^(share|comments?|reply)\b", r"^listen to .{0,60} (live|here)",
+    r"^(©|copyright\b|\(c\) ?\d{4})", r"all rights reserved",
+    r"^(more|related|recommended)( stories| articles| from| on)\b.{0,60}$", r"^(tags?|filed under|topics?)\s*:",
+    r"^(share( this| on \w+)?|comments?|reply)[\s:()\d]*$", r"^listen to .{0,60} (live|here)",
     r"关注.{0,30}(公众号|微信|微博|头条号|客户端)", r"(长按|扫描|扫码|识别).{0,20}(二维码|关注)", r"二维码",
-    r"阅读原文", r"点击.{0,20}(关注|订阅|阅读|查看)", r"(欢迎|敬请)(转发|分享|点赞)|^(点赞|在看|分享|转发)", r"(版权|著作权)(所有|归|声明)",
+    r"阅读原文", r"点击.{0,20}(关注|订阅|阅读|查看)", r"(欢迎|敬请)(转发|分享|点赞|关注)",
+    r"^(点赞|在看|分享|转发|收藏)([\s|丨/、]*(点赞|在看|分享|转发|收藏))*$", r"(版权|著作权)(所有|归|声明)",
     r"未经.{0,20}(授权|许可).{0,20}(转载|使用)", r"转载请?(注明|联系)", r"免责声明", r"投稿(邮箱|请)", r"(更多|往期)(精彩|推荐|阅读)",
     r"^(来源|來源|稿源|编辑|編輯|责编|責編|校对|审核|审校|监制|出品|制作)\s*[:：|丨]",
 )
@@ -115,7 +117,7 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
         if _URL.match(line) or (title_key and _normal(line) == title_key):
             kept.pop(0)
             continue
-        credit, line_source = _credit(line, alone=True)
+        credit, line_source = _credit(line)
         if credit is None and line_source is None:
             opened = credits.opening(line) if isinstance(kept[0], Paragraph) else None
             if opened is not None and opened[1].strip():  # 新华社北京6月2日电（记者 王五）…: the text goes on
@@ -142,7 +144,7 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
             source = source or (match.group("source").strip() if match else None)
             end -= 1
             continue
-        credit, line_source = _credit(line, alone=False)
+        credit, line_source = _credit(line)
         if credit is None and line_source is None:
             break
         found.append(credit) if credit is not None else None
@@ -156,7 +158,7 @@ def tidy(blocks: tuple[Block, ...], title: str | None) -> Tidied:
                   dateline=dateline)
 
 
-def _credit(line: str, *, alone: bool) -> tuple[credits.Credit | None, str | None]:
+def _credit(line: str) -> tuple[credits.Credit | None, str | None]:
     """(credit, source) a short line is, or (None, None) when it is text."""
     match = _SOURCE.match(line)
     if match:
