@@ -243,3 +243,11 @@ def test_navigation_repeated_is_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="broadsheet"):
         article._warn_if_poor(tmp_path / "nav.html", blocks, body, page)
     assert any("nav.html" in r.getMessage() and "navigation" in r.getMessage() for r in caplog.records)
+
+
+def test_author_never_a_number(pages):
+    page = pages / "numbered.html"
+    page.write_text((pages / "sidebar-headline.html").read_text(encoding="utf-8").replace(
+        "<head>", '<head><meta name="author" content="104363">'), encoding="utf-8")
+    _, story = read(pages, "numbered.html")
+    assert story.authors == ()

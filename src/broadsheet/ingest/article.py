@@ -498,7 +498,7 @@ def _authors(value: str | None) -> tuple[str, ...]:
     found: list[str] = []
     for name in re.split(r"\s*;\s*", value):
         name = _clean(re.sub(r"^(?:by|von|par)\s+", "", name.strip(), flags=re.I))
-        if name and name not in found:
+        if name and name not in found and sites.plausible_name(name):  # never an account number (104363)
             found.append(name)
     return tuple(found)
 
