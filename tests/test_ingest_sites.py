@@ -81,10 +81,12 @@ def test_dateline_and_credit_taken_from_the_text(pages):
     assert paragraphs(story)[0].startswith("记者从铁路部门获悉")
 
 
-def test_source_line_is_the_byline_when_nothing_else_credits(pages):
-    _, story = read(pages, "netease.html")
-    assert story.byline == "江湖日报"
-    assert "江湖日报" not in story.text
+@pytest.mark.parametrize(("name", "source"), [("netease.html", "江湖日报"), ("sina.html", "西岭日报"),
+                                            ("tencent.html", "南湖晨报")])
+def test_source_is_the_byline_when_nothing_else_credits(pages, name, source):
+    _, story = read(pages, name)
+    assert story.byline == source
+    assert source not in story.text
 
 
 def test_family_known_by_markup_without_an_address(pages):

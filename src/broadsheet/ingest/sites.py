@@ -40,7 +40,8 @@ class Site:
     date: tuple[str, ...] = ()  # elements whose text holds the date (2023-11-20, 2023年11月20日)
     date_scripts: tuple[str, ...] = ()  # regexes over the page's scripts: a date or a Unix time (group 1)
     author: tuple[str, ...] = ()
-    source: tuple[str, ...] = ()  # elements whose text holds 来源：…
+    source: tuple[str, ...] = ()  # elements whose text holds 来源：… (or only the source's name)
+    source_scripts: tuple[str, ...] = ()  # regexes over the page's scripts: the source's name (group 1)
     publication: tuple[str, ...] = ()  # elements whose text names the publication (a WeChat account)
     publication_name: str | None = None  # the publication when no element names it
     drop: tuple[str, ...] = ()  # elements inside the body that are no text (share bars, editor lines, QR codes)
@@ -146,6 +147,7 @@ TENCENT = Site(  # 腾讯网
     title=(f"//div[{_cls('LEFT')}]/h1", f"//div[{_cls('article-title')}]//h1", f"//div[{_cls('hd')}]/h1"),
     date=(f"//*[{_cls('article-time')}]", f"//span[{_cls('a_time')}]", f"//span[{_cls('pubTime')}]"),
     date_scripts=(r"[\"']pubtime[\"']\s*:\s*[\"'](\d{4}-\d{2}-\d{2})",),
+    source_scripts=(r"[\"']media[\"']\s*:\s*[\"']([^\"'\\]{2,30})[\"']",),
     author=(f"//div[{_cls('author')}]//*[{_cls('media-name')}]", f"//span[{_cls('a_author')}]"),
     source=(f"//*[{_cls('media-name')}]", f"//span[{_cls('a_source')}]", f"//span[{_cls('color-a-1')}]"),
     publication_name="腾讯网",
@@ -264,11 +266,20 @@ def read(site: Site, page: etree._Element, scripts: str = "", url: str | None = 
         found.authors = tuple(a for a in names if plausible_name(a) and not a.endswith(credits.ROLES + credits.EDITORS))
     for path in site.source:
         for element in page.xpath(path):
-            hit = _SOURCE.search(_text(element))
+            text = _text(element)
+            hit = _SOURCE.search(text)
             if hit:
                 found.source = hit.group(1)
                 break
+            if 2 <= len(text) <= 20 and not re.search(r"[\d:：|丨]", text):  # the source's name alone: 西岭日报
+                found.source = text
+                break
         if found.source:
+            break
+    for pattern in () if found.source else site.source_scripts:
+        hit = re.search(pattern, scripts)
+        if hit:
+            found.source = hit.group(1).strip()
             break
     found.publication = _first_text(page, site.publication)
     return found
