@@ -94,3 +94,35 @@ def test_images_outside_the_folder_are_not_read(tmp_path):
         resolver("link.png", "", None)  # a link out is refused, not dropped
     blocks = html_to_blocks('<p><img src="../secret.png"></p>', resolver)
     assert not any(isinstance(b, Figure) for b in blocks)
+
+
+LINKS = """---
+title: Links as pages print them
+date: 2024-05-01
+---
+
+<p>A <a href="https://news.163.com/24/0501/a b/中文.html#p1#comments">link with two #</a>, an
+<a href="http://例子.测试/路径?q=一 二">international one</a>, a <a href="https://ex.org/100%sure">stray %</a>,
+one with <a href="https://user:secret@ex.org/private">credentials</a>, a
+<a href="https://ex.org:99999/">bad port</a>, a <a href="mailto:desk@ex.org">mail</a>, a
+<a href="mailto:nobody">mail to no address</a> and a
+<a href="https://ex.org/plain?x=1#top">plain one</a>.</p>
+"""
+
+
+def test_every_link_in_an_epub_is_a_valid_uri_or_dropped_with_a_warning(tmp_path, assert_valid_epub):
+    source = write(tmp_path / "links" / "a.md", LINKS)
+    result = run_cli("build", source.parent, "-f", "epub", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    epub = next((tmp_path / "out").glob("*.epub"))
+    assert_valid_epub(epub)
+    article = next(data.decode() for name, data in epub_files(epub).items() if b"link with two" in data)
+    hrefs = set(etree.fromstring(article.encode()).xpath("//*[local-name()='a']/@href"))
+    assert "https://news.163.com/24/0501/a%20b/%E4%B8%AD%E6%96%87.html#p1%23comments" in hrefs
+    assert "http://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84?q=%E4%B8%80%20%E4%BA%8C" in hrefs
+    assert "https://ex.org/100%25sure" in hrefs
+    assert "https://ex.org/private" in hrefs  # no user name or password travels in a book
+    assert {"mailto:desk@ex.org", "https://ex.org/plain?x=1#top"} <= hrefs  # valid ones kept as written
+    assert not any("99999" in href for href in hrefs) and "bad port" in article  # the sanitiser dropped it
+    assert "mailto:nobody" not in hrefs and "mail to no address" in article
+    assert "'mailto:nobody' is no valid URL" in result.stderr

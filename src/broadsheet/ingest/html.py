@@ -15,6 +15,7 @@ from typing import Iterator
 import nh3
 from lxml import etree, html as lxml_html
 
+from .. import limits
 from ..model import Block, Figure, Heading, Inline, ListBlock, Paragraph, Preformatted, Quote, Rule
 
 log = logging.getLogger("broadsheet")
@@ -394,13 +395,70 @@ def _strip_to_inline(root: etree._Element) -> None:
             if el.tag in {"li", "p", "div", "td", "th", "dd", "dt", "tr"} and el.getprevious() is not None:
                 el.text = " " + (el.text or "")
             _unwrap(el)
-        elif el.tag == "a" and not re.match(r"^(https?:|mailto:)", el.get("href", "")):
-            _unwrap(el)
+        elif el.tag == "a":
+            href = normalise_link(el.get("href", ""))
+            if href is None:
+                if re.match(r"^\s*(https?:|mailto:)", el.get("href", ""), re.I):
+                    log.warning("link %s is no valid URL; its text is kept without it", limits.quote(el.get("href"), 120))
+                _unwrap(el)
+            else:
+                el.set("href", href)
     for el in root.iter():
         for text_attr in ("text", "tail"):
             value = getattr(el, text_attr)
             if value:
                 setattr(el, text_attr, _join_cjk_lines(clean_text(value)))
+
+
+# what may stand unescaped in each part of a URL (RFC 3986); "%" stays when it starts an escape
+_UNRESERVED = "-._~"
+_SUB_DELIMS = "!$&'()*+,;="
+_SAFE_PATH = _UNRESERVED + _SUB_DELIMS + ":@/%"
+_SAFE_QUERY = _UNRESERVED + _SUB_DELIMS + ":@/?%"
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_VALID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%\[\]]*$")
+
+
+def normalise_link(href: str) -> str | None:
+    """An article's link as a valid URI, or None when it cannot be one (or leads nowhere a reader can go).
+
+    Only absolute http(s) and mailto links are kept.  Spaces, non-ASCII characters and a second ``#`` are
+    percent-encoded, an internationalised host name is written in its ASCII (IDNA) form, a stray ``%`` is
+    escaped; user names and passwords are dropped.
+    """
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    text = clean_text(href).strip()
+    if not re.match(r"^(https?:|mailto:)", text, re.I) or len(text) > 8192:
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if _VALID_URI.match(text) and text.count("#") <= 1 and not _STRAY_PERCENT.search(text) \
+            and not parts.username and not parts.password and ("@" in text if scheme == "mailto" else host):
+        return text  # already a valid URI: kept as written
+
+    def escaped(value: str, safe: str) -> str:
+        return quote(_STRAY_PERCENT.sub("%25", value), safe=safe)
+
+    if scheme == "mailto":
+        address = escaped(parts.path, _UNRESERVED + "!$'*+=@%")
+        return f"mailto:{address}" if "@" in address else None
+    if not host or any(c in host for c in " <>\"\\^`{|}"):
+        return None
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
+    if ":" in ascii_host:  # an IPv6 address
+        ascii_host = f"[{ascii_host}]"
+    netloc = ascii_host + (f":{port}" if port is not None else "")
+    return urlunsplit((scheme, netloc, escaped(parts.path, _SAFE_PATH), escaped(parts.query, _SAFE_QUERY),
+                       escaped(parts.fragment, _SAFE_QUERY)))
 
 
 def _unwrap(el: etree._Element) -> None:
