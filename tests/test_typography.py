@@ -48,6 +48,17 @@ def test_a_quotation_over_paragraphs_opens_and_a_lone_closing_quote_closes():
     assert smart_quotes('and its end."', "en") == "and its end.”"
 
 
+def test_long_paragraphs_pair_their_quotes_in_linear_time():
+    import time
+
+    long = '"' + "word " * 1000 + 'end," she said, \'it\'s "so".\''
+    assert smart_quotes(long, "en") == "“" + "word " * 1000 + "end,” she said, ‘it’s “so”.’"
+    hostile = "'a \"b' " * 40_000 + '"c" ' * 40_000
+    started = time.monotonic()
+    done = smart_quotes(hostile, "en")
+    assert time.monotonic() - started < 20 and done.endswith("“c” ") and "'" not in done
+
+
 def test_languages_without_a_table_keep_their_quotes():
     assert smart_quotes('"ciao"', "it") == '"ciao"'
     assert typeset_text('他说"好"', "zh-CN") == '他说"好"'

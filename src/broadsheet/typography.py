@@ -62,7 +62,7 @@ QUOTES: dict[str, tuple[str, str, str, str]] = {
 #: elements whose text is code, set as it is
 CODE_TAGS = frozenset({"code", "pre", "kbd", "samp"})
 #: web addresses written in the text
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.|mailto:)[^\s<>\"“”‘’«»]*"
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]{0,31}://|www\.|mailto:)[^\s<>\"“”‘’«»]*"
                   r"[^\s<>\"'“”‘’«».,:;!?)\]]", re.IGNORECASE)
 _QUOTE = re.compile(r"['\"]")
 _STRING = etree.XPath("string()")
@@ -122,8 +122,6 @@ def _is_space(char: str) -> bool:
 
 def _smart_quotes_runs(runs: list[_Run], marks: tuple[str, str, str, str], lang: str) -> None:
     """Set the quotes of ``runs`` in place (markdown-it's pairing, then the quotes it left)."""
-    from markdown_it.rules_core.smartquotes import process_inlines
-
     english = primary(lang) == "en"
     for run in runs:
         if run.type == "text" and "'" in run.content:
@@ -131,7 +129,7 @@ def _smart_quotes_runs(runs: list[_Run], marks: tuple[str, str, str, str], lang:
             if english:  # ’tis, rock ’n’ roll
                 run.content = _ELISION.sub(lambda m: m.group().replace("'", "’"), run.content)
     if any(r.type == "text" and _QUOTE.search(r.content) for r in runs):
-        process_inlines(runs, _state(marks))  # reads .type, .content and .level only
+        _pair(runs, marks)
     # What markdown-it could not pair (a quotation running over paragraphs, a quote glued to a word):
     # opening after a space or an opening bracket or dash, closing elsewhere.
     for index, run in enumerate(runs):
@@ -151,6 +149,42 @@ def _smart_quotes_runs(runs: list[_Run], marks: tuple[str, str, str, str], lang:
             else:
                 chars[position] = marks[2] if opening else "’"
         run.content = "".join(chars)
+
+
+#: markdown-it pairs the quotes of a window of text this long at most (a longer paragraph is paired window by
+#: window, cut after a space); its cost grows with the square of a window's quotes
+PAIRING_WINDOW = 4000
+_WORDS = re.compile(r"\s*\S+\s*|\s+")
+
+
+def _pair(runs: list[_Run], marks: tuple[str, str, str, str]) -> None:
+    """Pair quotes with markdown-it's smartquotes (it reads ``.type``, ``.content`` and ``.level`` only).
+
+    Each text run is cut into words first: markdown-it rewrites a token's whole content for each quote it
+    sets, so words keep that cheap; the words are joined into their runs again afterwards."""
+    from markdown_it.rules_core.smartquotes import process_inlines
+
+    state = _state(marks)
+    words: list[_Run] = []
+    parents: list[int] = []
+    for index, run in enumerate(runs):
+        pieces = _WORDS.findall(run.content) if run.type == "text" and len(run.content) > 64 else [run.content]
+        for piece in pieces:
+            words.append(_Run(run.type, piece, run.level))
+            parents.append(index)
+    start, size = 0, 0
+    for end, word in enumerate(words, start=1):
+        size += len(word.content)
+        if size >= PAIRING_WINDOW and word.content[-1:].isspace():
+            process_inlines(words[start:end], state)
+            start, size = end, 0
+    if start < len(words):
+        process_inlines(words[start:], state)
+    contents: list[list[str]] = [[] for _ in runs]
+    for word, parent in zip(words, parents):
+        contents[parent].append(word.content)
+    for run, pieces in zip(runs, contents):
+        run.content = "".join(pieces)
 
 
 def _neighbour(runs: list[_Run], index: int, step: int) -> str:
