@@ -6,6 +6,7 @@ from pypdf import PdfReader
 
 from broadsheet import load
 from broadsheet.render import find_theme, render_issue
+from broadsheet.typography import typeset_publication
 from conftest import EN_EXAMPLE, FIXED_EPOCH, outputs, run_cli
 
 
@@ -17,7 +18,8 @@ def test_html_folder_is_what_the_pdf_is_laid_out_from(tmp_path, demo_build, monk
     folder = out / "harbour-gazette-2026-11-20"
     assert result.stdout.split() == [str(folder)]
     (edition,) = load([EN_EXAMPLE])
-    rendered = render_issue(edition.publication, edition.publication.issues[0], find_theme("default"), "pdf")
+    publication = typeset_publication(edition.publication)  # as the pipeline sets it before render
+    rendered = render_issue(publication, publication.issues[0], find_theme("default"), "pdf")
     assert (folder / "index.html").read_bytes() == rendered.documents[0].content
     for asset in rendered.assets:
         assert (folder / asset.name).read_bytes() == asset.read()

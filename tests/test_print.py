@@ -15,7 +15,7 @@ from pdfread import body_text, fonts, outline, page_boxes, page_texts, squash, t
 from test_cli import write
 
 MM = 72 / 25.4
-EN_TITLES = ["Night ferry returns after a decade", "Lighthouse keeper's cottage opens as a museum",
+EN_TITLES = ["Night ferry returns after a decade", "Lighthouse keeper’s cottage opens as a museum",
              "A harbour that works after dark"]
 
 

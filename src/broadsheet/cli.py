@@ -283,6 +283,8 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
               help="Embed the body fonts in the EPUB, subset to the characters used.")
 @click.option("--convert", type=click.Choice(CONVERSIONS),
               help="Convert Chinese text: simplified→traditional (s2t, s2tw Taiwan, s2hk Hong Kong) or back (t2s).")
+@click.option("--keep-punctuation", is_flag=True,
+              help="Keep the ASCII , : ; ? ! ( ) between Chinese characters (made full-width by default).")
 @click.option("--writing-mode", type=click.Choice(WRITING_MODES),
               help="Vertical (竖排) EPUB: vertical-rl text, right-to-left page progression.")
 @click.option("--allow-missing-glyphs", is_flag=True,
@@ -291,8 +293,8 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @_keep_going_option
 def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
           theme, title, page_size, bleed, marks, pdf_variant, render_timeout, jobs, pdf_layout, no_cache, impose,
-          grayscale, profile, max_size, embed_fonts, convert, writing_mode, allow_missing_glyphs, quiet,
-          keep_going) -> None:
+          grayscale, profile, max_size, embed_fonts, convert, keep_punctuation, writing_mode, allow_missing_glyphs,
+          quiet, keep_going) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -310,7 +312,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     progress = _progress(show_progress)
     try:
         overrides = Overrides.given(
-            theme=theme, convert=convert, allow_missing_glyphs=allow_missing_glyphs,
+            theme=theme, convert=convert, allow_missing_glyphs=allow_missing_glyphs, keep_punctuation=keep_punctuation,
             pdf={"page_size": page_size, "bleed": bleed, "variant": pdf_variant, "impose": impose,
                  "grayscale": grayscale, "layout": pdf_layout,
                  "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},

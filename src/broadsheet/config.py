@@ -118,6 +118,7 @@ class BroadsheetConfig(_Schema):
 
     theme: str = "default"
     convert: Conversion | None = None  # 简繁 (OpenCC)
+    keep_punctuation: bool = False  # keep the ASCII , : ; ? ! ( ) between Chinese characters (typography.py)
     publication: PublicationConfig = PublicationConfig()
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
@@ -136,10 +137,11 @@ class Overrides:
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
     allow_missing_glyphs: bool = False
+    keep_punctuation: bool = False
 
     @classmethod
     def given(cls, *, theme: str | None = None, convert: str | None = None, pdf: dict | None = None,
-              epub: dict | None = None, allow_missing_glyphs: bool = False,
+              epub: dict | None = None, allow_missing_glyphs: bool = False, keep_punctuation: bool = False,
               where: Path = Path("command line")) -> Overrides:
         """Validate what was given (``None`` values are not given) under the name ``where``."""
         def given_only(values: dict | None) -> dict:
@@ -148,13 +150,14 @@ class Overrides:
         return cls(theme=theme,
                    convert=validate(BroadsheetConfig, given_only({"convert": convert}), where).convert,
                    pdf=validate(PdfConfig, given_only(pdf), where), epub=validate(EpubConfig, given_only(epub), where),
-                   allow_missing_glyphs=allow_missing_glyphs)
+                   allow_missing_glyphs=allow_missing_glyphs, keep_punctuation=keep_punctuation)
 
     def over(self, config: BroadsheetConfig) -> BroadsheetConfig:
         """``config`` with what was given put over it."""
         return config.model_copy(update={
             "theme": self.theme or config.theme,
             "convert": self.convert or config.convert,
+            "keep_punctuation": self.keep_punctuation or config.keep_punctuation,
             "pdf": _over(config.pdf, self.pdf),
             "epub": _over(config.epub, self.epub),
         })

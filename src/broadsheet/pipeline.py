@@ -51,13 +51,14 @@ class Settings:
     epub: EpubConfig
     convert: str | None
     allow_missing_glyphs: bool = False
+    keep_punctuation: bool = False
 
 
 @dataclass(frozen=True)
 class Output:
     """One file to write: which issue of which edition, by which backend, where, with what settings."""
 
-    edition: Edition  # its publication already converted (简繁) when the settings say so
+    edition: Edition  # its publication already converted (简繁) when the settings say so, and typeset
     issue: Issue
     backend: type[Backend]
     target: Path
@@ -108,14 +109,15 @@ def resolve_settings(edition: Edition, overrides: Overrides, themes: dict | None
     theme = themes[key]
     pdf = config.pdf.model_copy(update={"page_size": config.pdf.page_size or theme.page_size or DEFAULT_PAGE})
     return Settings(theme=theme, pdf=pdf, epub=config.epub, convert=config.convert,
-                    allow_missing_glyphs=overrides.allow_missing_glyphs)
+                    allow_missing_glyphs=overrides.allow_missing_glyphs, keep_punctuation=config.keep_punctuation)
 
 
 def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: Overrides = Overrides(), *,
          stem: str | None = None) -> list[Output]:
     """Every output of ``editions``: ``<publication id>-<date>[-n].<suffix>`` under ``out`` (``stem`` names
     the only edition's instead); a name longer than ``MAX_STEM_BYTES`` is shortened with a hash
-    (``short_stem``).  Each edition's settings are resolved and its text converted once."""
+    (``short_stem``).  Each edition's settings are resolved, and its text converted and typeset
+    (``typography.py``), once."""
     from .backends import BACKENDS
 
     outputs: list[Output] = []
@@ -125,12 +127,16 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
         raise ValueError("an output stem names one edition's outputs")
     for edition in editions:
         settings = resolve_settings(edition, overrides, themes)
-        made = edition  # the edition as written: converted, when the settings say so; named as it came
+        made = edition  # the edition as written: converted, when the settings say so, and typeset; named as it came
         if settings.convert is not None:
             from .transform import convert_publication
 
             made = dataclasses.replace(edition, publication=convert_publication(edition.publication,
                                                                                 settings.convert))
+        from .typography import typeset_publication
+
+        made = dataclasses.replace(made, publication=typeset_publication(
+            made.publication, keep_punctuation=settings.keep_punctuation))
         for issue, issue_made in zip(edition.publication.issues, made.publication.issues, strict=True):
             name = stem or _stem(edition, issue)
             if name != (short := short_stem(name)):
