@@ -98,12 +98,15 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         match = _BYLINE.match(byline)
         names = re.split(r"\s*(?:,|;|&|、|\band\b)\s*", match.group(1)) if match else []
         authors = _authors("; ".join(names))
-    page_language = (language_tag(page.get("lang")) or language_tag(page.get("xml:lang"))
-                     or language_tag(_meta(page, "content-language", "http-equiv")) or language_tag(document.language))
-    language = ctx.language or page_language or guess_language(title + " " + " ".join(
+    from .language import resolve  # the text outweighs a declaration it clearly contradicts
+
+    page_language = resolve(language_tag(page.get("lang")) or language_tag(page.get("xml:lang"))
+                            or language_tag(_meta(page, "content-language", "http-equiv"))
+                            or language_tag(document.language) or ctx.language, title + " " + " ".join(
         b.content.text for b in blocks[:12] if isinstance(b, Paragraph)))
+    language = ctx.language or page_language
     article = Article(
-        id=slug(title) or "article", title=title, lang=page_language or language,
+        id=slug(title) or "article", title=title, lang=page_language,
         subtitle=_subtitle(document.description, title, blocks), authors=authors, byline=byline,
         tags=_tags(document.tags), source=_source(document.url, text), source_path=path, blocks=blocks,
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import IngestError
 from ..model import Article, Block, Heading, Paragraph
-from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
+from .base import Context, Draft, DraftSection, language_tag, log, resolve_language, slug
 from .encoding import read_text
 from .html import clean_text, html_to_blocks
 from .images import ImageResolver
@@ -182,10 +182,14 @@ def load(path: Path, ctx: Context) -> list[Draft]:
             continue
         items.append((entry, when))
 
-    draft_language = ctx.language or declared or guess_language(_language_sample(title, [e for e, _ in items]))
+    # The text outweighs a declaration it clearly contradicts (a Chinese feed declaring <language>en</language>).
+    feed_language = resolve_language(declared, _language_sample(title, [e for e, _ in items]))
+    draft_language = ctx.language or feed_language
     articles = []
     for number, (entry, _) in enumerate(items, start=1):
-        entry_language = _entry_language(entry) or declared or ctx.language or draft_language
+        # Each entry in its own language (a feed may mix them); short entries keep what is declared.
+        entry_language = resolve_language(_entry_language(entry) or declared or ctx.language,
+                                          _language_sample("", [entry]), fallback=feed_language)
         article = _article(entry, path, entry_language, resolver)
         if article is None:
             log.warning("%s: entry %d has neither a title nor any text; skipped", path, number)
