@@ -76,6 +76,12 @@ def _head_text(head: bytes) -> str:
     """Return the first bytes as text, good enough to read ASCII markup in any encoding."""
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
+    elif head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return head[: len(head) // 4 * 4].decode("utf-32", errors="replace")
+    elif head.startswith(b"<\x00\x00\x00"):
+        return head[: len(head) // 4 * 4].decode("utf-32-le", errors="replace")
+    elif head.startswith(b"\x00\x00\x00<"):
+        return head[: len(head) // 4 * 4].decode("utf-32-be", errors="replace")
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
     elif head.startswith(b"<\x00"):
