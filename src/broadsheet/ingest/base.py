@@ -57,6 +57,10 @@ class Draft:
     number: str | None = None
     sections: list[DraftSection] = field(default_factory=list)
     order: tuple = ()  # sort key among drafts of one issue (e.g. a Markdown article's ``order``)
+    #: ``id(article)`` → what identifies that article as an entry of a feed (its id, link, title and text): the
+    #: same entry in two feeds of one site (Atom and RSS) is kept once.
+    entry_keys: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    summaries: set[int] = field(default_factory=set)  # ``id(article)`` of feed entries given only as a summary
 
 
 def language_tag(value: str | None) -> str | None:

@@ -192,6 +192,8 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     feed_language = resolve_language(declared, _language_sample(title, [e for e, _ in items]))
     draft_language = ctx.language or feed_language
     articles = []
+    keys: dict[int, tuple[str, ...]] = {}
+    summaries: set[int] = set()
     for number, (entry, _) in enumerate(items, start=1):
         # Each entry in its own language (a feed may mix them); short entries keep what is declared.
         entry_language = resolve_language(_entry_language(entry) or declared or ctx.language,
@@ -201,6 +203,9 @@ def load(path: Path, ctx: Context) -> list[Draft]:
             log.warning("%s: entry %d has neither a title nor any text; skipped", path, number)
             continue
         articles.append(article)
+        keys[id(article)] = entry_keys(entry, article)
+        if not _body_source(entry)[1]:
+            summaries.add(id(article))
     if not entries:
         log.warning("%s: the feed has no entries", path)
 
@@ -209,8 +214,41 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         source=path, kind=KIND, publication=title or None, language=draft_language,
         date=max(dates) if dates else entry_date(feed),
         sections=[DraftSection(name=title or None, articles=articles)] if articles else [],
+        entry_keys=_unique_keys(keys), summaries=summaries,
     )
     return [draft]
+
+
+def entry_keys(entry, article: Article) -> tuple[str, ...]:
+    """What identifies an entry across the feeds of one site: its id (RSS guid, Atom id), its link, and its
+    title with the start of its text, each normalised."""
+    keys = []
+    ident = (entry.get("id") or "").strip()
+    if ident:
+        keys.append("id:" + _normal_link(ident))
+    link = (entry.get("link") or "").strip()
+    if link:
+        keys.append("link:" + _normal_link(link))
+    text = " ".join(b.content.text for b in article.blocks if isinstance(b, (Paragraph, Heading)))
+    keys.append("text:" + _SPACE.sub(" ", f"{article.title} {text[:300]}").strip().casefold())
+    return tuple(keys)
+
+
+def _normal_link(value: str) -> str:
+    """A link as the same page's other links would be written: no scheme, ``www.``, fragment or final slash."""
+    value = re.sub(r"^[a-z][a-z0-9+.-]*://(?:www\.)?", "", value.strip(), flags=re.I).split("#")[0]
+    host, _, rest = value.partition("/")
+    return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
+
+
+def _unique_keys(keys: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    """Drop keys that more than one entry of the feed shares (every entry linking to the home page): they
+    identify nothing."""
+    counts: dict[str, int] = {}
+    for values in keys.values():
+        for key in set(values):
+            counts[key] = counts.get(key, 0) + 1
+    return {article: tuple(k for k in values if counts[k] == 1) for article, values in keys.items()}
 
 
 _ENTRY_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
