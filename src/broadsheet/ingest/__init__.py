@@ -208,8 +208,9 @@ def _text_length(article) -> int:
     return sum(len(getattr(getattr(block, "content", None), "text", "") or "") for block in article.blocks)
 
 
-#: Source kinds read from the web, whose drafts name the site they come from (``Draft.publication``).
-WEB_KINDS = {"article", "feed"}
+#: Source kinds saved from the web page by page, whose drafts name the site they come from (``Draft.publication``).
+#: (A folder of feeds stays one publication, a section per feed.)
+WEB_KINDS = {"article"}
 
 
 def _site_key(name: str | None) -> str | None:
@@ -217,8 +218,8 @@ def _site_key(name: str | None) -> str | None:
 
 
 def _by_site(batch: _Batch) -> list[_Batch]:
-    """A folder of pages and feeds from several sites, without configuration: one batch per site, named by
-    it; sources of other kinds, and web sources that name no site, stay in the folder's own batch."""
+    """A folder of article pages from several sites, without configuration: one batch per site, named by
+    it; sources of other kinds, and pages that name no site, stay in the folder's own batch."""
     sites: dict[str, list[Draft]] = {}
     rest: list[Draft] = []
     for draft in batch.drafts:
@@ -431,8 +432,7 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
 def _split_by_date(batch: _Batch) -> list[_Batch]:
     """A folder without a date of its own (issue.toml, folder name) holds one issue per date its sources give.
 
-    Pages and feeds from the web that give no date make an undated issue of their own, with a warning naming
-    them; undated sources of other kinds (an e-paper's pages) join the earliest dated issue."""
+    Article pages that give no date make an undated issue of their own, with a warning naming them; undated sources of other kinds (an e-paper's pages) join the earliest dated issue."""
     if batch.issue.date or batch.name_date:
         return [batch]
     dates = sorted({d.date for d in batch.drafts if d.date}, key=str)
