@@ -85,7 +85,12 @@ def test_feed_languages(tmp_path):
                          ("Reforma", TEXTS["pt"]), ("Brief", "Short note.")], "en-GB"), encoding="utf-8")
     (draft,) = feed.load(path, Context(root=tmp_path))
     assert draft.language == "en-GB"
-    assert [a.lang for a in draft.sections[0].articles] == ["en-GB", "fr", "pt", "en-GB"]
+    articles = draft.sections[0].articles
+    assert [a.lang for a in articles] == ["en-GB", "fr", "pt", "en-GB"]
+    # the note that an entry is only a summary is in the entry's language
+    assert articles[0].blocks[-1].content.text.startswith("Summary from the feed")
+    assert articles[1].blocks[-1].content.text.startswith("Résumé tiré du flux")
+    assert articles[2].blocks[-1].content.text.startswith("Resumo do feed")
 
 
 def test_cli_russian_feed_without_language(tmp_path):

@@ -330,9 +330,9 @@ _TAG = re.compile(rb"<[^>]*>|&#?\w+;")
 
 def _single_byte(data: bytes) -> tuple[str, str] | None:
     """The single-byte code page whose reading is most like text in some language (py3langid's n-grams)."""
-    sample = _TAG.sub(b" ", data[:65536])
+    sample = _TAG.sub(b" ", data[:65536])[:20000]
     if not any(b > 127 for b in sample):
-        sample = data[:65536]
+        sample = data[:20000]
     scored = []
     for order, name in enumerate(_CODE_PAGES):
         try:
@@ -357,8 +357,8 @@ def _single_byte(data: bytes) -> tuple[str, str] | None:
     name = max(tied)[2]
     try:
         return data.decode(name), f"{name} (detected)"
-    except UnicodeDecodeError:
-        return None
+    except UnicodeDecodeError:  # a byte the page lacks past the part read for detection
+        return data.decode(name, errors="replace"), f"{name} (detected; bytes it lacks replaced)"
 
 
 def _script(char: str) -> str:

@@ -46,6 +46,14 @@ SUMMARY_NOTE = {
     "en": ("Summary from the feed; the full article is at", "Summary from the feed; the full article is not included."),
     "zh": ("以上为订阅源提供的摘要，全文见", "以上为订阅源提供的摘要，未含全文。"),
     "ja": ("フィードの要約です。全文は", "フィードの要約です。全文は含まれていません。"),
+    "fr": ("Résumé tiré du flux ; l’article complet se trouve à l’adresse",
+           "Résumé tiré du flux ; l’article complet n’est pas inclus."),
+    "de": ("Zusammenfassung aus dem Feed; der vollständige Artikel steht unter",
+           "Zusammenfassung aus dem Feed; der vollständige Artikel ist nicht enthalten."),
+    "es": ("Resumen del canal; el artículo completo está en", "Resumen del canal; el artículo completo no está incluido."),
+    "pt": ("Resumo do feed; o artigo completo está em", "Resumo do feed; o artigo completo não está incluído."),
+    "it": ("Riassunto dal feed; l’articolo completo è su", "Riassunto dal feed; l’articolo completo non è incluso."),
+    "ru": ("Краткое изложение из ленты; полный текст статьи:", "Краткое изложение из ленты; полного текста статьи нет."),
 }
 
 
