@@ -339,7 +339,11 @@ def _single_byte(data: bytes) -> tuple[str, str] | None:
             text = sample.decode(name)
         except UnicodeDecodeError:
             continue
-        scored.append((_plainness(text) - _misshapen(text), -order, name, text))
+        try:
+            plain = _plainness(text)
+        except (ImportError, AttributeError):  # no py3langid, or one of another make: charset-normalizer decides
+            return _normalizer_single_byte(data)
+        scored.append((plain - _misshapen(text), -order, name, text))
     if not scored:
         return None
     score = max(row[0] for row in scored)
@@ -359,6 +363,15 @@ def _single_byte(data: bytes) -> tuple[str, str] | None:
         return data.decode(name), f"{name} (detected)"
     except UnicodeDecodeError:  # a byte the page lacks past the part read for detection
         return data.decode(name, errors="replace"), f"{name} (detected; bytes it lacks replaced)"
+
+
+def _normalizer_single_byte(data: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=list(_CODE_PAGES)).best()
+    if best is None or best.chaos > 0.2:
+        return None
+    return str(best), f"{best.encoding} (detected)"
 
 
 def _script(char: str) -> str:

@@ -78,7 +78,10 @@ def identify(text: str) -> Guess | None:
     letters = len(_LETTER.findall(sample[:5000]))
     if letters == 0:
         return None
-    ranked = _classifier().rank(_without_markup(sample[:5000]))
+    try:
+        ranked = _classifier().rank(_without_markup(sample[:5000]))
+    except ImportError:  # the classifier is not installed: as before it came, English unless the script says
+        return Guess("en", False, {"en": 1.0})
     probabilities: dict[str, float] = {}
     for code, probability in ranked:
         if code in _UNLIKELY:
