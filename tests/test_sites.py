@@ -62,6 +62,18 @@ def test_pages_of_many_sites_make_one_publication_each(tmp_path):
     assert len(warnings) == 1 and "b2.html" in warnings[0] and "undated" in warnings[0]
 
 
+def test_a_folder_of_undated_pages_is_named_undated(tmp_path):
+    folder = tmp_path / "clippings"
+    folder.mkdir()
+    (folder / "b2.html").write_text(page("Valley Courier", "Farmers market returns to the square", None), "utf-8")
+    data, result = inspect_cli(folder)
+    (issue,) = data["issues"]
+    assert issue["date"] is None and "b2.html" in result.stderr and "undated" in result.stderr
+    # a single page named on the command line is not warned about
+    data, result = inspect_cli(folder / "b2.html")
+    assert data["issues"][0]["date"] is None and "warning" not in result.stderr
+
+
 def test_a_dated_folder_gives_its_date_to_undated_pages(tmp_path):
     folder = saved_pages(tmp_path / "2024-03-15")
     (folder / "b1.html").unlink()

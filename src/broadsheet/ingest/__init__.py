@@ -432,12 +432,13 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
 def _split_by_date(batch: _Batch) -> list[_Batch]:
     """A folder without a date of its own (issue.toml, folder name) holds one issue per date its sources give.
 
-    Article pages that give no date make an undated issue of their own, with a warning naming them; undated sources of other kinds (an e-paper's pages) join the earliest dated issue."""
+    Article pages of a folder that give no date make an undated issue of their own, with a warning naming
+    them; undated sources of other kinds (an e-paper's pages) join the earliest dated issue."""
     if batch.issue.date or batch.name_date:
         return [batch]
     dates = sorted({d.date for d in batch.drafts if d.date}, key=str)
     web_undated = [d for d in batch.drafts if d.date is None and d.kind in WEB_KINDS]
-    if web_undated and dates:
+    if web_undated and (dates or batch.folder is not None):
         for draft in web_undated:
             log.warning("%s: no date found; put in an undated issue (name the folder by a date, e.g. "
                         "2024-03-12, to give it one)", draft.source)
