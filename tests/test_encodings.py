@@ -131,3 +131,16 @@ def test_cli_reads_a_koi8_feed_as_russian(tmp_path):
     assert data["publication"]["language"] == "ru"
     titles = [a["title"] for s in data["issues"][0]["sections"] for a in s["articles"]]
     assert titles[0] == make.TEXTS["ru"][0]
+
+
+def test_a_few_bytes_the_encoding_lacks_do_not_change_it():
+    title, paragraphs = make.TEXTS["ja"]
+    text = "\n".join([title, *paragraphs])
+    for codec in ("euc_jp", "cp932"):
+        data = text.encode(codec)
+        broken = data[:40] + b"\xff\xff" + data[40:]  # bytes no Japanese encoding has
+        decoded, how = _decode(broken)
+        assert how.startswith(codec) and paragraphs[2] in decoded, how
+        declared = b'<?xml version="1.0" encoding="' + codec.encode() + b'"?>\n' + broken
+        decoded, how = _decode(declared)
+        assert "declared" in how and paragraphs[2] in decoded, how

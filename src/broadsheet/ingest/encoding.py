@@ -108,6 +108,9 @@ def _decode(data: bytes) -> tuple[str, str]:
                     continue
                 if not _garbled(text):
                     return text, f"{candidate} (declared{'' if candidate == name else ' ' + name})"
+        lenient = _lenient(data, name)
+        if lenient is not None and not _garbled(lenient[0]):
+            return lenient[0], f"{name} (declared; {lenient[1]} bytes it lacks replaced)"
     guess = _detect(data)
     if guess:
         return guess
@@ -117,6 +120,14 @@ def _decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     return data.decode("gb18030", errors="replace"), NONSENSE
+
+
+def _lenient(data: bytes, name: str) -> tuple[str, int] | None:
+    """``data`` read as ``name`` with replacement characters, when they are few (one in 100 characters):
+    a handful of characters an encoding lacks (vendor extensions, damage) does not make it another."""
+    text = data.decode(name, errors="replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    return (text, replaced) if replaced <= max(4, len(text) // 100) else None
 
 
 def _garbled(text: str) -> bool:
@@ -245,6 +256,12 @@ def _detect(data: bytes) -> tuple[str, str] | None:
             return readings[name], f"{name} (detected: kana)"
     if "cp949" in readings and _korean(readings["cp949"]):
         return readings["cp949"], "cp949 (detected: hangul)"
+    # A few bytes the encoding lacks (vendor characters, damage) do not hide Japanese or Korean text.
+    for name, test in (("euc_jp", _japanese), ("cp932", _japanese), ("cp949", _korean)):
+        if name not in readings:
+            lenient = _lenient(data, name)
+            if lenient is not None and test(lenient[0]):
+                return lenient[0], f"{name} (detected; {lenient[1]} bytes it lacks replaced)"
     chinese = [name for name in ("gb18030", "big5") if name in readings]
     if any(_common_chinese(readings[name], name) for name in chinese):
         return _chinese(data, chinese)
