@@ -52,6 +52,9 @@ def test_resolve_weighs_declaration_and_text():
     assert resolve("pt-BR", TEXTS["pt"]) == "pt-BR"
     # close languages are not told apart against a declaration
     assert resolve("gl", TEXTS["pt"]) == "gl"
+    # between Chinese, Japanese and Korean only much text outweighs a declaration: kanji headlines are Japanese
+    assert resolve("ja", "日経平均株価大幅続落 東証一部上場企業決算発表") == "ja"
+    assert resolve("ja", TEXTS["zh-CN"] * 3) == "zh-CN"
     # too short to tell: the declaration stands
     assert resolve("fr", "Sommaire") == "fr"
     assert resolve("en", "Moscow") == "en"

@@ -131,9 +131,20 @@ def resolve(declared: str | None, text: str, fallback: str | None = None) -> str
     said, told = declared.split("-")[0].lower(), guess.tag.split("-")[0]
     if said == told or any(said in group and told in group for group in _CLOSE):
         return declared
+    if said in _CJK and told in _CJK and _cjk_count(text) < 50:
+        # Japanese headlines without kana read as Chinese: between these, only much text outweighs a declaration
+        return declared
     if guess.probabilities is not None and guess.probabilities.get(said, 0.0) >= PLAUSIBLE:
         return declared
     return guess.tag
+
+
+_CJK = {"zh", "ja", "ko"}
+
+
+def _cjk_count(text: str) -> int:
+    sample = text[:20000]
+    return len(_HAN.findall(sample)) + len(_KANA.findall(sample)) + len(_HANGUL.findall(sample))
 
 
 _MARKUP = re.compile(r"<[^>]*>|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+")
