@@ -127,3 +127,27 @@ def test_epub_of_many_sites_and_feeds_passes_epubcheck(tmp_path, assert_valid_ep
     languages = {a["title"]: a["lang"] for issue in feeds["issues"] for s in issue["sections"] for a in s["articles"]}
     assert languages["Spring tides this week"] == "en" and set(languages.values()) == {"en", "ru"}
     assert json.dumps(data, ensure_ascii=False).count("Spring tides this week") == 1
+
+
+def rss(title: str, items: list[tuple[str, str, str | None]]) -> str:
+    body = "".join(f"<item><title>{t}</title><guid isPermaLink=\"false\">{g}</guid>"
+                   + (f"<link>{link}</link>" if link else "")
+                   + f"<description>Text of {t}, as the feed gives it.</description>"
+                   "<pubDate>Tue, 12 Mar 2024 07:30:00 +0000</pubDate></item>" for t, g, link in items)
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{body}</channel></rss>'
+
+
+def test_ids_and_texts_are_compared_within_one_site(tmp_path):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    # two sites numbering their entries alike, one story syndicated to both under its own link
+    (folder / "a.xml").write_text(rss("North Star", [("Storm warning", "1", "https://north.example/1"),
+                                                     ("Wire story", "2", "https://north.example/2")]), "utf-8")
+    (folder / "b.xml").write_text(rss("South Post", [("Bridge repairs", "1", "https://south.example/1"),
+                                                     ("Wire story", "2", "https://south.example/2")]), "utf-8")
+    # the same site's second feed, without links: the same entries by id, or by title and text
+    (folder / "c.xml").write_text(rss("North Star", [("Storm warning", "1", None), ("Wire story", "x9", None),
+                                                     ("Ferry news", "3", None)]), "utf-8")
+    data, _ = inspect_cli(folder)
+    titles = sorted(a["title"] for issue in data["issues"] for s in issue["sections"] for a in s["articles"])
+    assert titles == ["Bridge repairs", "Ferry news", "Storm warning", "Wire story", "Wire story"]

@@ -158,7 +158,7 @@ def load_editions(
 
 def _once(batches: list[_Batch]) -> list[_Batch]:
     """Keep each feed entry of one publication once, when several feeds give it (a site's Atom and RSS feeds):
-    the same entry by id, link, or title and text.  The copy with more text (the full article rather than a
+    the same entry by link, or by id or title and text within feeds of one title.  The copy with more text (the full article rather than a
     summary) takes the place of the first."""
     seen: dict[str, tuple[Draft, DraftSection, int]] = {}
     dropped = 0
@@ -166,10 +166,13 @@ def _once(batches: list[_Batch]) -> list[_Batch]:
         for draft in batch.drafts:
             if not draft.entry_keys:
                 continue
+            site = _site_key(draft.publication) or ""
             for section in draft.sections:
                 kept = []
                 for article in section.articles:
-                    keys = draft.entry_keys.get(id(article), ())
+                    # A link names one page wherever it is found; ids and texts are compared within one site.
+                    keys = tuple(k if k.startswith("link:") else f"{site}\n{k}"
+                                 for k in draft.entry_keys.get(id(article), ()))
                     match = next((seen[k] for k in keys if k in seen and seen[k][0] is not draft), None)
                     if match is None:
                         kept.append(article)
@@ -181,7 +184,7 @@ def _once(batches: list[_Batch]) -> list[_Batch]:
                     position = next((n for n, a in enumerate(first_section.articles) if id(a) == first_id), None)
                     if position is not None and _fuller(article, draft, first_section.articles[position], first_draft):
                         first_section.articles[position] = article
-                        first_draft.entry_keys[id(article)] = first_draft.entry_keys.get(first_id, ()) + keys
+                        first_draft.entry_keys[id(article)] = draft.entry_keys.get(id(article), ())
                         if id(article) not in draft.summaries:
                             first_draft.summaries.discard(id(article))
                         else:

@@ -237,8 +237,10 @@ def entry_keys(entry, article: Article) -> tuple[str, ...]:
     link = (entry.get("link") or "").strip()
     if link:
         keys.append("link:" + _normal_link(link))
-    text = " ".join(b.content.text for b in article.blocks if isinstance(b, (Paragraph, Heading)))
-    keys.append("text:" + _SPACE.sub(" ", f"{article.title} {text[:300]}").strip().casefold())
+    # The entry's own text, not the note that it is a summary (which names the link).
+    text = html.unescape(re.sub(r"<[^>]*>", " ", _body_source(entry)[0]))
+    keys.append("text:" + re.sub(r"[\W_]+", " ", f"{article.title} {_SPACE.sub(' ', text).strip()[:200]}")
+                .strip().casefold())
     return tuple(keys)
 
 
