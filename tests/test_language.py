@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import inspect_cli
@@ -68,7 +66,8 @@ def rss(items: list[tuple[str, str]], language: str | None = None, title: str = 
     declared = f"<language>{language}</language>" if language else ""
     body = "".join(f"<item><title>{t}</title><link>https://example.org/{n}</link><description>{d}</description>"
                    f"<pubDate>Tue, 12 Mar 2024 07:30:00 +0000</pubDate></item>" for n, (t, d) in enumerate(items))
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{declared}{body}</channel></rss>'
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{declared}'
+            f"{body}</channel></rss>")
 
 
 def test_feed_languages(tmp_path):

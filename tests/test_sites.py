@@ -134,7 +134,8 @@ def rss(title: str, items: list[tuple[str, str, str | None]]) -> str:
                    + (f"<link>{link}</link>" if link else "")
                    + f"<description>Text of {t}, as the feed gives it.</description>"
                    "<pubDate>Tue, 12 Mar 2024 07:30:00 +0000</pubDate></item>" for t, g, link in items)
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{body}</channel></rss>'
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{body}'
+            "</channel></rss>")
 
 
 def test_ids_and_texts_are_compared_within_one_site(tmp_path):

@@ -158,8 +158,8 @@ def load_editions(
 
 def _once(batches: list[_Batch]) -> list[_Batch]:
     """Keep each feed entry of one publication once, when several feeds give it (a site's Atom and RSS feeds):
-    the same entry by link, or by id or title and text within feeds of one title.  The copy with more text (the full article rather than a
-    summary) takes the place of the first."""
+    the same entry by link, or by id or title and text within feeds of one title.  The fuller copy (the full
+    article rather than a summary, else the longer) takes the place of the first."""
     seen: dict[str, tuple[Draft, DraftSection, int]] = {}
     dropped = 0
     for batch in batches:

@@ -50,10 +50,12 @@ SUMMARY_NOTE = {
            "Résumé tiré du flux ; l’article complet n’est pas inclus."),
     "de": ("Zusammenfassung aus dem Feed; der vollständige Artikel steht unter",
            "Zusammenfassung aus dem Feed; der vollständige Artikel ist nicht enthalten."),
-    "es": ("Resumen del canal; el artículo completo está en", "Resumen del canal; el artículo completo no está incluido."),
+    "es": ("Resumen del canal; el artículo completo está en",
+           "Resumen del canal; el artículo completo no está incluido."),
     "pt": ("Resumo do feed; o artigo completo está em", "Resumo do feed; o artigo completo não está incluído."),
     "it": ("Riassunto dal feed; l’articolo completo è su", "Riassunto dal feed; l’articolo completo non è incluso."),
-    "ru": ("Краткое изложение из ленты; полный текст статьи:", "Краткое изложение из ленты; полного текста статьи нет."),
+    "ru": ("Краткое изложение из ленты; полный текст статьи:",
+           "Краткое изложение из ленты; полного текста статьи нет."),
 }
 
 
