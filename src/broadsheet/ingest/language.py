@@ -4,8 +4,8 @@ Chinese, Japanese and Korean are told by their scripts (kana, hangul, Han charac
 Simplified from Traditional Chinese by characters whose forms differ: deterministic, and
 right on short headlines.  Every other text goes to py3langid (a naive Bayes classifier
 over byte n-grams, the one trafilatura uses), loaded on first use only: importing it and
-reading its model costs most of a second, which a build whose sources all declare their
-language never pays.
+reading its model costs most of a second, which a build of Chinese, Japanese or Korean
+sources, or of sources whose language is configured, never pays.
 
 ``resolve`` weighs a declaration (``<language>``, ``<html lang>``) against the text: a
 declaration that the text agrees with, or that the text is too short to judge, is kept as
