@@ -13,7 +13,8 @@ from conftest import EN_EXAMPLE, FIXED_EPOCH
 
 #: Libraries no command needs before it reads a source (top-level module names).
 HEAVY = {"weasyprint", "PIL", "fontTools", "ebooklib", "lxml", "pydantic", "markdown_it", "trafilatura",
-         "feedparser", "opencc", "pypinyin", "jinja2", "yaml", "nh3", "pypdf", "rich", "importlib.metadata"}
+         "feedparser", "opencc", "pypinyin", "jinja2", "yaml", "nh3", "pypdf", "rich", "importlib.metadata",
+         "py3langid", "numpy"}
 #: What an EPUB build never needs: the PDF side, font subsetting, other kinds of source.
 NOT_FOR_EPUB = {"weasyprint", "fontTools", "pypdf", "trafilatura", "feedparser", "opencc", "pypinyin"}
 

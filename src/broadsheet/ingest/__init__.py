@@ -29,7 +29,7 @@ from ..files import entries, leads_out, open_inside
 from ..limits import quote
 from ..model import Issue, Publication, Section, one_line
 from ..names import SOURCE_KINDS
-from .base import Context, Draft, find_date, guess_language, page_sort_key, publication_id
+from .base import Context, Draft, DraftSection, find_date, guess_language, page_sort_key, publication_id
 
 log = logging.getLogger("broadsheet")
 
@@ -149,9 +149,96 @@ def load_editions(
         raise IngestError(f"nothing left to read: every source was skipped ({len(_SKIPPED.get())})")
     groups: dict[tuple, list[_Batch]] = {}
     for batch in batches:
-        pub_key = str(batch.config_path) if batch.config_path else (title or _hint(batch) or batch.fallback_title)
-        groups.setdefault(pub_key, []).append(batch)
-    return [_edition(group, title) for group in groups.values()]
+        for part in ([batch] if batch.config_path or title else _by_site(batch)):
+            pub_key = str(part.config_path) if part.config_path else (title or _site_key(_hint(part))
+                                                                       or part.fallback_title)
+            groups.setdefault(pub_key, []).append(part)
+    return [_edition(group, title) for group in (_once(group) for group in groups.values()) if group]
+
+
+def _once(batches: list[_Batch]) -> list[_Batch]:
+    """Keep each feed entry of one publication once, when several feeds give it (a site's Atom and RSS feeds):
+    the same entry by link, or by id or title and text within feeds of one title.  The fuller copy (the full
+    article rather than a summary, else the longer) takes the place of the first."""
+    seen: dict[str, tuple[Draft, DraftSection, int]] = {}
+    dropped = 0
+    for batch in batches:
+        for draft in batch.drafts:
+            if not draft.entry_keys:
+                continue
+            site = _site_key(draft.publication) or ""
+            for section in draft.sections:
+                kept = []
+                for article in section.articles:
+                    # A link names one page wherever it is found; ids and texts are compared within one site.
+                    keys = tuple(k if k.startswith("link:") else f"{site}\n{k}"
+                                 for k in draft.entry_keys.get(id(article), ()))
+                    match = next((seen[k] for k in keys if k in seen and seen[k][0] is not draft), None)
+                    if match is None:
+                        kept.append(article)
+                        for key in keys:
+                            seen.setdefault(key, (draft, section, id(article)))
+                        continue
+                    dropped += 1
+                    first_draft, first_section, first_id = match
+                    position = next((n for n, a in enumerate(first_section.articles) if id(a) == first_id), None)
+                    if position is not None and _fuller(article, draft, first_section.articles[position], first_draft):
+                        first_section.articles[position] = article
+                        first_draft.entry_keys[id(article)] = draft.entry_keys.get(id(article), ())
+                        if id(article) not in draft.summaries:
+                            first_draft.summaries.discard(id(article))
+                        else:
+                            first_draft.summaries.add(id(article))
+                        for key in keys:
+                            seen[key] = (first_draft, first_section, id(article))
+                    log.info("%s: %s is also in %s; kept once", draft.source, quote(article.title),
+                             first_draft.source)
+                section.articles[:] = kept
+            draft.sections = [s for s in draft.sections if s.articles]
+        batch.drafts = [d for d in batch.drafts if d.sections or not d.entry_keys]
+    return [b for b in batches if b.drafts] if dropped else batches
+
+
+def _fuller(article, draft: Draft, other, other_draft: Draft) -> bool:
+    """Whether ``article`` is the fuller copy of an entry: the full text rather than a summary, else longer."""
+    summary, other_summary = id(article) in draft.summaries, id(other) in other_draft.summaries
+    if summary != other_summary:
+        return not summary
+    return _text_length(article) > _text_length(other)
+
+
+def _text_length(article) -> int:
+    return sum(len(getattr(getattr(block, "content", None), "text", "") or "") for block in article.blocks)
+
+
+#: Source kinds saved from the web page by page, whose drafts name the site they come from (``Draft.publication``).
+#: (A folder of feeds stays one publication, a section per feed.)
+WEB_KINDS = {"article"}
+
+
+def _site_key(name: str | None) -> str | None:
+    return " ".join(name.split()).casefold() if name else None
+
+
+def _by_site(batch: _Batch) -> list[_Batch]:
+    """A folder of article pages from several sites, without configuration: one batch per site, named by
+    it; sources of other kinds, and pages that name no site, stay in the folder's own batch."""
+    sites: dict[str, list[Draft]] = {}
+    rest: list[Draft] = []
+    for draft in batch.drafts:
+        key = _site_key(draft.publication) if draft.kind in WEB_KINDS else None
+        if key:
+            sites.setdefault(key, []).append(draft)
+        else:
+            rest.append(draft)
+    if len(sites) <= 1:
+        return [batch]
+    parts = [dataclasses.replace(batch, drafts=drafts, fallback_title=drafts[0].publication)
+             for drafts in sites.values()]
+    if rest:
+        parts.append(dataclasses.replace(batch, drafts=rest))
+    log.info("%s: pages of %d sites, one publication each", batch.folder or batch.root, len(sites))
+    return parts
 
 
 def _hint(batch: _Batch) -> str | None:
@@ -331,7 +418,7 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
                    part.issue.number, part.issue.edition)
             by_issue.setdefault(key, []).append(part)
     issues = tuple(sorted((_issue(group, language) for group in by_issue.values()),
-                          key=lambda i: (i.date or dt.date.min, i.number or "", i.edition or "")))
+                          key=lambda i: (i.date is None, i.date or dt.date.min, i.number or "", i.edition or "")))
     publication = Publication(
         id=pub_cfg.id or publication_id(pub_title),
         title=pub_title, language=language, publisher=pub_cfg.publisher, issues=issues,
@@ -340,19 +427,29 @@ def _edition(batches: list[_Batch], title: str | None) -> Edition:
 
 
 def _split_by_date(batch: _Batch) -> list[_Batch]:
-    """A folder without a date of its own (issue.toml, folder name) holds one issue per date its sources give."""
+    """A folder without a date of its own (issue.toml, folder name) holds one issue per date its sources give.
+
+    Article pages of a folder that give no date make an undated issue of their own, with a warning naming
+    them; undated sources of other kinds (an e-paper's pages) join the earliest dated issue."""
     if batch.issue.date or batch.name_date:
         return [batch]
     dates = sorted({d.date for d in batch.drafts if d.date}, key=str)
-    if len(dates) <= 1:
+    web_undated = [d for d in batch.drafts if d.date is None and d.kind in WEB_KINDS]
+    if web_undated and (dates or batch.folder is not None):
+        for draft in web_undated:
+            log.warning("%s: no date found; put in an undated issue (name the folder by a date, e.g. "
+                        "2024-03-12, to give it one)", draft.source)
+    if len(dates) <= 1 and not (web_undated and dates):
         return [batch]
     parts = []
     for date in dates:
         part = dataclasses.replace(batch, drafts=[d for d in batch.drafts if d.date == date])
         parts.append(part)
-    undated = [d for d in batch.drafts if d.date is None]
+    undated = [d for d in batch.drafts if d.date is None and d.kind not in WEB_KINDS]
     if undated:
         parts[0].drafts.extend(undated)
+    if web_undated:
+        parts.append(dataclasses.replace(batch, drafts=web_undated))
     return parts
 
 

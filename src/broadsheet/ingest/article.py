@@ -24,7 +24,7 @@ from lxml import etree, html as lxml_html
 
 from ..errors import IngestError
 from ..model import Article, Block, Heading, ListBlock, Paragraph
-from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
+from .base import Context, Draft, DraftSection, language_tag, log, slug
 from . import boilerplate, sites
 from .encoding import read_text
 
@@ -159,12 +159,15 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     publication = _publication(found, meta, page, title, url)
     title = _without_site(title, publication)
     authors = tuple(a for a in authors if a not in {publication, source_name})  # an outlet is no author
-    page_language = (language_tag(page.get("lang")) or language_tag(page.get("xml:lang"))
-                     or language_tag(_meta(page, "content-language", "http-equiv")) or language_tag(document.language))
-    language = ctx.language or page_language or guess_language(title + " " + " ".join(
+    from .language import resolve  # the text outweighs a declaration it clearly contradicts
+
+    page_language = resolve(language_tag(page.get("lang")) or language_tag(page.get("xml:lang"))
+                            or language_tag(_meta(page, "content-language", "http-equiv"))
+                            or language_tag(document.language) or ctx.language, title + " " + " ".join(
         b.content.text for b in blocks[:12] if isinstance(b, Paragraph)))
+    language = ctx.language or page_language
     article = Article(
-        id=slug(title) or "article", title=title, lang=page_language or language,
+        id=slug(title) or "article", title=title, lang=page_language,
         subtitle=_subtitle(document.description, title, blocks), authors=authors, byline=byline,
         dateline=tidied.dateline,
         tags=_tags(document.tags), source=_source(document.url or url, text), source_path=path, blocks=blocks,

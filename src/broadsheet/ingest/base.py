@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import LANG_RE, Article
+from .language import guess_language, resolve as resolve_language  # noqa: F401 - the ingesters' names for them
 
 log = logging.getLogger("broadsheet")
 
@@ -56,33 +57,10 @@ class Draft:
     number: str | None = None
     sections: list[DraftSection] = field(default_factory=list)
     order: tuple = ()  # sort key among drafts of one issue (e.g. a Markdown article's ``order``)
-
-
-def guess_language(text: str) -> str:
-    """Return a BCP 47 tag for the dominant script of ``text`` (zh-CN, ja, ko or en)."""
-    sample = text[:20000]
-    han = len(re.findall(r"[\u4e00-\u9fff]", sample))
-    kana = len(re.findall(r"[\u3040-\u30ff]", sample))
-    hangul = len(re.findall(r"[\uac00-\ud7af]", sample))
-    letters = len(re.findall(r"[A-Za-z]", sample))
-    if kana > 0 and kana + han > letters / 4:
-        return "ja"
-    if hangul > letters / 4 and hangul > han:
-        return "ko"
-    if han > letters / 4:
-        return "zh-TW" if _looks_traditional(sample) else "zh-CN"
-    return "en"
-
-
-# Characters common in Traditional text whose Simplified forms differ (and vice versa).
-_TRADITIONAL = set("們個這說為來時國會對學發經過開關後與當實現點長問進動體現從還讓認並應將於條邊級區義價營業專書單報導")
-_SIMPLIFIED = set("们个这说为来时国会对学发经过开关后与当实现点长问进动体现从还让认并应将于条边级区义价营业专书单报导")
-
-
-def _looks_traditional(text: str) -> bool:
-    traditional = sum(1 for c in text if c in _TRADITIONAL - _SIMPLIFIED)
-    simplified = sum(1 for c in text if c in _SIMPLIFIED - _TRADITIONAL)
-    return traditional > simplified * 2 and traditional >= 3
+    #: ``id(article)`` → what identifies that article as an entry of a feed (its id, link, title and text): the
+    #: same entry in two feeds of one site (Atom and RSS) is kept once.
+    entry_keys: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    summaries: set[int] = field(default_factory=set)  # ``id(article)`` of feed entries given only as a summary
 
 
 def language_tag(value: str | None) -> str | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import IngestError
 from ..model import Article, Block, Heading, Paragraph
-from .base import Context, Draft, DraftSection, guess_language, language_tag, log, slug
+from .base import Context, Draft, DraftSection, language_tag, log, resolve_language, slug
 from .encoding import read_text
 from .html import clean_text, html_to_blocks
 from .images import ImageResolver
@@ -46,6 +46,16 @@ SUMMARY_NOTE = {
     "en": ("Summary from the feed; the full article is at", "Summary from the feed; the full article is not included."),
     "zh": ("以上为订阅源提供的摘要，全文见", "以上为订阅源提供的摘要，未含全文。"),
     "ja": ("フィードの要約です。全文は", "フィードの要約です。全文は含まれていません。"),
+    "fr": ("Résumé tiré du flux ; l’article complet se trouve à l’adresse",
+           "Résumé tiré du flux ; l’article complet n’est pas inclus."),
+    "de": ("Zusammenfassung aus dem Feed; der vollständige Artikel steht unter",
+           "Zusammenfassung aus dem Feed; der vollständige Artikel ist nicht enthalten."),
+    "es": ("Resumen del canal; el artículo completo está en",
+           "Resumen del canal; el artículo completo no está incluido."),
+    "pt": ("Resumo do feed; o artigo completo está em", "Resumo do feed; o artigo completo não está incluído."),
+    "it": ("Riassunto dal feed; l’articolo completo è su", "Riassunto dal feed; l’articolo completo non è incluso."),
+    "ru": ("Краткое изложение из ленты; полный текст статьи:",
+           "Краткое изложение из ленты; полного текста статьи нет."),
 }
 
 
@@ -76,6 +86,12 @@ def _head_text(head: bytes) -> str:
     """Return the first bytes as text, good enough to read ASCII markup in any encoding."""
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
+    elif head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return head[: len(head) // 4 * 4].decode("utf-32", errors="replace")
+    elif head.startswith(b"<\x00\x00\x00"):
+        return head[: len(head) // 4 * 4].decode("utf-32-le", errors="replace")
+    elif head.startswith(b"\x00\x00\x00<"):
+        return head[: len(head) // 4 * 4].decode("utf-32-be", errors="replace")
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
     elif head.startswith(b"<\x00"):
@@ -182,15 +198,24 @@ def load(path: Path, ctx: Context) -> list[Draft]:
             continue
         items.append((entry, when))
 
-    draft_language = ctx.language or declared or guess_language(_language_sample(title, [e for e, _ in items]))
+    # The text outweighs a declaration it clearly contradicts (a Chinese feed declaring <language>en</language>).
+    feed_language = resolve_language(declared, _language_sample(title, [e for e, _ in items]))
+    draft_language = ctx.language or feed_language
     articles = []
+    keys: dict[int, tuple[str, ...]] = {}
+    summaries: set[int] = set()
     for number, (entry, _) in enumerate(items, start=1):
-        entry_language = _entry_language(entry) or declared or ctx.language or draft_language
+        # Each entry in its own language (a feed may mix them); short entries keep what is declared.
+        entry_language = resolve_language(_entry_language(entry) or declared or ctx.language,
+                                          _language_sample("", [entry]), fallback=feed_language)
         article = _article(entry, path, entry_language, resolver)
         if article is None:
             log.warning("%s: entry %d has neither a title nor any text; skipped", path, number)
             continue
         articles.append(article)
+        keys[id(article)] = entry_keys(entry, article)
+        if not _body_source(entry)[1]:
+            summaries.add(id(article))
     if not entries:
         log.warning("%s: the feed has no entries", path)
 
@@ -199,8 +224,43 @@ def load(path: Path, ctx: Context) -> list[Draft]:
         source=path, kind=KIND, publication=title or None, language=draft_language,
         date=max(dates) if dates else entry_date(feed),
         sections=[DraftSection(name=title or None, articles=articles)] if articles else [],
+        entry_keys=_unique_keys(keys), summaries=summaries,
     )
     return [draft]
+
+
+def entry_keys(entry, article: Article) -> tuple[str, ...]:
+    """What identifies an entry across the feeds of one site: its id (RSS guid, Atom id), its link, and its
+    title with the start of its text, each normalised."""
+    keys = []
+    ident = (entry.get("id") or "").strip()
+    if ident:
+        keys.append("id:" + _normal_link(ident))
+    link = (entry.get("link") or "").strip()
+    if link:
+        keys.append("link:" + _normal_link(link))
+    # The entry's own text, not the note that it is a summary (which names the link).
+    text = html.unescape(re.sub(r"<[^>]*>", " ", _body_source(entry)[0]))
+    keys.append("text:" + re.sub(r"[\W_]+", " ", f"{article.title} {_SPACE.sub(' ', text).strip()[:200]}")
+                .strip().casefold())
+    return tuple(keys)
+
+
+def _normal_link(value: str) -> str:
+    """A link as the same page's other links would be written: no scheme, ``www.``, fragment or final slash."""
+    value = re.sub(r"^[a-z][a-z0-9+.-]*://(?:www\.)?", "", value.strip(), flags=re.I).split("#")[0]
+    host, _, rest = value.partition("/")
+    return (host.lower() + ("/" + rest if rest else "")).rstrip("/")
+
+
+def _unique_keys(keys: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    """Drop keys that more than one entry of the feed shares (every entry linking to the home page): they
+    identify nothing."""
+    counts: dict[str, int] = {}
+    for values in keys.values():
+        for key in set(values):
+            counts[key] = counts.get(key, 0) + 1
+    return {article: tuple(k for k in values if counts[k] == 1) for article, values in keys.items()}
 
 
 _ENTRY_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
