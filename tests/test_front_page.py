@@ -154,3 +154,21 @@ def test_a_contents_page_only_for_a_long_edition():
     short, long = front_page(issue(4), 3, False), front_page(issue(120), 3, False)
     assert not short["contents"] and short["estimated_pages"] <= CONTENTS_OVER_PAGES
     assert long["contents"] and long["estimated_pages"] > CONTENTS_OVER_PAGES
+
+
+def test_a_story_marked_lead_opens_the_front_page(tmp_path):
+    from test_cli import write
+
+    write(tmp_path / "ed/a.md", "---\ntitle: Council meets\nsection: News\n---\n\nThe council met on Monday.\n")
+    write(tmp_path / "ed/b.md", "---\ntitle: Harbour wins the cup\nsection: Sport\nlead: true\n---\n\n"
+          "The harbour team won the county cup on Saturday.\n")
+    write(tmp_path / "ed/c.md", "---\ntitle: Tide tables\nsection: Sport\n---\n\nHigh water at noon.\n")
+    out = tmp_path / "out"
+    result = run_cli("build", tmp_path / "ed", "--out", out, "-f", "pdf", "--theme", "newspaper")
+    assert result.returncode == 0, result.stderr
+    pdf = next(out.glob("*.pdf"))
+    front = flat(reading_order(pdf, 1))
+    assert flat("The harbour team won the county cup") in front
+    assert front.index(flat("Council meets")) < front.index(flat("Harbour wins the cup"))  # its teaser, above
+    assert [mark.title for mark in outline(pdf)] == ["Sport", "News"]  # the lead's section first
+    assert [child.title for child in outline(pdf)[0].children] == ["Harbour wins the cup", "Tide tables"]
