@@ -108,6 +108,28 @@ def test_no_column_ends_more_than_a_third_empty_but_a_sections_last(edition):
 
 def test_articles_that_run_on_say_where_they_go_and_come_from(edition):
     pdf, _, model = edition
+    assert_jump_lines(pdf, model)
+
+
+def test_jump_lines_in_a_long_edition_with_many_page_breaks(tmp_path):
+    from test_cli import write
+
+    sentence = "The harbour board met again to weigh the timetable, the cost of the boats and the quays. "
+    for n, (section, paragraphs) in enumerate([("News", 30), ("News", 3), ("Sport", 45), ("Sport", 12)]):
+        body = "\n\n".join(f"{section} {n} paragraph {p}. " + sentence * 4 + f"So ends paragraph {n}/{p}."
+                             for p in range(paragraphs))
+        write(tmp_path / f"ed/{n}.md", f"---\ntitle: Report {n}\nsection: {section}\n---\n\n{body}\n")
+    out = tmp_path / "out"
+    result = run_cli("build", tmp_path / "ed", "--out", out, "-f", "pdf", "--theme", "newspaper")
+    assert result.returncode == 0, result.stderr
+    model, inspected = inspect_cli(tmp_path / "ed")
+    assert inspected.returncode == 0, inspected.stderr
+    assert assert_jump_lines(next(out.glob("*.pdf")), model) >= 4
+
+
+def assert_jump_lines(pdf, model: dict) -> int:
+    """Each page an article leaves for the next says where it goes on, the next where it came from, and no
+    other page says so; return how many pages an article left."""
     count = len(PdfReader(pdf).pages)
     chinese = model["publication"]["language"].startswith("zh")
     on = "下转第{}版" if chinese else "Continued on page {}"
@@ -124,8 +146,9 @@ def test_articles_that_run_on_say_where_they_go_and_come_from(edition):
             assert flat(came.format(page)) in texts[page], f"{article['title']}: page {page + 1}"
             runs_on += 1
     # and no page says so without cause: as many pages say "continued on" as articles run on
-    said = sum(1 for text in texts if flat(on.split("{")[0]) in text)
-    assert said == runs_on
+    assert sum(1 for text in texts if flat(on.split("{")[0]) in text) == runs_on
+    assert sum(1 for text in texts if flat(came.split("{")[0]) in text) == runs_on
+    return runs_on
 
 
 def test_teasers_name_the_pages_their_stories_are_on(edition):
