@@ -204,6 +204,7 @@ class FrontMatter(_Schema):
     id: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
     lang: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     source: str | None = None
+    lead: bool = False
 
     @property
     def author_list(self) -> tuple[str, ...]:

@@ -125,6 +125,7 @@ class Article(_Value):
     source: str | None = None
     source_path: Path | None = None
     blocks: tuple[Block, ...] = ()
+    lead: bool = False  # the lead story (``lead: true`` in front matter): a newspaper's front page
 
     @property
     def images(self) -> tuple[Image, ...]:

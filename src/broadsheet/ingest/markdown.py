@@ -130,7 +130,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
             id=meta.id or slug(path.stem) or "article",
             title=title, lang=language, subtitle=meta.subtitle, kicker=meta.kicker, authors=meta.author_list,
             byline=meta.byline, author_note=meta.author_note, dateline=meta.dateline, tags=meta.tags,
-            source=meta.source, source_path=path, blocks=blocks,
+            source=meta.source, source_path=path, blocks=blocks, lead=meta.lead,
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise ConfigError(f"invalid article: {exc}", path) from None

@@ -31,6 +31,7 @@ from .cover import draw_cover
 from .css import check_stylesheet
 from .environment import make_environment
 from .fonts import describe_missing, missing_characters
+from .front import front_page
 from .labels import format_date, labels_for, number_label, section_label
 from .page import OUTPUT_INTENT, column_count, output_intent_profile, page_css
 from .theme import Theme, find_theme
@@ -147,6 +148,7 @@ def render_issue(
         page = options.page_size or DEFAULT_PAGE  # chosen by the pipeline (command line, source, theme)
         css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page))
         context["columns"] = column_count(page)
+        context["front"] = front_page(view, context["columns"], is_cjk(lang))
         style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
         html = _render(env, "pdf/edition.html", context)
         document = Document(name="edition.html", id="edition", title=meta.title, kind="edition",
