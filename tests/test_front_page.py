@@ -47,9 +47,13 @@ def words(pdf, page: int) -> list[tuple[float, float]]:
     return [(float(word.get("xMin")), float(word.get("yMin"))) for word in root.iter("{*}word")]
 
 
+_TYPESET = str.maketrans("，：；？！（）“”‘’", ",:;?!()\"\"''")
+
+
 def flat(text: str) -> str:
-    """Text without white space and hyphens: lines wrapped, hyphenated or justified compare equal."""
-    return re.sub(r"[\s\-‐]+", "", text)
+    """Text without white space and hyphens: lines wrapped, hyphenated or justified compare equal; the
+    model's text and the typeset page compare equal too (full-width punctuation, typographic quotes)."""
+    return re.sub(r"[\s\-‐]+", "", text).translate(_TYPESET)
 
 
 def articles(model: dict) -> list[tuple[dict, dict]]:
