@@ -100,3 +100,41 @@ def test_markdown_in_gbk_decodes(tmp_path):
     article = inspect(tmp_path / "ed")["issues"][0]["sections"][0]["articles"][0]
     assert article["title"] == "国内新闻"
     assert article["text"] == "今天的天气非常好，我们一起去公园散步。"
+
+
+def test_a_folder_of_publication_folders_builds_each_as_itself(tmp_path, assert_valid_epub):
+    import shutil
+
+    from conftest import ROOT
+
+    archive = tmp_path / "archive"
+    shutil.copytree(ROOT / "examples", archive)
+    views = inspect(archive)
+    assert {view["publication"]["title"] for view in views} == {"The Harbour Gazette", "郑州日报"}
+    out = tmp_path / "out"
+    result = run_cli("build", archive, "--out", out, "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in outputs(out)) == ["harbour-gazette-2026-11-20.epub", "zzrb-2012-07-06.epub"]
+    for epub in outputs(out):
+        assert_valid_epub(epub)
+
+
+def test_an_archive_by_publication_year_and_issue(tmp_path):
+    for paper, title in (("daily", "The Daily"), ("weekly", "The Weekly")):
+        write(tmp_path / "archive" / paper / "broadsheet.toml", f'[publication]\ntitle = "{title}"\n')
+        for day in ("2024-05-01", "2024-05-02"):
+            write(tmp_path / "archive" / paper / "2024" / "05" / day / "a.md",
+                  f"---\ntitle: {title} on {day}\n---\n\nText of {day}.\n")
+    views = inspect(tmp_path / "archive")
+    assert {view["publication"]["title"]: [i["date"] for i in view["issues"]] for view in views} == {
+        "The Daily": ["2024-05-01", "2024-05-02"], "The Weekly": ["2024-05-01", "2024-05-02"]}
+    # a publication named on its own finds its issues below its year folders too
+    daily = inspect(tmp_path / "archive" / "daily")
+    assert [issue["date"] for issue in daily["issues"]] == ["2024-05-01", "2024-05-02"]
+
+
+def test_an_archive_without_configuration_by_year_is_one_publication(tmp_path):
+    for day in ("2024-05-01", "2024-06-01"):
+        write(tmp_path / "notes" / "2024" / day / "a.md", f"---\ntitle: Note of {day}\n---\n\nText.\n")
+    view = inspect(tmp_path / "notes")
+    assert [issue["date"] for issue in view["issues"]] == ["2024-05-01", "2024-06-01"]

@@ -18,6 +18,7 @@ import datetime as dt
 import importlib
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,6 +279,18 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
         batch.fallback_title = _first_title(batch) or source.stem
         return [batch]
 
+    if config_path is None and not _is_issue_folder(source, root):  # an archive: publication folders below it
+        publications = _publication_folders(source, root)
+        if publications:
+            batches: list[_Batch] = []
+            for publication in publications:
+                try:
+                    batches.extend(_batches(publication, kind, since, until, allow_remote, remote_hosts))
+                except IngestError as exc:
+                    if not _skip(exc):
+                        raise
+            return batches + _loose_issues(source, kind, root, config, context)
+
     found = []
     skipped_at_start = len(_SKIPPED.get() or ())
     for issue_dir in _issue_folders(source, kind, root):
@@ -371,18 +384,67 @@ def _refuse(exc: IngestError) -> None:
         raise exc
 
 
-def _issue_folders(source: Path, kind: str | None, root: Path) -> list[Path]:
-    if (source / ISSUE_NAME).is_file() or _holds_sources(source, root) or _claims(source):
-        return [source]
-    found = []
-    kept, refused = entries(source, root)
-    for path in refused:
+#: How deep below a source folder issue and publication folders are looked for (publication / year / month /
+#: issue).
+ARCHIVE_DEPTH = 4
+
+
+#: a folder of an archive by date, between a publication and its issues: ``2024``, ``05``, ``2024-05``, ``2024年``
+_ARCHIVE_LEVEL = re.compile(r"^\d{1,4}(?:[-_.]\d{1,2})*[年月]?$")
+
+
+def _is_issue_folder(folder: Path, root: Path) -> bool:
+    return (folder / ISSUE_NAME).is_file() or _holds_sources(folder, root) or _claims(folder)
+
+
+def _subfolders(folder: Path, root: Path, refuse: bool = True) -> list[Path]:
+    """The folders in ``folder``, by name; one that leads outside ``root`` is refused by name (unless not
+    ``refuse``: left out, to be refused where it is read)."""
+    kept, refused = entries(folder, root)
+    for path in refused if refuse else ():
         if not path.name.startswith(".") and (path.is_dir() or _is_source_name(path)):
             _refuse(leads_out(path, root))  # a linked issue folder
-    for child in (p for p in kept if p.is_dir() and not p.name.startswith(".")):
-        if (child / ISSUE_NAME).is_file() or _holds_sources(child, root) or _claims(child):
+    return sorted((p for p in kept if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+
+
+def _issue_folders(source: Path, kind: str | None, root: Path, depth: int = 0) -> list[Path]:
+    """The issue folders of a publication: ``source`` itself, or the folders below it that hold sources, also
+    below folders named by a year or month (an archive: ``2024/05/2024-05-01``), never inside another
+    publication's folder."""
+    if _is_issue_folder(source, root):
+        return [source]
+    found = []
+    for child in _subfolders(source, root):
+        if _is_issue_folder(child, root):
             found.append(child)
+        elif depth + 1 < ARCHIVE_DEPTH and _ARCHIVE_LEVEL.match(child.name) and not (child / CONFIG_NAME).is_file():
+            found += _issue_folders(child, kind, root, depth + 1)
     return found
+
+
+def _publication_folders(source: Path, root: Path, depth: int = 0) -> list[Path]:
+    """The publication folders (with their own broadsheet.toml) below ``source``, an archive of papers."""
+    found = []
+    for child in _subfolders(source, root, refuse=False):
+        if (child / CONFIG_NAME).is_file():
+            found.append(child)
+        elif depth + 1 < ARCHIVE_DEPTH and not _is_issue_folder(child, root):
+            found += _publication_folders(child, root, depth + 1)
+    return found
+
+
+def _loose_issues(source: Path, kind: str | None, root: Path, config, context: Context) -> list[_Batch]:
+    """Issue folders of an archive that belong to none of its publication folders (read as one publication)."""
+    batches = []
+    for issue_dir in _issue_folders(source, kind, root):
+        issue_cfg = load_issue_config(issue_dir / ISSUE_NAME, root=root)
+        batch = _Batch(None, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
+                       fallback_title=_folder_title(source))
+        for item_kind, item in _items(issue_dir, kind, root):
+            batch.drafts.extend(_load(item_kind, item, context))
+        if any(s.articles for d in batch.drafts for s in d.sections):
+            batches.append(batch)
+    return batches
 
 
 def _items(folder: Path, kind: str | None, root: Path) -> list[tuple[str, Path]]:
