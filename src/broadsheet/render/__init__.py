@@ -134,7 +134,8 @@ def render_issue(
     if target == "epub":
         rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache)
         # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
-        if epub_options is not None and epub_options.writing_mode == "vertical":
+        # vertical writing is for CJK editions only (the pipeline warns of others and keeps them horizontal)
+        if epub_options is not None and epub_options.writing_mode == "vertical" and is_cjk(lang):
             from .vertical import make_vertical
 
             rendered = make_vertical(rendered, theme)
