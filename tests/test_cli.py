@@ -104,6 +104,46 @@ def test_usage_errors_exit_2(args):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("args", "option", "fragment"), [
+    (["--page-size", "Q9"], "--page-size", "expected one of"),
+    (["--bleed", "-3mm"], "--bleed", "must not be negative"),
+    (["--bleed", "three"], "--bleed", "expected a CSS length"),
+    (["--marks", "dots"], "--marks", "expected marks from crop, cross"),
+    (["--pdf-variant", "pdf/z"], "--pdf-variant", "expected one of"),
+    (["--max-size", "lots"], "--max-size", "expected a size"),
+])
+def test_a_bad_option_value_is_a_usage_error_naming_the_option(tmp_path, args, option, fragment):
+    result = run_cli("build", EN_EXAMPLE, "--out", tmp_path, *args)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert f"Error: Invalid value for '{option}': " in result.stderr and fragment in result.stderr, result.stderr
+    assert "command line" not in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_bad_recipe_names_its_file_and_key(tmp_path):
+    recipe = write(tmp_path / "r.toml", f'sources = ["{EN_EXAMPLE}"]\nbleed = "x"\n')
+    result = run_cli("digest", "--recipe", recipe, "--out", tmp_path / "out")
+    assert_one_line_error(result, str(recipe), "bleed")
+
+
+def test_a_bad_value_in_broadsheet_toml_names_the_file_and_key(tmp_path):
+    import shutil
+
+    shutil.copytree(EN_EXAMPLE, tmp_path / "ed")
+    config = tmp_path / "ed" / "broadsheet.toml"
+    config.write_text(config.read_text(encoding="utf-8") + 'bleed = "-3mm"\n', encoding="utf-8")  # under [pdf]
+    result = run_cli("build", tmp_path / "ed", "--out", tmp_path / "out", "-f", "pdf")
+    assert_one_line_error(result, str(config), "pdf.bleed: a bleed must not be negative")
+
+
+def test_build_help_lists_every_page_size():
+    from broadsheet.paper import PAGE_SIZES
+
+    help_text = " ".join(run_cli("build", "--help").stdout.split())
+    for name in PAGE_SIZES:
+        assert (name if len(name) <= 2 else name.title()) in help_text, name
+
+
 def test_version_and_help():
     from broadsheet import __version__
 

@@ -115,6 +115,9 @@ def test_build_converted_epub(tmp_path, assert_valid_epub):
     assert nav.get("lang") == "zh-TW"
     toc = [a.xpath("string()") for a in nav.iter("{http://www.w3.org/1999/xhtml}a")]
     assert "以創新精神加強農村基層黨組織建設" in toc and any("理論" in t for t in toc)
+    # the generated words are traditional too: the contents, the landmarks, the section pages
+    generated = b"".join(data for name, data in files.items() if name.endswith((".xhtml", ".ncx"))).decode()
+    assert "目錄" in generated and "目录" not in generated
     articles = [etree.fromstring(data, STRICT) for name, data in files.items()
                 if name.startswith("EPUB/text/") and b"article-page" in data]
     [article] = articles
@@ -136,3 +139,26 @@ def test_unknown_conversion_is_a_usage_error(tmp_path):
     result = run_cli("build", ZH_EXAMPLE, "--convert", "x2y", "-f", "epub", "--out", tmp_path)
     assert result.returncode == 2
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("lang", "contents"), [
+    ("zh-CN", "目录"), ("zh", "目录"), ("zh-Hans", "目录"), ("zh-SG", "目录"), ("zh-Hans-HK", "目录"),
+    ("zh-TW", "目錄"), ("zh-HK", "目錄"), ("zh-MO", "目錄"), ("zh-Hant", "目錄"), ("zh-Hant-CN", "目錄"),
+    ("ja", "目次"), ("ja-JP", "目次"), ("ko", "차례"), ("ko-KR", "차례"), ("en-GB", "Contents"), ("fr", "Contents"),
+])
+def test_labels_follow_script_and_region(lang, contents):
+    from broadsheet.render.labels import labels_for
+
+    assert labels_for(lang)["contents"] == contents
+
+
+def test_every_language_has_every_label_and_dates_in_its_form():
+    import datetime as dt
+
+    from broadsheet.render.labels import _LABELS, format_date, section_label
+
+    assert all(set(words) == set(_LABELS["en"]) for words in _LABELS.values())
+    day = dt.date(2012, 7, 6)
+    assert format_date(day, "ko-KR") == "2012년 7월 6일 금요일"
+    assert format_date(day, "zh-TW") == "2012年7月6日 星期五"
+    assert section_label("경제", "3", "ko") == "3면 경제"

@@ -184,3 +184,58 @@ def test_reprints_found_without_comparing_every_pair_are_those_every_pair_finds(
                 reprints.keep(g)
         assert found == every, threshold
         assert threshold > 0.9 or sum(t is not None for t in found) > 40
+
+
+# -- a digest of several papers ------------------------------------------------------------------
+
+def test_a_digest_of_two_papers_is_named_by_neither_and_speaks_the_language_of_most_articles():
+    from conftest import EN_EXAMPLE, ZH_EXAMPLE
+
+    editions = load([ZH_EXAMPLE, EN_EXAMPLE])  # 郑州日报 first, with one article; the Gazette has three
+    digest, _ = make_digest(editions, DigestSpec())
+    assert digest.title == "Digest" and digest.language == "en-GB"
+    by_title = {a.title: a for a in digest.issues[0].articles}
+    theory = by_title["以创新精神加强农村基层党组织建设"]
+    assert theory.lang == "zh-CN" and theory.source == "郑州日报 2012-07-06 第15版"
+    ferry = by_title["Night ferry returns after a decade"]
+    assert ferry.lang == "en-GB" and ferry.source.startswith("The Harbour Gazette, 2026-11-20")
+    # a tie of articles goes to the language met first (the earliest issue): here Chinese, named in Chinese
+    one_each, _ = make_digest(editions, DigestSpec(max_articles=2))
+    assert (one_each.title, one_each.language) == ("文摘", "zh-CN")
+    # one paper's digest keeps its name; a title given is the title
+    (english,) = load([EN_EXAMPLE])
+    assert make_digest([english], DigestSpec())[0].title == "The Harbour Gazette digest"
+    assert make_digest(editions, DigestSpec(title="Weekly"))[0].title == "Weekly"
+
+
+def test_a_digest_of_two_papers_builds_with_each_article_in_its_own_language(tmp_path, assert_valid_epub):
+    from conftest import EN_EXAMPLE, ZH_EXAMPLE
+
+    result = run_cli("digest", ZH_EXAMPLE, EN_EXAMPLE, "-f", "epub", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    (epub,) = outputs(tmp_path)
+    assert epub.name == "digest-2012-07-06-to-2026-11-20.epub"
+    assert_valid_epub(epub)
+    files = epub_files(epub)
+    opf = etree.fromstring(files["EPUB/content.opf"], STRICT)
+    assert opf.findtext(".//dc:title", namespaces=NS) == "Digest 2012-07-06 – 2026-11-20"
+    assert opf.findtext(".//dc:language", namespaces=NS) == "en-GB"
+    assert "郑州日报" not in opf.findtext(".//dc:title", namespaces=NS)
+    nav = etree.fromstring(files["EPUB/nav.xhtml"], STRICT)
+    assert nav.get("lang") == "en-GB" and "Contents" in nav.xpath("string()")
+    xhtml = "{http://www.w3.org/1999/xhtml}"
+    pages = {}  # body class → [(lang, text)]
+    for name, data in files.items():
+        if name.startswith("EPUB/text/"):
+            root = etree.fromstring(data, STRICT)
+            body = root.find(f"{xhtml}body")
+            pages.setdefault(body.get("class"), []).append((root.get("lang"), "".join(body.itertext())))
+    articles = pages["article-page"]
+    (theory,) = [(lang, text) for lang, text in articles if "以创新精神加强农村基层党组织建设" in text]
+    assert theory[0] == "zh-CN" and "郑州日报 2012-07-06 第15版" in theory[1]
+    english = [(lang, text) for lang, text in articles if "以创新" not in text]
+    assert len(english) == 3
+    assert all(lang == "en-GB" and "The Harbour Gazette, 2026-11-20" in text and "郑州日报" not in text
+               for lang, text in english), english
+    sections = [(lang, text) for kind, found in pages.items() if kind != "article-page" for lang, text in found]
+    assert ("zh-CN" in {lang for lang, text in sections if "理论" in text}), sections  # 理论's page is Chinese

@@ -216,12 +216,13 @@ def run_unprivileged(*args: object) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=600)
 
 
-@pytest.mark.parametrize("where", ["folder", "parent"])
+@pytest.mark.parametrize("where", ["folder", "parent", "grandparent"])
 def test_a_folder_that_cannot_be_written_is_named(tmp_path, where):
     source = edition(tmp_path)
     locked = tmp_path / "locked"
     locked.mkdir()
-    out = locked if where == "folder" else locked / "build"  # the folder itself, or where it must be made
+    # the folder itself, where it must be made, or where the folders on the way to it must be made
+    out = {"folder": locked, "parent": locked / "build", "grandparent": locked / "a" / "b" / "build"}[where]
     locked.chmod(0o555)
     try:
         line = one_error_line(run_unprivileged("build", source, "-o", out, "-f", "epub"))

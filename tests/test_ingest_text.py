@@ -254,3 +254,21 @@ def test_a_markdown_file_is_never_taken_for_a_dump(tmp_path):
     dump.write_text("1版本更新说明\n\n本次更新修正了若干问题。\n", encoding="utf-8")
     assert detect_kind(notes, tmp_path) == "markdown"
     assert detect_kind(dump, tmp_path) == "text"
+
+
+def test_a_dump_cut_short_mid_sentence_is_a_warning_once_naming_the_article(tmp_path):
+    data = SEED.read_bytes()
+    cut = data.index("实施“创新工程”".encode()) + 40
+    while (data[cut] & 0xC0) != 0x80:  # inside a character, inside a sentence
+        cut += 1
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data[:cut])
+    for args in (("inspect", path), ("build", path, "-f", "html", "-o", tmp_path / "out")):
+        result = run_cli(*args)  # no -v: said by default
+        assert result.returncode == 0, result.stderr
+        warnings = [line for line in result.stderr.splitlines() if "cut short" in line]
+        assert len(warnings) == 1, result.stderr
+        assert warnings[0].startswith(f"broadsheet: warning: {path}: the dump ends mid-sentence") \
+            and SEED_TITLE in warnings[0], warnings[0]
+    whole = run_cli("inspect", SEED)
+    assert whole.returncode == 0 and "cut short" not in whole.stderr, whole.stderr

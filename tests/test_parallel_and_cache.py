@@ -50,9 +50,13 @@ def write_edition(root: Path) -> Path:
 
 def laid_out(result) -> tuple[int, int]:
     """Parse '-v' output: (parts laid out anew, parts in all)."""
-    match = re.search(r"(\d+) of (\d+) parts laid out", result.stderr)
+    if match := re.search(r"(\d+) of (\d+) parts laid out", result.stderr):
+        return int(match.group(1)), int(match.group(2))
+    if match := re.search(r"all (\d+) parts from the cache", result.stderr):
+        return 0, int(match.group(1))
+    match = re.search(r"(\d+) parts? laid out \(", result.stderr)
     assert match, result.stderr
-    return int(match.group(1)), int(match.group(2))
+    return int(match.group(1)), int(match.group(1))
 
 
 def links(path: Path) -> list[tuple[int, str, int]]:
@@ -154,6 +158,7 @@ def test_an_edit_lays_out_only_its_section(builds, tmp_path):
     first = run_cli("build", copy, "-o", out, "-f", "pdf", "--bleed", "3mm", "--marks", "crop", "-v")
     assert first.returncode == 0, first.stderr
     assert laid_out(first)[0] == 0
+    assert "all " in first.stderr and "parts from the cache" in first.stderr
     assert (out / results["jobs2"][0].name).read_bytes() == results["jobs2"][0].read_bytes()
 
     article = copy / "2026-03-02" / "a05.md"  # a section of its own (第3版)
@@ -166,6 +171,7 @@ def test_an_edit_lays_out_only_its_section(builds, tmp_path):
                     "--no-cache", "-v")
     assert fresh.returncode == 0, fresh.stderr
     assert laid_out(fresh)[0] == laid_out(fresh)[1]
+    assert "cache" not in fresh.stderr, fresh.stderr  # nothing came from a cache it did not read
     assert not (tmp_path / "fresh" / ".broadsheet-cache").exists()
     assert (out / results["jobs2"][0].name).read_bytes() == (tmp_path / "fresh" / results["jobs2"][0].name).read_bytes()
 

@@ -188,6 +188,54 @@ def test_page_size_presets_and_theme_default(tmp_path):
     assert (trim[2] - trim[0], trim[3] - trim[1]) == (148.0, 210.0)
 
 
+@pytest.mark.parametrize("size", ["0mmx0mm", "20mmx20mm", "300mmx30mm", "1inx8in"])
+def test_a_page_too_small_for_text_is_refused(size):
+    from broadsheet.paper import PageSize
+
+    with pytest.raises(ValueError, match=r"(too small|above zero).*got '" + size):
+        PageSize.parse(size)
+
+
+def test_a_small_custom_page_takes_smaller_margins_and_presets_keep_theirs():
+    from broadsheet.paper import PAGE_MARGINS, PAGE_SIZES, PageSize
+
+    for name in PAGE_SIZES:
+        assert PageSize.parse(name).margins == PAGE_MARGINS.get(name, PAGE_MARGINS["A4"])
+    assert PageSize.parse("210mmx297mm").margins == PageSize.parse("300mmx400mm").margins == PAGE_MARGINS["A4"]
+    assert PageSize.parse("100mmx150mm").margins == ("9.5mm", "8.1mm", "10.5mm", "9.0mm")  # A4's × 100/210
+
+
+def test_an_impossible_page_size_names_where_it_came_from(tmp_path):
+    result = run_cli("build", EN_EXAMPLE, "--out", tmp_path / "cli", "-f", "pdf", "--page-size", "20mmx20mm")
+    assert result.returncode == 2 and "Invalid value for '--page-size': a page of 20×20 mm is too small" \
+        in result.stderr, result.stderr
+    source = tmp_path / "ed"
+    shutil.copytree(EN_EXAMPLE, source)
+    config = source / "broadsheet.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('page_size = "A4"', 'page_size = "0mmx0mm"'),
+                      encoding="utf-8")
+    result = run_cli("build", source, "--out", tmp_path / "toml", "-f", "pdf")
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        f"broadsheet: error: {config}: pdf.page_size: a page needs a width and a height above zero, got '0mmx0mm'"]
+    write(tmp_path / "theme" / "theme.toml", 'inherit = "default"\npage_size = "20mmx20mm"\n')
+    write(tmp_path / "plain" / "a.md", "---\ntitle: A\n---\nText.\n")
+    result = run_cli("build", tmp_path / "plain", "--out", tmp_path / "theme-out", "-f", "pdf",
+                     "--theme", tmp_path / "theme")
+    assert result.returncode == 1 and f"{tmp_path / 'theme' / 'theme.toml'}: page_size: a page of 20×20 mm" \
+        in result.stderr, result.stderr
+    assert not any((tmp_path / name).exists() for name in ("cli", "toml", "theme-out"))
+
+
+def test_a_small_custom_page_holds_the_text(tmp_path):
+    result = run_cli("build", ZH_EXAMPLE, "--out", tmp_path, "-f", "pdf", "--page-size", "100mmx150mm")
+    assert result.returncode == 0, result.stderr
+    pdf = next(tmp_path.glob("*.pdf"))
+    trim = mm(page_boxes(pdf)[0]["/MediaBox"])
+    assert (trim[2] - trim[0], trim[3] - trim[1]) == (100.0, 150.0)
+    assert len(PdfReader(pdf).pages) < 20
+    assert "以创新精神加强农村基层党组织建设" in squash("".join(page_texts(pdf)))
+
+
 def test_low_resolution_picture_warns_and_grayscale(tmp_path):
     from PIL import Image
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from conftest import ZH_EXAMPLE, epub_files, run_cli
+from conftest import EN_EXAMPLE, ZH_EXAMPLE, epub_files, run_cli
 
 from broadsheet.render.vertical import wrap_digit_runs
 
@@ -45,11 +45,31 @@ def test_wrapping_twice_changes_nothing():
 
 
 @pytest.fixture(scope="module")
-def vertical(tmp_path_factory):
+def vertical_build(tmp_path_factory):
+    """郑州日报 and The Harbour Gazette built together with --writing-mode vertical."""
     out = tmp_path_factory.mktemp("vertical")
-    result = run_cli("build", ZH_EXAMPLE, "-f", "epub", "--writing-mode", "vertical", "--out", out)
+    result = run_cli("build", ZH_EXAMPLE, EN_EXAMPLE, "-f", "epub", "--writing-mode", "vertical", "--out", out)
     assert result.returncode == 0, result.stderr
-    return out / "zzrb-2012-07-06.epub"
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def vertical(vertical_build):
+    return vertical_build[0] / "zzrb-2012-07-06.epub"
+
+
+def test_an_edition_in_another_language_stays_horizontal_with_a_warning(vertical_build, assert_valid_epub):
+    out, result = vertical_build
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("broadsheet: warning: ")]
+    assert warnings == ["broadsheet: warning: The Harbour Gazette (en-GB): the vertical writing mode is for "
+                        "Chinese, Japanese and Korean text: this edition stays horizontal"], result.stderr
+    english = out / "harbour-gazette-2026-11-20.epub"
+    files = epub_files(english)
+    assert "vertical-rl" not in files["EPUB/styles/style.css"].decode("utf-8")
+    assert not any(b'class="tcy"' in data for name, data in files.items() if name.endswith(".xhtml"))
+    opf = etree.fromstring(files["EPUB/content.opf"], STRICT)
+    assert opf.find("opf:spine", NS).get("page-progression-direction") in (None, "ltr")
+    assert_valid_epub(english)
 
 
 def test_pages_turn_right_to_left(vertical):

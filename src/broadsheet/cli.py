@@ -195,6 +195,43 @@ class _Seconds(click.FloatRange):
 _SECONDS = _Seconds()
 
 
+def _page_size_names() -> str:
+    """The page sizes ``--page-size`` names, from the one table of them (paper.PAGE_SIZES): the paper
+    sizes by name, the newspaper formats with their measures."""
+    from .paper import PAGE_SIZES, to_mm
+
+    names = []
+    for key, (width, height) in PAGE_SIZES.items():
+        name = key if len(key) <= 2 else key.title()
+        names.append(name if key in _PAPER_SIZES else f"{name} ({to_mm(width):g}×{to_mm(height):g} mm)")
+    return ", ".join(names)
+
+
+#: Sizes known by their name alone; the newspaper formats are listed with their measures.
+_PAPER_SIZES = ("A3", "A4", "A5", "B5", "LETTER", "LEGAL")
+
+
+#: The option that gives each key of :meth:`config.Overrides.given` and of a digest's spec on the command line.
+_OPTIONS = {
+    "page_size": "--page-size", "bleed": "--bleed", "marks": "--marks", "variant": "--pdf-variant",
+    "impose": "--impose", "grayscale": "--grayscale", "layout": "--layout", "profile": "--profile",
+    "max_size": "--max-size", "embed_fonts": "--embed-fonts", "writing_mode": "--writing-mode",
+    "convert": "--convert", "since": "--since", "until": "--until", "sections": "--section", "tags": "--tag",
+    "match": "--match", "max_articles": "--max-articles", "group_by": "--group-by", "title": "--title",
+    "similarity": "--similarity",
+}
+
+
+def _usage_error(exc: BroadsheetError) -> click.BadParameter:
+    """A command-line value's fault (a ConfigError under the name "command line", naming a key) as
+    click's usage error naming the option that gave the value: exit status 2, like every usage error."""
+    key, _, message = exc.message.partition(": ")
+    option = _OPTIONS.get(key.split(".")[0])
+    if option is None:
+        return click.BadParameter(exc.message)
+    return click.BadParameter(message, param_hint=f"'{option}'")
+
+
 def _source_options(command):
     """Options shared by every command that reads sources."""
     command = click.option("-v", "--verbose", is_flag=True,
@@ -257,7 +294,8 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
               show_default=True, help="Folder to write the outputs into.")
 @click.option("--theme", metavar="NAME|DIR", help="A shipped theme's name or a theme folder (overrides broadsheet.toml).")
 @click.option("--title", help="Publication title (overrides the source's).")
-@click.option("--page-size", metavar="SIZE", help="PDF page size: A3, A4, A5, B5, Letter, Legal or WIDTHxHEIGHT.")
+@click.option("--page-size", metavar="SIZE", help=f"PDF page size: {_page_size_names()} or WIDTHxHEIGHT such as "
+                                                  "210mmx297mm.  [default: the theme's, else A4]")
 @click.option("--bleed", metavar="LENGTH", help="PDF bleed beyond the trim on every side, e.g. 3mm.")
 @click.option("--marks", metavar="crop,cross", help="Printer's marks outside the bleed: crop, cross or both.")
 @click.option("--pdf-variant", metavar="VARIANT",
@@ -318,6 +356,9 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
                  "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
             epub={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts, "grayscale": grayscale,
                   "writing_mode": writing_mode})
+    except BroadsheetError as exc:  # a value given on the command line: a usage error naming its option
+        raise _usage_error(exc) from None
+    try:
         with progress:
             task = progress.add_task("Reading sources", total=None)
 
@@ -479,7 +520,12 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
                       "sections": sections or None, "tags": tags or None, "match": match or None,
                       "max_articles": max_articles, "group_by": group_by, "title": title, "similarity": similarity}
         values.update({k: v for k, v in cli_values.items() if v is not None})
-        spec = validate(DigestSpec, values, recipe or Path("command line"))
+        try:
+            spec = validate(DigestSpec, values, recipe or Path("command line"))
+        except BroadsheetError as exc:
+            if recipe is not None:  # the recipe's fault (or a value over it): named in the recipe's terms
+                raise
+            raise _usage_error(exc) from None
         paths_in = list(sources) or ([base / s for s in recipe_data.sources] if recipe_data else [])
         if not paths_in:
             raise click.UsageError("give SOURCE... or a --recipe that names its sources")

@@ -65,6 +65,8 @@ class PdfConfig(_Schema):
     @field_validator("bleed")
     @classmethod
     def _length(cls, value: str) -> str:
+        if value.strip().startswith("-") and LENGTH_RE.match(value.strip()[1:].strip()):
+            raise ValueError(f"a bleed must not be negative, got {limits.quote(value)}")
         if not LENGTH_RE.match(value.strip()):
             raise ValueError(f'expected a CSS length such as "3mm", got {limits.quote(value)}')
         if to_mm(value) > 25:

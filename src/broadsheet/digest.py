@@ -28,7 +28,7 @@ from pydantic import Field
 from .config import _Schema
 from .ingest import Edition
 from .ingest.base import publication_id
-from .lang import no_word_spaces
+from .lang import no_word_spaces, primary
 from .model import Article, Issue, Publication, Section, one_line
 from .names import GROUPINGS
 
@@ -216,13 +216,33 @@ def _group_name(candidate: _Candidate, group_by: str, default: str) -> tuple[tup
     return (), default
 
 
+#: A digest's own name in its language, when it gathers several publications and is given no --title.
+_DIGEST = {"zh": "文摘", "ja": "ダイジェスト", "ko": "다이제스트", "en": "Digest"}
+
+
+def digest_language(kept: list[_Candidate], editions: list[Edition]) -> str:
+    """The language of most of the digest's articles (each article's own, not its publication's): the
+    primary language with the most articles, then its most common tag; a tie goes to the one met first."""
+    tags = [c.article.lang or c.publication.language for c in kept] \
+        or [e.publication.language for e in editions] or ["en"]
+    by_primary: dict[str, list[str]] = {}
+    for tag in tags:
+        by_primary.setdefault(primary(tag), []).append(tag)
+    most = max(by_primary.values(), key=len)  # max keeps the first of equals: the order articles are met in
+    return max(dict.fromkeys(most), key=most.count)
+
+
 def _assemble(kept: list[_Candidate], editions: list[Edition], spec: DigestSpec) -> Publication:
-    languages = [c.publication.language for c in kept] or [e.publication.language for e in editions] or ["en"]
-    language = max(set(languages), key=languages.count)
+    language = digest_language(kept, editions)
     chinese = no_word_spaces(language)
     default = "文章" if chinese else "Articles"
     titles = list(dict.fromkeys(c.publication.title for c in kept)) or [e.publication.title for e in editions]
-    title = one_line(spec.title or "") or (f"{titles[0]} 文摘" if chinese else f"{titles[0]} digest")
+    if one_line(spec.title or ""):
+        title = one_line(spec.title or "")
+    elif len(titles) == 1:  # one publication's digest keeps its name
+        title = f"{titles[0]} 文摘" if chinese else f"{titles[0]} digest"
+    else:  # several: named by none of them, in the digest's language (the date range follows the title)
+        title = _DIGEST.get(primary(language), _DIGEST["en"])
     groups: dict[str, list[_Candidate]] = {}
     order: dict[str, tuple] = {}
     for candidate in kept:

@@ -79,7 +79,9 @@ def write_error(exc: OSError, folder: Path) -> BroadsheetError | None:
     for name in (exc.filename, exc.filename2):
         if name is not None:
             path = os.path.abspath(os.fsdecode(name))
-            if path != base and not path.startswith(base.rstrip(os.sep) + os.sep):
+            inside = path == base or path.startswith(base.rstrip(os.sep) + os.sep)
+            above = base.startswith(path.rstrip(os.sep) + os.sep)  # a folder made on the way to ``folder``
+            if not inside and not above:
                 return BackendError(fault, path)
     if exc.errno in (errno.ENOTDIR, errno.EISDIR):  # name what stands in the way
         name = exc.filename2 if exc.filename2 is not None else exc.filename

@@ -26,3 +26,20 @@ def is_chinese(lang: str) -> bool:
 def no_word_spaces(lang: str) -> bool:
     """Chinese or Japanese: written without spaces between words (labels, separators, measures of text)."""
     return primary(lang) in ("zh", "ja")
+
+
+#: Regions whose Chinese is written in traditional characters when the tag names no script.
+TRADITIONAL_REGIONS = ("tw", "hk", "mo")
+
+
+def is_traditional_chinese(lang: str) -> bool:
+    """Chinese in traditional characters: ``zh-Hant``, ``zh-Hant-*`` or, without a script subtag,
+    Taiwan, Hong Kong or Macao (``zh-TW``, ``zh-HK``, ``zh-MO``); ``zh-Hans-HK`` is simplified."""
+    if not is_chinese(lang):
+        return False
+    subtags = [part.lower() for part in lang.split("-")[1:]]
+    if "hant" in subtags:
+        return True
+    if "hans" in subtags:
+        return False
+    return any(region in subtags for region in TRADITIONAL_REGIONS)

@@ -25,7 +25,7 @@ PAGE_SIZES: dict[str, tuple[str, str]] = {
     "DUIKAI": ("390mm", "540mm"),  # 对开, e.g. 人民日报
 }
 PAGE_ALIASES = {"四开": "SIKAI", "对开": "DUIKAI", "對開": "DUIKAI", "US-LETTER": "LETTER", "COMPACT": "TABLOID"}
-#: (top, outer, bottom, inner) margins per preset; custom sizes take A4's.
+#: (top, outer, bottom, inner) margins per preset; custom sizes take A4's, scaled down on a page smaller than A4.
 PAGE_MARGINS: dict[str, tuple[str, str, str, str]] = {
     "A5": ("15mm", "14mm", "18mm", "16mm"),
     "B5": ("17mm", "15mm", "20mm", "17mm"),
@@ -39,6 +39,9 @@ PAGE_MARGINS: dict[str, tuple[str, str, str, str]] = {
     "SIKAI": ("16mm", "13mm", "18mm", "13mm"),
     "DUIKAI": ("20mm", "15mm", "22mm", "15mm"),
 }
+#: The least a page must leave for text inside its margins (mm): a line of a dozen characters, a few lines down.
+MIN_TEXT_WIDTH_MM = 40.0
+MIN_TEXT_HEIGHT_MM = 50.0
 _LENGTH = r"\d+(?:\.\d+)?(?:mm|cm|in|pt|px)"
 LENGTH_RE = re.compile(rf"^{_LENGTH}$")
 _CUSTOM_SIZE = re.compile(rf"^({_LENGTH})\s*[xX×]\s*({_LENGTH})$")
@@ -74,7 +77,23 @@ class PageSize:
         if not match:
             names = ", ".join(n.title() if len(n) > 2 else n for n in PAGE_SIZES)
             raise ValueError(f"expected one of {names} or WIDTHxHEIGHT such as 210mmx297mm, got {quote(spec)}")
-        return cls(spec, match.group(1), match.group(2), PAGE_MARGINS["A4"])
+        width, height = match.group(1), match.group(2)
+        page = cls(spec, width, height, _margins_for(to_mm(width), to_mm(height)))
+        page._check_room()
+        return page
+
+    def _check_room(self) -> None:
+        """Raise ValueError if the page cannot hold text inside its margins."""
+        width, height = to_mm(self.width), to_mm(self.height)
+        if width <= 0 or height <= 0:
+            raise ValueError(f"a page needs a width and a height above zero, got {quote(self.spec)}")
+        top, outer, bottom, inner = (to_mm(m) for m in self.margins)
+        text_width, text_height = width - outer - inner, height - top - bottom
+        if text_width < MIN_TEXT_WIDTH_MM or text_height < MIN_TEXT_HEIGHT_MM:
+            raise ValueError(
+                f"a page of {width:g}×{height:g} mm is too small: inside its margins it leaves "
+                f"{max(text_width, 0):.0f}×{max(text_height, 0):.0f} mm for text, and text needs at least "
+                f"{MIN_TEXT_WIDTH_MM:.0f}×{MIN_TEXT_HEIGHT_MM:.0f} mm, got {quote(self.spec)}")
 
     @property
     def width_mm(self) -> float:
@@ -82,6 +101,15 @@ class PageSize:
 
     def __str__(self) -> str:
         return self.spec
+
+
+def _margins_for(width_mm: float, height_mm: float) -> tuple[str, str, str, str]:
+    """A custom page's margins: A4's, scaled down with a page smaller than A4 (never up)."""
+    a4_width, a4_height = (to_mm(length) for length in PAGE_SIZES["A4"])
+    scale = min(1.0, width_mm / a4_width, height_mm / a4_height)
+    if scale >= 1.0:
+        return PAGE_MARGINS["A4"]
+    return tuple(f"{max(to_mm(m) * scale, 0):.1f}mm" for m in PAGE_MARGINS["A4"])  # type: ignore[return-value]
 
 
 #: The page size when neither the command line, the source's configuration nor the theme names one.

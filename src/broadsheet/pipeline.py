@@ -126,7 +126,7 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
     if stem is not None and len(editions) != 1:
         raise ValueError("an output stem names one edition's outputs")
     for edition in editions:
-        settings = resolve_settings(edition, overrides, themes)
+        settings = _horizontal_unless_cjk(edition, resolve_settings(edition, overrides, themes))
         made = edition  # the edition as written: converted, when the settings say so, and typeset; named as it came
         if settings.convert is not None:
             from .transform import convert_publication
@@ -151,6 +151,19 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
                 backend = BACKENDS[fmt]
                 outputs.append(Output(made, issue_made, backend, out / f"{candidate}{backend.suffix}", settings))
     return outputs
+
+
+def _horizontal_unless_cjk(edition: Edition, settings: Settings) -> Settings:
+    """Vertical writing (竖排) is for Chinese, Japanese and Korean: an edition in another language stays
+    horizontal, with a warning naming it (the pages turn left to right, the text runs as it reads)."""
+    from .lang import is_cjk
+
+    language = edition.publication.language
+    if settings.epub.writing_mode != "vertical" or is_cjk(language):
+        return settings
+    log.warning("%s (%s): the vertical writing mode is for Chinese, Japanese and Korean text: this edition "
+                "stays horizontal", edition.publication.title, language)
+    return dataclasses.replace(settings, epub=settings.epub.model_copy(update={"writing_mode": "horizontal"}))
 
 
 def _stem(edition: Edition, issue: Issue) -> str:

@@ -166,6 +166,19 @@ class Decoded:
     parts: list[Part] = field(default_factory=list)
     cut_short: bool = False  # no article navigation or footer at the end
 
+    @property
+    def ends_mid_sentence(self) -> bool:
+        """Cut short inside the last article's last sentence: no navigation or footer after it, and its
+        text stops without a sentence's end (a dump saved or copied before the page had loaded)."""
+        if not self.cut_short or not self.parts or not self.parts[-1].blocks:
+            return False
+        last = self.parts[-1].blocks[-1][1].rstrip()
+        return bool(last) and last[-1] not in SENTENCE_ENDS
+
+
+#: What a complete paragraph ends with: a sentence's end, a closing quote or bracket (a credit or note).
+SENTENCE_ENDS = frozenset("。！？!?.…；;”’」』）)】》\"'")
+
 
 def choose(lines: list[str]) -> Site | None:
     """The site generation of a dump from its first lines; None when it has no page header."""

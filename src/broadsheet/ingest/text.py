@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .. import limits
 from ..errors import IngestError
 from ..model import Article, Heading, Paragraph, one_line
 from . import lines as line_model
@@ -79,7 +80,10 @@ def load(path: Path, ctx: Context) -> list[Draft]:
                       sections=[DraftSection(name=None, articles=[article])], order=(10**9, path.name))]
     if not decoded.parts or not any(p.title.strip() for p in decoded.parts):
         raise IngestError("no article found (a page header, but no headline or text)", path)
-    if decoded.cut_short:
+    if decoded.ends_mid_sentence:  # once per dump, naming the one article it cuts
+        log.warning("%s: the dump ends mid-sentence: its last article, %s, is cut short", path,
+                    limits.cut(one_line(decoded.parts[-1].title), 80))
+    elif decoded.cut_short:
         log.info("%s: no article navigation or footer: the dump may be cut short", path)
     sections: list[DraftSection] = []
     articles: list[Article] = []

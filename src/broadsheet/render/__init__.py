@@ -22,7 +22,7 @@ from ..clock import build_time
 from ..config import EpubConfig, PdfConfig
 from ..errors import FontCoverageError, RenderError
 from ..model import Article, Figure, Issue, Publication
-from ..lang import is_cjk, no_word_spaces
+from ..lang import is_cjk, no_word_spaces, primary
 from ..names import RENDERINGS
 from ..paper import DEFAULT_PAGE
 from ..xhtml import parse as parse_xml
@@ -135,7 +135,8 @@ def render_issue(
     if target == "epub":
         rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache)
         # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
-        if epub_options is not None and epub_options.writing_mode == "vertical":
+        # vertical writing is for CJK editions only (the pipeline warns of others and keeps them horizontal)
+        if epub_options is not None and epub_options.writing_mode == "vertical" and is_cjk(lang):
             from .vertical import make_vertical
 
             rendered = make_vertical(rendered, theme)
@@ -205,8 +206,8 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
             if any(href.endswith("#" + anchor) for _, href in page_list):
                 anchor = f"{anchor}-{section.id}"
             page_list.append((section.page, f"{section_href}#{anchor}"))
-        add("epub/section.xhtml", section_href, section.id, label, "section", lang, section=section, label=label,
-            page_anchor=anchor)
+        add("epub/section.xhtml", section_href, section.id, label, "section", _section_lang(section, lang),
+            section=section, label=label, page_anchor=anchor)
         if anchor and f'id="{anchor}"'.encode() not in documents[-1].content:
             page_list.pop()  # a theme's section page without the marker: no page-list entry to a missing target
         children = []
@@ -235,6 +236,15 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
         assets=(style_asset, *image_assets), nav=tuple(nav), cover=cover_image, landmarks=landmarks,
         page_list=tuple(page_list),
     )
+
+
+def _section_lang(section, lang: str) -> str:
+    """A section page's language: the edition's, unless every article of the section is in another one
+    (a digest's section of another paper's articles)."""
+    langs = [article.lang for article in section.articles if article.lang]
+    if langs and all(primary(other) == primary(langs[0]) for other in langs) and primary(langs[0]) != primary(lang):
+        return langs[0]
+    return lang
 
 
 class _TemplateTimeout(BaseException):

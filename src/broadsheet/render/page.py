@@ -37,10 +37,16 @@ def css_bleed_mm(options: PdfConfig) -> float:
     return to_mm(options.bleed) + (MARK_SPACE_MM if options.marks else 0.0)
 
 
+#: The narrowest text column of a newspaper page (mm); a page too narrow for two has one.
+MIN_COLUMN_MM = 40.0
+
+
 def column_count(page: PageSize) -> int:
-    """Return how many text columns a newspaper page of this width holds (2–4)."""
+    """Return how many text columns a newspaper page of this width holds (2–4; 1 on a small custom page)."""
     width = page.width_mm
-    return 2 if width < 260 else 3 if width < 350 else 4
+    columns = 2 if width < 260 else 3 if width < 350 else 4
+    _, outer, _, inner = (to_mm(m) for m in page.margins)
+    return max(1, min(columns, int((width - outer - inner) // MIN_COLUMN_MM)))
 
 
 def page_css(options: PdfConfig, page: PageSize) -> str:

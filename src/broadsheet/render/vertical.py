@@ -11,6 +11,8 @@ Two steps on a rendered EPUB, never on the model:
   Longer numbers stay as they are and run sideways, as in printed vertical text.
 
 The page progression (``page-progression-direction="rtl"`` on the spine) is the EPUB backend's.
+Vertical writing is for Chinese, Japanese and Korean: an edition in another language stays horizontal
+(``pipeline`` warns, naming it, and gives its backend the horizontal mode).
 """
 
 from __future__ import annotations

@@ -127,8 +127,13 @@ class PdfBackend:
                                "trap in the theme or article CSS)", target) from None
         except RuntimeError as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
-        log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
-                 laid_out, count, jobs)
+        if laid_out == count:
+            log.info("%s: %d part%s laid out (%d at a time)", target.name, count, "s" if count != 1 else "", jobs)
+        elif laid_out == 0:
+            log.info("%s: all %d parts from the cache", target.name, count)
+        else:
+            log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
+                     laid_out, count, jobs)
         self._staged = cache
         return pdf
 
