@@ -239,3 +239,26 @@ def test_a_digest_of_two_papers_builds_with_each_article_in_its_own_language(tmp
                for lang, text in english), english
     sections = [(lang, text) for kind, found in pages.items() if kind != "article-page" for lang, text in found]
     assert ("zh-CN" in {lang for lang, text in sections if "理论" in text}), sections  # 理论's page is Chinese
+
+
+def test_a_digest_of_an_archive_folder_holding_publication_folders(tmp_path, assert_valid_epub):
+    """`digest examples`: the obvious first try, a folder of papers, each read as itself."""
+    import json
+    import shutil
+
+    from conftest import ROOT
+
+    archive = tmp_path / "papers"
+    shutil.copytree(ROOT / "examples", archive)
+    result = run_cli("digest", archive, "--json")
+    assert result.returncode == 0, result.stderr
+    model = json.loads(result.stdout)
+    title = model["publication"]["title"]
+    assert "郑州日报" not in title and "Harbour" not in title  # named by neither paper
+    articles = [a for issue in model["issues"] for s in issue["sections"] for a in s["articles"]]
+    assert len(articles) == 4 and {a["lang"] for a in articles} == {"zh-CN", "en-GB"}
+    out = tmp_path / "out"
+    result = run_cli("digest", archive, "--out", out, "-f", "epub")
+    assert result.returncode == 0, result.stderr
+    (epub,) = outputs(out)
+    assert_valid_epub(epub)
