@@ -30,7 +30,7 @@ from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_
 from .cover import draw_cover
 from .css import check_stylesheet
 from .environment import make_environment
-from .fonts import describe_missing, missing_characters
+from .fonts import describe_missing, is_pictograph, missing_characters
 from .front import front_page
 from .labels import format_date, labels_for, number_label, section_label
 from .page import OUTPUT_INTENT, column_count, output_intent_profile, page_css
@@ -324,18 +324,30 @@ def _render(env, template: str, context: dict) -> str:
 
 
 def _check_glyphs(rendered: RenderedIssue, allow_missing: bool) -> None:
+    """Stop on letters no installed font can draw (or, with ``allow_missing``, warn); pictographs (emoji,
+    symbols) no font has are only warned about, naming the article: a picture in the text never stops a build."""
     text = "".join(_text_of(doc.content) for doc in rendered.documents)
     missing = missing_characters(text)
     if not missing:
         return
-    message = describe_missing(missing)
-    where = next((a.source_path for a in rendered.issue.articles
-                  if a.source_path and any(c in f"{a.title} {a.subtitle or ''} {a.kicker or ''} {a.byline or ''} "
-                                                 f"{a.author_note or ''} {a.text}" for c in missing)), None)
-    if allow_missing:
-        logging.getLogger("broadsheet").warning("%s", f"{where}: {message}" if where else message)
-        return
-    raise FontCoverageError(message + " (or build with --allow-missing-glyphs)", where)
+    letters = [c for c in missing if not is_pictograph(c)]
+    for group, fatal in ((letters, not allow_missing), ([c for c in missing if is_pictograph(c)], False)):
+        if not group:
+            continue
+        message = describe_missing(group)
+        where = next((a.source_path for a in rendered.issue.articles
+                      if a.source_path and any(c in f"{a.title} {a.subtitle or ''} {a.kicker or ''} {a.byline or ''} "
+                                                     f"{a.author_note or ''} {a.text}" for c in group)), None)
+        if fatal:
+            raise FontCoverageError(message + " (or build with --allow-missing-glyphs)", where)
+        told = f"{where}: {message}" if where else message
+        if told not in _TOLD:  # once, though the EPUB and the PDF both meet them
+            _TOLD.add(told)
+            logging.getLogger("broadsheet").warning("%s", told)
+
+
+#: the warnings about missing glyphs given in this process
+_TOLD: set[str] = set()
 
 
 def _text_of(content: bytes) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..errors import FontCoverageError
 
-FONT_HINT = "install a font that covers them (on Debian: apt-get install fonts-noto-cjk fonts-noto-core)"
 _IGNORED_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"}
 _CACHE_MAGIC = b"broadsheet-coverage-1\n"
 
@@ -119,10 +118,40 @@ def missing_characters(text: str) -> list[str]:
     return sorted(missing)
 
 
+def is_pictograph(char: str) -> bool:
+    """An emoji or another symbol (So, Sk): a picture in the text, not a letter; a fault of the fonts at hand,
+    never of the edition, so it does not stop a build."""
+    return unicodedata.category(char) in ("So", "Sk") or 0x1F000 <= ord(char) <= 0x1FAFF
+
+
+#: Debian's font packages, and what each is for
+_PACKAGES = (("fonts-noto-cjk", "CJK"), ("fonts-noto-core", "other scripts"),
+             ("fonts-noto-color-emoji", "emoji"))
+
+
+def font_hint(chars: list[str]) -> str:
+    """What to install: Debian's font packages for such characters that are not installed yet, or, when
+    they all are, a font of one's own."""
+    wanted = ["fonts-noto-color-emoji"] if all(is_pictograph(c) for c in chars) else \
+        [name for name, _ in _PACKAGES]
+    missing = [name for name in wanted if not _installed(name)]
+    if missing:
+        return f"install a font that covers them (on Debian: apt-get install {' '.join(missing)})"
+    return "no font of the Noto packages installed here covers them: install one that does (fontconfig finds it)"
+
+
+def _installed(package: str) -> bool:
+    if shutil.which("dpkg-query") is None:
+        return False
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True,
+                            check=False)
+    return "install ok installed" in result.stdout
+
+
 def describe_missing(chars: list[str], limit: int = 12) -> str:
     shown = ", ".join(f"{c} (U+{ord(c):04X})" for c in chars[:limit])
     more = f" and {len(chars) - limit} more" if len(chars) > limit else ""
-    return f"no installed font has glyphs for {shown}{more}: {FONT_HINT}"
+    return f"no installed font has glyphs for {shown}{more}: {font_hint(chars)}"
 
 
 @cache
