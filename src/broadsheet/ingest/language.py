@@ -46,6 +46,9 @@ _UNLIKELY = {"an", "vo", "wa", "oc", "la", "eo", "qu", "xh", "zu", "se", "kw", "
 # Characters common in Traditional text whose Simplified forms differ (and vice versa).
 _TRADITIONAL = set("們個這說為來時國會對學發經過開關後與當實現點長問進動體現從還讓認並應將於條邊級區義價營業專書單報導")
 _SIMPLIFIED = set("们个这说为来时国会对学发经过开关后与当实现点长问进动体现从还让认并应将于条边级区义价营业专书单报导")
+#: the characters of one script and not the other (made once, not once per character looked at)
+_ONLY_TRADITIONAL = frozenset(_TRADITIONAL - _SIMPLIFIED)
+_ONLY_SIMPLIFIED = frozenset(_SIMPLIFIED - _TRADITIONAL)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ class Guess:
 
 
 def _looks_traditional(text: str) -> bool:
-    traditional = sum(1 for c in text if c in _TRADITIONAL - _SIMPLIFIED)
-    simplified = sum(1 for c in text if c in _SIMPLIFIED - _TRADITIONAL)
+    traditional = sum(1 for c in text if c in _ONLY_TRADITIONAL)
+    simplified = sum(1 for c in text if c in _ONLY_SIMPLIFIED)
     return traditional > simplified * 2 and traditional >= 3
 
 
