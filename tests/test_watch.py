@@ -172,3 +172,20 @@ def test_quiet_prints_no_rebuild_lines(watcher):
     _wait_for(lambda: "quiet addendum" in _text(w.epub), what="the quiet rebuild")
     assert w.stop() == 1
     assert w.lines() == []
+
+
+def test_an_edit_to_the_theme_folder_renders_the_articles_anew(watcher, tmp_path):
+    theme = tmp_path / "house"
+    theme.mkdir()
+    (theme / "theme.toml").write_text('inherit = "default"\n', encoding="utf-8")
+    (theme / "epub").mkdir()
+    article = theme / "epub" / "article.xhtml"
+    template = ('{% extends "!default/epub/article.xhtml" %}'
+                '{% block content %}<p class="flag">FLAG</p>\n{{ super() }}{% endblock %}')
+    article.write_text(template.replace("FLAG", "First flag"), encoding="utf-8")
+    w = watcher("--theme", str(theme))
+    _wait_for(lambda: "First flag" in _text(w.epub), what="the first build")
+    article.write_text(template.replace("FLAG", "Second flag"), encoding="utf-8")
+    _wait_for(lambda: "Second flag" in _text(w.epub), what="the rebuild after the template's change")
+    assert "First flag" not in _text(w.epub)
+    assert w.stop() == 1
