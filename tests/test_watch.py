@@ -189,3 +189,20 @@ def test_an_edit_to_the_theme_folder_renders_the_articles_anew(watcher, tmp_path
     _wait_for(lambda: "Second flag" in _text(w.epub), what="the rebuild after the template's change")
     assert "First flag" not in _text(w.epub)
     assert w.stop() == 1
+
+
+def test_hidden_files_and_the_output_folder_start_no_rebuild(watcher):
+    w = watcher()
+    w.built(1)
+    (w.source / ISSUE / ".draft.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    (w.out / "notes.txt").write_text("by hand", encoding="utf-8")
+    with w.article("02-lighthouse.md").open("a", encoding="utf-8") as f:
+        f.write("\nA visible change.\n")
+    _wait_for(lambda: "visible change" in _text(w.epub), what="the rebuild")
+    deadline = time.monotonic() + 1.5  # its own outputs, written inside the source, must not start another
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        assert len(w.lines()) == 2, w.lines()
+    assert "rebuilt after 1 change:" in w.lines()[1]
+    assert w.errors() == []
+    assert w.stop() == 1
