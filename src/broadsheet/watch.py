@@ -25,6 +25,8 @@ from .errors import BroadsheetError, named_fault
 #: ends a burst (milliseconds).
 DEBOUNCE_MS = 800
 STEP_MS = 50
+#: How often the watch looks up when nothing changes (``stop``, and the first build's start).
+POLL_MS = 200
 
 
 class _Scope:
@@ -154,19 +156,39 @@ def watch(
             print(f"broadsheet: {time.strftime('%H:%M:%S')} {what}: {files} in {time.monotonic() - started:.2f} s",
                   flush=True)
 
-    rebuild(0)
-    while not (stop and stop()):
-        watching = scope
-        restart = False
-        for changes in watchfiles.watch(*watching.roots(), watch_filter=watching, debounce=DEBOUNCE_MS,
-                                        step=STEP_MS, raise_interrupt=False, ignore_permission_denied=True):
-            if any(watching.theme_changed(Path(name)) for _, name in changes):
-                render_cache.clear()  # articles rendered with the old templates
-            rebuild(len(changes))
+    def watcher(of: _Scope):
+        """A live watch of ``of``: its first answer (empty, after POLL_MS, or the first changes) taken."""
+        changes = watchfiles.watch(*of.roots(), watch_filter=of, debounce=DEBOUNCE_MS, step=STEP_MS,
+                                   rust_timeout=POLL_MS, yield_on_timeout=True, raise_interrupt=False,
+                                   ignore_permission_denied=True)
+        return changes, next(changes, set())
+
+    # The watch starts before each build, so that a change made while a build runs starts the next one.
+    watching = scope
+    events, changes = watcher(watching)
+    build_now, changed = True, 0
+    try:
+        while True:
+            if changes:
+                if any(watching.theme_changed(Path(name)) for _, name in changes):
+                    render_cache.clear()  # articles rendered with the old templates
+                build_now, changed = True, changed + len(changes)
+            if build_now:
+                rebuild(changed)
+                build_now, changed = False, 0
+                if scope.key() != watching.key():  # a new theme, configuration or source: a new watch,
+                    fresh, first = watcher(scope)  # live before the old one is asked what it saw meanwhile
+                    late = next(events, set())
+                    events.close()
+                    if any(watching.theme_changed(Path(name)) for _, name in late):
+                        render_cache.clear()
+                    events, watching = fresh, scope
+                    changes = {*late, *first}
+                    continue
             if stop and stop():
                 return
-            if scope.key() != watching.key():  # a new theme, configuration or source: watch anew
-                restart = True
-                break
-        if not restart:
-            return
+            changes = next(events, None)
+            if changes is None:
+                return
+    finally:
+        events.close()
