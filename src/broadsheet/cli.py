@@ -328,18 +328,22 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--watch", is_flag=True,
+              help="Stay running: build again on every change to the sources, their broadsheet.toml or issue.toml, "
+                   "or the theme folder, one line per rebuild; a bad edit is told and the watch goes on.  "
+                   "Stop it with Ctrl-C.")
 @_keep_going_option
 def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
           theme, title, page_size, bleed, marks, pdf_variant, render_timeout, jobs, pdf_layout, no_cache, impose,
           grayscale, profile, max_size, embed_fonts, convert, keep_punctuation, writing_mode, allow_missing_glyphs,
-          quiet, keep_going) -> None:
+          quiet, watch, keep_going) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
     written are printed, one per line.
     """
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
-    _supervise("build")
+    _supervise("watch" if watch else "build")  # a watch has no time limit
     from .config import Overrides
     from .pipeline import build as run_build
 
@@ -358,6 +362,14 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
                   "writing_mode": writing_mode})
     except BroadsheetError as exc:  # a value given on the command line: a usage error naming its option
         raise _usage_error(exc) from None
+    if watch:
+        from .watch import watch as run_watch
+
+        return run_watch(sources, formats=formats, out=out, overrides=overrides, cache=not no_cache, quiet=quiet,
+                         skipped=skipped, load_options={
+                             "title": title, "kind": kind, "since": since.date() if since else None,
+                             "until": until.date() if until else None, "allow_remote": allow_remote,
+                             "allow_remote_hosts": allow_remote_hosts})
     try:
         with progress:
             task = progress.add_task("Reading sources", total=None)

@@ -97,7 +97,8 @@ def supervise(command: str = "build") -> None:
         os.setpgid(pid, pid)
     except OSError:  # the child did it first, or has ended already
         pass
-    code = _wait(pid, waited, policy.build_seconds, command)
+    # a watch (``build --watch``) runs until stopped: no wall clock for it
+    code = _wait(pid, waited, float("inf") if command == "watch" else policy.build_seconds, command)
     try:
         output.remove_partials(journal)
     finally:
