@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import EN_EXAMPLE, FIXED_EPOCH
+from conftest import EN_EXAMPLE, FIXED_EPOCH, ZH_EXAMPLE
 
 #: Libraries no command needs before it reads a source (top-level module names).
 HEAVY = {"weasyprint", "PIL", "fontTools", "ebooklib", "lxml", "pydantic", "markdown_it", "trafilatura",
@@ -17,6 +17,12 @@ HEAVY = {"weasyprint", "PIL", "fontTools", "ebooklib", "lxml", "pydantic", "mark
          "py3langid", "numpy"}
 #: What an EPUB build never needs: the PDF side, font subsetting, other kinds of source.
 NOT_FOR_EPUB = {"weasyprint", "fontTools", "pypdf", "trafilatura", "feedparser", "opencc", "pypinyin"}
+#: The PDF path: its layout engine, its PDF writers and broadsheet's own PDF backend.
+#: What reading Markdown never needs: the other kinds' rules (many patterns compiled on import), which
+#: detection does not need either.
+NOT_FOR_MARKDOWN = {"broadsheet.ingest.lines", "broadsheet.ingest.credits", "broadsheet.ingest.sites",
+                    "broadsheet.ingest.boilerplate", "broadsheet.ingest.epaper.article", "trafilatura"}
+PDF_PATH = {"weasyprint", "pikepdf", "pydyf", "broadsheet.backends.pdf"}
 
 PROBE = """
 import json, sys
@@ -65,3 +71,27 @@ def test_epub_build_imports_no_pdf_or_other_source_machinery(tmp_path):
     modules = modules_after("build", EN_EXAMPLE, "-f", "epub", "-o", tmp_path, "-q")
     assert list(tmp_path.glob("*.epub")), "the build wrote nothing"
     assert imported(modules, NOT_FOR_EPUB) == set()
+    assert imported(modules, NOT_FOR_MARKDOWN) == set()  # the example is Markdown alone
+
+
+BUILD_IN_PROCESS = """
+import json, sys
+from pathlib import Path
+from broadsheet.pipeline import build
+written = build([Path(p) for p in sys.argv[2:]], formats=["epub"], out=Path(sys.argv[1]), cache=False)
+print(json.dumps([[str(p) for p in written], sorted(sys.modules)]))
+"""
+
+
+def test_epub_build_in_process_imports_nothing_of_the_pdf_path(tmp_path):
+    """The process that builds an EPUB (not only the command's): no WeasyPrint, no PDF writer, no
+    PDF backend module, whatever the sources (pictures and CJK text included)."""
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run([sys.executable, "-c", BUILD_IN_PROCESS, str(tmp_path), str(EN_EXAMPLE), str(ZH_EXAMPLE)],
+                            capture_output=True, text=True, env=environment, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    written, modules = json.loads(result.stdout.splitlines()[-1])
+    assert written and all(path.endswith(".epub") for path in written)
+    pdf_path = {name for name in modules if name.split(".")[0] in PDF_PATH
+                or name == "broadsheet.backends.pdf" or name.startswith("broadsheet.backends.pdf.")}
+    assert pdf_path - bare_interpreter() == set()

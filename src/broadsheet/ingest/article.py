@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from lxml import etree, html as lxml_html
@@ -25,11 +26,13 @@ from lxml import etree, html as lxml_html
 from ..errors import IngestError
 from ..model import Article, Block, Heading, ListBlock, Paragraph
 from .base import Context, Draft, DraftSection, language_tag, log, slug
-from . import boilerplate, sites
 from .encoding import read_text
 
 from .html import clean_text, flatten_raw, html_to_blocks, markup_depth, remove_keep_tail, warn_flattened
 from .images import ImageResolver
+
+if TYPE_CHECKING:
+    from . import sites
 
 KIND = "article"
 SUFFIXES = {".htm", ".html", ".xhtml", ".shtml"}
@@ -75,6 +78,8 @@ def detect(path: Path, head: bytes) -> int:
 
 
 def load(path: Path, ctx: Context) -> list[Draft]:
+    from . import boilerplate, sites  # their patterns compile on import: not imported for detection
+
     text = _read(path, ctx.root)
     import trafilatura
 
@@ -371,6 +376,8 @@ def _drop_link_runs(body: etree._Element, host: str | None) -> None:
 
 def _same_site(target: str, host: str | None) -> bool:
     """Whether a link leads to the page's own site (a relative link does; any link when the site is unknown)."""
+    from . import sites
+
     other = sites.host_of(target) if re.match(r"^(?:https?:)?//", target, re.I) else None
     if other is None or host is None:
         return True
@@ -422,6 +429,8 @@ def _list_as_paragraphs(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
 
 def _warn_if_poor(path: Path, blocks: tuple[Block, ...], body: etree._Element, page: etree._Element) -> None:
     """Say when what was read looks like no article: too short, mostly links, or the site's navigation."""
+    from . import boilerplate
+
     texts = [t for t in (boilerplate.block_text(b) for b in blocks) if t and t.strip()]
     length = sum(len(_SPACE.sub("", t)) for t in texts)
     if length < POOR_LENGTH:
@@ -496,6 +505,8 @@ def _first_words(blocks: tuple[Block, ...]) -> str:
 
 
 def _authors(value: str | None) -> tuple[str, ...]:
+    from . import sites
+
     if not value or re.match(r"^https?://", value.strip()):
         return ()
     found: list[str] = []
@@ -552,6 +563,8 @@ class PageMeta:
 
 
 def _page_meta(page: etree._Element) -> PageMeta:
+    from . import sites
+
     meta = PageMeta(site_name=_clean(_meta(page, "og:site_name", "property") or _meta(page, "og:site_name")) or None)
     for data in _json_ld(page):
         kind = data.get("@type")
@@ -615,6 +628,8 @@ def _publication(found: sites.Found | None, meta: PageMeta, page: etree._Element
                  url: str | None) -> str | None:
     """The publication's name: the site family's, the page's own (og:site_name, the JSON-LD publisher), the end
     of a "headline | site" title, else the domain of the page's address; never a copyright or footer line."""
+    from . import sites
+
     family = found.site.publication_name if found is not None else None
     by_host = found is not None and found.by_host
     for name in ((found.publication if found is not None else None), meta.site_name, meta.publisher,

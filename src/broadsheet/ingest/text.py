@@ -29,14 +29,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import limits
 from ..errors import IngestError
 from ..model import Article, Heading, Paragraph, one_line
-from . import lines as line_model
 from .base import Context, Draft, DraftSection, guess_language, log
 from .encoding import decode, read_text
 from .html import clean_text, inline_from_text
+
+if TYPE_CHECKING:
+    from . import lines as line_model
 
 KIND = "text"
 SUFFIXES = {".txt", ".text"}
@@ -54,6 +57,8 @@ def detect(path: Path, head: bytes) -> int:
     lines = [l for l in text.splitlines() if l.strip()][:12]
     if path.suffix.lower() in {".md", ".markdown"}:  # Markdown says what it is by its name
         return 0
+    from . import lines as line_model  # its credit rules compile many patterns: not imported for Markdown
+
     if any(HEADER.match(l) for l in lines[:3]) or line_model.choose(lines) is not None:
         return 95
     return 40 if path.suffix.lower() in SUFFIXES else 0
@@ -66,11 +71,15 @@ def read_lines(path: Path, root: Path | None = None) -> list[str]:
 
 def explain(path: Path, root: Path | None = None) -> list[tuple[str, str]]:
     """Each line of a dump with its label, in order (``inspect --explain``)."""
+    from . import lines as line_model
+
     decoded = line_model.decode(read_lines(path, root))
     return [(line.label, line.text) for line in decoded.lines]
 
 
 def load(path: Path, ctx: Context) -> list[Draft]:
+    from . import lines as line_model
+
     decoded = line_model.decode(read_lines(path, ctx.root))
     if decoded.site is line_model.PLAIN:
         if not decoded.parts:

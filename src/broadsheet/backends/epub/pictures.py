@@ -48,8 +48,10 @@ LAST_QUALITIES = (40, 30)
 PICTURE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _EXTENSION = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
 _OPAQUE = (255, 255, 255)
-#: Fewer pictures than this are made in this process: starting workers would cost more.
-PARALLEL_PICTURES = 12
+#: Fewer pictures than this are made by one worker process: starting more would cost more.  Measured
+#: (docs/performance.md): a second worker costs about as much to start as one picture takes to make, and
+#: two workers beat one from 2 pictures on an idle 2-core machine, from 6 on one other work keeps busy.
+PARALLEL_PICTURES = 6
 log = logging.getLogger("broadsheet")
 
 

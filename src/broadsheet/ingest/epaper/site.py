@@ -17,7 +17,6 @@ from urllib.parse import unquote, urlsplit
 from ...errors import IngestError
 from ...files import is_inside, leads_out, open_inside
 from ..base import Context, Draft, DraftSection, guess_language, log, page_sort_key
-from .article import read_article
 from .layouts import GENERIC, LAYOUTS, article_layout, page_layout
 from .page import Doc, doc_banner, doc_date, doc_publication, find_body, find_links, parse_banner, parse_page, texts
 
@@ -166,6 +165,8 @@ def _section_name(label: str | None, name: str | None) -> str | None:
 
 
 def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
+    from .article import read_article  # its credit rules: imported when a page is read
+
     files = _inside(_walk(folder, root=root), root)
     resolve = _Resolver(root, [p for _, p in files])
     page_files = [(rel, p) for rel, p in files if page_layout(rel)]
@@ -259,6 +260,8 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
 
 
 def _load_file(path: Path, ctx: Context, root: Path) -> list[Draft]:
+    from .article import read_article  # its credit rules: imported when a page is read
+
     doc = parse_page(path.resolve(), root)
     if doc is None:
         raise IngestError("cannot be read as an HTML page", path)

@@ -1,0 +1,188 @@
+"""Where a build's time goes: wall time per phase of one build, each repeat in a fresh process.
+
+    .venv/bin/python benchmarks/profile.py EDITION [--format epub|pdf] [--repeat N]
+
+The build runs in-process (``broadsheet.pipeline.build``, no cache, like ``--no-cache``), and the
+functions that make up each phase are wrapped with timers from here (nothing in ``src/`` changes).
+Phases nest (a picture made while the EPUB is packed, a module imported while a source is read):
+each phase reports its *self* time, what it took minus the phases nested in it, so the phases add
+up to the total; "other" is the total less every phase.  Imports are timed wherever they happen
+(``importlib``'s ``_find_and_load``, called only for modules not imported yet).  The PDF's layout
+runs in child processes: it is timed from the parent, as the time the parent waits for it
+(starting the layout processes included), and joining the parts is timed apart.  Interpreter
+start-up (before this script's first line) is not counted.  With ``--repeat N`` each build is its
+own process and the table gives the median of each phase (and of the total) over the N builds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+#: The phases, in the order of the table, and the functions whose (self) time each one is.
+#: A target is "module:attribute" or "module:Class.method"; formats limit a target to a build format.
+PHASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    ("imports", [], ("epub", "pdf")),  # importlib, see _time_imports
+    ("source detection", ["broadsheet.ingest:detect_kind"], ("epub", "pdf")),
+    ("reading and decoding", ["broadsheet.ingest.encoding:read_text", "broadsheet.ingest.encoding:decode"],
+     ("epub", "pdf")),
+    ("language detection", ["broadsheet.ingest.language:resolve", "broadsheet.ingest.language:identify",
+                            "broadsheet.ingest.language:guess_language"], ("epub", "pdf")),
+    ("sanitising (nh3 + lxml)", ["broadsheet.ingest.html:sanitize", "broadsheet.ingest.html:flatten_raw",
+                                 "broadsheet.ingest.html:flatten_deep", "lxml.html:fragment_fromstring"],
+     ("epub", "pdf")),
+    ("model building", ["broadsheet.pipeline:load"], ("epub", "pdf")),
+    ("settings and themes", ["broadsheet.pipeline:plan"], ("epub", "pdf")),
+    ("typography", ["broadsheet.typography:typeset_publication"], ("epub", "pdf")),
+    ("font coverage", ["broadsheet.render:_check_glyphs"], ("epub", "pdf")),
+    ("cover", ["broadsheet.render.cover:draw_cover"], ("epub", "pdf")),
+    ("rendering (templates)", ["broadsheet.render:render_issue"], ("epub", "pdf")),
+    ("pictures", ["broadsheet.backends.epub.pictures:prepare_pictures"], ("epub",)),
+    ("pictures", ["broadsheet.backends.pdf.backend:_check_pictures", "broadsheet.backends.pdf.backend:_pictures"],
+     ("pdf",)),
+    ("EPUB packing", ["broadsheet.backends.epub.backend:EpubBackend.write"], ("epub",)),
+    ("cutting into parts", ["broadsheet.backends.pdf.parts:split_edition"], ("pdf",)),
+    ("layout (child processes)", ["broadsheet.pipeline:warm_up", "broadsheet.backends.pdf.backend:PdfBackend.write"],
+     ("pdf",)),
+    ("joining", ["broadsheet.backends.pdf.assembly:assemble"], ("pdf",)),
+]
+
+
+class Phases:
+    """Self time per phase: a stack of open phases, each one's children's time subtracted from it."""
+
+    def __init__(self) -> None:
+        self.self_time: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._stack: list[list] = []  # [name, start, time of nested phases]
+        self._main = threading.get_ident()
+
+    def enter(self, name: str) -> None:
+        self._stack.append([name, time.perf_counter(), 0.0])
+
+    def leave(self) -> None:
+        name, start, nested = self._stack.pop()
+        elapsed = time.perf_counter() - start
+        self.self_time[name] = self.self_time.get(name, 0.0) + elapsed - nested
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if self._stack:
+            self._stack[-1][2] += elapsed
+
+    def wrap(self, name: str, function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            if threading.get_ident() != self._main:  # a worker thread's time is its caller's
+                return function(*args, **kwargs)
+            self.enter(name)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.leave()
+
+        return timed
+
+
+def _time_imports(phases: Phases) -> None:
+    """Time every module import (the interpreter calls ``_find_and_load`` only for a module not yet in
+    ``sys.modules``, looking it up on ``_frozen_importlib`` each time)."""
+    bootstrap = sys.modules["_frozen_importlib"]
+    bootstrap._find_and_load = phases.wrap("imports", bootstrap._find_and_load)
+
+
+def _patch(phases: Phases, name: str, target: str) -> None:
+    """Wrap ``target`` where it is defined and wherever a broadsheet module holds it by name."""
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    owner, _, method = attribute.rpartition(".")
+    holder = getattr(module, owner) if owner else module
+    original = getattr(holder, method)
+    wrapped = phases.wrap(name, original)
+    setattr(holder, method, wrapped)
+    if owner:
+        return
+    for loaded in list(sys.modules.values()):
+        if getattr(loaded, "__name__", "").startswith("broadsheet"):
+            for key, value in list(vars(loaded).items()):
+                if value is original:
+                    setattr(loaded, key, wrapped)
+
+
+def child(edition: Path, fmt: str, out: Path) -> dict:
+    """One build in this process; return the self time of each phase and the total."""
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
+    phases = Phases()
+    started = time.perf_counter()
+    _time_imports(phases)
+    phases.enter("imports")  # the modules that hold the timed functions: imported as the build would
+    for _, targets, formats in PHASES:
+        if fmt in formats:
+            for target in targets:
+                importlib.import_module(target.partition(":")[0])
+    phases.leave()
+    for name, targets, formats in PHASES:
+        if fmt in formats:
+            for target in targets:
+                _patch(phases, name, target)
+    from broadsheet.pipeline import build
+
+    written = build([edition], formats=[fmt], out=out, cache=False)
+    total = time.perf_counter() - started
+    if not written:
+        raise SystemExit("the build wrote nothing")
+    return {"total": total, "phases": phases.self_time, "calls": phases.calls}
+
+
+def table(runs: list[dict], fmt: str) -> str:
+    names = list(dict.fromkeys(name for name, _, formats in PHASES if fmt in formats))
+    totals = [run["total"] for run in runs]
+    total = statistics.median(totals)
+    rows = [f"{'phase':<26} {'self s':>8} {'share':>6}  {'min–max s':>13}"]
+    measured = 0.0
+    for name in names:
+        values = [run["phases"].get(name, 0.0) for run in runs]
+        median = statistics.median(values)
+        measured += median
+        rows.append(f"{name:<26} {median:8.3f} {median / total:6.1%}  {min(values):6.3f}–{max(values):6.3f}")
+    others = [run["total"] - sum(run["phases"].values()) for run in runs]
+    other = statistics.median(others)
+    rows.append(f"{'other':<26} {other:8.3f} {other / total:6.1%}  {min(others):6.3f}–{max(others):6.3f}")
+    rows.append(f"{'total':<26} {total:8.3f} {1:6.1%}  {min(totals):6.3f}–{max(totals):6.3f}")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("edition", type=Path)
+    parser.add_argument("--format", choices=["epub", "pdf"], default="epub")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # the output folder of one build
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.edition.resolve(), args.format, args.child)))
+        return
+    runs = []
+    for _ in range(max(1, args.repeat)):
+        with tempfile.TemporaryDirectory(prefix="broadsheet-profile-") as out:
+            result = subprocess.run([sys.executable, __file__, str(args.edition), "--format", args.format,
+                                     "--child", out], capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr[-2000:])
+            raise SystemExit(f"the build failed (exit {result.returncode})")
+        runs.append(json.loads(result.stdout.splitlines()[-1]))
+    print(f"{args.edition}  --format {args.format}  {len(runs)} build{'s' if len(runs) != 1 else ''}, "
+          "median self time per phase")
+    print(table(runs, args.format))
+
+
+if __name__ == "__main__":
+    main()
