@@ -204,6 +204,11 @@ def _utf16_without_bom(data: bytes) -> str | None:
         name = "utf-16-be"
     else:
         return None
+    return _plausible(sample, name)
+
+
+def _plausible(sample: bytes, name: str) -> str | None:
+    """``name`` when ``sample`` decodes in it to printable text (98% at least), else None."""
     try:
         text = sample.decode(name)
     except UnicodeDecodeError:
@@ -226,12 +231,7 @@ def _utf32_without_bom(data: bytes) -> str | None:
         name = "utf-32-be"
     else:
         return None
-    try:
-        text = sample.decode(name)
-    except UnicodeDecodeError:
-        return None
-    plausible = sum(1 for c in text if c.isprintable() or c in "\r\n\t")
-    return name if plausible >= 0.98 * len(text) else None
+    return _plausible(sample, name)
 
 
 # --- detection ---------------------------------------------------------------------------------

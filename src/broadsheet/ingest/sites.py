@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from . import credits
+from .html import remove_keep_tail
 
 
 def _cls(name: str) -> str:
@@ -329,15 +330,7 @@ def _clean_body(element: etree._Element, site: Site) -> etree._Element:
     body.tail = None
     for path in _BODY_NOISE + site.drop:
         for junk in body.xpath("." + path if path.startswith("//") else path):
-            parent = junk.getparent()
-            if parent is not None:
-                if junk.tail:
-                    previous = junk.getprevious()
-                    if previous is not None:
-                        previous.tail = (previous.tail or "") + junk.tail
-                    else:
-                        parent.text = (parent.text or "") + junk.tail
-                parent.remove(junk)
+            remove_keep_tail(junk)
     for img in body.iter("img"):
         if not img.get("src") and img.get("data-src"):
             img.set("src", img.get("data-src"))
