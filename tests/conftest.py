@@ -18,6 +18,14 @@ EN_EXAMPLE = EXAMPLES / "harbour-gazette"
 SEED = ZH_EXAMPLE / "2012-07-06" / "000_06b1db1a1b0bfea8.txt"  # the e-paper text dump, as saved
 FIXED_EPOCH = "1700000000"
 
+try:  # property tests explore at random; CI (HYPOTHESIS_PROFILE=ci) replays the same examples every run
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+
 
 def run_cli(*args: object, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
