@@ -1,0 +1,345 @@
+"""broadsheet send and digest --send against a real SMTP server on 127.0.0.1 (aiosmtpd): TLS and login,
+the attachment byte for byte, retries, refusals, the ledger across killed and concurrent runs, dry runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from email import message_from_bytes, policy
+from email.utils import collapse_rfc2231_value
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXED_EPOCH, run_cli
+from smtpserver import PASSWORD, USER, Handler, Server
+
+LEDGER = ".broadsheet-deliveries.sqlite"
+SENDER = "Harbour Desk <desk@example.org>"
+
+
+def make_epub(path: Path, title: str, date: str, collection: str | None = None, padding: int = 0) -> Path:
+    """A small EPUB with the package metadata a subject is read from (and ``padding`` bytes of filler)."""
+    meta = f'<meta property="belongs-to-collection" id="c">{collection}</meta>' if collection else ""
+    opf = (f'<?xml version="1.0" encoding="utf-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
+           f'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+           f'<dc:identifier id="id">x</dc:identifier><dc:title>{title}</dc:title><dc:date>{date}</dc:date>{meta}'
+           f'</metadata><manifest/><spine/></package>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
+        archive.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" '
+                         'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile '
+                         'full-path="EPUB/content.opf" media-type="application/oebps-package+xml"/></rootfiles>'
+                         '</container>')
+        archive.writestr("EPUB/content.opf", opf)
+        if padding:
+            archive.writestr(zipfile.ZipInfo("EPUB/filler.bin"), os.urandom(padding))
+    return path
+
+
+def make_pdf(path: Path, title: str) -> Path:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Title"] = title
+    pdf.save(path)
+    return path
+
+
+@pytest.fixture
+def editions(tmp_path):
+    out = tmp_path / "build"
+    out.mkdir()
+    epub = make_epub(out / "harbour-gazette-2026-11-20.epub", "The Harbour Gazette 2026-11-20", "2026-11-20",
+                     "The Harbour Gazette")
+    pdf = make_pdf(out / "harbour-gazette-2026-11-20.pdf", "The Harbour Gazette 2026-11-20")
+    return out, epub, pdf
+
+
+def send(*args, env=None, **kwargs):
+    environment = {"BROADSHEET_SMTP_PASSWORD": PASSWORD, **(env or {})}
+    return run_cli("send", *args, env=environment, timeout=120, **kwargs)
+
+
+def attachment(message: Message):
+    parts = list(message.iter_attachments())
+    assert len(parts) == 1
+    return parts[0]
+
+
+def ledger_rows(folder: Path) -> list[tuple]:
+    with sqlite3.connect(folder / LEDGER) as db:
+        return db.execute("SELECT recipient, status, attempts, last_error FROM deliveries ORDER BY recipient").fetchall()
+
+
+def fast_config(folder: Path, **extra) -> Path:
+    lines = ["[delivery]", 'from = "Harbour Desk <desk@example.org>"', "backoff = 0.05", "attempts = 3"]
+    lines += [f"{key} = {_toml(value)}" for key, value in extra.items()]
+    path = folder / "broadsheet.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml(value) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def test_starttls_login_and_the_attachment_arrives_byte_for_byte(tmp_path, editions):
+    out, epub, pdf = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    with Server(tmp_path, "starttls") as server:
+        result = send(epub, pdf, "--to", "reader@kindle.com", "--smtp", server.url, "--config", config)
+        assert result.returncode == 0, result.stderr
+        assert "2 sent, 0 skipped as already sent, 0 failed" in result.stderr
+        messages = server.handler.messages()
+    assert [ok for _, ok in server.handler.logins] == [True]
+    assert len(messages) == 2
+    for (rcpts, message), path, media in zip(messages, (epub, pdf), ("application/epub+zip", "application/pdf")):
+        assert rcpts == ("reader@kindle.com",)
+        assert message["Subject"] == "The Harbour Gazette, 2026-11-20"
+        assert message["From"] == SENDER and message["To"] == "reader@kindle.com"
+        assert message["Message-ID"].endswith(".broadsheet@example.org>")
+        assert "attached" in message.get_body(("plain",)).get_content()
+        part = attachment(message)
+        assert part.get_content_type() == media
+        assert part.get_filename() == path.name
+        assert part.get_content() == path.read_bytes()
+    assert PASSWORD not in result.stdout + result.stderr
+    assert [row[1] for row in ledger_rows(out)] == ["sent", "sent"]
+    assert PASSWORD.encode() not in (out / LEDGER).read_bytes()
+
+
+def test_implicit_tls_and_a_rerun_sends_nothing_again(tmp_path, editions):
+    out, epub, _ = editions
+    fast_config(tmp_path)
+    with Server(tmp_path, "tls") as server:
+        args = (epub, "--to", "a@example.org,b@example.org", "--smtp", server.url, "--smtp-cafile",
+                tmp_path / "smtp-cert.pem", "--from", SENDER)
+        first = send(*args, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        again = send(*args, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert "0 sent, 2 skipped as already sent, 0 failed" in again.stderr
+        assert len(server.handler.received) == 2
+
+
+def test_an_unverifiable_certificate_stops_the_run_in_one_line(tmp_path, editions):
+    out, epub, _ = editions
+    with Server(tmp_path, "starttls") as server:
+        result = send(epub, "--to", "a@example.org", "--smtp", server.url, "--from", SENDER)
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "certificate cannot be verified" in lines[0], result.stderr
+        assert "--smtp-cafile" in lines[0] and not server.handler.received
+    assert [row[1] for row in ledger_rows(out)] == ["pending"]
+
+
+def test_a_wrong_password_is_refused_and_never_shown(tmp_path, editions):
+    out, epub, _ = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    with Server(tmp_path, "starttls") as server:
+        result = send(epub, "--to", "a@example.org", "--smtp", server.url, "--config", config,
+                      env={"BROADSHEET_SMTP_PASSWORD": "wrong-Passw0rd-xyz"})
+    assert result.returncode == 1 and "login as desk@example.org refused" in result.stderr
+    assert "wrong-Passw0rd-xyz" not in result.stdout + result.stderr
+    missing = run_cli("send", epub, "--to", "a@example.org", "--smtp", server.url, "--config", config,
+                      env={"BROADSHEET_SMTP_PASSWORD": ""})
+    assert missing.returncode == 1 and "set BROADSHEET_SMTP_PASSWORD" in missing.stderr
+
+
+def test_a_451_is_tried_again_and_delivered(tmp_path, editions):
+    out, epub, _ = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    with Server(tmp_path, "starttls", Handler(temporary=1)) as server:
+        result = send(epub, "--to", "reader@example.org", "--smtp", server.url, "--config", config)
+        assert result.returncode == 0, result.stderr
+        assert len(server.handler.received) == 1
+    assert ledger_rows(out) == [("reader@example.org", "sent", 2, None)]
+
+
+def test_temporary_failures_past_the_last_try_fail_the_run(tmp_path, editions):
+    out, epub, _ = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    with Server(tmp_path, "starttls", Handler(temporary=10)) as server:
+        result = send(epub, "--to", "reader@example.org", "--smtp", server.url, "--config", config)
+    assert result.returncode == 1
+    assert "broadsheet: failed: reader@example.org: " in result.stderr and "after 3 tries" in result.stderr
+    assert ledger_rows(out)[0][1:3] == ("failed", 3)
+
+
+def test_a_refused_recipient_is_recorded_and_the_others_are_delivered(tmp_path, editions):
+    out, epub, _ = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    handler = Handler(refuse={"gone@example.org"})
+    with Server(tmp_path, "starttls", handler) as server:
+        result = send(epub, "--to", "a@example.org", "--to", "gone@example.org", "--to", "c@example.org",
+                      "--smtp", server.url, "--config", config)
+    assert result.returncode == 1
+    failures = [line for line in result.stderr.splitlines() if line.startswith("broadsheet: failed:")]
+    assert failures == [f"broadsheet: failed: gone@example.org: {epub}: RCPT TO: 550 5.1.1 mailbox unavailable"]
+    assert "2 sent, 0 skipped as already sent, 1 failed" in result.stderr
+    assert sorted(r for r, _ in server.handler.messages()) == [("a@example.org",), ("c@example.org",)]
+    assert [row[:2] for row in ledger_rows(out)] == [("a@example.org", "sent"), ("c@example.org", "sent"),
+                                                     ("gone@example.org", "failed")]
+    report = run_cli("send", "--report", out, "--json")
+    assert report.returncode == 0, report.stderr
+    rows = json.loads(report.stdout)
+    assert {row["recipient"]: row["status"] for row in rows} == {
+        "a@example.org": "sent", "c@example.org": "sent", "gone@example.org": "failed"}
+    table = run_cli("send", "--report", out)
+    assert table.returncode == 0 and "gone@example.org" in table.stdout and "2 sent, 1 failed" in table.stdout
+
+
+def _recipients(count: int) -> list[str]:
+    return [f"reader{n:02}@example.org" for n in range(count)]
+
+
+def _received_by(handler: Handler) -> list[str]:
+    return sorted(rcpt for _, rcpts, _ in handler.received for rcpt in rcpts)
+
+
+def test_a_run_killed_half_way_and_run_again_delivers_every_message_exactly_once(tmp_path, editions):
+    out, epub, _ = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    people = _recipients(6)
+    handler = Handler(block_after=3)
+    with Server(tmp_path, "starttls", handler) as server:
+        args = [sys.executable, "-m", "broadsheet", "send", str(epub), "--to", ",".join(people),
+                "--smtp", server.url, "--config", str(config), "-q"]
+        env = {**os.environ, "BROADSHEET_SMTP_PASSWORD": PASSWORD, "SOURCE_DATE_EPOCH": FIXED_EPOCH}
+        run = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert handler.blocked.wait(60), run.communicate(timeout=5)
+        run.send_signal(signal.SIGKILL)  # while the server holds the fourth message's data
+        run.wait(30)
+        assert len(handler.received) == 3
+        statuses = [row[1] for row in ledger_rows(out)]
+        assert statuses.count("sent") == 3 and statuses.count("sending") == 1
+        handler.block_after = None
+        handler.release.set()
+        again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+    assert _received_by(handler) == people  # each once
+    assert [row[1] for row in ledger_rows(out)] == ["sent"] * 6
+
+
+def test_two_runs_at_once_deliver_each_message_once(tmp_path, editions):
+    out, epub, pdf = editions
+    config = fast_config(tmp_path, cafile="smtp-cert.pem")
+    people = _recipients(8)
+    handler = Handler(delay=0.1)
+    with Server(tmp_path, "starttls", handler) as server:
+        args = [sys.executable, "-m", "broadsheet", "send", str(epub), str(pdf), "--to", ",".join(people),
+                "--smtp", server.url, "--config", str(config)]
+        env = {**os.environ, "BROADSHEET_SMTP_PASSWORD": PASSWORD, "SOURCE_DATE_EPOCH": FIXED_EPOCH}
+        runs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        results = [run.communicate(timeout=120) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], results
+    sent = [int(re.search(r"(\d+) sent", stderr).group(1)) for _, stderr in results]
+    assert sum(sent) == 16, results
+    assert sorted(_received_by(handler)) == sorted(people * 2)  # each recipient: the EPUB and the PDF, once each
+    assert len({(rcpts, data) for _, rcpts, data in handler.received}) == 16
+    assert [row[1] for row in ledger_rows(out)] == ["sent"] * 16
+
+
+def test_dry_run_writes_parseable_messages_and_sends_nothing(tmp_path, editions):
+    out, epub, pdf = editions
+    zh = make_epub(out / "zzrb-2012-07-06.epub", "郑州日报 2012-07-06", "2012-07-06", "郑州日报")
+    csv = tmp_path / "subscribers.csv"
+    csv.write_text("id,email,formats\nann,ann@kindle.com,epub\nbo,bo@example.org;bo@kindle.com,\n", encoding="utf-8")
+    result = run_cli("send", epub, pdf, zh, "--subscribers", csv, "--from", SENDER, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    written = sorted((out / "outbox").glob("*.eml"))
+    assert sorted(result.stdout.split()) == [str(p) for p in written]
+    assert len(written) == 2 + 3 + 3
+    assert not (out / LEDGER).exists() or all(row[1] != "sent" for row in ledger_rows(out))
+    for path in written:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        part = attachment(message)
+        name = part.get_filename()
+        assert (out / name).read_bytes() == part.get_content()
+        assert message["To"].addresses[0].addr_spec in path.name
+    chinese = next(p for p in written if p.name.startswith("ann") and "zzrb" in p.name)
+    message = message_from_bytes(chinese.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "郑州日报, 2012-07-06"
+    raw = chinese.read_bytes().decode("ascii")
+    assert 'filename="zzrb-2012-07-06.epub"' in raw and "filename*=utf-8''%E9%83%91" in raw
+    legacy = message_from_bytes(chinese.read_bytes())  # compat32: every parameter, the RFC 2231 one too
+    part = next(p for p in legacy.walk() if p.get_content_disposition() == "attachment")
+    names = [collapse_rfc2231_value(v) for k, v in part.get_params(header="content-disposition") if k == "filename"]
+    assert names == ["zzrb-2012-07-06.epub", "郑州日报 2012-07-06.epub"]
+    again = run_cli("send", epub, pdf, zh, "--subscribers", csv, "--from", SENDER, "--dry-run")
+    assert sorted(p.read_bytes() for p in written) == sorted(p.read_bytes() for p in (out / "outbox").glob("*.eml"))
+    assert again.returncode == 0
+
+
+def test_an_edition_over_the_kindle_limit_is_linked_or_undeliverable(tmp_path, editions):
+    out, epub, _ = editions
+    big = make_epub(out / "big.epub", "Big 2026-11-20", "2026-11-20", padding=300_000)
+    config = fast_config(tmp_path, cafile="smtp-cert.pem", domain_max_size={"kindle.com": "200KB"})
+    with Server(tmp_path, "starttls") as server:
+        result = send(big, epub, "--to", "me@kindle.com", "--smtp", server.url, "--config", config)
+        assert result.returncode == 1
+        assert f"broadsheet: failed: me@kindle.com: {big}: " in result.stderr and "over this address's limit" \
+            in result.stderr
+        assert len(server.handler.received) == 1  # the small one
+        linked = send(big, "--to", "me@kindle.com", "--smtp", server.url, "--config", config,
+                      "--base-url", "https://news.example.org/editions/")
+        assert linked.returncode == 0, linked.stderr
+        _, message = server.handler.messages()[-1]
+    assert not list(message.iter_attachments())
+    assert "https://news.example.org/editions/big.epub" in message.get_body(("plain",)).get_content()
+    assert sorted(row[1] for row in ledger_rows(out)) == ["sent", "sent"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--to", "not-an-address"], "expected an e-mail address"),
+    (["--to", "a@example.org\r\nBcc: x@example.org"], "expected an e-mail address"),
+    (["--subscribers", "{csv_no_email}"], "no 'email' column"),
+    (["--subscribers", "{csv_bad}"], ":3: email: expected an e-mail address"),
+])
+def test_a_bad_address_or_csv_is_one_line_and_status_1(tmp_path, editions, args, words):
+    out, epub, _ = editions
+    (tmp_path / "no-email.csv").write_text("id,formats\nann,epub\n", encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("id,email\nann,ann@example.org\nbo,bo-at-example\n", encoding="utf-8")
+    args = [a.format(csv_no_email=tmp_path / "no-email.csv", csv_bad=tmp_path / "bad.csv") for a in args]
+    result = run_cli("send", epub, *args, "--from", SENDER, "--dry-run")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_password_in_the_url_or_a_file_is_refused_without_repeating_it(tmp_path, editions):
+    out, epub, _ = editions
+    result = run_cli("send", epub, "--to", "a@example.org", "--from", SENDER,
+                     "--smtp", "smtp+starttls://desk:hunter2-XYZ@127.0.0.1:587")
+    assert result.returncode == 2 and "password" in result.stderr and "hunter2-XYZ" not in result.stderr
+    config = tmp_path / "broadsheet.toml"
+    config.write_text('[delivery]\npassword = "hunter2-XYZ"\n', encoding="utf-8")
+    result = run_cli("send", epub, "--to", "a@example.org", "--from", SENDER, "--config", config, "--dry-run")
+    assert result.returncode == 1 and "delivery: a password is never read from a file" in result.stderr
+    assert "hunter2-XYZ" not in result.stderr
+    plain = run_cli("send", epub, "--to", "a@example.org", "--from", SENDER, "--smtp", "smtp://desk@127.0.0.1:25")
+    assert plain.returncode == 2 and "without TLS is refused" in plain.stderr
+
+
+def test_plain_smtp_without_login_and_a_rate_limit(tmp_path, editions):
+    out, epub, _ = editions
+    with Server(tmp_path, "plain") as server:
+        started = time.monotonic()
+        result = run_cli("send", epub, "--to", "a@example.org,b@example.org,c@example.org", "--from", SENDER,
+                         "--smtp", server.url, "--rate", "10/s")
+        assert result.returncode == 0, result.stderr
+        assert time.monotonic() - started >= 0.2
+        assert len(server.handler.received) == 3
