@@ -343,3 +343,68 @@ def test_plain_smtp_without_login_and_a_rate_limit(tmp_path, editions):
         assert result.returncode == 0, result.stderr
         assert time.monotonic() - started >= 0.2
         assert len(server.handler.received) == 3
+
+
+def test_digest_send_builds_and_mails_each_subscriber_their_own_digest(tmp_path):
+    from archive import make_archive
+
+    archive = make_archive(tmp_path / "archive")
+    (tmp_path / "subscribers.csv").write_text(
+        "id,sections,email\nann,理论,ann@kindle.com\nbo,要闻;文化,bo@example.org;bo@kindle.com\n"
+        "dan,体育,dan@example.org\n", encoding="utf-8")
+    recipe = tmp_path / "weekly.toml"
+    recipe.write_text(f'''title = "周刊"
+sources = ["{archive}"]
+formats = ["epub"]
+out = "weekly"
+
+[delivery]
+from = "Desk <desk@example.org>"
+cafile = "smtp-cert.pem"
+backoff = 0.05
+''', encoding="utf-8")
+    with Server(tmp_path, "starttls") as server:
+        args = ("digest", "--recipe", recipe, "--subscribers", tmp_path / "subscribers.csv", "--send",
+                "--smtp", server.url)
+        result = run_cli(*args, env={"BROADSHEET_SMTP_PASSWORD": PASSWORD})
+        assert result.returncode == 0, result.stderr
+        assert "3 sent, 0 skipped as already sent, 0 failed" in result.stderr
+        assert "dan: no article matches" in result.stderr
+        again = run_cli(*args, env={"BROADSHEET_SMTP_PASSWORD": PASSWORD})
+        assert again.returncode == 0 and "0 sent, 3 skipped as already sent" in again.stderr, again.stderr
+        messages = server.handler.messages()
+    out = tmp_path / "weekly"
+    got = {rcpts[0]: attachment(message) for rcpts, message in messages}
+    assert sorted(got) == ["ann@kindle.com", "bo@example.org", "bo@kindle.com"]
+    assert got["ann@kindle.com"].get_content() == next(out.glob("*-ann.epub")).read_bytes()
+    assert got["bo@kindle.com"].get_content() == next(out.glob("*-bo.epub")).read_bytes()
+    assert [row[1] for row in ledger_rows(out)] == ["sent"] * 3
+    dry = run_cli("digest", "--recipe", recipe, "--subscribers", tmp_path / "subscribers.csv", "--send", "--dry-run")
+    assert dry.returncode == 0 and "0 messages written (dry run), 3 skipped as already sent" in dry.stderr, dry.stderr
+    nosend = run_cli("digest", "--recipe", recipe, "--send")
+    assert nosend.returncode == 2 and "--send needs --subscribers" in nosend.stderr
+
+
+def test_the_ledger_reclaims_a_lease_only_when_it_expired_or_its_process_is_gone(tmp_path):
+    from broadsheet.deliver.ledger import Ledger
+
+    path = tmp_path / LEDGER
+    mine = Ledger(path, lease=60)
+    assert mine.claim("a@example.org", "f" * 64, "x.epub", 1) == "claimed"
+    other = Ledger(path, lease=60)
+    other.pid = mine.pid + 1_000_000  # another run
+    assert other.claim("a@example.org", "f" * 64, "x.epub", 1) == "busy"  # a live claimer, an unexpired lease
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with sqlite3.connect(path) as db:  # the claimer was killed: its process no longer exists
+        db.execute("UPDATE deliveries SET lease_pid = ?", (gone.pid,))
+    assert other.claim("a@example.org", "f" * 64, "x.epub", 1) == "claimed"
+    assert not mine.attempt("a@example.org", "f" * 64)  # the first run lost the message: it must not send it
+    assert other.attempt("a@example.org", "f" * 64)
+    with sqlite3.connect(path) as db:  # a claimer on another host whose lease ran out
+        db.execute("UPDATE deliveries SET lease_host = 'elsewhere', lease_until = 0")
+    assert mine.claim("a@example.org", "f" * 64, "x.epub", 1) == "claimed"
+    mine.sent("a@example.org", "f" * 64, "<id@example.org>")
+    assert other.claim("a@example.org", "f" * 64, "x.epub", 1) == "sent"
+    mine.close()
+    other.close()

@@ -19,8 +19,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"^({_LOCAL})@((?:{_LABEL}\.)+[A-Za-z]{{2,63}}|localhost|\[[0-9.]+\])$")
-_NAMED = re.compile(r"^\s*(?P<name>[^<>\"\r\n]*?)\s*<(?P<address>[^<>\s]+)>\s*$")
+_ADDRESS = re.compile(rf"^({_LOCAL})@((?:{_LABEL}\.)+[A-Za-z]{{2,63}}|localhost|\[[0-9.]+\])\Z")
+_NAMED = re.compile(r"^\s*(?P<name>[^<>\"\r\n]*?)\s*<(?P<address>[^<>\s]+)>\s*\Z")
 
 SCHEMES = {"smtp+starttls": "starttls", "smtps": "tls", "smtp": "plain"}
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "plain": 25}
@@ -60,6 +60,12 @@ def bare(address: str) -> str:
     """The address alone of ``Name <address>``."""
     named = _NAMED.match(address)
     return named.group("address") if named else address
+
+
+def display_name(address: str) -> str:
+    """The name of ``Name <address>`` ('' for a bare address)."""
+    named = _NAMED.match(address)
+    return named.group("name").strip() if named else ""
 
 
 def domain_of(address: str) -> str:

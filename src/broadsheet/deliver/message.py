@@ -20,6 +20,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from urllib.parse import quote
 
 from ..errors import BroadsheetError
 from .address import bare, domain_of
+from .address import display_name as sender_name
 
 EPUB = "application/epub+zip"
 PDF = "application/pdf"
@@ -209,8 +211,8 @@ def make_message(edition: Edition, recipient: str, sender: str, *, link: str | N
                  limit: int | None = None) -> EmailMessage:
     """The message that brings ``edition`` to ``recipient``: attached, or (``link``) a link to it."""
     message = EmailMessage(policy=policy.default)
-    message["From"] = sender
-    message["To"] = recipient
+    message["From"] = Address(display_name=sender_name(sender), addr_spec=bare(sender))
+    message["To"] = Address(addr_spec=recipient)
     message["Subject"] = edition.title
     message["Date"] = format_datetime(_now(), usegmt=True)
     message["Message-ID"] = message_id(recipient, edition.sha256, sender)
@@ -247,4 +249,4 @@ def to_bytes(message: EmailMessage) -> bytes:
 
 def envelope(message: EmailMessage) -> tuple[str, str]:
     """(MAIL FROM, RCPT TO) of ``message``."""
-    return bare(str(message["From"])), bare(str(message["To"]))
+    return message["From"].addresses[0].addr_spec, message["To"].addresses[0].addr_spec

@@ -86,9 +86,10 @@ class Outcome:
     busy: int = 0  # skipped: another run holds it now
     failed: list[tuple[Job, str]] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)  # --dry-run's .eml files
+    dry_run: bool = False
 
     def summary(self) -> str:
-        if self.written or not (self.sent or self.already or self.failed or self.busy):
+        if self.dry_run:
             return f"{len(self.written)} message{'s' if len(self.written) != 1 else ''} written (dry run), " \
                    f"{self.already} skipped as already sent, {len(self.failed)} failed"
         linked = f" ({len(self.linked)} as a link)" if self.linked else ""
@@ -238,7 +239,7 @@ def _too_large(edition: Edition, limit: int) -> str:
 
 
 def _dry_run(jobs: list[Job], setup: Settings, folder: Path, progress: Progress | None) -> Outcome:
-    outcome = Outcome()
+    outcome = Outcome(dry_run=True)
     ledger = Ledger.existing(folder / LEDGER_NAME)
     outbox = folder / OUTBOX
     outbox.mkdir(exist_ok=True)
