@@ -69,10 +69,26 @@ class Handler:
     temporary: int = 0
     refuse: set = field(default_factory=set)
     block_after: int | None = None
+    block_at: str = "DATA"  # or MAIL: between two messages, the last one accepted
     delay: float = 0.0
     blocked: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     logins: list = field(default_factory=list)
+
+    async def _hold(self, stage: str) -> bool:
+        if self.block_at == stage and self.block_after is not None and len(self.received) >= self.block_after:
+            self.blocked.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+            return True
+        return False
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if await self._hold("MAIL"):
+            return "451 4.3.0 try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -83,10 +99,7 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
-        if self.block_after is not None and len(self.received) >= self.block_after:
-            self.blocked.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.02)
+        if await self._hold("DATA"):
             return "451 4.3.0 try again later"
         if self.temporary:
             self.temporary -= 1

@@ -209,22 +209,29 @@ def _received_by(handler: Handler) -> list[str]:
     return sorted(rcpt for _, rcpts, _ in handler.received for rcpt in rcpts)
 
 
-def test_a_run_killed_half_way_and_run_again_delivers_every_message_exactly_once(tmp_path, editions):
+@pytest.mark.parametrize("stage, stop", [("DATA", signal.SIGKILL), ("MAIL", signal.SIGKILL), ("DATA", signal.SIGTERM)])
+def test_a_run_killed_half_way_and_run_again_delivers_every_message_exactly_once(tmp_path, editions, stage, stop):
+    """Stopped while the server holds the fourth message's data (not accepted: no 250 came), or between
+    the third message's 250 and the fourth's MAIL FROM; by SIGKILL, or by SIGTERM (one line)."""
     out, epub, _ = editions
     config = fast_config(tmp_path, cafile="smtp-cert.pem")
     people = _recipients(6)
-    handler = Handler(block_after=3)
+    handler = Handler(block_after=3, block_at=stage)
     with Server(tmp_path, "starttls", handler) as server:
         args = [sys.executable, "-m", "broadsheet", "send", str(epub), "--to", ",".join(people),
                 "--smtp", server.url, "--config", str(config), "-q"]
         env = {**os.environ, "BROADSHEET_SMTP_PASSWORD": PASSWORD, "SOURCE_DATE_EPOCH": FIXED_EPOCH}
         run = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert handler.blocked.wait(60), run.communicate(timeout=5)
-        run.send_signal(signal.SIGKILL)  # while the server holds the fourth message's data
-        run.wait(30)
+        run.send_signal(stop)
+        _, stderr = run.communicate(timeout=30)
         assert len(handler.received) == 3
         statuses = [row[1] for row in ledger_rows(out)]
         assert statuses.count("sent") == 3 and statuses.count("sending") == 1
+        if stop == signal.SIGTERM:
+            assert run.returncode == 1 and stderr.decode().strip().splitlines() == [
+                "broadsheet: error: stopped by SIGTERM; what was sent is recorded, a rerun sends the rest"]
+            # the message whose data the server held stays claimed by the stopped run: a rerun takes it over
         handler.block_after = None
         handler.release.set()
         again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)

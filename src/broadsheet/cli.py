@@ -652,6 +652,9 @@ def _deliver(jobs, delivery, folder: Path, *, dry_run: bool, quiet: bool) -> Non
         _fail(exc)
     except OSError as exc:
         _fail_named(exc, [folder])
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM and SIGHUP (see main): what was sent is in the ledger
+        name = signal.Signals(_stopped_by[0]).name if _stopped_by else "SIGINT"
+        _fail(BroadsheetError(f"stopped by {name}; what was sent is recorded, a rerun sends the rest"))
     if not quiet:
         for path in outcome.written:
             click.echo(str(path))

@@ -141,7 +141,8 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
     mailer = Mailer(setup.server, setup.password, cafile=setup.cafile, timeout=setup.timeout)
     queue = deque(_Entry(job) for job in jobs)
     done, last_sent = 0, None
-    in_flight: _Entry | None = None
+    in_flight: _Entry | None = None  # a message whose data the server may have accepted
+    current: _Entry | None = None  # the message being handled (out of the queue)
 
     def finished() -> None:
         nonlocal done
@@ -156,7 +157,7 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
             if wait > 0:
                 sleep(wait)
             queue.remove(entry)
-            job = entry.job
+            current, job = entry, entry.job
             if not entry.claimed:
                 state = ledger.claim(job.recipient, job.edition.sha256, str(job.edition.path), job.edition.size)
                 if state != "claimed":
@@ -210,7 +211,6 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
                 continue
             except Fatal:
                 in_flight = None
-                queue.appendleft(entry)
                 raise
             # the server said 250: recorded before anything else happens
             ledger.sent(job.recipient, job.edition.sha256, message_id(job.recipient, job.edition.sha256, setup.sender),
@@ -220,10 +220,13 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
             if link:
                 outcome.linked.append(job)
             finished()
+    except BaseException:
+        mailer.abort()  # no QUIT: the server may be waiting for us, or we for it
+        raise
     finally:
         # give back what this run claimed and did not finish; a message whose data may have
         # reached the server (in_flight) stays ``sending`` and is sent again by a later run
-        for entry in queue:
+        for entry in [*queue, *([current] if current is not None and current not in queue else [])]:
             if entry.claimed and entry is not in_flight:
                 ledger.settle(entry.job.recipient, entry.job.edition.sha256, "pending", None)
         mailer.close()

@@ -164,6 +164,13 @@ class Mailer:
             self.connection = None
 
 
+    def abort(self) -> None:
+        """Drop the connection without a word (a run stopped half-way)."""
+        if self.connection is not None:
+            _drop(self.connection)
+            self.connection = None
+
+
 def _drop(connection: smtplib.SMTP) -> None:
     try:
         connection.close()
