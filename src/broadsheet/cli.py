@@ -669,7 +669,7 @@ def _deliver(jobs, delivery, folder: Path, *, dry_run: bool, quiet: bool) -> Non
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--to", "to", multiple=True, metavar="ADDR",
               help="Send every FILE to this address; repeat (or separate with commas) for more.")
-@click.option("--subscribers", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--subscribers", type=click.Path(path_type=Path, dir_okay=False), metavar="CSV",
               help="Send every FILE to each subscriber of this CSV (its email column; its formats column, when "
                    "filled, picks the EPUBs or the PDFs).")
 @click.option("--from", "sender", metavar="ADDR", callback=lambda ctx, param, value: _checked_option(value, "sender"),

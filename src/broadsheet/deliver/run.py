@@ -10,6 +10,7 @@ A fatal fault (TLS, login) stops the run and gives back what it had claimed.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -27,6 +28,7 @@ from .message import DeliveryError, Edition, ascii_name, envelope, make_message,
 from .smtp import Fatal, Mailer, Permanent, Temporary
 
 OUTBOX = "outbox"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,10 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
             except Temporary as exc:
                 in_flight = None
                 if entry.tries < setup.attempts:
-                    entry.not_before = time.monotonic() + setup.backoff * 2 ** (entry.tries - 1)
+                    pause = setup.backoff * 2 ** (entry.tries - 1)
+                    log.warning("%s: %s: %s; trying again in %s s (try %d of %d)", job.recipient,
+                                job.edition.path.name, exc, f"{pause:g}", entry.tries + 1, setup.attempts)
+                    entry.not_before = time.monotonic() + pause
                     queue.append(entry)
                     continue
                 error = f"{exc} (after {entry.tries} tries)"
@@ -278,7 +283,8 @@ def report_rows(folder: Path) -> list[dict]:
     """The ledger of ``folder`` as plain values (``send --report``)."""
     path = folder / LEDGER_NAME
     if not path.is_file():
-        raise DeliveryError(f"no delivery ledger here ({LEDGER_NAME})", folder)
+        raise DeliveryError(f"no delivery ledger here ({LEDGER_NAME}); give the folder the editions were sent "
+                            "from, as in send --report build", folder)
     import datetime as dt
 
     def when(stamp: float | None) -> str | None:
