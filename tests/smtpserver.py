@@ -74,6 +74,7 @@ class Handler:
     blocked: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     logins: list = field(default_factory=list)
+    times: list = field(default_factory=list)
 
     async def _hold(self, stage: str) -> bool:
         if self.block_at == stage and self.block_after is not None and len(self.received) >= self.block_after:
@@ -105,6 +106,7 @@ class Handler:
             self.temporary -= 1
             return "451 4.3.0 try again later"
         self.received.append((envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content))
+        self.times.append(time.monotonic())
         return "250 2.0.0 queued"
 
     def messages(self):

@@ -143,7 +143,7 @@ def _subject(collection: str | None, title: str | None, date: str) -> str | None
         return None
     name = f"{name}, {date}" if date and date not in name else name
     # a title that ends with its date (as broadsheet's do) reads as the publication, then the date
-    return re.sub(r"^(.*[^\s,])\s+(\d{4}-\d{2}-\d{2}(?:\s*(?:–|-|to)\s*\d{4}-\d{2}-\d{2})?)$", r"\1, \2", name)
+    return re.sub(r"^(.*?[^\s,])\s+(\d{4}-\d{2}-\d{2}(?:\s*(?:–|-|to)\s*\d{4}-\d{2}-\d{2})?)$", r"\1, \2", name)
 
 
 def _title_from_name(path: Path) -> str:
@@ -155,7 +155,7 @@ def ascii_name(path: Path) -> str:
     suffix = path.suffix.lower() if path.suffix.lower() in (".epub", ".pdf") else ""
     stem = unicodedata.normalize("NFKD", path.name[: -len(path.suffix)] if path.suffix else path.name)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem.encode("ascii", "ignore").decode()).strip("-.")
-    return f"{stem[:80] or 'edition'}{suffix}"
+    return f"{stem[:60].strip('-.') or 'edition'}{suffix}"
 
 
 def display_name(edition: Edition) -> str | None:
@@ -168,11 +168,11 @@ def display_name(edition: Edition) -> str | None:
 
 
 def _rfc2231(name: str, value: str) -> list[str]:
-    """``name*0*=utf-8''…; name*1*=…`` pieces of at most 60 characters, never splitting a %XX."""
+    """``name*0*=utf-8''…; name*1*=…`` pieces of at most 54 characters (a line under 78), never splitting a %XX."""
     encoded = quote(value.encode("utf-8"), safe="!#$&+-.^_`|~")
     pieces, start = [], 0
     while start < len(encoded):
-        end = min(start + 60, len(encoded))
+        end = min(start + 54, len(encoded))
         while end < len(encoded) and "%" in encoded[end - 2:end]:
             end -= 1
         pieces.append(encoded[start:end])
@@ -234,7 +234,7 @@ def make_message(edition: Edition, recipient: str, sender: str, *, link: str | N
         if unicode_name:
             del part["Content-Disposition"]
             part.set_raw("Content-Disposition", ";\r\n ".join(
-                [f'attachment; filename="{name}"', *_rfc2231("filename", unicode_name)]))
+                ["attachment", f'filename="{name}"', *_rfc2231("filename", unicode_name)]))
         message.set_boundary(f"=_{edition.sha256[:16]}{hashlib.sha256(recipient.encode()).hexdigest()[:16]}")
     else:
         too_big = f" ({human_size(edition.size)}; this address takes {human_size(limit)} at most)" if limit else ""
