@@ -314,12 +314,17 @@ def test_an_edition_over_the_kindle_limit_is_linked_or_undeliverable(tmp_path, e
     (["--to", "a@example.org\r\nBcc: x@example.org"], "expected an e-mail address"),
     (["--subscribers", "{csv_no_email}"], "no 'email' column"),
     (["--subscribers", "{csv_bad}"], ":3: email: expected an e-mail address"),
+    (["--subscribers", "{csv_blank}"], ":2: email: no address"),
+    (["{not_an_edition}", "--to", "a@example.org"], "not an EPUB or a PDF"),
 ])
 def test_a_bad_address_or_csv_is_one_line_and_status_1(tmp_path, editions, args, words):
     out, epub, _ = editions
     (tmp_path / "no-email.csv").write_text("id,formats\nann,epub\n", encoding="utf-8")
     (tmp_path / "bad.csv").write_text("id,email\nann,ann@example.org\nbo,bo-at-example\n", encoding="utf-8")
-    args = [a.format(csv_no_email=tmp_path / "no-email.csv", csv_bad=tmp_path / "bad.csv") for a in args]
+    (tmp_path / "blank.csv").write_text("email,formats\n,epub\n", encoding="utf-8")
+    (tmp_path / "notes.epub").write_text("not a book", encoding="utf-8")
+    args = [a.format(csv_no_email=tmp_path / "no-email.csv", csv_bad=tmp_path / "bad.csv",
+                     csv_blank=tmp_path / "blank.csv", not_an_edition=tmp_path / "notes.epub") for a in args]
     result = run_cli("send", epub, *args, "--from", SENDER, "--dry-run")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -435,3 +440,22 @@ def test_a_long_title_in_another_script_is_split_into_rfc_2231_pieces_and_lines_
     message = message_from_bytes(data, policy=policy.default)
     assert message_from_bytes(again, policy=policy.default)["Message-ID"] == message["Message-ID"]
     assert message_from_bytes(other, policy=policy.default)["Message-ID"] != message["Message-ID"]
+
+
+def test_the_delivery_table_is_checked_where_broadsheet_toml_is_read(tmp_path):
+    from broadsheet.config import load_config
+    from broadsheet.errors import ConfigError
+
+    path = tmp_path / "broadsheet.toml"
+    path.write_text('[delivery]\nsmtp = "smtps://desk@mail.example.org"\nfrom = "desk@example.org"\n'
+                    'rate = "30/min"\n', encoding="utf-8")
+    delivery = load_config(path).delivery
+    assert (delivery.smtp, delivery.sender, delivery.rate) == ("smtps://desk@mail.example.org", "desk@example.org",
+                                                               "30/min")
+    for text, words in (('[delivery]\nrate = "fast"\n', "delivery.rate: expected a rate such as 30/min"),
+                        ('[delivery]\nsmtp = "http://x"\n', "delivery.smtp: expected a URL starting"),
+                        ('[delivery]\nfrom = "nobody"\n', "delivery.from: expected an e-mail address"),
+                        ('[delivery]\ncolour = "red"\n', "delivery.colour: unknown key")):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=re.escape(words)):
+            load_config(path)
