@@ -410,8 +410,8 @@ def test_the_ledger_reclaims_a_lease_only_when_it_expired_or_its_process_is_gone
     with sqlite3.connect(path) as db:  # the claimer was killed: its process no longer exists
         db.execute("UPDATE deliveries SET lease_pid = ?", (gone.pid,))
     assert other.claim("a@example.org", "f" * 64, "x.epub", 1) == "claimed"
-    assert not mine.attempt("a@example.org", "f" * 64)  # the first run lost the message: it must not send it
-    assert other.attempt("a@example.org", "f" * 64)
+    assert not mine.attempt("a@example.org", "f" * 64, "<1@x>")  # the first run lost the message: it must not send it
+    assert other.attempt("a@example.org", "f" * 64, "<1@x>")
     with sqlite3.connect(path) as db:  # a claimer on another host whose lease ran out
         db.execute("UPDATE deliveries SET lease_host = 'elsewhere', lease_until = 0")
     assert mine.claim("a@example.org", "f" * 64, "x.epub", 1) == "claimed"

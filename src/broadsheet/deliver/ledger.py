@@ -151,14 +151,15 @@ class Ledger:
                 (file, self.pid, self.host, now + self.lease, now, recipient, sha256))
             return "claimed"
 
-    def attempt(self, recipient: str, sha256: str) -> bool:
-        """Renew this run's lease before an attempt (and count it); False if the row is no longer ours."""
+    def attempt(self, recipient: str, sha256: str, message_id: str) -> bool:
+        """Renew this run's lease before an attempt (and count it, with the Message-ID it sends: the one to
+        look for in the server's log if the run dies); False if the row is no longer ours."""
         now = time.time()
         with self._write():
             cursor = self.db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, lease_until = ?, updated = ? "
+                "UPDATE deliveries SET attempts = attempts + 1, message_id = ?, lease_until = ?, updated = ? "
                 "WHERE recipient = ? AND sha256 = ? AND status = 'sending' AND lease_pid = ? AND lease_host = ?",
-                (now + self.lease, now, recipient, sha256, self.pid, self.host))
+                (message_id, now + self.lease, now, recipient, sha256, self.pid, self.host))
             return cursor.rowcount == 1
 
     def sent(self, recipient: str, sha256: str, message_id: str, note: str | None = None) -> None:

@@ -24,7 +24,7 @@ from ..config import PASSWORD_ENV, DeliveryConfig
 from ..paper import parse_size
 from .address import SmtpServer, check_address, check_sender, parse_rate, parse_smtp_url
 from .ledger import LEDGER_NAME, Ledger
-from .message import DeliveryError, Edition, ascii_name, envelope, make_message, message_id, size_limit, to_bytes
+from .message import DeliveryError, Edition, ascii_name, envelope, make_message, size_limit, to_bytes
 from .smtp import Fatal, Mailer, Permanent, Temporary
 
 OUTBOX = "outbox"
@@ -183,7 +183,7 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
                 pause = last_sent + setup.interval - time.monotonic()
                 if pause > 0:
                     sleep(pause)
-            if not ledger.attempt(job.recipient, job.edition.sha256):
+            if not ledger.attempt(job.recipient, job.edition.sha256, str(message["Message-ID"])):
                 outcome.busy += 1  # our lease ran out and another run took the message
                 entry.claimed = False
                 finished()
@@ -218,7 +218,7 @@ def deliver(jobs: list[Job], setup: Settings, folder: Path, *, dry_run: bool = F
                 in_flight = None
                 raise
             # the server said 250: recorded before anything else happens
-            ledger.sent(job.recipient, job.edition.sha256, message_id(job.recipient, job.edition.sha256, setup.sender),
+            ledger.sent(job.recipient, job.edition.sha256, str(message["Message-ID"]),
                         "sent as a link: too large to attach" if link else None)
             in_flight = None
             outcome.sent.append(job)
