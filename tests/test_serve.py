@@ -335,6 +335,38 @@ def test_stopping_is_clean_and_quiet_is_quiet(library, tmp_path):
         assert stderr == ""  # no traceback, and no line per request with -q
 
 
+def test_stopping_during_downloads_is_clean(tmp_path):
+    """A reader that hangs up mid-download costs nothing; one still downloading when the server is stopped is
+    cut off after a short grace, and the stop is still exit status 0 without a traceback."""
+    folder = tmp_path / "library"
+    folder.mkdir()
+    (folder / "index.html").write_text("<p>library</p>\n", encoding="utf-8")
+    with (folder / "big.epub").open("wb") as big:
+        big.truncate(200 * 1024 * 1024)  # sparse: read as zeros, no disk used
+    running = start(folder, tmp_path)
+    try:
+        for _ in range(2):
+            hung_up = socket.create_connection(("127.0.0.1", running.port), timeout=30)
+            hung_up.sendall(b"GET /big.epub HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert hung_up.recv(1024).startswith(b"HTTP/1.1 200")
+            hung_up.close()
+        response, _ = running.request("GET", "/")
+        assert response.status == 200
+        slow = socket.create_connection(("127.0.0.1", running.port), timeout=30)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.sendall(b"GET /big.epub HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert slow.recv(1024).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        code, stderr = running.stop(signal.SIGTERM)
+        slow.close()
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "Error" not in stderr.replace("graceful", ""), stderr[-2000:]
+    assert time.monotonic() - started < 20
+
+
 def test_access_log_names_each_request(server):
     server.request("GET", "/opds/root.nav.atom?from=log-test")
     deadline = time.monotonic() + 10

@@ -539,13 +539,25 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 8080, quiet: bool =
             signal.signal(signum, handler)
 
 
+class _NoCancelledTracebacks:
+    """A logging filter: a download still running when the server stops is cancelled, which uvicorn reports
+    with a traceback; the stop is reported in one line ("Cancel 1 running task(s) …") and that is enough."""
+
+    def filter(self, record) -> bool:
+        import asyncio
+
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
 def _log_config() -> dict[str, Any]:
     """uvicorn's loggers on stderr: its own messages from warnings up, one line per request (unless -q)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(asctime)s %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+        "filters": {"cancelled": {"()": _NoCancelledTracebacks}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["cancelled"],
                                 "stream": "ext://sys.stderr"}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
