@@ -93,6 +93,7 @@ def library(demo_build, tmp_path_factory) -> Path:
     (folder / "leak.txt").symlink_to(outside / "secret.txt")
     (folder / "leaked-folder").symlink_to(outside)
     (folder / "editions" / "same.epub").symlink_to(folder / files["harbour"])  # a link that stays inside
+    shutil.copyfile(folder / files["zzrb"], folder / "editions" / "郑州日报 2012-07-06.epub")
     return folder
 
 
@@ -190,6 +191,14 @@ def test_an_epub_whole_and_through_a_link_that_stays_inside(server, library):
     assert response.getheader("Content-Length") == str(len(epub))
     response, body = server.request("GET", "/editions/same.epub")
     assert response.status == 200 and body == (library / "editions" / "harbour-gazette-2026-11-20.epub").read_bytes()
+
+
+def test_a_name_in_chinese_with_a_space(server, library):
+    from urllib.parse import quote
+
+    response, body = server.request("GET", quote("/editions/郑州日报 2012-07-06.epub"))
+    assert response.status == 200 and response.getheader("Content-Type") == "application/epub+zip"
+    assert body == (library / "editions" / "zzrb-2012-07-06.epub").read_bytes()
 
 
 def test_range_requests(server, library):
