@@ -503,14 +503,27 @@ def _explain(sources) -> None:
               help="Lay PDF sections out (and make EPUB pictures) in N processes at once, never more than "
                    "the cores.  [default: one per core]")
 @_keep_going_option
+@click.option("--send", is_flag=True,
+              help="With --subscribers: mail each subscriber their digest (the CSV's email column; the SMTP "
+                   "server and sender from the recipe's [delivery], or the options below; see broadsheet send).")
+@click.option("--dry-run", is_flag=True, help="With --send: write the messages into <out>/outbox/ as .eml files.")
+@click.option("--smtp", metavar="URL", callback=lambda ctx, param, value: _checked_option(value, "smtp"),
+              help="With --send: the SMTP server, as for broadsheet send.")
+@click.option("--mail-from", metavar="ADDR", callback=lambda ctx, param, value: _checked_option(value, "sender"),
+              help="With --send: the sender's address.")
+@click.option("--base-url", metavar="URL", callback=lambda ctx, param, value: _checked_option(value, "base_url"),
+              help="With --send: where editions too large to mail can be downloaded (a link is sent instead).")
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
            title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, time_limit, memory_limit,
-           render_timeout, jobs, keep_going) -> None:
+           render_timeout, jobs, keep_going, send, dry_run, smtp, mail_from, base_url) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
-    where it came from. With --subscribers, one digest per subscriber, sharing the work.
+    where it came from. With --subscribers, one digest per subscriber, sharing the work;
+    with --send as well, each is mailed to its subscriber.
     """
+    if send and not subscribers:
+        raise click.UsageError("--send needs --subscribers (a CSV with an email column)")
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("digest")
     from .config import BroadsheetConfig, Overrides, validate
@@ -541,7 +554,14 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
         paths_in = list(sources) or ([base / s for s in recipe_data.sources] if recipe_data else [])
         if not paths_in:
             raise click.UsageError("give SOURCE... or a --recipe that names its sources")
-        people = load_subscribers(subscribers) if subscribers else None
+        people = load_subscribers(subscribers, need_email=send) if subscribers else None
+        if send:
+            from .deliver.run import settings as delivery_settings
+
+            delivery = delivery_settings(recipe_data.delivery if recipe_data else load_delivery_config(None)[0],
+                                         base, smtp=smtp, sender=mail_from, base_url=base_url, dry_run=dry_run,
+                                         where=f"[delivery] of {recipe}" if recipe else "[delivery]")
+        written: dict = {}
         if as_json:
             from .digest import make_digest
             from .pipeline import load
@@ -568,12 +588,25 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
                 formats=formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
                 out=out or (base / recipe_data.out if recipe_data else Path("build")),
                 overrides=Overrides(allow_missing_glyphs=allow_missing_glyphs),
-                subscribers=people, base=base, progress=on_step,
+                subscribers=people, base=base, progress=on_step, written=written,
             )
     except BroadsheetError as exc:
         _fail(exc)
     except (RecursionError, OSError) as exc:
         _fail_named(exc, list(sources) or ([recipe] if recipe else []))
+    if send:
+        from .deliver.run import read_editions, subscriber_jobs
+
+        folder = out or (base / recipe_data.out if recipe_data else Path("build"))
+        try:
+            jobs_ = subscriber_jobs(people.subscribers, lambda person: read_editions(written.get(person.id, ())))
+        except BroadsheetError as exc:
+            _fail(exc)
+        for path in paths if not quiet else ():
+            click.echo(str(path))
+        _deliver(jobs_, delivery, folder, dry_run=dry_run, quiet=quiet)
+        _report_skipped(skipped)
+        return
     if not quiet:
         if report is not None and people is None:
             err.print(f"broadsheet: digest: {report.selected} of {report.considered} articles; "
@@ -584,6 +617,128 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
         for path in paths:
             click.echo(str(path))
     _report_skipped(skipped)
+
+
+def _checked_option(value, key: str):
+    """A delivery option's value checked as [delivery] checks it: a fault is a usage error naming the option."""
+    if value is None:
+        return None
+    from .config import DeliveryConfig, validate
+
+    try:
+        validate(DeliveryConfig, {key: value}, Path("command line"))
+    except BroadsheetError as exc:
+        raise click.BadParameter(exc.message.partition(": ")[2] or exc.message) from None
+    return value
+
+
+def load_delivery_config(path):
+    from .deliver.run import load_delivery
+
+    return load_delivery(path)
+
+
+def _deliver(jobs, delivery, folder: Path, *, dry_run: bool, quiet: bool) -> None:
+    """Deliver ``jobs`` with a progress bar; print the summary and each failure; exit 1 if any failed."""
+    from .deliver.run import deliver, failure_lines
+
+    progress = _progress(not quiet and err.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task("Sending" if not dry_run else "Writing messages", total=len(jobs))
+            outcome = deliver(jobs, delivery, folder, dry_run=dry_run,
+                              progress=lambda done, total: progress.update(task, completed=done, total=total))
+    except BroadsheetError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail_named(exc, [folder])
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM and SIGHUP (see main): what was sent is in the ledger
+        name = signal.Signals(_stopped_by[0]).name if _stopped_by else "SIGINT"
+        _fail(BroadsheetError(f"stopped by {name}; what was sent is recorded, a rerun sends the rest"))
+    if not quiet:
+        for path in outcome.written:
+            click.echo(str(path))
+        err.print(f"broadsheet: send: {outcome.summary()}", markup=False)
+    for line in failure_lines(outcome):
+        err.print(f"broadsheet: failed: {line}", markup=False)
+    if outcome.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--to", "to", multiple=True, metavar="ADDR",
+              help="Send every FILE to this address; repeat (or separate with commas) for more.")
+@click.option("--subscribers", type=click.Path(path_type=Path, dir_okay=False), metavar="CSV",
+              help="Send every FILE to each subscriber of this CSV (its email column; its formats column, when "
+                   "filled, picks the EPUBs or the PDFs).")
+@click.option("--from", "sender", metavar="ADDR", callback=lambda ctx, param, value: _checked_option(value, "sender"),
+              help="The sender (an address your mail-to-device service accepts).  [default: from in [delivery]]")
+@click.option("--smtp", metavar="URL", callback=lambda ctx, param, value: _checked_option(value, "smtp"),
+              help="smtp+starttls://USER@HOST:587, smtps://USER@HOST:465 or smtp://HOST:25 (no login without TLS). "
+                   "The password only from the environment: BROADSHEET_SMTP_PASSWORD.  [default: smtp in [delivery]]")
+@click.option("--smtp-cafile", type=click.Path(path_type=Path, dir_okay=False), metavar="PEM",
+              help="Verify the server's certificate against this CA (PEM) instead of the system's.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), metavar="TOML",
+              help="broadsheet.toml or a digest recipe whose [delivery] table to use.  "
+                   "[default: ./broadsheet.toml when there is one]")
+@click.option("--base-url", metavar="URL", callback=lambda ctx, param, value: _checked_option(value, "base_url"),
+              help="Where the FILEs can be downloaded: one too large for its recipient is sent as a link.")
+@click.option("--rate", metavar="N/min", callback=lambda ctx, param, value: _checked_option(value, "rate"),
+              help="At most this many messages, e.g. 30/min, 1/s, 500/hour.  [default: as fast as the server takes]")
+@click.option("--dry-run", is_flag=True, help="Write each message into <out>/outbox/ as an .eml file; send nothing.")
+@click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the delivery ledger (.broadsheet-deliveries.sqlite) and of --dry-run's outbox.  "
+                   "[default: the first FILE's folder]")
+@click.option("--report", is_flag=False, flag_value=".", default=None, metavar="[DIR]",
+              help="Print the delivery ledger of DIR (default: the current folder) and send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --report: print the ledger as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def send(files, to, subscribers, sender, smtp, smtp_cafile, config_path, base_url, rate, dry_run, out, report,
+         as_json, quiet) -> None:
+    """Mail editions (EPUB or PDF files) to readers and their devices (Send to Kindle and the like).
+
+    Each FILE goes to each recipient once: a delivery ledger in the output folder records what
+    was sent, and a rerun sends only the rest (two runs at once never send a message twice).
+    Temporary failures are tried again with a growing pause; a refused recipient is recorded
+    and the others go on.  Exit status 1 if any message failed, with one line naming each.
+    """
+    from .deliver.run import jobs_for, of_formats, print_report, read_editions, recipients, settings, subscriber_jobs
+    from .recipe import load_subscribers
+
+    _setup_logging(quiet)
+    if report is not None:
+        if files or to or subscribers:
+            raise click.UsageError("--report prints the ledger; give no FILE, --to or --subscribers with it")
+        try:
+            print_report(Path(report), as_json, _stdout_console(), click.echo)
+        except BroadsheetError as exc:
+            _fail(exc)
+        return
+    if not files:
+        raise click.UsageError("give FILE... to send (or --report)")
+    if bool(to) == bool(subscribers):
+        raise click.UsageError("give --to ADDR or --subscribers CSV (one of them)")
+    try:
+        config, base = load_delivery_config(config_path)
+        delivery = settings(config, base, smtp=smtp, sender=sender, cafile=smtp_cafile, base_url=base_url, rate=rate,
+                            dry_run=dry_run)
+        editions = read_editions(files)
+        if to:
+            jobs = jobs_for(recipients(to), editions)
+        else:
+            people = load_subscribers(subscribers, need_email=True, need_id=False).subscribers
+            jobs = subscriber_jobs(people, lambda person: of_formats(editions, person.formats))
+    except BroadsheetError as exc:
+        _fail(exc)
+    _deliver(jobs, delivery, out or files[0].parent, dry_run=dry_run, quiet=quiet)
+
+
+def _stdout_console():
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=False)
+    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, width=200)
 
 
 @cli.command()

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError, field_validator,
+                      model_validator)
 
 from . import limits
 from .limits import read_toml  # noqa: F401  (the configuration's reader, within the limits)
@@ -115,6 +116,77 @@ class EpubConfig(_Schema):
         return parse_size(self.max_size) if self.max_size else None
 
 
+#: The environment variable that holds the SMTP password (the only place a password is read from).
+PASSWORD_ENV = "BROADSHEET_SMTP_PASSWORD"
+
+
+class DeliveryConfig(_Schema):
+    """E-mail delivery: [delivery] in broadsheet.toml or a digest recipe (``broadsheet send``,
+    ``digest --send``), or the matching command-line options.  No password: see :data:`PASSWORD_ENV`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    smtp: str | None = None  # smtp+starttls://user@host:587, smtps://user@host:465, smtp://host:25
+    sender: str | None = Field(default=None, alias="from")
+    cafile: str | None = None  # a private CA's certificates (PEM), relative to the file; else the system's
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")  # where editions too big to mail are
+    max_size: str = "25MB"  # the largest attachment for an address without its own limit below
+    domain_max_size: dict[str, str] = {}  # per recipient domain, over {"kindle.com": "50MB", "free.kindle.com": …}
+    rate: str | None = None  # at most this many messages, e.g. "30/min"
+    attempts: int = Field(default=5, ge=1, le=50)  # tries of one message against temporary failures
+    backoff: float = Field(default=30.0, gt=0, le=3600)  # seconds before the second try, doubled after each
+    timeout: float = Field(default=60.0, gt=0, le=3600)  # seconds one network operation may take
+    lease: float = Field(default=900.0, ge=1, le=86400)  # seconds a claimed message is another run's to send
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(str(key).lower() in ("password", "pass", "secret") for key in data):
+            raise ValueError(f"a password is never read from a file (got a password key, not repeated here): "
+                             f"set {PASSWORD_ENV} in the environment")
+        return data
+
+    @field_validator("smtp")
+    @classmethod
+    def _smtp(cls, value: str | None) -> str | None:
+        from .deliver.address import parse_smtp_url
+
+        if value is not None:
+            parse_smtp_url(value)
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        from .deliver.address import check_sender
+
+        return None if value is None else check_sender(value)
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        from .deliver.address import parse_rate
+
+        if value is not None:
+            parse_rate(value)
+        return value
+
+    @field_validator("max_size")
+    @classmethod
+    def _max_size(cls, value: str) -> str:
+        parse_size(value)
+        return value
+
+    @field_validator("domain_max_size")
+    @classmethod
+    def _domain_sizes(cls, value: dict[str, str]) -> dict[str, str]:
+        for domain, size in value.items():
+            if not re.fullmatch(r"[a-z0-9.-]+", domain):
+                raise ValueError(f"expected a lower-case domain such as kindle.com, got {limits.quote(domain)}")
+            parse_size(size)
+        return value
+
+
 class BroadsheetConfig(_Schema):
     """The contents of broadsheet.toml."""
 
@@ -124,6 +196,7 @@ class BroadsheetConfig(_Schema):
     publication: PublicationConfig = PublicationConfig()
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
 
 
 @dataclass(frozen=True)

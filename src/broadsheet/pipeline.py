@@ -279,8 +279,10 @@ def build_digest(
     subscribers: SubscriberList | None = None,
     base: Path | None = None,
     progress: Progress | None = None,
+    written: dict[str, list[Path]] | None = None,
 ) -> tuple[list[Path], DigestReport | None]:
-    """Build a digest edition of ``sources`` (``spec``), or one per subscriber.
+    """Build a digest edition of ``sources`` (``spec``), or one per subscriber (``written``, when
+    given, is filled with each subscriber's id and the paths written for them).
 
     ``config`` holds the recipe's settings (theme, conversion, [pdf], [epub]; its theme is found from
     ``base``, the recipe's folder).  Sources are read once; with ``subscribers`` each subscriber's digest
@@ -327,8 +329,11 @@ def build_digest(
             log.warning("%s: subscriber %s: no article matches; nothing written", subscribers.path, person.id)
             continue
         mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
-        paths += write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
-                                render_cache=cache, stem=stem(edition, f"-{person.id}"))
+        mine_paths = write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
+                                    render_cache=cache, stem=stem(edition, f"-{person.id}"))
+        paths += mine_paths
+        if written is not None:
+            written[person.id] = list(mine_paths)
     if progress is not None:
         progress("Subscribers done", len(people), len(people))
     return paths, report

@@ -4,8 +4,9 @@ A recipe is TOML: the sources, the filters and grouping of a digest (``DigestSpe
 theme, the formats, the output folder, and [pdf]/[epub] settings.  Paths are relative to
 the recipe.  A subscriber list is CSV with the columns ``id`` (required), ``sections``,
 ``tags`` (several values split by ``;`` or ``|``), ``language`` (a 简繁 conversion: s2t,
-s2tw, s2hk, t2s) and ``formats`` (epub, pdf); a subscriber's sections and tags replace the
-recipe's.
+s2tw, s2hk, t2s), ``formats`` (epub, pdf) and ``email`` (where ``digest --send`` and
+``send --subscribers`` deliver: one address, or several split by ``;``); a subscriber's
+sections and tags replace the recipe's.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from .config import Conversion, EpubConfig, PdfConfig, _Schema, read_toml, validate
+from .config import Conversion, DeliveryConfig, EpubConfig, PdfConfig, _Schema, read_toml, validate
 from .digest import DigestSpec
 from .errors import ConfigError
 from .names import DEFAULT_FORMATS, FORMATS
@@ -38,6 +39,7 @@ class Recipe(DigestSpec):
     convert: Conversion | None = None
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
 
 
 def load_recipe(path: Path) -> Recipe:
@@ -52,6 +54,17 @@ class Subscriber(_Schema):
     tags: tuple[str, ...] = ()
     language: Conversion | None = None
     formats: tuple[Format, ...] = ()
+    email: tuple[str, ...] = ()
+
+    @field_validator("email")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from .deliver.address import check_address
+
+        return tuple(dict.fromkeys(check_address(address) for address in value))
+
+
+COLUMNS = ("id", "sections", "tags", "language", "formats", "email")
 
 
 @dataclass(frozen=True)
@@ -64,8 +77,10 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in re.split(r"[;|]", value or "") if v.strip())
 
 
-def load_subscribers(path: Path) -> SubscriberList:
-    """Read a subscriber CSV; errors name the file, the line and the column."""
+def load_subscribers(path: Path, *, need_email: bool = False, need_id: bool = True) -> SubscriberList:
+    """Read a subscriber CSV; errors name the file, the line and the column.  ``need_email``: every
+    subscriber must have an address (to deliver to); without ``need_id`` a missing ``id`` column
+    is allowed (a list only to send to), and each subscriber is known by its line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -74,17 +89,24 @@ def load_subscribers(path: Path) -> SubscriberList:
         raise ConfigError("not UTF-8 text", path) from None
     reader = csv.DictReader(io.StringIO(text))
     columns = set(reader.fieldnames or ())
-    if "id" not in columns:
-        raise ConfigError("no 'id' column (expected id, sections, tags, language, formats)", path)
-    unknown = columns - {"id", "sections", "tags", "language", "formats"}
+    if need_email and "email" not in columns:
+        raise ConfigError(f"no 'email' column (expected {', '.join(COLUMNS)})", path)
+    if need_id and "id" not in columns:
+        raise ConfigError(f"no 'id' column (expected {', '.join(COLUMNS)})", path)
+    unknown = columns - set(COLUMNS)
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown column", path)
     subscribers, seen = [], set()
     for line, row in enumerate(reader, start=2):
-        data = {"id": (row.get("id") or "").strip(), "sections": _split(row.get("sections")),
-                "tags": _split(row.get("tags")), "language": (row.get("language") or "").strip() or None,
-                "formats": tuple(f.strip() for f in re.split(r"[;| ]", row.get("formats") or "") if f.strip())}
+        if None in row:  # more fields than columns
+            raise ConfigError("more fields than the header has columns", f"{path}:{line}")
+        data = {"id": (row.get("id") or "").strip() if "id" in columns else f"line-{line}",
+                "sections": _split(row.get("sections")), "tags": _split(row.get("tags")), "language": (row.get("language") or "").strip() or None,
+                "formats": tuple(f.strip() for f in re.split(r"[;| ]", row.get("formats") or "") if f.strip()),
+                "email": _split(row.get("email"))}
         subscriber = validate(Subscriber, data, Path(f"{path}:{line}"))
+        if need_email and not subscriber.email:
+            raise ConfigError("email: no address", f"{path}:{line}")
         if subscriber.id in seen:
             raise ConfigError(f"id: {subscriber.id!r} appears twice", f"{path}:{line}")
         seen.add(subscriber.id)
