@@ -8,6 +8,7 @@ that becomes part of a URL or a file name is either a plain safe word or replace
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -170,6 +171,12 @@ def gather(folder: Path) -> Gathered:
             editions.append(_from_files(stem, files, root))
         except BroadsheetError as exc:
             skipped.append(f"{exc}; not published")
+    # a copied file shares its identifier with the original: each entry of a feed needs its own
+    seen: set[str] = set()
+    for n, edition in enumerate(editions):
+        if edition.identifier in seen:
+            editions[n] = dataclasses.replace(edition, identifier=f"urn:broadsheet:{edition.key}")
+        seen.add(editions[n].identifier)
     return Gathered(editions, skipped)
 
 

@@ -239,6 +239,7 @@ def opds2_feeds(title: str, stem: str, editions: Sequence[Edition], per_page: in
     out = {}
     for number, chunk in enumerate(chunks, start=1):
         name = page_name(stem, number, ".opds.json")
+        # RWPM wants the self link absolute: it is with --base-url; readers resolve a relative one
         feed_links: list[dict] = [{"rel": "self", "href": links(f"opds/{name}"), "type": OPDS2},
                                   {"rel": "start", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
                                   {"rel": "up", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
