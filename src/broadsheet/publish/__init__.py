@@ -24,6 +24,7 @@ reader never follows a link to a file not yet there.  The same folder gives the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -89,6 +90,11 @@ class _Writer:
                 raise PublishError("is a link or a file where the library needs a folder; nothing written there",
                                    path)
 
+    def keep(self, *relative: str) -> None:
+        """Files left as they are, still the library's own."""
+        self.made.extend(relative)
+        self.report.unchanged += len(relative)
+
     def put(self, relative: str, data: bytes) -> None:
         from ..output import atomic_path
 
@@ -109,17 +115,43 @@ class _Writer:
         self.report.written.append(target)
 
 
-def _state(root: Path) -> list[str]:
-    """What the last publish wrote (only names inside the library's own files and folders)."""
+def _state(root: Path, part: str):
+    """What the last publish wrote: ``files`` (only names inside the library's own files and folders), or
+    ``covers`` (edition key → what its cover was made from, its sizes and the SHA-256 of its files)."""
     path = root / STATE
+    data = None
     try:
-        if os.path.islink(path) or os.path.islink(path.parent):
-            return []
-        data = json.loads(path.read_bytes()[:4 * 1024 * 1024].decode("utf-8"))
-    except (OSError, ValueError):
-        return []
-    names = data.get("files", []) if isinstance(data, dict) else []
-    return [n for n in names if isinstance(n, str) and _own(n)]
+        if not os.path.islink(path) and not os.path.islink(path.parent):
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read(16 * 1024 * 1024).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        return [] if part == "files" else {}
+    if part == "covers":
+        covers = data.get("covers")
+        return covers if isinstance(covers, dict) else {}
+    names = data.get("files", [])
+    return [n for n in names if isinstance(n, str) and _own(n)] if isinstance(names, list) else []
+
+
+def _unchanged(root: Path, paths: tuple[str, str], known: dict) -> bool:
+    """Whether the cover files are there, regular files, with the bytes the last publish recorded."""
+    digests = known.get("sha256")
+    sizes = known.get("sizes")
+    if not (isinstance(digests, list) and len(digests) == 2 and isinstance(sizes, list) and len(sizes) == 2
+            and all(isinstance(s, list) and len(s) == 2 and all(isinstance(n, int) for n in s) for s in sizes)):
+        return False
+    for name, digest in zip(paths, digests, strict=True):
+        try:
+            if not stat.S_ISREG(os.lstat(root / name).st_mode):
+                return False
+            with open(root / name, "rb") as handle:
+                if hashlib.sha256(handle.read(64 * 1024 * 1024)).hexdigest() != digest:
+                    return False
+        except OSError:
+            return False
+    return True
 
 
 def _own(name: str) -> bool:
@@ -164,11 +196,23 @@ def publish(folder: Path, *, base: str | None = None, title: str | None = None,
     try:
         # covers first, then the pages and feeds that show them
         sizes: dict = {}
+        made_before = _state(root, "covers")
+        made_now: dict[str, dict] = {}
         for edition in editions:
-            cover, thumbnail, cover_size, thumb_size = covers.make(edition)
-            writer.put(opds.cover_path(edition), cover)
-            writer.put(opds.cover_path(edition, True), thumbnail)
-            sizes[edition.key] = (cover_size, thumb_size)
+            source = covers.source_digest(edition)
+            paths = (opds.cover_path(edition), opds.cover_path(edition, True))
+            known = made_before.get(edition.key)
+            if isinstance(known, dict) and known.get("source") == source and _unchanged(root, paths, known):
+                writer.keep(*paths)  # made from the same picture: the same bytes, not made again
+                made_now[edition.key] = known
+            else:
+                cover, thumbnail, cover_size, thumb_size = covers.make(edition)
+                writer.put(paths[0], cover)
+                writer.put(paths[1], thumbnail)
+                made_now[edition.key] = {"source": source, "sizes": [list(cover_size), list(thumb_size)],
+                                         "sha256": [hashlib.sha256(cover).hexdigest(),
+                                                    hashlib.sha256(thumbnail).hexdigest()]}
+            sizes[edition.key] = tuple(tuple(size) for size in made_now[edition.key]["sizes"])
         writer.put("library.css", (data_dir("styles") / "library.css").read_bytes())
 
         def card(edition) -> dict:
@@ -224,12 +268,13 @@ def publish(folder: Path, *, base: str | None = None, title: str | None = None,
         writer.put("index.html", index.encode("utf-8"))
         # what the last publish wrote and this one did not: removed, once nothing links to it
         wanted = set(writer.made)
-        for name in sorted(set(_state(root)) - wanted):
+        for name in sorted(set(_state(root, "files")) - wanted):
             path = root / name
             if os.path.lexists(path) and not os.path.isdir(path) and not os.path.islink(path.parent):
                 os.unlink(path)
                 report.removed.append(path)
-        writer.put(str(STATE), (json.dumps({"files": sorted(wanted)}, indent=1) + "\n").encode("utf-8"))
+        writer.put(str(STATE), (json.dumps({"files": sorted(wanted), "covers": made_now}, indent=1, sort_keys=True)
+                                + "\n").encode("utf-8"))
     except OSError as exc:
         fault = write_error(exc, root)
         if fault is None:

@@ -40,6 +40,8 @@ def _decode(data: bytes) -> Image.Image | None:
             with Image.open(io.BytesIO(data)) as opened:
                 if opened.width * opened.height > current().picture_pixels:
                     return None
+                if opened.format == "JPEG":  # decoded at a smaller scale, no less than the largest cover kept
+                    opened.draft("RGB", COVER_SIZE)
                 opened.load()
                 picture = opened
                 if picture.mode in ("RGBA", "LA", "P"):
@@ -61,6 +63,23 @@ def drawn_cover(edition: Edition) -> bytes:
                       [clean(s.name, 40) for s in edition.sections[:8]], edition.language)
 
 
+def source_digest(edition: Edition) -> str:
+    """What a cover is made from, as a digest (with Pillow's version): the same digest, the same bytes."""
+    import hashlib
+    import json
+
+    import PIL
+
+    digest = hashlib.sha256(f"covers/1 Pillow {PIL.__version__}\n".encode())
+    if edition.cover:
+        digest.update(edition.cover)
+    else:
+        digest.update(json.dumps([edition.publication_title, edition.edition, edition.issued and
+                                  edition.issued.isoformat(), edition.number, [s.name for s in edition.sections[:8]],
+                                  edition.language], ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def make(edition: Edition) -> tuple[bytes, bytes, tuple[int, int], tuple[int, int]]:
     """(cover JPEG, thumbnail JPEG, cover size, thumbnail size) for ``edition``."""
     picture = _decode(edition.cover) if edition.cover else None
@@ -71,5 +90,5 @@ def make(edition: Edition) -> tuple[bytes, bytes, tuple[int, int], tuple[int, in
         if picture is None:  # pragma: no cover - draw_cover always makes a JPEG
             picture = Image.new("RGB", (800, 1280), (250, 248, 242))
     cover = _fit(picture, COVER_SIZE)
-    thumbnail = _fit(picture, THUMBNAIL_SIZE)
+    thumbnail = _fit(cover, THUMBNAIL_SIZE)
     return _jpeg(cover), _jpeg(thumbnail), cover.size, thumbnail.size
