@@ -46,6 +46,7 @@ def built(tmp_path_factory, demo_build) -> Path:
     # files without a manifest: an EPUB and a PDF from elsewhere
     shutil.copy2(folder / "zzrb-2012-07-06.epub", folder / "elsewhere-2011-03-04.epub")
     shutil.copy2(folder / "harbour-gazette-2026-11-20.pdf", folder / "scan-2010-01-02.pdf")
+    shutil.copy2(folder / "harbour-gazette-2026-11-20.epub", folder / "Harbour #1 100% 号外?.epub")
     return folder
 
 
@@ -92,9 +93,15 @@ def test_the_layout(library):
     assert catalog["catalog"] == "broadsheet-catalog/1"
     issued = [row["issued"] for row in catalog["editions"]]
     assert issued == sorted(issued, reverse=True)  # newest first
-    assert {f["href"].removeprefix("../") for row in catalog["editions"] for f in row["files"]} == editions_in(library)
+    assert {unquote(f["href"].removeprefix("../")) for row in catalog["editions"] for f in row["files"]} == editions_in(library)
     harbour = next(row for row in catalog["editions"] if row["stem"] == "harbour-gazette-2026-11-20")
     assert [f["format"] for f in harbour["files"]] == ["epub", "pdf", "booklet"]  # siblings of the manifest joined
+    # files without a manifest join the publication of their title; a PDF alone gets a drawn cover
+    scan = next(row for row in catalog["editions"] if row["stem"] == "scan-2010-01-02")
+    assert scan["publication"]["key"] == "harbour-gazette" and scan["issued"] == "2026-11-20"
+    odd = next(row for row in catalog["editions"] if row["stem"] == "Harbour #1 100% 号外?")
+    assert odd["key"].startswith("e-") and odd["files"][0]["href"] == "../Harbour%20%231%20100%25%20%E5%8F%B7%E5%A4%96%3F.epub"
+    assert (library / "covers" / f"{odd['key']}-thumb.jpg").is_file()
 
 
 def test_opds2_validates_with_the_palace_parser(library, tmp_path):
@@ -158,7 +165,9 @@ def test_entries_carry_what_a_reader_shows(library):
 
     tree = etree.parse(str(library / "opds" / "pub-zzrb.atom"))
     ns = {"a": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/terms/"}
-    (entry,) = tree.findall("a:entry", ns)
+    entries = tree.findall("a:entry", ns)
+    assert len(entries) == 2  # the example and its copy read from the file, which joins its publication
+    (entry,) = [e for e in entries if e.find("a:link[@href='../zzrb-2012-07-06.epub']", ns) is not None]
     assert entry.findtext("a:title", namespaces=ns) == "郑州日报 2012-07-06"
     assert entry.findtext("dc:issued", namespaces=ns) == "2012-07-06"
     assert entry.findtext("dc:publisher", namespaces=ns) == "郑州日报社"
@@ -253,7 +262,7 @@ def test_search_answers_from_catalog_json(library):
     assert not parsed.bozo and [e.title for e in parsed.entries] == ["郑州日报 2012-07-06"] * 2
     assert len({e.id for e in parsed.entries}) == 2
     assert any(link.rel == OPEN_ACCESS for link in parsed.entries[0].links)
-    assert json.loads(search_feed(catalog, "harbour gazette", opds2=True))["metadata"]["numberOfItems"] == 2
+    assert json.loads(search_feed(catalog, "harbour gazette", opds2=True))["metadata"]["numberOfItems"] == 3
     assert feedparser.parse(search_feed(catalog, "<script>")).entries == []
     description = (library / "opds" / "opensearch.xml").read_text("utf-8")
     assert 'template="search?q={searchTerms}"' in description

@@ -156,6 +156,7 @@ def gather(folder: Path) -> Gathered:
             editions.append(_from_manifest(record, files, root))
         except BroadsheetError as exc:
             skipped.append(str(exc))
+    manifested = len(editions)
     groups: dict[str, list[str]] = {}
     for name in sorted(candidates):
         if name in claimed:
@@ -171,6 +172,12 @@ def gather(folder: Path) -> Gathered:
             editions.append(_from_files(stem, files, root))
         except BroadsheetError as exc:
             skipped.append(f"{exc}; not published")
+    # an edition read from its files joins the publication of that title that a manifest names
+    named = {e.publication_title: (e.publication_id, e.publication_key) for e in reversed(editions[:manifested])}
+    for n, edition in enumerate(editions[manifested:], start=manifested):
+        if edition.publication_title in named:
+            publication_id, key = named[edition.publication_title]
+            editions[n] = dataclasses.replace(edition, publication_id=publication_id, publication_key=key)
     # a copied file shares its identifier with the original: each entry of a feed needs its own
     seen: set[str] = set()
     for n, edition in enumerate(editions):
