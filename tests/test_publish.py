@@ -310,6 +310,7 @@ def test_hostile_folder(tmp_path, demo_build):
     record = json.loads((demo_build / ".broadsheet" / "editions" / "zzrb-2012-07-06.json").read_text("utf-8"))
     record["title"] = "<script>alert(1)</script>\x07 & \u202e"
     record["publication"]["title"] = "</title><script>x()</script>"
+    record["cover"]["member"] = "../../etc/passwd"  # no such member: a cover is drawn
     (manifests / "zzrb-2012-07-06.json").write_text(json.dumps(record), encoding="utf-8")
     result = run_cli("publish", folder)
     assert result.returncode == 1, result.stderr  # the unreadable files are named, the rest published
@@ -323,6 +324,7 @@ def test_hostile_folder(tmp_path, demo_build):
     for feed in (folder / "opds").glob("*.atom"):
         assert not feedparser.parse(feed.read_bytes()).bozo
     assert "passwd" not in (folder / "opds" / "catalog.json").read_text("utf-8")
+    assert "cover not read" in result.stderr and (folder / "covers" / "zzrb-2012-07-06.jpg").is_file()
 
 
 def test_a_linked_library_folder_is_refused(tmp_path, demo_build):

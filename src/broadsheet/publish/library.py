@@ -218,7 +218,7 @@ def _from_manifest(record: manifests.Manifest, files: tuple[File, ...], root: Pa
         try:
             with open_inside(root / record.cover.file, root, "edition") as handle:
                 cover = _member(zipfile.ZipFile(handle), record.cover.member, MAX_COVER_BYTES, root / record.cover.file)
-        except (zipfile.BadZipFile, OSError, ValueError, BroadsheetError) as exc:
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError, BroadsheetError) as exc:
             log.warning("%s: cover not read (%s)", root / record.cover.file, clean(exc, 200))
     elif any(f.format == "epub" for f in files):
         epub = next(f for f in files if f.format == "epub")
