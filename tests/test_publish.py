@@ -268,6 +268,22 @@ def test_search_answers_from_catalog_json(library):
     assert 'template="search?q={searchTerms}"' in description
 
 
+def test_catalog_json_links_resolve_from_the_catalog(library):
+    """What a server's search reads of catalog.json: each edition's title, publication, issued, summary and
+    links (rel, href relative to catalog.json, type), every one leading to a file of its type."""
+    catalog = json.loads((library / "opds" / "catalog.json").read_text("utf-8"))
+    for row in catalog["editions"]:
+        assert row["title"] and row["publication"]["title"] and row["summary"]
+        rels = [link["rel"] for link in row["links"]]
+        assert rels.count(OPEN_ACCESS) == len(row["files"]) and "http://opds-spec.org/image/thumbnail" in rels
+        for link in row["links"]:
+            target = urlsplit(urljoin("/opds/catalog.json", link["href"])).path
+            path = library / unquote(target).lstrip("/")
+            assert path.is_file(), link
+            if link["rel"] == OPEN_ACCESS or link["type"] == "image/jpeg":
+                assert _magic(path, link["type"]), link
+
+
 def test_publishing_again_rewrites_only_what_changed(library, tmp_path):
     before = snapshot(library)
     assert "0 files written" in publish(library, "--per-page", "2")

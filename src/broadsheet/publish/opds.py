@@ -37,9 +37,9 @@ OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 IMAGE = "http://opds-spec.org/image"
 THUMBNAIL = "http://opds-spec.org/image/thumbnail"
 CATALOG_FORMAT = "broadsheet-catalog/1"
-#: the search the server answers (relative to opds/): OPDS 1.2 (OpenSearch template) and OPDS 2 (URI template)
+#: the search ``broadsheet serve`` answers (relative to opds/), named by the OpenSearch description.  The OPDS 2
+#: feeds name no search: :func:`search_feed` can answer ``search.opds.json?query=`` once a server routes it.
 SEARCH_ATOM = "search?q={searchTerms}"
-SEARCH_OPDS2 = "search.opds.json{?query}"
 ROOT_NAV, ROOT_OPDS2, OPENSEARCH_NAME, CATALOG_NAME = "root.nav.atom", "root.opds.json", "opensearch.xml", "catalog.json"
 
 
@@ -242,9 +242,7 @@ def opds2_feeds(title: str, stem: str, editions: Sequence[Edition], per_page: in
         # RWPM wants the self link absolute: it is with --base-url; readers resolve a relative one
         feed_links: list[dict] = [{"rel": "self", "href": links(f"opds/{name}"), "type": OPDS2},
                                   {"rel": "start", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
-                                  {"rel": "up", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
-                                  {"rel": "search", "href": links(f"opds/{SEARCH_OPDS2}"), "type": OPDS2,
-                                   "templated": True}]
+                                  {"rel": "up", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2}]
 
         def add(parent, rel, href, type_):
             parent.append({"rel": rel, "href": href, "type": type_})
@@ -267,8 +265,7 @@ def opds2_root(library: str, publications: Sequence[tuple[str, str, list[Edition
         "metadata": {"title": library, "modified": _stamp(updated(editions))},
         "links": [{"rel": "self", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
                   {"rel": "start", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
-                  {"rel": "alternate", "href": links("index.html"), "type": "text/html"},
-                  {"rel": "search", "href": links(f"opds/{SEARCH_OPDS2}"), "type": OPDS2, "templated": True}],
+                  {"rel": "alternate", "href": links("index.html"), "type": "text/html"}],
         "navigation": navigation})
 
 
@@ -299,14 +296,21 @@ def catalog(library: str, editions: Sequence[Edition], links: Links, html_pages:
             "files": [{"format": f.format, "href": links(file_path(f.name)), "type": f.type, "length": f.size}
                       for f in edition.files],
             "cover": links(cover_path(edition)), "thumbnail": links(cover_path(edition, True)),
-            "page": links(html_pages[edition.key]),
+            "page": links(html_pages[edition.key]), "summary": edition.summary or edition.description,
+            "updated": _stamp(updated([edition])),
+            # every link of the entry, as a search answer lists them (relative ones: to this file)
+            "links": [*({"rel": OPEN_ACCESS, "href": links(file_path(f.name)), "type": f.type}
+                        for f in edition.files),
+                      {"rel": IMAGE, "href": links(cover_path(edition)), "type": "image/jpeg"},
+                      {"rel": THUMBNAIL, "href": links(cover_path(edition, True)), "type": "image/jpeg"},
+                      {"rel": "alternate", "href": links(html_pages[edition.key]), "type": "text/html"}],
             "atom_entry": etree.tostring(atom_entry(edition, links, html_pages[edition.key]),
                                          encoding="unicode"),
             "opds2": opds2_publication(edition, links, html_pages[edition.key], sizes),
         })
     return _json({"catalog": CATALOG_FORMAT, "title": library, "base_url": base_url,
                   "updated": _stamp(updated(editions)),
-                  "search": {"atom": SEARCH_ATOM, "opds2": SEARCH_OPDS2, "fields": ["title", "publication"]},
+                  "search": {"atom": SEARCH_ATOM, "fields": ["title", "publication"]},
                   "editions": rows})
 
 
