@@ -1,9 +1,9 @@
 """broadsheet against the tools it replaces, measured in the same run, alternating.
 
-    .venv/bin/python benchmarks/run.py [--sizes 100,1000] [--repeat 3] [--formats epub,pdf]
+    .venv/bin/python benchmarks/run.py [--sizes 100,1000] [--sections 8,20] [--repeat 3] [--formats epub,pdf]
 
-For each size N a synthetic edition is generated (benchmarks/corpus.py: N articles over 8
-sections, Chinese and English, ~20% with a picture). EPUB: broadsheet against a bare ebooklib
+For each size N and section count S a synthetic edition is generated (benchmarks/corpus.py: N articles over S
+sections (8 unless told), Chinese and English, ~20% with a picture). EPUB: broadsheet against a bare ebooklib
 script writing the same chapters, pandoc (Markdown → EPUB) and calibre's ebook-convert where they
 are installed. PDF: broadsheet against raw WeasyPrint laying out broadsheet's own final HTML
 (``--format html``); broadsheet with one and two layout processes and laying the document out whole;
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", default="epub,pdf")
+    parser.add_argument("--sections", default="8", help="comma-separated section counts of the corpus (e.g. 8,20)")
     parser.add_argument("--only", default="", help="comma-separated command names to run (default: all)")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -107,9 +108,10 @@ def main() -> None:
         work = Path(folder)
         version = [measure([*broadsheet, "--version"], env) for _ in range(max(5, args.repeat))]
         rows.append((0, "broadsheet --version", version, None, None))
-        for size in (int(s) for s in args.sizes.split(",")):
-            edition, markdown = make_corpus(work, size)
-            out = work / f"out-{size}"
+        shapes = [(int(n), int(s)) for n in args.sizes.split(",") for s in args.sections.split(",")]
+        for size, sections in shapes:
+            edition, markdown = make_corpus(work / f"s{sections}", size, sections=sections)
+            out = work / f"out-{size}-{sections}"
             out.mkdir(parents=True)
             commands: dict[str, list[str]] = {}
             if "epub" in formats:
@@ -146,18 +148,20 @@ def main() -> None:
                     edit_one(edition, round_)
                     results["broadsheet pdf, one article edited"].append(
                         measure([*broadsheet, "build", str(edition), "-f", "pdf", "-q", "-o", str(out / "inc")], env))
+            size_label = f"{size}/{sections}"
             for name, runs in results.items():
                 if name in ("broadsheet epub", "ebooklib script", "pandoc", "calibre ebook-convert"):
-                    rows.append((size, name, runs, "ebooklib script" if "ebooklib script" in results else None,
+                    rows.append((size_label, name, runs, "ebooklib script" if "ebooklib script" in results else None,
                                  "pandoc" if "pandoc" in results else None))
                 elif name == "broadsheet pdf, one article edited":
-                    rows.append((size, name, runs, "broadsheet pdf --jobs 2" if "broadsheet pdf --jobs 2" in results
-                                 else None, None))
+                    baseline = "broadsheet pdf --jobs 2" if "broadsheet pdf --jobs 2" in results else None
+                    rows.append((size_label, name, runs, baseline, None))
                 else:
-                    rows.append((size, name, runs, "raw WeasyPrint" if "raw WeasyPrint" in results else None, None))
+                    baseline = "raw WeasyPrint" if "raw WeasyPrint" in results else None
+                    rows.append((size_label, name, runs, baseline, None))
             medians = {name: statistics.median(t for t, _, _ in runs) for name, runs in results.items()}
             rows[-len(results):] = [(s, n, r, b, b2, medians) for s, n, r, b, b2 in rows[-len(results):]]
-    print(f"{'N':>5}  {'command':36} {'median':>8} {'min–max':>15} {'RSS max':>8} {'PSS all':>8}  ratio")
+    print(f"{'N/S':>7}  {'command':36} {'median':>8} {'min–max':>15} {'RSS max':>8} {'PSS all':>8}  ratio")
     for row in rows:
         size, name, runs, baseline, second = row[:5]
         medians = row[5] if len(row) > 5 else {}
@@ -168,8 +172,44 @@ def main() -> None:
             ratio = f"{median / medians[baseline]:5.2f}× {baseline}"
             if second:
                 ratio += f", {median / medians[second]:5.2f}× {second}"
-        print(f"{size or '':>5}  {name:36} {median:7.2f}s {min(times):6.2f}–{max(times):6.2f}s "
+        print(f"{size or '':>7}  {name:36} {median:7.2f}s {min(times):6.2f}–{max(times):6.2f}s "
               f"{max(m for _, m, _ in runs):6.0f}MB {max(a for _, _, a in runs):6.0f}MB  {ratio}")
+    print_targets(rows)
+
+
+# The targets: (articles, sections or None for any, command, baseline) → the ratio to reach (median to median)
+TARGETS = [
+    (100, None, "broadsheet epub", "pandoc", 0.80),
+    (100, None, "broadsheet epub", "ebooklib script", 3.00),
+    (1000, None, "broadsheet epub", "pandoc", 0.30),
+    (100, 8, "broadsheet pdf --jobs 2", "raw WeasyPrint", 0.70),
+    (100, 20, "broadsheet pdf --jobs 2", "raw WeasyPrint", 0.70),
+    (100, 20, "broadsheet pdf whole", "raw WeasyPrint", 1.15),
+    (1000, None, "broadsheet pdf --jobs 2", "raw WeasyPrint", 0.55),
+    (100, None, "broadsheet pdf, one article edited", "broadsheet pdf --jobs 2", 0.20),
+]
+
+
+def print_targets(rows: list) -> None:
+    """One line per target this run measured: the ratio reached, the target, met or not."""
+    medians = {}
+    for row in rows:
+        if row[0]:
+            medians[(row[0], row[1])] = statistics.median(t for t, _, _ in row[2])
+    lines = []
+    for articles, sections, command, baseline, target in TARGETS:
+        for (label, name), median in medians.items():
+            size, shape = (int(part) for part in label.split("/"))
+            if name != command or size != articles or (sections is not None and shape != sections):
+                continue
+            if (label, baseline) not in medians:
+                continue
+            ratio = median / medians[(label, baseline)]
+            verdict = "met" if ratio <= target else "missed"
+            lines.append(f"{label:>7}  {command:36} {ratio:5.2f}× {baseline:24} target ≤ {target:.2f}×  {verdict}")
+    if lines:
+        print("\ntargets")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

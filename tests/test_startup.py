@@ -14,9 +14,10 @@ from conftest import EN_EXAMPLE, FIXED_EPOCH, ZH_EXAMPLE
 #: Libraries no command needs before it reads a source (top-level module names).
 HEAVY = {"weasyprint", "PIL", "fontTools", "ebooklib", "lxml", "pydantic", "markdown_it", "trafilatura",
          "feedparser", "opencc", "pypinyin", "jinja2", "yaml", "nh3", "pypdf", "rich", "importlib.metadata",
-         "py3langid", "numpy"}
+         "py3langid", "numpy", "starlette", "uvicorn", "anyio"}
 #: What an EPUB build never needs: the PDF side, font subsetting, other kinds of source.
-NOT_FOR_EPUB = {"weasyprint", "fontTools", "pypdf", "trafilatura", "feedparser", "opencc", "pypinyin"}
+NOT_FOR_EPUB = {"weasyprint", "fontTools", "pypdf", "trafilatura", "feedparser", "opencc", "pypinyin", "starlette",
+                "uvicorn"}
 #: The PDF path: its layout engine, its PDF writers and broadsheet's own PDF backend.
 #: What reading Markdown never needs: the other kinds' rules (many patterns compiled on import), which
 #: detection does not need either.
@@ -54,7 +55,8 @@ def imported(modules: set[str], names: set[str]) -> set[str]:
     return {name for name in names if name in modules} - bare_interpreter()
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["build", "--help"], ["digest", "--help"]])
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["build", "--help"], ["digest", "--help"],
+                                  ["serve", "--help"]])
 def test_version_and_help_import_nothing_heavy(args):
     assert imported(modules_after(*args), HEAVY) == set()
 

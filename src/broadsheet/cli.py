@@ -622,6 +622,26 @@ def publish(folder, base_url, title, per_page, quiet) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 for every machine on the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("-q", "--quiet", is_flag=True, help="No line per request.")
+def serve(folder, host, port, quiet) -> None:
+    """Serve a published library (broadsheet publish FOLDER) to e-readers: OPDS at /opds/root.nav.atom.
+
+    GET and HEAD only, nothing outside FOLDER; Ctrl-C or SIGTERM stops it (exit status 0).
+    """
+    from .serve import serve as run_serve
+
+    try:
+        run_serve(folder, host=host, port=port, quiet=quiet)
+    except BroadsheetError as exc:
+        _fail(exc)
+
+
 #: Whether commands run supervised: set by :func:`main`, the program; not when ``cli`` is
 #: called in another program's process (a test's CliRunner), which must not be forked.
 _supervising = False

@@ -23,7 +23,7 @@ from typing import BinaryIO
 from .errors import IngestError
 
 __all__ = ["OutsideRoot", "LeadsOut", "real_root", "is_inside", "open_inside", "read_inside", "entries",
-           "check_inside", "link_out", "leads_out"]
+           "check_inside", "link_out", "leads_out", "open_descriptor_inside"]
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
 
@@ -180,3 +180,15 @@ def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[Path]]:
         else:
             refused.append(path)
     return kept, refused
+
+
+def open_descriptor_inside(path: Path | str, root: Path | str) -> int:
+    """The open descriptor (blocking, read-only) of ``path`` if it is a regular file inside ``root``; the
+    caller closes it.  Raises :class:`OutsideRoot` as :func:`open_inside` does, and OSError as ``open``."""
+    fd = _open_checked(path, root, "file")
+    try:
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
