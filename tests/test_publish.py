@@ -284,6 +284,24 @@ def test_catalog_json_links_resolve_from_the_catalog(library):
                 assert _magic(path, link["type"]), link
 
 
+def test_broadsheet_serve_answers_a_search_from_the_published_catalog(library):
+    """The search ``broadsheet serve`` answers, made from this catalog.json: entries with links that work."""
+    import datetime as dt
+
+    import feedparser
+
+    serve = pytest.importorskip("broadsheet.serve")
+    catalog = json.loads((library / "opds" / "catalog.json").read_text("utf-8"))
+    answer = serve.search_feed(catalog, "郑州", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), opensearch=True)
+    parsed = feedparser.parse(answer.encode("utf-8"))
+    assert not parsed.bozo and [e.title for e in parsed.entries] == ["郑州日报 2012-07-06"] * 2
+    for entry in parsed.entries:
+        acquisitions = [link for link in entry.links if link.rel == OPEN_ACCESS]
+        assert "application/epub+zip" in {link.type for link in acquisitions}
+        for link in entry.links:  # absolute paths on the server
+            assert (library / unquote(link.href.split("#")[0]).lstrip("/")).is_file(), link.href
+
+
 def test_publishing_again_rewrites_only_what_changed(library, tmp_path):
     before = snapshot(library)
     assert "0 files written" in publish(library, "--per-page", "2")
