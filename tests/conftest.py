@@ -84,8 +84,9 @@ def assert_valid_epub(epubcheck):
 
 
 def outputs(folder: Path) -> list[Path]:
-    """What a build wrote into ``folder``: everything but the cache of laid-out parts."""
-    return sorted(p for p in folder.iterdir() if p.name != ".broadsheet-cache")
+    """What a build wrote into ``folder``: everything but the cache of laid-out parts and the editions'
+    manifests (``.broadsheet/``)."""
+    return sorted(p for p in folder.iterdir() if p.name not in (".broadsheet-cache", ".broadsheet"))
 
 
 def epub_files(path: Path) -> dict[str, bytes]:

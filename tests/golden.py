@@ -42,7 +42,7 @@ EDITIONS: dict[str, tuple[object, ...]] = {
 
 
 def build(name: str, out: Path, extra: tuple[str, ...] = ()) -> dict[str, str]:
-    """Run edition ``name`` into ``out``; return {file name: SHA-256} of everything written but the cache."""
+    """Run edition ``name`` into ``out``; return {file name: SHA-256} of everything written but the cache and the manifests."""
     environment = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONIOENCODING": "utf-8"}
     environment.pop("BROADSHEET_DEBUG", None)
     command, *args = EDITIONS[name]
@@ -53,7 +53,7 @@ def build(name: str, out: Path, extra: tuple[str, ...] = ()) -> dict[str, str]:
     if result.returncode != 0:
         raise RuntimeError(f"golden edition {name!r} failed ({result.returncode}):\n{result.stderr}")
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out.iterdir()) if path.name != ".broadsheet-cache"}
+            for path in sorted(out.iterdir()) if path.name not in (".broadsheet-cache", ".broadsheet")}
 
 
 def recorded() -> dict[str, dict[str, str]]:

@@ -742,6 +742,42 @@ def _stdout_console():
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--base-url", metavar="URL", help="Make the feeds' links absolute under this address "
+                                               "(https://example.org/papers/).  [default: relative links]")
+@click.option("--title", help="The library's title.  [default: the publication's, else Library]")
+@click.option("--per-page", type=click.IntRange(min=1, max=1000), default=50, show_default=True,
+              help="Editions per page of each OPDS feed.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def publish(folder, base_url, title, per_page, quiet) -> None:
+    """Publish the editions built into FOLDER as a static library: index.html, OPDS 1.2 and 2.0 catalogs.
+
+    The paths written are printed, one per line; only files whose bytes change are written.
+    """
+    _use_limits()
+    _supervise("publish")
+    from .publish import publish as run_publish
+
+    _setup_logging(quiet)
+    try:
+        report = run_publish(folder, base=base_url, title=title, per_page=per_page)
+    except BroadsheetError as exc:
+        _fail(exc)
+    except (RecursionError, OSError) as exc:
+        _fail_named(exc, [folder])
+    for line in report.skipped:
+        err.print(f"broadsheet: skipped: {line}", markup=False)
+    if not quiet:
+        for path in report.written:
+            click.echo(str(path))
+        err.print(f"broadsheet: published {report.editions} editions of {report.publications} publications: "
+                  f"{len(report.written)} files written, {report.unchanged} unchanged, {len(report.removed)} removed",
+                  markup=False)
+    if report.skipped:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 for every machine on the network.")

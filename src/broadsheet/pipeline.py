@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .model import Issue
     from .recipe import SubscriberList
     from .render import Theme
+    from .rendered import RenderedIssue
 
 log = logging.getLogger("broadsheet")
 
@@ -219,8 +220,12 @@ def write_editions(
     render_cache: dict | None = None,
     stem: str | None = None,
     cache: bool = True,
+    kind: str = "issue",
 ) -> list[Path]:
-    """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls."""
+    """Render and write loaded editions (see :func:`build`); ``render_cache`` is shared between calls.
+
+    After an edition's outputs, its manifest (``manifest.py``, ``kind`` "issue" or "digest") is written in
+    ``<out>/.broadsheet/editions/``; it is not among the paths returned."""
     from .render import render_issue
 
     out = Path(out)
@@ -251,20 +256,39 @@ def write_editions(
             allow_missing_glyphs=settings.allow_missing_glyphs, cache=article_cache,
         ))
     written = []
+    editions_written: dict[Path, tuple[RenderedIssue, list[Path]]] = {}
     for done, (output, result) in enumerate(zip(outputs, rendered), start=len(outputs)):
         report("Writing", output, done)
         backend = output.backend(pdf=output.settings.pdf, epub=output.settings.epub,
                                  cache_folder=out / CACHE_FOLDER if cache else None)
         try:
-            written.extend(backend.write(result, output.target))
+            paths = backend.write(result, output.target)
         except OSError as exc:  # a full disk, a folder that cannot be written: name the output folder
             fault = write_error(exc, out)
             if fault is None:
                 raise
             raise fault from None
+        written.extend(paths)
+        first, files = editions_written.setdefault(output.target.with_suffix(""), (result, []))
+        files.extend(paths)
+    _write_manifests(editions_written, out, kind)
     for disk_cache in disk_caches.values():
         disk_cache.commit()
     return written
+
+
+def _write_manifests(editions: dict[Path, tuple[RenderedIssue, list[Path]]], out: Path, kind: str) -> None:
+    """One manifest per edition written (``manifest.py``): what ``publish`` reads back."""
+    from . import manifest
+
+    for stem_path, (result, files) in editions.items():
+        try:
+            manifest.write(out, stem_path.name, manifest.record(result, files, stem_path.name, kind=kind))
+        except OSError as exc:
+            fault = write_error(exc, out)
+            if fault is None:
+                raise
+            raise fault from None
 
 
 def build_digest(
@@ -312,7 +336,7 @@ def build_digest(
         if edition is None:
             raise IngestError("no article matches the digest's filters")
         paths = write_editions([edition], formats=formats, out=out, overrides=overrides, progress=progress,
-                               stem=stem(edition))
+                               stem=stem(edition), kind="digest")
         return paths, report
 
     cache: dict = {}
@@ -330,7 +354,7 @@ def build_digest(
             continue
         mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
         mine_paths = write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
-                                    render_cache=cache, stem=stem(edition, f"-{person.id}"))
+                                    render_cache=cache, stem=stem(edition, f"-{person.id}"), kind="digest")
         paths += mine_paths
         if written is not None:
             written[person.id] = list(mine_paths)
