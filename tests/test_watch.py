@@ -1,4 +1,4 @@
-"""``build --watch``: a real watching process, edited under, stopped by a signal."""
+"""``build --watch`` and ``digest --watch``: a real watching process, edited under, stopped by a signal."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ISSUE = "2026-11-20"
 EPUB = f"harbour-gazette-{ISSUE}.epub"
 
 
-def _wait_for(condition, seconds: float = 15, what: str = "") -> None:
+def _wait_for(condition, seconds: float = 30, what: str = "") -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -80,9 +80,11 @@ class Watcher:
         env.pop("BROADSHEET_DEBUG", None)
         env.pop("BROADSHEET_NO_SUPERVISOR", None)
         with self.stdout.open("w") as out, self.stderr.open("w") as err:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "broadsheet", "build", str(self.source), "--watch", "--out", str(self.out),
-                 "-f", "epub", *extra], stdout=out, stderr=err, env=env)
+            self.process = subprocess.Popen([sys.executable, "-m", "broadsheet", *self.command(tmp_path), *extra],
+                                            stdout=out, stderr=err, env=env)
+
+    def command(self, tmp_path: Path) -> list[str]:
+        return ["build", str(self.source), "--watch", "--out", str(self.out), "-f", "epub"]
 
     @property
     def epub(self) -> Path:
@@ -206,3 +208,78 @@ def test_hidden_files_and_the_output_folder_start_no_rebuild(watcher):
     assert "rebuilt after 1 change:" in w.lines()[1]
     assert w.errors() == []
     assert w.stop() == 1
+
+
+class DigestWatcher(Watcher):
+    """``digest --recipe … --watch`` over a copy of the example, with the recipe beside it."""
+
+    def command(self, tmp_path: Path) -> list[str]:
+        self.recipe = tmp_path / "weekly.toml"
+        self.recipe.write_text(self.recipe_text("The Week"), encoding="utf-8")
+        return ["digest", "--recipe", str(self.recipe), "--watch"]
+
+    def recipe_text(self, title: str) -> str:
+        return f'title = "{title}"\nsources = ["src"]\nformats = ["epub"]\nout = "src/out"\n'
+
+    def digests(self) -> list[Path]:
+        return sorted(self.out.glob("*.epub"))
+
+
+def test_digest_watch_rebuilds_on_a_source_edit_and_on_the_recipe_and_tells_a_broken_recipe(tmp_path):
+    w = DigestWatcher(tmp_path)
+    try:
+        w.built(1)
+        assert "built: 1 file in" in w.lines()[0]
+        (first,) = w.digests()
+        with w.article("02-lighthouse.md").open("a", encoding="utf-8") as f:
+            f.write("\nA Zanzibar schooner called at the quay.\n")
+        _wait_for(lambda: "Zanzibar schooner" in _text(first), what="the edit in the digest")
+        assert "rebuilt after" in w.lines()[-1]
+
+        w.recipe.write_text("title = [\n", encoding="utf-8")  # a broken recipe is told, the watch goes on
+        _wait_for(lambda: w.errors(), what="the error line")
+        assert w.errors()[0].startswith(f"broadsheet: error: {w.recipe}") and len(w.errors()) == 1
+        assert w.process.poll() is None
+
+        w.recipe.write_text(w.recipe_text("Harbour Weekly"), encoding="utf-8")  # the recipe is read again
+        _wait_for(lambda: any("harbour-weekly" in p.name for p in w.digests()), what="the new title's digest")
+        assert "Harbour Weekly" in _text(next(p for p in w.digests() if "harbour-weekly" in p.name))
+
+        worker = _children(w.process.pid)
+        assert w.stop(signal.SIGINT) == 1
+        assert w.errors()[-1] == "broadsheet: error: stopped by SIGINT; nothing half-written was left"
+        assert not list(w.source.rglob("*.part"))
+        assert not worker or not _group(worker[0]), "processes left running"
+    finally:
+        w.stop(signal.SIGKILL)
+
+
+def test_digest_watch_refuses_send_and_json(tmp_path):
+    from conftest import run_cli
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('sources = ["x"]\n', encoding="utf-8")
+    for flag in ("--json", "--send"):
+        result = run_cli("digest", "--recipe", recipe, "--watch", flag, *(["--subscribers", recipe] if flag == "--send"
+                                                                           else []))
+        assert result.returncode == 2
+        assert "--watch cannot be given with" in result.stderr
+
+
+def test_a_change_made_before_a_new_folder_is_watched_is_not_lost(tmp_path):
+    """A theme found by the first build is watched only after it: what changed there meanwhile still counts."""
+    from broadsheet.watch import _changed_since, _Scope
+
+    source, theme, out = tmp_path / "src", tmp_path / "theme", tmp_path / "src" / "out"
+    for folder in (source, theme / ".git", out):
+        folder.mkdir(parents=True)
+    old = _Scope([source], out)
+    new = _Scope([source], out)
+    new.themes.add(theme)
+    (theme / "untouched.css").write_text("p {}", encoding="utf-8")
+    os.utime(theme / "untouched.css", (1_000_000, 1_000_000))
+    since = time.time() - 1
+    (theme / "article.xhtml").write_text("<p/>", encoding="utf-8")
+    (theme / ".git" / "index").write_text("x", encoding="utf-8")  # hidden: not a change
+    (source / "a.md").write_text("x", encoding="utf-8")  # watched all along: the old watch saw it
+    assert {name for _, name in _changed_since(new, old, since)} == {str(theme / "article.xhtml")}

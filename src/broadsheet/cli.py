@@ -513,9 +513,13 @@ def _explain(sources) -> None:
               help="With --send: the sender's address.")
 @click.option("--base-url", metavar="URL", callback=lambda ctx, param, value: _checked_option(value, "base_url"),
               help="With --send: where editions too large to mail can be downloaded (a link is sent instead).")
+@click.option("--watch", is_flag=True,
+              help="Stay running: build the digest again on every change to its sources, the recipe, the "
+                   "subscribers' list or the theme, one line per rebuild; a bad edit is told and the watch goes "
+                   "on.  Stop it with Ctrl-C.")
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
            title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, time_limit, memory_limit,
-           render_timeout, jobs, keep_going, send, dry_run, smtp, mail_from, base_url) -> None:
+           render_timeout, jobs, keep_going, send, dry_run, smtp, mail_from, base_url, watch) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
@@ -524,8 +528,10 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
     """
     if send and not subscribers:
         raise click.UsageError("--send needs --subscribers (a CSV with an email column)")
+    if watch and (send or as_json):
+        raise click.UsageError(f"--watch cannot be given with {'--send' if send else '--json'}")
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
-    _supervise("digest")
+    _supervise("watch" if watch else "digest")  # a watch has no time limit
     from .config import BroadsheetConfig, Overrides, validate
     from .digest import DigestSpec
     from .pipeline import build_digest as run_digest
@@ -533,7 +539,9 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
     _setup_logging(quiet, verbose)
     skipped = _skipping(keep_going)
-    try:
+
+    def prepare() -> dict:
+        """The recipe, options and subscribers read and checked: run_digest's arguments (and a few more)."""
         base = Path.cwd()
         values: dict = {}
         recipe_data = None
@@ -553,8 +561,23 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             raise _usage_error(exc) from None
         paths_in = list(sources) or ([base / s for s in recipe_data.sources] if recipe_data else [])
         if not paths_in:
+            if recipe is not None:
+                raise BroadsheetError("the recipe names no sources", recipe)
             raise click.UsageError("give SOURCE... or a --recipe that names its sources")
         people = load_subscribers(subscribers, need_email=send) if subscribers else None
+        # the recipe's settings are the digest's own (its theme found from the recipe's folder)
+        config = BroadsheetConfig(theme=theme or (recipe_data.theme if recipe_data else "digest"),
+                                  **({"convert": recipe_data.convert, "pdf": recipe_data.pdf,
+                                      "epub": recipe_data.epub} if recipe_data else {}))
+        return {"sources": paths_in, "spec": spec, "config": config, "kind": kind,
+                "formats": formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
+                "out": out or (base / recipe_data.out if recipe_data else Path("build")),
+                "overrides": Overrides(allow_missing_glyphs=allow_missing_glyphs), "subscribers": people,
+                "base": base, "recipe_data": recipe_data}
+
+    try:
+        prepared = prepare()
+        recipe_data, base, people, spec = (prepared[k] for k in ("recipe_data", "base", "subscribers", "spec"))
         if send:
             from .deliver.run import settings as delivery_settings
 
@@ -567,10 +590,14 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             from .pipeline import load
             from .model import issue_to_dict
 
-            publication, _ = make_digest(load(paths_in, kind=kind, since=spec.since, until=spec.until), spec)
+            publication, _ = make_digest(load(prepared["sources"], kind=kind, since=spec.since, until=spec.until),
+                                         spec)
             click.echo(json.dumps(issue_to_dict(publication), ensure_ascii=False, indent=2))
             _report_skipped(skipped)
             return
+        if watch:
+            return _watch_digest(prepare, prepared, [p for p in (recipe, subscribers) if p], quiet=quiet,
+                                 skipped=skipped)
         show = not quiet and err.is_terminal
         progress = _progress(show)
         with progress:
@@ -579,17 +606,8 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
             def on_step(description: str, done: int, total: int) -> None:
                 progress.update(task, description=description, completed=done, total=total)
 
-            # the recipe's settings are the digest's own (its theme found from the recipe's folder)
-            config = BroadsheetConfig(theme=theme or (recipe_data.theme if recipe_data else "digest"),
-                                      **({"convert": recipe_data.convert, "pdf": recipe_data.pdf,
-                                          "epub": recipe_data.epub} if recipe_data else {}))
-            paths, report = run_digest(
-                paths_in, spec, config=config, kind=kind,
-                formats=formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
-                out=out or (base / recipe_data.out if recipe_data else Path("build")),
-                overrides=Overrides(allow_missing_glyphs=allow_missing_glyphs),
-                subscribers=people, base=base, progress=on_step, written=written,
-            )
+            arguments = {k: v for k, v in prepared.items() if k not in ("recipe_data",)}
+            paths, report = run_digest(**arguments, progress=on_step, written=written)
     except BroadsheetError as exc:
         _fail(exc)
     except (RecursionError, OSError) as exc:
@@ -617,6 +635,21 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
         for path in paths:
             click.echo(str(path))
     _report_skipped(skipped)
+
+
+def _watch_digest(prepare, first: dict, files: list[Path], *, quiet: bool, skipped) -> None:
+    """``digest --watch``: the recipe and the subscribers' list (``files``) read again for every rebuild."""
+    from .pipeline import build_digest
+    from .watch import watch
+
+    def make(render_cache: dict) -> tuple[list[Path], list, list[Path]]:
+        arguments = {k: v for k, v in prepare().items() if k != "recipe_data"}
+        seen: list = []
+        paths, _ = build_digest(**arguments, render_cache=render_cache, seen=seen)
+        return paths, seen, [*arguments["sources"], *files]
+
+    watch([*first["sources"], *files], formats=first["formats"], out=first["out"], overrides=first["overrides"],
+          quiet=quiet, skipped=skipped, make=make)
 
 
 def _checked_option(value, key: str):

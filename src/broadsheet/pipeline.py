@@ -304,9 +304,13 @@ def build_digest(
     base: Path | None = None,
     progress: Progress | None = None,
     written: dict[str, list[Path]] | None = None,
+    render_cache: dict | None = None,
+    seen: list | None = None,
 ) -> tuple[list[Path], DigestReport | None]:
     """Build a digest edition of ``sources`` (``spec``), or one per subscriber (``written``, when
-    given, is filled with each subscriber's id and the paths written for them).
+    given, is filled with each subscriber's id and the paths written for them).  ``render_cache``
+    keeps rendered articles between calls (``digest --watch``); ``seen``, when given, is extended with
+    the editions read and the digest editions made (what a watch depends on).
 
     ``config`` holds the recipe's settings (theme, conversion, [pdf], [epub]; its theme is found from
     ``base``, the recipe's folder).  Sources are read once; with ``subscribers`` each subscriber's digest
@@ -319,12 +323,17 @@ def build_digest(
     warm_up(formats)
     editions = load(sources, kind=kind, since=spec.since, until=spec.until)
     folder = (base or Path.cwd()).resolve()
+    if seen is not None:
+        seen.extend(editions)
 
     def edition_of(spec_for: DigestSpec) -> tuple[Edition | None, DigestReport]:
         publication, report = make_digest(editions, spec_for)
         if not publication.issues[0].articles:
             return None, report
-        return Edition(publication=publication, config=config, root=folder, config_path=None), report
+        made = Edition(publication=publication, config=config, root=folder, config_path=None)
+        if seen is not None:
+            seen.append(made)
+        return made, report
 
     def stem(edition: Edition, suffix: str = "") -> str:
         issue = edition.publication.issues[0]
@@ -336,10 +345,10 @@ def build_digest(
         if edition is None:
             raise IngestError("no article matches the digest's filters")
         paths = write_editions([edition], formats=formats, out=out, overrides=overrides, progress=progress,
-                               stem=stem(edition), kind="digest")
+                               render_cache=render_cache, stem=stem(edition), kind="digest")
         return paths, report
 
-    cache: dict = {}
+    cache: dict = {} if render_cache is None else render_cache
     paths: list[Path] = []
     report = None
     people = subscribers.subscribers

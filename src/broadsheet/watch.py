@@ -1,4 +1,4 @@
-"""``build --watch``: build, then build again on every change to the sources, their broadsheet.toml
+"""``build --watch`` and ``digest --watch``: build, then build again on every change to the sources, their broadsheet.toml
 or issue.toml, or the theme folders in use, until stopped.
 
 The process stays the supervised child of an ordinary build (``processes.supervise``): SIGINT,
@@ -86,6 +86,38 @@ class _Scope:
         return tuple(sorted(self.folders)), tuple(sorted(self.files)), tuple(sorted(self.themes))
 
 
+#: How many files of the folders a new watch adds are looked at for changes made before it was live.
+MISSED_SCAN = 10_000
+
+
+def _changed_since(new: _Scope, old: _Scope, since: float) -> set:
+    """Files under the folders ``new`` watches and ``old`` did not, changed since ``since`` (a wall-clock
+    time): changes made between the build that found those folders and the new watch going live."""
+    import os
+
+    from watchfiles import Change
+
+    found: set = set()
+    seen = 0
+    old_roots = old.roots()
+    for root in new.roots():
+        if any(_below(root, o) for o in old_roots):
+            continue
+        for folder, folders, files in os.walk(root):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            for name in files:
+                seen += 1
+                if seen > MISSED_SCAN:
+                    return found
+                path = os.path.join(folder, name)
+                try:
+                    if os.stat(path).st_mtime >= since and new(Change.modified, path):
+                        found.add((Change.modified, path))
+                except OSError:
+                    continue
+    return found
+
+
 def _absolute(path: Path) -> Path:
     return Path(path).expanduser().absolute()
 
@@ -118,10 +150,16 @@ def watch(
     quiet: bool = False,
     skipped: list | None = None,
     stop: Callable[[], bool] | None = None,
+    make: Callable[[dict], tuple[list[Path], list, list[Path]]] | None = None,
 ) -> None:
     """Build ``sources`` into ``out`` now and after every change, until the process is stopped (or
     ``stop()`` is true after a rebuild).  ``load_options`` are :func:`pipeline.load`'s keywords;
-    ``skipped`` is the --keep-going list, told and emptied after each rebuild."""
+    ``skipped`` is the --keep-going list, told and emptied after each rebuild.
+
+    ``make(render_cache)``, when given, does each build instead (``digest --watch``) and returns the
+    paths written, the editions whose configuration and theme are watched, and the files and folders
+    it read (a recipe and a subscribers' list among them; ``sources`` is what is watched until it
+    has built once)."""
     import watchfiles
 
     from .pipeline import load, warm_up, write_editions
@@ -132,13 +170,19 @@ def watch(
     render_cache: dict = {}
     scope = _Scope(sources, out)
 
+    def build_once(render_cache: dict) -> tuple[list[Path], list, list[Path]]:
+        editions = load(sources, **(load_options or {}))
+        return write_editions(editions, formats=formats, out=out, overrides=overrides, render_cache=render_cache,
+                              cache=cache), editions, sources
+
+    built_at = [0.0]  # the wall clock when the last build began (file times are compared with it)
+
     def rebuild(changed: int) -> None:
         nonlocal scope
         started = time.monotonic()
+        built_at[0] = time.time()
         try:
-            editions = load(sources, **(load_options or {}))
-            paths = write_editions(editions, formats=formats, out=out, overrides=overrides,
-                                   render_cache=render_cache, cache=cache)
+            paths, editions, read = (make or build_once)(render_cache)
         except (BroadsheetError, RecursionError, OSError) as exc:
             _say_fault(exc, sources)
             return
@@ -147,7 +191,7 @@ def watch(
                 print(f"broadsheet: skipped: {str(fault).replace(chr(10), ' ')}", file=sys.stderr, flush=True)
             if skipped:
                 skipped.clear()
-        fresh = _Scope(sources, out)
+        fresh = _Scope(read, out)
         fresh.add_editions(editions, overrides)
         scope = fresh
         if not quiet:
@@ -182,8 +226,10 @@ def watch(
                     events.close()
                     if any(watching.theme_changed(Path(name)) for _, name in late):
                         render_cache.clear()
+                    # what changed in the newly watched folders before their watch was live
+                    missed = _changed_since(scope, watching, built_at[0])
                     events, watching = fresh, scope
-                    changes = {*late, *first}
+                    changes = {*late, *first, *missed}
                     continue
             if stop and stop():
                 return
