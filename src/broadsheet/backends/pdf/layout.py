@@ -69,9 +69,10 @@ def render_whole(settings: dict, pictures: dict, assets: dict, html: str) -> byt
     """Lay out the whole print HTML (in a layout process) and return the PDF."""
     import weasyprint
 
-    from .justify import install
+    from . import justify, leaders
 
-    install()
+    justify.install()
+    leaders.install()
     fetcher = asset_fetcher(assets, settings["grayscale"])
     laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     check_resolution(laid_out, pictures)
@@ -85,10 +86,11 @@ def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: s
     ``report`` is given the page of each anchor as soon as the part is laid out."""
     import weasyprint
 
-    from .justify import install
+    from . import justify, leaders
     from .fonts import defer_font_programs
 
-    install()
+    justify.install()
+    leaders.install()
     faces = defer_font_programs()
     fetcher = asset_fetcher(assets, settings["grayscale"])
     laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
