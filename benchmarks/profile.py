@@ -166,14 +166,15 @@ def _watch_parts() -> dict[str, list[tuple[float, float]]]:
 
 
 def _part_times(events: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
-    """The contents' layout time (process start to PDF, whatever it waited for) and how long the
-    build waited for them after the last section was done."""
+    """The contents' processes, start to PDF (what they waited for included), a process that only
+    counted the front matter's pages (earlier schedulers), how long the build waited for the
+    contents after the last section was done, and how many times the contents were laid out."""
     if "contents" not in events or "section" not in events:
         return {}
     contents_end = max(end for _, end in events["contents"])
     last_section = max(end for _, end in events["section"])
-    return {"contents laid out": sum(end - begin for begin, end in events["contents"]),
-            "front counted": sum(end - begin for begin, end in events.get("front", [])),
+    return {"contents processes": sum(end - begin for begin, end in events["contents"]),
+            "front matter counted": sum(end - begin for begin, end in events.get("front", [])),
             "contents after sections": max(0.0, contents_end - last_section),
             "contents layouts": float(len(events["contents"]))}
 
