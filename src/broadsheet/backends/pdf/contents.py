@@ -27,6 +27,7 @@ def fill_in(document, pages: dict[str, int], placeholder: str) -> bool:
     """Write each entry's page (``pages``: anchor name → page) over its placeholder in the
     laid-out ``document``; return False, changing nothing, when a new layout is needed."""
     from weasyprint.formatting_structure import boxes
+    from weasyprint.layout.inline import split_text_box
 
     from . import leaders
 
@@ -56,11 +57,10 @@ def fill_in(document, pages: dict[str, int], placeholder: str) -> bool:
         if lines_of.get(number.element, 0) != 1 or line.style["direction"] != "ltr":
             log.debug("contents: the entry for %s spans lines", number.element.get("href"))
             return False
-        from weasyprint.layout.inline import split_text_box
-
         new, _, _ = split_text_box(context, number.copy_with_text(text), float("inf"), 0)
         unit = getattr(leader, "leader_unit", None)
         if new is None or unit is None:
+            log.debug("contents: the number of %s cannot be set", number.element.get("href"))
             return False
         available = leader.width + number.width - new.width
         dots = _dots(line, leader, unit, available)
