@@ -133,13 +133,50 @@ def child(edition: Path, fmt: str, out: Path) -> dict:
         if fmt in formats:
             for target in targets:
                 _patch(phases, name, target)
+    parts = _watch_parts() if fmt == "pdf" else {}
     from broadsheet.pipeline import build
 
     written = build([edition], formats=[fmt], out=out, cache=False)
     total = time.perf_counter() - started
     if not written:
         raise SystemExit("the build wrote nothing")
-    return {"total": total, "phases": phases.self_time, "calls": phases.calls}
+    return {"total": total, "phases": phases.self_time, "calls": phases.calls, "parts": _part_times(parts)}
+
+
+def _watch_parts() -> dict[str, list[tuple[float, float]]]:
+    """Note when each layout part starts and finishes, by role (wrapping the scheduler from here)."""
+    from broadsheet.backends.pdf.scheduler import Scheduler
+
+    events: dict[str, list] = {}
+    started: dict[int, float] = {}
+    start, receive = Scheduler._start, Scheduler._receive
+
+    def timed_start(self, job):
+        started[id(job)] = time.perf_counter()
+        return start(self, job)
+
+    def timed_receive(self, job):
+        done = receive(self, job)
+        if done:
+            events.setdefault(job.role, []).append((started.pop(id(job)), time.perf_counter()))
+        return done
+
+    Scheduler._start, Scheduler._receive = timed_start, timed_receive
+    return events
+
+
+def _part_times(events: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+    """The contents' processes, start to PDF (what they waited for included), a process that only
+    counted the front matter's pages (earlier schedulers), how long the build waited for the
+    contents after the last section was done, and how many times the contents were laid out."""
+    if "contents" not in events or "section" not in events:
+        return {}
+    contents_end = max(end for _, end in events["contents"])
+    last_section = max(end for _, end in events["section"])
+    return {"contents processes": sum(end - begin for begin, end in events["contents"]),
+            "front matter counted": sum(end - begin for begin, end in events.get("front", [])),
+            "contents after sections": max(0.0, contents_end - last_section),
+            "contents layouts": float(len(events["contents"]))}
 
 
 def table(runs: list[dict], fmt: str) -> str:
@@ -157,6 +194,14 @@ def table(runs: list[dict], fmt: str) -> str:
     other = statistics.median(others)
     rows.append(f"{'other':<26} {other:8.3f} {other / total:6.1%}  {min(others):6.3f}–{max(others):6.3f}")
     rows.append(f"{'total':<26} {total:8.3f} {1:6.1%}  {min(totals):6.3f}–{max(totals):6.3f}")
+    if fmt == "pdf" and all(run.get("parts") for run in runs):
+        # inside "layout (child processes)": the contents' processes, and the wait for the
+        # contents after the last section was laid out (the part of them that is not in parallel)
+        rows.append("of the layout, the contents:")
+        for name in runs[0]["parts"]:
+            values = [run["parts"][name] for run in runs]
+            rows.append(f"  {name:<24} {statistics.median(values):8.3f}         "
+                        f"{min(values):6.3f}–{max(values):6.3f}")
     return "\n".join(rows)
 
 

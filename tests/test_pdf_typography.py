@@ -43,3 +43,20 @@ def test_english_paragraphs_are_justified_too(demo_build):
     assert len(full) >= 4
     right = max(l.x_max for l in full)
     assert all(right - l.x_max < 1.0 for l in full), [(right - l.x_max, l.text[:20]) for l in full]
+
+
+def test_contents_leaders_are_one_run_of_text_each(demo_build):
+    """A contents entry's dots are one text box (``leaders``), not one box per dot: the page shows
+    a few runs of text per entry, and its lines still read title, dots, page number."""
+    import re
+
+    import pikepdf
+
+    pdf = demo_build / "harbour-gazette-2026-11-20.pdf"
+    with pikepdf.open(pdf) as document:
+        operators = [str(op) for _, op in pikepdf.parse_content_stream(document.pages[1])]
+    entries = 5  # two sections, three articles
+    assert sum(op in ("Tj", "TJ") for op in operators) <= 4 * entries
+    lines = [l.text for l in text_lines(pdf, 2) if "....." in l.text]  # the words of a line, joined
+    assert len(lines) == entries
+    assert all(re.search(r"\.{10,}\d+$", line) for line in lines), lines

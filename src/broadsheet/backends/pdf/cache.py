@@ -77,11 +77,16 @@ class PartCache:
         job.pages, job.right = shape
         return True
 
+    def store_shape(self, job: Job) -> None:
+        """Keep ``job``'s shape alone (the contents' page count, under the key of their placeholders)."""
+        if self.folder is not None and job.key:
+            self.stage(f"{job.key}.json", json.dumps({"pages": job.pages, "right": job.right}).encode())
+
     def store(self, job: Job) -> None:
         """Keep ``job``'s shape and PDF, to be written when the build has succeeded."""
         if self.folder is None or not job.key:
             return
-        self.stage(f"{job.key}.json", json.dumps({"pages": job.pages, "right": job.right}).encode())
+        self.store_shape(job)
         if job.pdf:
             meta = {**job.meta, "anchors": job.anchors or {}}
             self.stage(f"{job.key}-{job.start}.json", json.dumps(meta).encode())

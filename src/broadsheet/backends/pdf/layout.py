@@ -69,9 +69,10 @@ def render_whole(settings: dict, pictures: dict, assets: dict, html: str) -> byt
     """Lay out the whole print HTML (in a layout process) and return the PDF."""
     import weasyprint
 
-    from .justify import install
+    from . import justify, leaders
 
-    install()
+    justify.install()
+    leaders.install()
     fetcher = asset_fetcher(assets, settings["grayscale"])
     laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     check_resolution(laid_out, pictures)
@@ -79,16 +80,23 @@ def render_whole(settings: dict, pictures: dict, assets: dict, html: str) -> byt
                               pdf_variant=settings["variant"], finisher=bleed_finisher(settings["bleed_pt"]))
 
 
-def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: str, report):
+def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: str, parent):
     """Lay out one part (in its own process); return its PDF and its bookmarks and faces.
 
-    ``report`` is given the page of each anchor as soon as the part is laid out."""
+    ``parent.anchors(dict)`` is given the page of each anchor as soon as the part is laid out.
+    The contents then ask ``parent.page_numbers()`` for the page of each entry's target and
+    write them over their placeholders (``contents.fill_in``); ``None`` means they are
+    written in already.  If they cannot be written in without a new layout, the part is
+    ``Stale``."""
     import weasyprint
 
-    from .justify import install
+    from . import justify, leaders
+    from .contents import fill_in
     from .fonts import defer_font_programs
+    from .parts import PLACEHOLDER
 
-    install()
+    justify.install()
+    leaders.install()
     faces = defer_font_programs()
     fetcher = asset_fetcher(assets, settings["grayscale"])
     laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
@@ -96,10 +104,13 @@ def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: s
     for number, page in enumerate(laid_out.pages):
         for name in page.anchors:
             anchors.setdefault(name, number)
-    report(anchors)
+    parent.anchors(anchors)
     if role == "section":
         check_resolution(laid_out, pictures)
     if role == "contents":
+        pages = parent.page_numbers()
+        if pages is not None and not fill_in(laid_out, pages, PLACEHOLDER):
+            raise Stale
         # The contents link to anchors in the sections: stand-ins keep the links, the
         # assembled PDF points the names at the real places.
         anchors = {name for page in laid_out.pages for name in page.anchors}
@@ -115,8 +126,22 @@ def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: s
 
 # -- one part of an edition ------------------------------------------------------------------
 
-class _Counted(Exception):
-    """The parent wanted only the page count."""
+class Stale(Exception):
+    """The contents' page numbers cannot be written in without laying them out again."""
+
+
+class _Parent:
+    """What a layout process tells its parent about its part, and asks it."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    def anchors(self, anchors: dict[str, int]) -> None:
+        self.connection.send(("anchors", anchors))
+
+    def page_numbers(self) -> dict[str, int] | None:
+        self.connection.send(("numbers",))
+        return self.connection.recv()
 
 
 def _offset_folios(connection) -> None:
@@ -129,10 +154,7 @@ def _offset_folios(connection) -> None:
     def make_margin_boxes(context, page, state):
         if not offset:
             connection.send(("pages", len(context.page_maker) - 1, bool(context.page_maker[0][2])))
-            first = connection.recv()
-            if first < 0:
-                raise _Counted
-            offset.append(first - 1)
+            offset.append(connection.recv() - 1)
         if offset[0]:
             state = copy.deepcopy(state)
             counters = state[1]
@@ -145,15 +167,18 @@ def _offset_folios(connection) -> None:
 def lay_out(connection, memory_bytes: int, render: Callable, html: str, role: str, log_level: int) -> None:
     """Child process: lay out one part, report its pages, wait for its first folio, send the PDF.
 
-    ``render(html, role, report)`` lays the part out and returns its PDF and a dict of facts
+    ``render(html, role, parent)`` lays the part out and returns its PDF and a dict of facts
     about it ("bookmarks": WeasyPrint's bookmark tree, "fonts": the faces embedded); it calls
-    ``report(anchors)`` before writing the PDF (the page of each anchor in the part).
+    ``parent.anchors(anchors)`` before writing the PDF (the page of each anchor in the part)
+    and, for the contents, ``parent.page_numbers()``.  Contents that must be laid out again
+    with their numbers send ``("stale",)`` instead of a PDF.
     """
     with child_process(connection, memory_bytes, log_level):
         if role != "blank":
             _offset_folios(connection)
         try:
-            pdf, meta = render(html, role, lambda anchors: connection.send(("anchors", anchors)))
-        except _Counted:
-            pdf, meta = b"", {}
+            pdf, meta = render(html, role, _Parent(connection))
+        except Stale:
+            connection.send(("stale",))
+            return
         connection.send(("done", pdf, meta))

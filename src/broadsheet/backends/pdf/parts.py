@@ -90,11 +90,16 @@ def splittable(variant: str | None, stylesheets: list[str], parts: Parts | None 
     return None
 
 
-def with_page_numbers(front: str, pages: dict[str, int] | None, digits: int = 3) -> str:
-    """Write the page of each link's target into the contents (``data-page``)."""
+#: What the contents hold in place of each page number until the sections are laid out.
+PLACEHOLDER = "000"
+
+
+def with_page_numbers(front: str, pages: dict[str, int] | None) -> str:
+    """Write the page of each link's target into the contents (``data-page``); with ``pages``
+    None, the placeholder."""
     def number(match: re.Match) -> str:
         target = match.group(1)
-        value = "0" * digits if pages is None else pages.get(target)
+        value = PLACEHOLDER if pages is None else pages.get(target)
         return match.group(0) if value is None else f'{match.group(0)} data-page="{value}"'
 
     return TOC_LINK.sub(number, front)
@@ -103,7 +108,7 @@ def with_page_numbers(front: str, pages: dict[str, int] | None, digits: int = 3)
 @dataclass
 class Job:
     index: int
-    role: str  # "front" (page count only), "section", "contents", "blank"
+    role: str  # "contents" (the front matter), "section", "blank"
     html: str | None  # None until ``prepare`` can make it
     key: str = ""
     prepare: Callable[[], str | None] | None = None
@@ -111,6 +116,9 @@ class Job:
     right: bool | None = None
     start: int | None = None
     told: bool = False
+    asking: bool = False  # waits for the contents' page numbers
+    answer: Callable[[], tuple[bool, dict[str, int] | None]] | None = None  # (known yet, the numbers)
+    final: Callable[[], str | None] | None = None  # the contents' HTML with the numbers, once known
     anchors: dict[str, int] | None = None
     pdf: bytes | None = None
     meta: dict = field(default_factory=dict)

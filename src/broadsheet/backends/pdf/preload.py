@@ -6,8 +6,9 @@ Neither the configuration nor the renderer: a layout process gets plain settings
 import weasyprint  # noqa: F401
 
 from . import layout  # noqa: F401
+from . import justify, leaders
 from .fonts import installed_faces
-from .justify import install
 
-install()
+justify.install()
+leaders.install()
 installed_faces()

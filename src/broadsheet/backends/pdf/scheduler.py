@@ -13,14 +13,21 @@ its folios depend on what comes before it.  So:
    how many pages it has and on which side it opens; the parent, which by then knows where
    the part before it ends, answers with the part's first page number.  The child draws its
    folios from there (the ``page`` counter is offset), writes its PDF and sends it back.
-3. The contents are laid out last with their true page numbers written in (``data-page``);
-   a first pass with three-digit placeholder numbers gave its page count.
+3. The front matter (title page and contents) is the first part, laid out at the same time
+   as the sections with a placeholder for each page number (``parts.PLACEHOLDER``): its page
+   count, and so every section's first page, is known as soon as it is laid out.  It then
+   waits, idle and not counted among the ``jobs``, until the sections have told on which
+   pages their anchors fall, and writes the numbers over the placeholders before drawing
+   (``contents.fill_in``).  Should an entry need a new layout for its number (a title that
+   wraps, say), the contents are laid out again with their numbers written in; if that
+   changes their page count, the edition is laid out whole (``Repaginate``).
 4. The parent joins the pages (``assembly``).
 5. Laid-out parts are cached (``cache.PartCache``): an edition edited in one article lays out
-   only the part that holds it (and the contents, if their numbers moved).
+   only the part that holds it (and the contents, if their numbers moved; their page count
+   is cached apart, so the sections need not wait for them).
 
-A child only waits for parts before it, which started before it: no deadlock with any
-number of jobs.  Layout holds one part per process at a time, so memory follows the largest
+A child only waits for parts before it, which started before it, or, for the contents, for
+sections that need no free place to run: no deadlock with any number of jobs.  Layout holds one part per process at a time, so memory follows the largest
 section, not the edition.  Themes whose page rules depend on the page's place in the whole
 document (``@page :first``, ``:nth()``, ``counter(pages)``) and the PDF variants with a
 single structure or output intent are laid out whole instead (``parts.splittable``).
@@ -45,11 +52,12 @@ log = logging.getLogger("broadsheet")
 class Scheduler:
     """Run the parts' layouts, at most ``jobs`` at once, and number their pages in order.
 
-    ``flow`` are the parts in document order from page 1; ``extra`` are parts outside the
-    numbering (the contents, which are made once the sections' anchors are known, and the
-    blank pages).  Parts start in order; one whose shape is cached needs no process to be
-    numbered, so it is started only once its first page is known, and only if its PDF is
-    not cached as well.
+    ``flow`` are the parts in document order from page 1, the contents first; ``extra`` are
+    parts outside the numbering (the blank pages).  Parts start in order; one whose shape is
+    cached needs no process to be numbered, so it is started only once its first page is
+    known, and only if its PDF is not cached as well.  The contents ask for their page
+    numbers (``Job.answer``) once laid out, and are answered when the sections are placed;
+    cached contents wait for their numbers (``Job.final``) before their PDF is looked up.
     """
 
     def __init__(self, render: Callable, jobs: int, timeout: float, memory_mb: int, cache: PartCache) -> None:
@@ -60,33 +68,45 @@ class Scheduler:
         self.memory_bytes = memory_mb * 2**20
         self.cache = cache
         self.laid_out = 0
+        self.contents: Job | None = None  # the contents laid out again with their numbers
 
     def run(self, flow: list[Job], extra: tuple[Job, ...] = ()) -> None:
         waiting = [*flow, *extra]
         running: list[Job] = []
+        deferred: set[int] = set()  # contents whose page count is cached: made once their numbers are known
         for job in flow:
             if (shape := self.cache.shape(job.key)) is not None:
                 job.pages, job.right = shape
+                if job.role == "contents":
+                    deferred.add(id(job))
         try:
             while waiting or running:
                 self._number(flow)
+                before = len(waiting)
                 for job in list(waiting):
                     if job.html is None and job.prepare is not None and (html := job.prepare()) is not None:
                         job.html, job.key = html, self.cache.key(html, job.role)
                     if job.html is None:
                         continue
-                    if job.role == "front" and job.pages is not None:
-                        waiting.remove(job)  # its page count is all that is wanted, and it is known
-                    elif job.start is not None and self.cache.load(job):
+                    if id(job) in deferred:
+                        if (final := job.final()) is None:
+                            continue
+                        deferred.discard(id(job))
+                        if self._load_contents(job, final):
+                            waiting.remove(job)
+                    elif job.role != "contents" and job.start is not None and self.cache.load(job):
                         waiting.remove(job)
-                startable = [job for job in waiting if job.html is not None
+                startable = [job for job in waiting if job.html is not None and id(job) not in deferred
                              and (job.pages is None or job.start is not None)]
-                while startable and len(running) < self.jobs:
+                self._tell(running)
+                while startable and sum(not job.asking for job in running) < self.jobs:
                     job = startable.pop(0)
                     waiting.remove(job)
                     self._start(job)
                     running.append(job)
                 if not running:
+                    if len(waiting) < before:  # parts came from the cache: others may follow from them
+                        continue
                     if waiting:  # a part waits for nothing that could still come
                         raise RuntimeError("layout parts left waiting: " + ", ".join(j.role for j in waiting))
                     break
@@ -99,14 +119,35 @@ class Scheduler:
                     if self._receive(job):
                         running.remove(job)
                         self._stop(job)
+                        if job.pdf is None:  # stale contents: again, with their numbers written in
+                            self.contents = Job(index=job.index, role="contents", html=job.final(), start=1,
+                                                answer=lambda: (True, None))
+                            self.contents.key = self.cache.key(self.contents.html, "contents")
+                            waiting.append(self.contents)
                 self._number(flow)
-                for job in running:
-                    if job.pages is not None and job.start is not None and not job.told:
-                        job.connection.send(-1 if job.role == "front" else job.start)
-                        job.told = True
+                self._tell(running)
         finally:
             for job in running:
                 self._stop(job)
+
+    @staticmethod
+    def _tell(running: list[Job]) -> None:
+        """Answer the children that wait: each its first page number, the contents their page numbers."""
+        for job in running:
+            if job.pages is not None and job.start is not None and not job.told:
+                job.connection.send(job.start)
+                job.told = True
+            if job.asking and (answer := job.answer())[0]:
+                job.connection.send(answer[1])
+                job.asking = False
+
+    def _load_contents(self, job: Job, final: str) -> bool:
+        """Fill ``job`` with the contents PDF cached for the page numbers ``final`` holds."""
+        cached = Job(index=job.index, role="contents", html=final, key=self.cache.key(final, "contents"), start=1)
+        if not self.cache.load(cached):
+            return False
+        job.pdf, job.meta, job.anchors, job.key = cached.pdf, cached.meta, cached.anchors, cached.key
+        return True
 
     def _number(self, flow: list[Job]) -> None:
         """Give each part whose predecessors are placed its first page; a blank page goes before
@@ -132,7 +173,8 @@ class Scheduler:
         self.laid_out += 1
 
     def _receive(self, job: Job) -> bool:
-        """Read one message from ``job``'s child; return True when the child is finished."""
+        """Read one message from ``job``'s child; return True when the child is finished (a
+        contents part that must be laid out again has no PDF)."""
         try:
             message = job.connection.recv()
         except EOFError:
@@ -145,9 +187,18 @@ class Scheduler:
         if message[0] == "anchors":
             job.anchors = message[1]
             return False
+        if message[0] == "numbers":
+            job.asking = True
+            return False
+        if message[0] == "stale":
+            log.info("the contents are laid out again, their page numbers written in")
+            return True
         if message[0] == "error":
             raise RuntimeError(message[1])
         _, job.pdf, job.meta = message
+        if job.role == "contents" and job.final is not None:  # its PDF goes with its numbers
+            self.cache.store_shape(job)
+            job.key = self.cache.key(job.final(), "contents")
         self.cache.store(job)
         return True
 
@@ -164,7 +215,7 @@ class Repaginate(Exception):
 def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, memory_mb: int,
                      cache: PartCache) -> tuple[bytes, int, int]:
     """Lay the parts out and join them; return the PDF, how many parts were laid out anew and
-    how many there were.  ``render(html, role, report)`` runs in the layout processes: it is
+    how many there were.  ``render(html, role, parent)`` runs in the layout processes: it is
     pickled (see ``layout.lay_out``).  What was laid out is staged in ``cache``: the caller commits it
     once the PDF is written, so a build that fails to write it leaves no cache behind."""
     scheduler = Scheduler(render, jobs, timeout, memory_mb, cache)
@@ -173,23 +224,31 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
         html = parts.document(body)
         return Job(index=index, role=role, html=html, key=cache.key(html, role))
 
-    front = job(0, "front", with_page_numbers(parts.front, None))
     sections = [job(i + 1, "section", body) for i, body in enumerate(group_sections(parts.sections))]
     blank = job(-1, "blank", BLANK_MAKER)
     blank.pages, blank.right, blank.start = 0, False, 0
 
-    def contents_html() -> str | None:
+    def page_numbers() -> dict[str, int] | None:
+        """The page of each anchor of the sections, once every section is placed."""
         if any(s.start is None or s.anchors is None for s in sections):
             return None
         pages: dict[str, int] = {}
         for section in sections:
             for name, page in section.anchors.items():
                 pages.setdefault(name, section.start + page)
-        return parts.document(with_page_numbers(parts.front, pages))
+        return pages
 
-    contents = Job(index=len(sections) + 1, role="contents", html=None, prepare=contents_html, start=1)
-    scheduler.run([front, *sections], extra=(contents, blank))
+    def numbered() -> str | None:
+        """The front matter with its page numbers written in, once they are known."""
+        pages = page_numbers()
+        return None if pages is None else parts.document(with_page_numbers(parts.front, pages))
+
+    placeholders = parts.document(with_page_numbers(parts.front, None))
+    front = Job(index=0, role="contents", html=placeholders, key=cache.key(placeholders, "front"),
+                answer=lambda: (page_numbers() is not None, page_numbers()), final=numbered)
+    scheduler.run([front, *sections], extra=(blank,))
+    contents = scheduler.contents or front
     if contents.pages != front.pages:
         raise Repaginate(f"the contents took {contents.pages} pages with their numbers, {front.pages} without")
     pdf = assemble(contents, sections, blank, cache)
-    return pdf, scheduler.laid_out, len(sections) + 3
+    return pdf, scheduler.laid_out, len(sections) + 2 + (scheduler.contents is not None)
