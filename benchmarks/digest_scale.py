@@ -28,6 +28,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -206,18 +207,22 @@ def run(args: list[str], timeout: float) -> tuple[float, float, float, int, str]
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", PYTHONDONTWRITEBYTECODE="1")
     read, write = os.pipe()
     start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", _MEASURE, str(write), *args], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(write,),
+                               start_new_session=True)  # its own process group: a timeout stops all of it
     try:
-        done = subprocess.run([sys.executable, "-c", _MEASURE, str(write), *args], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, pass_fds=(write,))
+        _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate()
         os.close(read), os.close(write)
         return float("inf"), float("nan"), float("nan"), -1, f"not done in {timeout:.0f} s"
     seconds = time.perf_counter() - start
     os.close(write)
     peak, cpu = (os.read(read, 64).decode() or "0 nan").split()
     os.close(read)
-    err = done.stderr.decode(errors="replace").strip().splitlines()
-    return seconds, float(cpu), int(peak) / 1024, done.returncode, err[-1] if err else ""
+    err = stderr.decode(errors="replace").strip().splitlines()
+    return seconds, float(cpu), int(peak) / 1024, process.returncode, err[-1] if err else ""
 
 
 def profile(n: int, per_issue: int, keep: Path | None, work: Path) -> None:

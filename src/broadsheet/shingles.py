@@ -55,7 +55,10 @@ def gram_hashes(text: str, *, unique: bool = True):
     high = (codes[:-4] << np.uint64(42)) | (codes[1:-3] << np.uint64(21)) | codes[2:-2]
     low = (codes[3:-1] << np.uint64(21)) | codes[4:]
     hashes = _mix(_mix(high) ^ low)
-    return np.unique(hashes) if unique else hashes
+    if unique:
+        hashes.sort()
+        hashes = hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
+    return hashes
 
 
 def prefix_length(size: int, threshold: float) -> int:
