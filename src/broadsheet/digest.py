@@ -10,7 +10,8 @@ Duplicates: an article's text is normalised (NFKC, case folded, white space and 
 removed); equal normalised texts are duplicates; otherwise two articles are near-duplicates
 when the Jaccard similarity of their character 5-gram sets is at least ``similarity``
 (default 0.8) — which tolerates a changed sentence or a corrected figure in a long article
-while keeping different articles on the same subject apart.
+while keeping different articles on the same subject apart.  Which pairs to compare is found in
+linear time by ``shingles.candidates``; each pair it names is compared exactly.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def _grams(key: str) -> frozenset:
 
 class Reprints:
     """The articles kept so far, and for a new one the first of them it reprints: the first
-    whose Jaccard similarity reaches ``threshold``, found without comparing every pair.
+    whose Jaccard similarity reaches ``threshold``, found without comparing every pair.  (The
+    incremental form, for sets of gram strings; a digest uses ``shingles.candidates``, which also
+    stays linear where common grams reach into the prefixes, as in English text.)
 
     Prefix filtering, as in similarity joins: each article's 5-grams are ordered rarest first
     (over ``everything`` that will be seen); two articles at least ``threshold`` alike share a
