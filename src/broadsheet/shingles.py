@@ -1,23 +1,28 @@
-"""Which of many texts may be near-duplicates, without comparing every pair: a similarity join.
+"""Which of many texts may be near-duplicates, without comparing every pair.
 
 Two texts are near-duplicates when the Jaccard similarity of their sets of character 5-grams
-reaches a threshold.  ``candidates(texts, threshold)`` returns, for each text, the earlier texts
-that could be (every pair that is, and a few that are not: the caller checks each with the exact
-similarity), in time and memory linear in the total length, plus the pairs it finds:
+reaches a threshold.  ``candidates(texts, threshold)`` returns, for each text, the earlier texts it
+should be compared with: every pair at least ``threshold`` alike, and a few others (the caller
+compares each pair named with the exact similarity), in time and memory linear in the total length.
 
-- each 5-gram is packed exactly (five code points, 105 bits) and hashed to 64 bits (SplitMix64's
-  mixer, no seed: the same text gives the same numbers in every process), with numpy;
-- prefix filtering, as in all-pairs similarity joins: grams are ordered by how common they are over
-  all the texts, rarest first (counted in 2**22 buckets: any fixed order is correct, rarer first only
-  makes fewer candidates).  Two sets at least t alike share ⌈t·|A|⌉ grams, so they share one among
-  each set's first |A| − ⌈t·|A|⌉ + 1 grams; only pairs that share one of those are candidates;
-- the length filter: sets t alike have sizes within a factor t of each other.
+- Each 5-gram is packed exactly (five code points, 105 bits) and hashed to 64 bits (SplitMix64's
+  mixer, no seed: the same text gives the same numbers in every process), with numpy.
+- Long texts (``LONG`` grams or more): a MinHash sketch of ``BINS`` values in one pass (one
+  permutation hashing, densified), cut into bands; texts that share a band's values are paired, and a
+  pair is kept when the sketches agree on at least (threshold - 0.25) of their values.  The rows per
+  band are chosen so that a pair at the threshold is missed with a chance below 10**-12; where no
+  choice does (thresholds below about 0.1), every text goes through prefix filtering instead.
+- Short texts (under ``LONG``/threshold grams, where sketches are coarse), exactly: prefix filtering
+  as in all-pairs similarity joins.  Grams ordered rarest first over the short texts; two sets at least
+  t alike share one of each one's first |A| - ceil(t|A|) + 1 grams, so only pairs that share one of
+  those are named.  A pair with a text under ``LONG`` grams has both under ``LONG``/threshold.
+- Either way, sizes more than a factor t apart are never t alike (the length filter).
 
-The filters are exact while the 64-bit hashes of the grams of two texts that are compared do not
-collide (two different grams of one pair of texts with one hash: a chance below 10**-11 for texts of
-tens of thousands of characters); the prefix has one gram more than needed, so a single collision is
-harmless too.  The work is in passes over the texts (numpy per text), then in sorting the prefix grams
-of all texts, a sixth of all grams at the default threshold, in eight slices of the hash space.
+Prefix filtering is exact while the 64-bit hashes of two compared texts' grams do not collide (two
+different grams of one pair under one hash: a chance below 10**-11 for texts of tens of thousands of
+characters; the prefix has one gram more than needed, so one collision is harmless).  English 5-grams
+(letters without spaces) are pieces of common words, so an English text's rarest fifth still holds grams
+many others share: prefix filtering alone would compare most pairs of long English texts.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ def candidates(texts: Sequence[str], threshold: float) -> dict[int, list[int]]:
         return {}
     low = threshold - _SLACK
     rows = _rows(threshold)
+    long_enough = LONG if (1 - threshold ** rows) ** (BINS // rows) <= 1e-12 else math.inf  # else all by prefix
     sizes = np.zeros(count, dtype=np.int64)
     short: list = []  # (index, gram hashes) of the texts prefix filtering compares
     long_ids: list[int] = []
@@ -83,9 +89,9 @@ def candidates(texts: Sequence[str], threshold: float) -> dict[int, list[int]]:
     for number, text in enumerate(texts):
         hashes = gram_hashes(text)
         sizes[number] = len(hashes)
-        if len(hashes) * low < LONG:
+        if len(hashes) * low < long_enough:
             short.append((number, hashes))
-        if len(hashes) >= LONG:
+        if len(hashes) >= long_enough:
             values = _one_permutation(hashes)
             long_ids.append(number)
             sketches.append(values.astype(np.uint32))
@@ -105,7 +111,8 @@ def candidates(texts: Sequence[str], threshold: float) -> dict[int, list[int]]:
 
 
 def _rows(threshold: float) -> int:
-    """Rows per band: the most that still miss a pair ``threshold`` alike with a chance below 10**-12."""
+    """Rows per band: the most that still miss a pair ``threshold`` alike with a chance below 10**-12
+    (one, when none does: below a threshold of about 0.1, where every pair goes through prefix filtering)."""
     best = 1
     for rows in range(1, 33):
         if (1 - threshold ** rows) ** (BINS // rows) <= 1e-12:
