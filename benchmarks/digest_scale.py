@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import random
@@ -186,12 +187,12 @@ def archive_for(n: int, per_issue: int, keep: Path | None, work: Path) -> tuple[
     base = (keep or work) / f"digest-archive-{n}-{per_issue}"
     done = base / "done"
     if done.exists():
-        return base / "archive", eval(done.read_text())  # noqa: S307 -- our own file
+        return base / "archive", json.loads(done.read_text())
     if base.exists():
         shutil.rmtree(base)
     base.mkdir(parents=True)
     pub, counts = make_archive(base, n, per_issue)
-    done.write_text(repr(counts))
+    done.write_text(json.dumps(counts))
     return pub, counts
 
 
