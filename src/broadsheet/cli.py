@@ -592,7 +592,7 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
 
             publication, _ = make_digest(load(prepared["sources"], kind=kind, since=spec.since, until=spec.until),
                                          spec)
-            click.echo(json.dumps(issue_to_dict(publication), ensure_ascii=False, indent=2))
+            _echo_json(issue_to_dict(publication))
             _report_skipped(skipped)
             return
         if watch:
@@ -828,6 +828,20 @@ def serve(folder, host, port, quiet) -> None:
         run_serve(folder, host=host, port=port, quiet=quiet)
     except BroadsheetError as exc:
         _fail(exc)
+
+
+def _echo_json(value) -> None:
+    """Print ``value`` as ``json.dumps(value, ensure_ascii=False, indent=2)`` would, a megabyte at a time
+    (a digest of a year of a daily is hundreds of megabytes of JSON: never held whole)."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(value):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 20:
+            click.echo("".join(chunks), nl=False)
+            chunks, size = [], 0
+    click.echo("".join(chunks))
 
 
 #: Whether commands run supervised: set by :func:`main`, the program; not when ``cli`` is

@@ -10,7 +10,8 @@ Duplicates: an article's text is normalised (NFKC, case folded, white space and 
 removed); equal normalised texts are duplicates; otherwise two articles are near-duplicates
 when the Jaccard similarity of their character 5-gram sets is at least ``similarity``
 (default 0.8) — which tolerates a changed sentence or a corrected figure in a long article
-while keeping different articles on the same subject apart.
+while keeping different articles on the same subject apart.  Which pairs to compare is found in
+linear time by ``shingles.candidates``; each pair it names is compared exactly.
 """
 
 from __future__ import annotations
@@ -73,8 +74,6 @@ class _Candidate:
     section: Section
     position: int
     provenance: str
-    key: str = ""
-    grams: frozenset = frozenset()
 
 
 def provenance(publication: Publication, issue: Issue, section: Section) -> str:
@@ -105,7 +104,9 @@ def _grams(key: str) -> frozenset:
 
 class Reprints:
     """The articles kept so far, and for a new one the first of them it reprints: the first
-    whose Jaccard similarity reaches ``threshold``, found without comparing every pair.
+    whose Jaccard similarity reaches ``threshold``, found without comparing every pair.  (The
+    incremental form, for sets of gram strings; a digest uses ``shingles.candidates``, which also
+    stays linear where common grams reach into the prefixes, as in English text.)
 
     Prefix filtering, as in similarity joins: each article's 5-grams are ordered rarest first
     (over ``everything`` that will be seen); two articles at least ``threshold`` alike share a
@@ -145,63 +146,108 @@ def similarity(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b)
 
 
-def _wanted(candidate: _Candidate, spec: DigestSpec) -> bool:
-    date = candidate.issue.date
-    if spec.since and (date is None or date < spec.since):
-        return False
-    if spec.until and (date is None or date > spec.until):
-        return False
-    if spec.sections and not {candidate.section.name.casefold()} & {s.casefold() for s in spec.sections}:
-        return False
-    article = candidate.article
-    if spec.tags and not {t.casefold() for t in article.tags} & {t.casefold() for t in spec.tags}:
-        return False
-    if spec.match:
-        haystack = " ".join([article.title, article.subtitle or "", article.kicker or "", article.text]).casefold()
-        if not any(term.casefold() in haystack for term in spec.match):
+class _Filter:
+    """``spec``'s filters, their words case-folded once."""
+
+    def __init__(self, spec: DigestSpec) -> None:
+        self.since, self.until = spec.since, spec.until
+        self.sections = {s.casefold() for s in spec.sections}
+        self.tags = {t.casefold() for t in spec.tags}
+        self.match = [term.casefold() for term in spec.match]
+
+    def wants(self, candidate: _Candidate) -> bool:
+        date = candidate.issue.date
+        if self.since and (date is None or date < self.since):
             return False
-    return True
+        if self.until and (date is None or date > self.until):
+            return False
+        if self.sections and candidate.section.name.casefold() not in self.sections:
+            return False
+        article = candidate.article
+        if self.tags and not {t.casefold() for t in article.tags} & self.tags:
+            return False
+        if self.match:
+            haystack = " ".join([article.title, article.subtitle or "", article.kicker or "",
+                                 article.text]).casefold()
+            if not any(term in haystack for term in self.match):
+                return False
+        return True
 
 
 def make_digest(editions: list[Edition], spec: DigestSpec) -> tuple[Publication, DigestReport]:
     """Select, dedupe and arrange articles of ``editions`` into one digest issue."""
     report = DigestReport()
+    report.considered, chosen = _choose(editions, spec)
+    kept = _merge_reprints(chosen, spec.similarity, report)
+    if spec.max_articles is not None:
+        kept = kept[: spec.max_articles]
+    report.selected = len(kept)
+    return _assemble(kept, editions, spec), report
+
+
+def _choose(editions: list[Edition], spec: DigestSpec) -> tuple[int, list[_Candidate]]:
+    """(how many articles ``editions`` hold, those that pass the filters by date, then as printed)."""
     candidates: list[_Candidate] = []
     position = 0
     for edition in editions:
         publication = edition.publication
         for issue in publication.issues:
             for section in issue.sections:
+                where = provenance(publication, issue, section)
                 for article in section.articles:
                     position += 1
-                    candidates.append(_Candidate(article, publication, issue, section, position,
-                                                 provenance(publication, issue, section)))
-    report.considered = len(candidates)
-    chosen = [c for c in candidates if _wanted(c, spec)]
+                    candidates.append(_Candidate(article, publication, issue, section, position, where))
+    wanted = _Filter(spec)
+    chosen = [c for c in candidates if wanted.wants(c)]
     chosen.sort(key=lambda c: (c.issue.date or dt.date.min, c.position))
+    return len(candidates), chosen
 
+
+def _merge_reprints(chosen: list[_Candidate], threshold: float, report: DigestReport) -> list[_Candidate]:
+    """The candidates that are no reprint of an earlier one kept, in order; each reprint left out is
+    reported with the first kept copy it reprints.  A reprint has the same normalised title and text as
+    a kept copy, or a text whose 5-grams are ``threshold`` alike with one's (the first in order).
+
+    The same merges as comparing each candidate with every kept one, found in linear time: only the
+    pairs ``shingles.candidates`` names are compared, each with the exact similarity."""
+    import hashlib
+
+    from .shingles import candidates
+
+    texts = [normalise(c.article.text) for c in chosen]
+    titles = [normalise(c.article.title) for c in chosen]  # NFKC, case and deletion work character by
+    # character, and "\n" joins nothing: normalise(title + "\n" + text) == normalise(title) + normalise(text)
+    near = candidates([text or title + text for title, text in zip(titles, texts)], threshold)
     kept: list[_Candidate] = []
-    by_key: dict[str, _Candidate] = {}
-    for candidate in chosen:
-        candidate.key = normalise(candidate.article.title + "\n" + candidate.article.text)
-        candidate.grams = _grams(normalise(candidate.article.text) or candidate.key)
-    reprints = Reprints([c.grams for c in chosen], spec.similarity)
-    for candidate in chosen:
-        key = candidate.key
-        if key in by_key:
-            report.merged.append(Merged(candidate.provenance, by_key[key].provenance, 1.0))
+    by_key: dict[bytes, int] = {}  # a hash of a kept candidate's key → its index in ``chosen``
+    is_kept = [False] * len(chosen)
+    grams: dict[int, frozenset] = {}
+
+    def grams_of(n: int) -> frozenset:
+        if n not in grams:
+            grams[n] = _grams(texts[n] or titles[n] + texts[n])
+        return grams[n]
+
+    for n, candidate in enumerate(chosen):
+        key = titles[n] + texts[n]
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        first = by_key.get(digest)
+        if first is not None and titles[first] + texts[first] == key:
+            report.merged.append(Merged(candidate.provenance, chosen[first].provenance, 1.0))
             continue
-        twin = reprints.twin(candidate.grams)
+        twin = None
+        for other in near.get(n, ()):
+            if is_kept[other] and (score := similarity(grams_of(n), grams_of(other))) >= threshold:
+                twin = other, score
+                break
+        grams.pop(n, None)
         if twin is not None:
-            report.merged.append(Merged(candidate.provenance, kept[twin[0]].provenance, round(twin[1], 3)))
+            report.merged.append(Merged(candidate.provenance, chosen[twin[0]].provenance, round(twin[1], 3)))
             continue
-        by_key[key] = candidate
-        reprints.keep(candidate.grams)
+        by_key.setdefault(digest, n)
+        is_kept[n] = True
         kept.append(candidate)
-    if spec.max_articles is not None:
-        kept = kept[: spec.max_articles]
-    report.selected = len(kept)
-    return _assemble(kept, editions, spec), report
+    return kept
 
 
 def _group_name(candidate: _Candidate, group_by: str, default: str) -> tuple[tuple, str]:
@@ -251,15 +297,17 @@ def _assemble(kept: list[_Candidate], editions: list[Edition], spec: DigestSpec)
         order.setdefault(name, sort_key + (len(order),))
     names = sorted(groups, key=lambda n: order[n]) if spec.group_by == "date" else list(groups)
     used: set[str] = set()
+    suffix: dict[str, int] = {}  # an id → the first of its numbered forms that may be free (those below are used)
     sections = []
     for number, name in enumerate(names, start=1):
         articles = []
         for candidate in groups[name]:
             base = candidate.article.id
-            unique, n = base, 2
+            unique, n = base, suffix.get(base, 2)
             while unique in used:
                 unique = f"{base}-{n}"
                 n += 1
+            suffix[base] = n
             used.add(unique)
             articles.append(candidate.article.model_copy(update={"id": unique, "source": candidate.provenance}))
         sections.append(Section(id=f"s{number:02d}", name=name, articles=tuple(articles)))

@@ -503,10 +503,11 @@ def _split_by_date(batch: _Batch) -> list[_Batch]:
                         "2024-03-12, to give it one)", draft.source)
     if len(dates) <= 1 and not (web_undated and dates):
         return [batch]
-    parts = []
-    for date in dates:
-        part = dataclasses.replace(batch, drafts=[d for d in batch.drafts if d.date == date])
-        parts.append(part)
+    by_date: dict[dt.date, list[Draft]] = {date: [] for date in dates}
+    for draft in batch.drafts:
+        if draft.date:
+            by_date[draft.date].append(draft)
+    parts = [dataclasses.replace(batch, drafts=by_date[date]) for date in dates]
     undated = [d for d in batch.drafts if d.date is None and d.kind not in WEB_KINDS]
     if undated:
         parts[0].drafts.extend(undated)
