@@ -9,8 +9,9 @@ per-issue cost is its total over N) and ``--sample`` separate builds, each of on
 process (their median), then prints the ratio.  Every command is its own process, start-up included.  The
 separate builds' files are compared byte for byte with the archive build's ("same" / "differ").
 
-``--python`` runs another install's broadsheet (``-m broadsheet``), to compare two revisions with the same
-archive; ``--archive DIR`` uses (or, if missing, writes) the archive in DIR instead of a temporary one.
+``--python PYTHON`` runs that install's broadsheet (``PYTHON -m broadsheet``); given twice or more, the installs
+are measured in turn on the same archive (each one's archive build, then each sample issue with each install), to
+compare revisions.  ``--archive DIR`` uses (or, if missing, writes) the archive in DIR instead of a temporary one.
 """
 
 from __future__ import annotations
@@ -108,14 +109,15 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=3, help="articles per issue")
     parser.add_argument("--sample", type=int, default=5, help="issues built separately")
     parser.add_argument("--formats", default="epub,pdf")
-    parser.add_argument("--python", default=sys.executable, help="the Python of the install to run")
+    parser.add_argument("--python", action="append",
+                        help="the Python of an install to run (repeat to compare installs, in turn); default: this one")
     parser.add_argument("--archive", type=Path, help="use (or write) the archive in this folder")
     parser.add_argument("--jobs", type=int, help="--jobs for every build")
     args = parser.parse_args()
 
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1700000000"),
            "PYTHONDONTWRITEBYTECODE": "1"}
-    broadsheet = [args.python, "-m", "broadsheet", "build"]
+    pythons = args.python or [sys.executable]
     extra = ["--jobs", str(args.jobs)] if args.jobs else []
     with tempfile.TemporaryDirectory(prefix="broadsheet-archive-") as tmp:
         tmp_path = Path(tmp)
@@ -128,31 +130,34 @@ def main() -> None:
         step = max(1, n // max(1, args.sample))
         sample = folders[step // 2::step][: args.sample]
         print(f"archive: {n} issues ({args.articles} articles each) in {archive}; "
-              f"separate builds of {len(sample)}: {', '.join(p.name + '/' + p.parent.name for p in sample)}")
+              f"separate builds of {len(sample)}: {', '.join(p.parent.name + '/' + p.name for p in sample)}")
         print(f"{'format':<6} {'archive build':>14} {'per issue':>10} {'separate (median)':>18} "
-              f"{'min–max':>13} {'ratio':>6}  outputs")
+              f"{'min–max':>13} {'ratio':>6}  outputs  install")
         for fmt in args.formats.split(","):
-            whole = tmp_path / f"whole-{fmt}"
-            total = timed([*broadsheet, str(archive), "-f", fmt, "--no-cache", "-q", "--out", str(whole), *extra],
-                          env)
-            written = sorted(p.name for p in whole.iterdir() if p.is_file())
-            if len(written) != n:
-                raise SystemExit(f"the archive build wrote {len(written)} files for {n} issues")
-            times, same = [], True
+            totals, times, same = {}, {py: [] for py in pythons}, {py: True for py in pythons}
+            for k, python in enumerate(pythons):  # each install's archive build, then the separate builds in turn
+                whole = tmp_path / f"whole-{fmt}-{k}"
+                totals[python] = timed([python, "-m", "broadsheet", "build", str(archive), "-f", fmt, "--no-cache",
+                                        "-q", "--out", str(whole), *extra], env)
+                written = sorted(p.name for p in whole.iterdir() if p.is_file())
+                if len(written) != n:
+                    raise SystemExit(f"the archive build wrote {len(written)} files for {n} issues")
             for i, folder in enumerate(sample):
-                one = tmp_path / f"one-{fmt}-{i}"
-                times.append(timed([*broadsheet, str(folder), "-f", fmt, "--no-cache", "-q", "--out", str(one),
-                                    *extra], env))
-                for path in one.iterdir():
-                    if path.is_file() and path.read_bytes() != (whole / path.name).read_bytes():
-                        same = False
-                shutil.rmtree(one)
-            separate = statistics.median(times)
-            per_issue = total / n
-            print(f"{fmt:<6} {total:13.2f}s {per_issue:9.3f}s {separate:17.3f}s "
-                  f"{min(times):6.3f}–{max(times):5.3f}s {per_issue / separate:6.3f}  {'same' if same else 'differ'}",
-                  flush=True)
-            shutil.rmtree(whole)
+                for k, python in enumerate(pythons):
+                    one = tmp_path / f"one-{fmt}-{i}-{k}"
+                    times[python].append(timed([python, "-m", "broadsheet", "build", str(folder), "-f", fmt,
+                                                "--no-cache", "-q", "--out", str(one), *extra], env))
+                    for path in one.iterdir():
+                        if path.is_file() and path.read_bytes() != (tmp_path / f"whole-{fmt}-{k}" / path.name).read_bytes():
+                            same[python] = False
+                    shutil.rmtree(one)
+            for k, python in enumerate(pythons):
+                separate = statistics.median(times[python])
+                per_issue = totals[python] / n
+                print(f"{fmt:<6} {totals[python]:13.2f}s {per_issue:9.3f}s {separate:17.3f}s "
+                      f"{min(times[python]):6.3f}–{max(times[python]):5.3f}s {per_issue / separate:6.3f}  "
+                      f"{'same' if same[python] else 'differ':<7}  {python}", flush=True)
+                shutil.rmtree(tmp_path / f"whole-{fmt}-{k}")
 
 
 if __name__ == "__main__":
