@@ -12,6 +12,8 @@ runs in child processes: it is timed from the parent, as the time the parent wai
 (starting the layout processes included), and joining the parts is timed apart.  Interpreter
 start-up (before this script's first line) is not counted.  With ``--repeat N`` each build is its
 own process and the table gives the median of each phase (and of the total) over the N builds.
+Given an archive (a folder of many issues), the table adds each phase's cost per issue: its time over
+the number of files the build wrote.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ PHASES: list[tuple[str, list[str], tuple[str, ...]]] = [
      ("pdf",)),
     ("EPUB packing", ["broadsheet.backends.epub.backend:EpubBackend.write"], ("epub",)),
     ("cutting into parts", ["broadsheet.backends.pdf.parts:split_edition"], ("pdf",)),
-    ("layout (child processes)", ["broadsheet.pipeline:warm_up", "broadsheet.backends.pdf.backend:PdfBackend.write"],
-     ("pdf",)),
+    ("layout (child processes)", ["broadsheet.pipeline:warm_up", "broadsheet.backends.pdf.backend:PdfBackend.write",
+                                  "broadsheet.backends.pdf.backend:PdfBackend.start",
+                                  "broadsheet.backends.processes:Running.result"], ("pdf",)),
     ("joining", ["broadsheet.backends.pdf.assembly:assemble"], ("pdf",)),
 ]
 
@@ -140,7 +143,8 @@ def child(edition: Path, fmt: str, out: Path) -> dict:
     total = time.perf_counter() - started
     if not written:
         raise SystemExit("the build wrote nothing")
-    return {"total": total, "phases": phases.self_time, "calls": phases.calls, "parts": _part_times(parts)}
+    return {"total": total, "phases": phases.self_time, "calls": phases.calls, "parts": _part_times(parts),
+            "issues": len(written)}
 
 
 def _watch_parts() -> dict[str, list[tuple[float, float]]]:
@@ -180,20 +184,23 @@ def _part_times(events: dict[str, list[tuple[float, float]]]) -> dict[str, float
 
 
 def table(runs: list[dict], fmt: str) -> str:
+    """The median self time of each phase; with more than one issue built (an archive), its cost per issue too."""
     names = list(dict.fromkeys(name for name, _, formats in PHASES if fmt in formats))
     totals = [run["total"] for run in runs]
     total = statistics.median(totals)
-    rows = [f"{'phase':<26} {'self s':>8} {'share':>6}  {'min–max s':>13}"]
-    measured = 0.0
-    for name in names:
-        values = [run["phases"].get(name, 0.0) for run in runs]
+    issues = runs[0].get("issues", 1)
+    each = issues > 1
+    rows = [f"{'phase':<26} {'self s':>8} {'share':>6}  {'min–max s':>13}" + (f"  {'per issue ms':>12}" if each else "")]
+
+    def row(name: str, values: list[float]) -> str:
         median = statistics.median(values)
-        measured += median
-        rows.append(f"{name:<26} {median:8.3f} {median / total:6.1%}  {min(values):6.3f}–{max(values):6.3f}")
-    others = [run["total"] - sum(run["phases"].values()) for run in runs]
-    other = statistics.median(others)
-    rows.append(f"{'other':<26} {other:8.3f} {other / total:6.1%}  {min(others):6.3f}–{max(others):6.3f}")
-    rows.append(f"{'total':<26} {total:8.3f} {1:6.1%}  {min(totals):6.3f}–{max(totals):6.3f}")
+        line = f"{name:<26} {median:8.3f} {median / total:6.1%}  {min(values):6.3f}–{max(values):6.3f}"
+        return line + (f"  {median / issues * 1000:12.1f}" if each else "")
+
+    for name in names:
+        rows.append(row(name, [run["phases"].get(name, 0.0) for run in runs]))
+    rows.append(row("other", [run["total"] - sum(run["phases"].values()) for run in runs]))
+    rows.append(row("total", totals))
     if fmt == "pdf" and all(run.get("parts") for run in runs):
         # inside "layout (child processes)": the contents' processes, and the wait for the
         # contents after the last section was laid out (the part of them that is not in parallel)
@@ -224,8 +231,9 @@ def main() -> None:
             sys.stderr.write(result.stderr[-2000:])
             raise SystemExit(f"the build failed (exit {result.returncode})")
         runs.append(json.loads(result.stdout.splitlines()[-1]))
-    print(f"{args.edition}  --format {args.format}  {len(runs)} build{'s' if len(runs) != 1 else ''}, "
-          "median self time per phase")
+    issues = runs[0].get("issues", 1)
+    print(f"{args.edition}  --format {args.format}  {len(runs)} build{'s' if len(runs) != 1 else ''}"
+          f"{f' of {issues} issues' if issues > 1 else ''}, median self time per phase")
     print(table(runs, args.format))
 
 

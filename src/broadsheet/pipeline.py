@@ -8,9 +8,12 @@ output behind.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +241,7 @@ def write_editions(
 
     rendered = []
     disk_caches: dict = {}  # rendered article XHTML on disk, one per theme (``cache``)
+    memo: dict = {}  # what the issues share: each theme's stylesheets, read and checked once
     for done, output in enumerate(outputs):
         report("Rendering", output, done)
         settings = output.settings
@@ -253,28 +257,70 @@ def write_editions(
         rendered.append(render_issue(
             output.edition.publication, output.issue, settings.theme, output.backend.render_target,
             print_options=settings.pdf, epub_options=settings.epub,
-            allow_missing_glyphs=settings.allow_missing_glyphs, cache=article_cache,
+            allow_missing_glyphs=settings.allow_missing_glyphs, cache=article_cache, memo=memo,
         ))
-    written = []
+    # Outputs are written in order, each once those before it are: a PDF laid out whole is started ahead
+    # (``Backend.start``, up to ``jobs`` layouts at a time) and written in its turn, so that the small
+    # editions of an archive are laid out side by side while this process writes the outputs before them;
+    # a fault stops the build in the same output, with the same files written, as writing one by one would.
+    from .backends import Pending
+
+    written: list[list[Path]] = [[] for _ in outputs]
+    queue: deque[tuple[int, Pending]] = deque()  # started or waiting, not written yet, in order
+
+    def finish_oldest() -> None:
+        index, pending = queue.popleft()
+        written[index] = _written(pending.finish, out)
+
+    with contextlib.ExitStack() as sharing:
+        sharing.callback(_cancel, queue)
+        _share(sharing, [output.backend for output in outputs])
+        for index, (output, result) in enumerate(zip(outputs, rendered)):
+            report("Writing", output, len(outputs) + index)
+            backend = output.backend(pdf=output.settings.pdf, epub=output.settings.epub,
+                                     cache_folder=out / CACHE_FOLDER if cache else None)
+            start = getattr(backend, "start", None)
+            pending = start(result, output.target) if start is not None else \
+                Pending(functools.partial(backend.write, result, output.target))
+            queue.append((index, pending))
+            while queue and (pending.alone or not queue[0][1].running or (
+                    pending.running and sum(p.running for _, p in queue) >= pending.jobs)):
+                finish_oldest()
+        while queue:
+            finish_oldest()
     editions_written: dict[Path, tuple[RenderedIssue, list[Path]]] = {}
-    for done, (output, result) in enumerate(zip(outputs, rendered), start=len(outputs)):
-        report("Writing", output, done)
-        backend = output.backend(pdf=output.settings.pdf, epub=output.settings.epub,
-                                 cache_folder=out / CACHE_FOLDER if cache else None)
-        try:
-            paths = backend.write(result, output.target)
-        except OSError as exc:  # a full disk, a folder that cannot be written: name the output folder
-            fault = write_error(exc, out)
-            if fault is None:
-                raise
-            raise fault from None
-        written.extend(paths)
-        first, files = editions_written.setdefault(output.target.with_suffix(""), (result, []))
+    for output, result, paths in zip(outputs, rendered, written):
+        _, files = editions_written.setdefault(output.target.with_suffix(""), (result, []))
         files.extend(paths)
     _write_manifests(editions_written, out, kind)
     for disk_cache in disk_caches.values():
         disk_cache.commit()
-    return written
+    return [path for paths in written for path in paths]
+
+
+def _share(stack: contextlib.ExitStack, backends) -> None:
+    """Enter each backend's ``sharing()`` context once (what its outputs share in one build)."""
+    for backend in dict.fromkeys(backends):
+        sharing = getattr(backend, "sharing", None)
+        if sharing is not None:
+            stack.enter_context(sharing())
+
+
+def _cancel(queue) -> None:
+    """End what still runs for outputs not written (a fault stopped the build before their turn)."""
+    for _, pending in queue:
+        pending.cancel()
+
+
+def _written(write: Callable[[], list[Path]], out: Path) -> list[Path]:
+    """``write()``, a full disk or a folder that cannot be written named by the output folder."""
+    try:
+        return write()
+    except OSError as exc:
+        fault = write_error(exc, out)
+        if fault is None:
+            raise
+        raise fault from None
 
 
 def _write_manifests(editions: dict[Path, tuple[RenderedIssue, list[Path]]], out: Path, kind: str) -> None:
@@ -352,21 +398,25 @@ def build_digest(
     paths: list[Path] = []
     report = None
     people = subscribers.subscribers
-    for done, person in enumerate(people):
-        if progress is not None:
-            progress(f"Subscriber {person.id}", done, len(people))
-        personal = spec.model_copy(update={"sections": person.sections or spec.sections,
-                                           "tags": person.tags or spec.tags})
-        edition, report = edition_of(personal)
-        if edition is None:
-            log.warning("%s: subscriber %s: no article matches; nothing written", subscribers.path, person.id)
-            continue
-        mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
-        mine_paths = write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
-                                    render_cache=cache, stem=stem(edition, f"-{person.id}"), kind="digest")
-        paths += mine_paths
-        if written is not None:
-            written[person.id] = list(mine_paths)
+    from .backends import BACKENDS
+
+    with contextlib.ExitStack() as sharing:  # the subscribers' editions share the picture workers
+        _share(sharing, [BACKENDS[fmt] for person in people for fmt in (person.formats or formats)])
+        for done, person in enumerate(people):
+            if progress is not None:
+                progress(f"Subscriber {person.id}", done, len(people))
+            personal = spec.model_copy(update={"sections": person.sections or spec.sections,
+                                               "tags": person.tags or spec.tags})
+            edition, report = edition_of(personal)
+            if edition is None:
+                log.warning("%s: subscriber %s: no article matches; nothing written", subscribers.path, person.id)
+                continue
+            mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
+            mine_paths = write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
+                                        render_cache=cache, stem=stem(edition, f"-{person.id}"), kind="digest")
+            paths += mine_paths
+            if written is not None:
+                written[person.id] = list(mine_paths)
     if progress is not None:
         progress("Subscribers done", len(people), len(people))
     return paths, report

@@ -13,7 +13,7 @@ imported on lookup, so importing this package imports neither WeasyPrint nor ebo
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -35,6 +35,27 @@ class Backend(Protocol):
 
     def write(self, rendered: RenderedIssue, target: Path) -> list[Path]:
         """Write the file and any companions (a booklet) atomically; return every path written."""
+
+    # Optional: ``start(rendered, target) -> Pending`` begins writing and returns at once (the PDF's
+    # layout process); the pipeline finishes the outputs in order (``pipeline.write_editions``).
+    # ``sharing()`` (a static method) returns a context within which the outputs of one build share what
+    # they can (the EPUB's picture workers).
+
+
+class Pending:
+    """An output on its way (``Backend.start``): ``finish()`` waits for it if it is ``running``, writes it
+    and returns the paths written, or raises the output's fault; ``cancel()`` ends what still runs for
+    it.  One not ``running`` does all its work in ``finish()``, in its turn; one ``alone`` is written as
+    soon as those before it are, before anything after it starts (it keeps every process busy itself).
+    At most ``jobs`` running outputs run at once, this one included."""
+
+    def __init__(self, finish: Callable[[], list[Path]], *, running: bool = False, jobs: int = 1,
+                 alone: bool = False, cancel: Callable[[], None] | None = None) -> None:
+        self.finish = finish
+        self.running = running
+        self.jobs = max(1, jobs)
+        self.alone = alone
+        self.cancel = cancel or (lambda: None)
 
 
 class _Backends(Mapping[str, type[Backend]]):

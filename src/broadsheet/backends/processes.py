@@ -17,7 +17,8 @@ control socket, or exits.  The zygote and every worker die with their parent
 limit.  WeasyPrint has no guard against layouts that never finish or eat all memory (its own
 documentation advises limiting time and memory per process): a child process does the work
 and the parent kills it when time runs out.  The child's result (bytes) or fault (a message)
-comes back through the pipe (``child_process``); no child is left behind.
+comes back through the pipe (``child_process``); no child is left behind.  ``launch_limited``
+starts one and returns at once, so that several run side by side (an archive's small editions).
 """
 
 from __future__ import annotations
@@ -237,30 +238,53 @@ def _child(connection, function, args, memory_bytes, log_level) -> None:
         connection.send(("ok", function(*args)))
 
 
-def run_limited(function: Callable[..., Any], *args: Any, preload: str, timeout: float, memory_mb: int) -> Any:
-    """Return ``function(*args)`` computed in a worker within the limits.
+class Running:
+    """A function running in a worker with limits (:func:`launch_limited`): its result is waited for with
+    :meth:`result`, or the worker is ended with :meth:`stop`."""
 
-    The worker is forked from the zygote that preloads the module named ``preload``, so
-    ``function`` and ``args`` are pickled; what it logs is told here."""
+    def __init__(self, worker: Worker, timeout: float) -> None:
+        self.worker = worker
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+
+    def result(self) -> Any:
+        """The function's result; what the worker logs meanwhile is told here.  The worker is gone after."""
+        try:
+            while True:
+                if not self.worker.connection.poll(max(0.0, self.deadline - time.monotonic())):
+                    raise LayoutTimeout(f"took longer than {self.timeout:g} s")
+                try:
+                    message = self.worker.connection.recv()
+                except EOFError:
+                    raise LayoutFailed("the layout process died") from None
+                if not tell(message):
+                    break
+            status, value = message
+            if status == "error":
+                raise LayoutFailed(value)
+            return value
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+def launch_limited(function: Callable[..., Any], *args: Any, preload: str, timeout: float,
+                   memory_mb: int) -> Running:
+    """Start ``function(*args)`` in a worker within the limits, and return at once (see :func:`run_limited`):
+    several can run at the same time, each timed from its own start."""
     level = logging.getLogger("broadsheet").getEffectiveLevel()
     try:
         worker = start(preload, _child, function, args, memory_mb * 2**20, level)
     except RuntimeError as exc:
         raise LayoutFailed(str(exc)) from None
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
-                raise LayoutTimeout(f"took longer than {timeout:g} s")
-            try:
-                message = worker.connection.recv()
-            except EOFError:
-                raise LayoutFailed("the layout process died") from None
-            if not tell(message):
-                break
-        status, value = message
-        if status == "error":
-            raise LayoutFailed(value)
-        return value
-    finally:
-        worker.stop()
+    return Running(worker, timeout)
+
+
+def run_limited(function: Callable[..., Any], *args: Any, preload: str, timeout: float, memory_mb: int) -> Any:
+    """Return ``function(*args)`` computed in a worker within the limits.
+
+    The worker is forked from the zygote that preloads the module named ``preload``, so
+    ``function`` and ``args`` are pickled; what it logs is told here."""
+    return launch_limited(function, *args, preload=preload, timeout=timeout, memory_mb=memory_mb).result()

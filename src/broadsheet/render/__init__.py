@@ -79,9 +79,15 @@ def _metadata(publication: Publication, issue: Issue) -> Metadata:
     )
 
 
-def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "") -> str:
+def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "", memo: dict | None = None) -> str:
+    """The stylesheet of one rendering: the theme's files read (each through the file door) and checked.
+    ``memo``, shared by the issues of one build, keeps it: read and checked once per build, not per issue."""
+    cjk = any(is_cjk(lang) for lang in langs)
+    key = ("stylesheet", theme, target, cjk, extra)
+    if memo is not None and key in memo:
+        return memo[key]
     names = ["base.css"]
-    if any(is_cjk(lang) for lang in langs):
+    if cjk:
         names.append("cjk.css")
     names.append("epub.css" if target == "epub" else "print.css")
     parts = [extra] if extra else []
@@ -91,7 +97,10 @@ def _stylesheet(theme: Theme, target: str, langs: set[str], extra: str = "") -> 
     for name, path, css in found:
         check_stylesheet(css, path)
         parts.append(f"/* {name} */\n{css}")
-    return "\n".join(parts)
+    css = "\n".join(parts)
+    if memo is not None:
+        memo[key] = css
+    return css
 
 
 def render_issue(
@@ -104,11 +113,14 @@ def render_issue(
     epub_options: EpubConfig | None = None,
     allow_missing_glyphs: bool = False,
     cache: dict | None = None,
+    memo: dict | None = None,
 ) -> RenderedIssue:
     """Render one issue for ``target`` ("epub" or "pdf").
 
     ``cache`` (any dict, shared between calls) keeps each article's rendered XHTML, so that
     many editions built from the same articles (a digest per subscriber) render each once.
+    ``memo`` (a dict shared by the issues of one build) keeps what does not depend on the issue:
+    the stylesheets, read and checked once.
     """
     if target not in RENDERINGS:
         raise RenderError(f"unknown render target {target!r}")
@@ -133,7 +145,7 @@ def render_issue(
     )
 
     if target == "epub":
-        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache)
+        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache, memo)
         # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
         # vertical writing is for CJK editions only (the pipeline warns of others and keeps them horizontal)
         if epub_options is not None and epub_options.writing_mode == "vertical" and is_cjk(lang):
@@ -147,7 +159,7 @@ def render_issue(
     else:
         options = print_options or PdfConfig()
         page = options.page_size or DEFAULT_PAGE  # chosen by the pipeline (command line, source, theme)
-        css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page))
+        css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page), memo=memo)
         context["columns"] = column_count(page)
         context["front"] = front_page(view, context["columns"], is_cjk(lang))
         style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
@@ -163,10 +175,11 @@ def render_issue(
     return rendered
 
 
-def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache=None) -> RenderedIssue:
+def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache=None,
+                 memo=None) -> RenderedIssue:
     view = context["issue"]  # what templates see: the issue without file paths
     lang = publication.language
-    css = _stylesheet(theme, "epub", langs)
+    css = _stylesheet(theme, "epub", langs, memo=memo)
     style_asset = Asset(name="styles/style.css", id="style", media_type="text/css", data=css.encode("utf-8"))
     documents: list[Document] = []
     nav: list[NavEntry] = []

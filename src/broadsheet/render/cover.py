@@ -43,16 +43,23 @@ def draw_cover(title: str, date_text: str, number_text: str, sections: list[str]
     return _draw(title, date_text, number_text, tuple(sections), lang)
 
 
-@lru_cache(maxsize=64)
-def _draw(title: str, date_text: str, number_text: str, sections: tuple[str, ...], lang: str) -> bytes:
+@lru_cache(maxsize=2)
+def _masthead(title: str, lang: str) -> Image.Image:
+    """The top of a publication's covers, the same on every issue: drawn once, copied for each issue."""
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
-    inner = WIDTH - 2 * MARGIN
-
     draw.rectangle((0, 0, WIDTH, 60), fill=ACCENT)
-    masthead = _fit(draw, title, lang, 260, True, inner)
+    masthead = _fit(draw, title, lang, 260, True, WIDTH - 2 * MARGIN)
     draw.text((WIDTH / 2, 420), title, font=masthead, fill=INK, anchor="mm")
     draw.line((MARGIN, 640, WIDTH - MARGIN, 640), fill=INK, width=8)
+    return image
+
+
+@lru_cache(maxsize=64)
+def _draw(title: str, date_text: str, number_text: str, sections: tuple[str, ...], lang: str) -> bytes:
+    image = _masthead(title, lang).copy()
+    draw = ImageDraw.Draw(image)
+    inner = WIDTH - 2 * MARGIN
     info = "   ".join(part for part in (date_text, number_text) if part)
     if info:
         info_font = _fit(draw, info, lang, 72, False, inner)

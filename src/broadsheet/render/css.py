@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -49,8 +50,11 @@ def check_stylesheet(css: str, path: Path | str | None = None) -> None:
         raise RenderError(f"stylesheet refused: {fault}", path)
 
 
+@lru_cache(maxsize=64)
 def css_fault(css: str) -> str | None:
-    """Return what is wrong with ``css`` (one short sentence), or None when it may be used."""
+    """Return what is wrong with ``css`` (one short sentence), or None when it may be used.
+
+    Remembered by text: the issues of an archive check the same stylesheets once."""
     try:
         tokens = tinycss2.parse_component_value_list(css, skip_comments=True)
         return _walk(tokens, None, 0)

@@ -40,6 +40,13 @@ class EpubBackend:
     def warm_up(cls) -> None:
         """Nothing to start ahead."""
 
+    @staticmethod
+    def sharing():
+        """While the EPUBs of one build are written: the picture workers are kept from one to the next."""
+        from .pictures import keep_workers
+
+        return keep_workers()
+
     def write(self, rendered: RenderedIssue, target: Path) -> list[Path]:
         """Write one EPUB 3 file atomically; return its path (the one path written).
 

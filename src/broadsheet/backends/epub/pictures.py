@@ -20,6 +20,7 @@ do not depend on how many there are.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import logging
@@ -196,8 +197,32 @@ def _worker(connection, parent: int) -> None:
         connection.send(_prepare_one(job))
 
 
+#: The idle picture workers kept for the next EPUB of the build (:func:`keep_workers`), or None outside one.
+_kept: list | None = None
+
+
+@contextlib.contextmanager
+def keep_workers():
+    """Keep the picture workers between the EPUBs written inside this context (an archive's issues), instead
+    of starting and ending them for each; they end with it.  Nested, the outer context keeps them."""
+    global _kept
+    if _kept is not None:
+        yield
+        return
+    _kept = []
+    try:
+        yield
+    finally:
+        kept, _kept = _kept, None
+        for connection, process in kept:
+            connection.close()
+            process.kill()
+            process.join(1)
+
+
 def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
-    """Make the pictures of ``work`` in ``jobs`` forked workers, one at a time each, each within ``seconds``."""
+    """Make the pictures of ``work`` in ``jobs`` forked workers, one at a time each, each within ``seconds``
+    (the workers kept by :func:`keep_workers` first)."""
     import multiprocessing
     import time
     from multiprocessing.connection import wait
@@ -207,13 +232,24 @@ def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
     pending = list(range(len(work)))[::-1]  # popped from the end: in order
     busy: dict = {}  # connection -> (process, index, deadline)
     idle: list = []
+    ended: set = set()  # the connections of workers killed (too slow) or dead
 
     def start():
+        while _kept:
+            connection, process = _kept.pop()
+            if process.is_alive():
+                return connection, process
+            connection.close()
         parent, child = context.Pipe()
         process = context.Process(target=_worker, args=(child, os.getpid()), daemon=True)
         process.start()
         child.close()
         return parent, process
+
+    def end(connection, process) -> None:
+        process.kill()
+        connection.close()
+        ended.add(connection)
 
     def give(connection, process) -> None:
         index = pending.pop()
@@ -225,8 +261,10 @@ def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
             return
         busy[connection] = (process, index, time.monotonic() + seconds)
 
-    workers = [start() for _ in range(jobs)]
+    workers = []
+    finished = False
     try:
+        workers.extend(start() for _ in range(jobs))
         idle.extend(workers)
         while pending or busy:
             while pending and idle:
@@ -242,8 +280,7 @@ def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
                     idle.append((connection, process))
                 except (EOFError, OSError):  # the worker died (out of memory, killed)
                     results[index] = "its worker process ended while making it"
-                    process.kill()
-                    connection.close()
+                    end(connection, process)
                     if pending:
                         workers.append(replacement := start())
                         idle.append(replacement)
@@ -251,14 +288,17 @@ def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
             for connection, (process, index, deadline) in list(busy.items()):
                 if now >= deadline:
                     del busy[connection]
-                    process.kill()
-                    connection.close()
+                    end(connection, process)
                     results[index] = f"making it took longer than {seconds:g} s"
                     if pending:
                         workers.append(replacement := start())
                         idle.append(replacement)
+        finished = True
     finally:
         for connection, process in workers:
+            if finished and _kept is not None and connection not in ended and process.is_alive():
+                _kept.append((connection, process))  # for the next EPUB
+                continue
             connection.close()
             process.kill()
             process.join(1)

@@ -19,6 +19,7 @@ from ...paper import to_mm
 from ...errors import BackendError
 from ...output import atomic_path
 from ...rendered import RenderedIssue
+from .. import Pending
 from .fonts import FontUnavailable
 from .layout import PRELOAD, PT_PER_MM, render_part, render_whole
 
@@ -61,9 +62,35 @@ class PdfBackend:
         return the paths written."""
         _check_pictures(rendered)
         self._staged = None
-        pdf = self._lay_out_by_sections(rendered, target) if self.options.layout == "sections" else None
+        planned = self._parts(rendered, target) if self.options.layout == "sections" else None
+        pdf = self._lay_out_by_sections(rendered, target, *planned) if planned is not None else None
         if pdf is None:
             pdf = self._lay_out_whole(rendered, target)
+        return self._write(pdf, target)
+
+    def start(self, rendered: RenderedIssue, target: Path) -> Pending:
+        """Begin writing ``target``: an edition laid out whole is started in its own layout process at once,
+        so that the small editions of an archive are laid out side by side (up to ``jobs`` at a time); one
+        laid out in parts is laid out in its turn (``write``), alone, its parts using every process.  A
+        fault is raised by :meth:`Pending.finish`, in the output's turn, as ``write`` would raise it."""
+        try:
+            _check_pictures(rendered)
+            if self.options.layout == "sections" and self._parts(rendered, target) is not None:
+                return Pending(lambda: self.write(rendered, target), alone=True)
+            running = self._launch_whole(rendered, target)
+        except Exception as exc:  # noqa: BLE001 - raised in this output's turn
+            return Pending(functools.partial(_raise, exc))
+
+        def finish() -> list[Path]:
+            try:
+                pdf = self._whole_result(running, target)
+            finally:
+                running.stop()
+            return self._write(pdf, target)
+
+        return Pending(finish, running=True, jobs=self._leash["jobs"], cancel=running.stop)
+
+    def _write(self, pdf: bytes, target: Path) -> list[Path]:
         with atomic_path(target) as temporary:
             temporary.write_bytes(pdf)
         if self._staged is not None:  # the laid-out parts, kept once the PDF is written
@@ -78,37 +105,54 @@ class PdfBackend:
             written.append(booklet)
         return written
 
-    def _lay_out_whole(self, rendered: RenderedIssue, target: Path) -> bytes:
-        from ..processes import LayoutFailed, LayoutTimeout, run_limited
+    def _launch_whole(self, rendered: RenderedIssue, target: Path):
+        from ..processes import LayoutFailed, launch_limited
 
         try:
-            return run_limited(render_whole, self._settings(), _pictures(rendered),
-                               {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets},
-                               rendered.documents[0].content.decode("utf-8"), preload=PRELOAD,
-                               timeout=self._leash["layout_seconds"],
-                               memory_mb=self._leash["layout_memory_mb"])
+            return launch_limited(render_whole, self._settings(), _pictures(rendered),
+                                  {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets},
+                                  rendered.documents[0].content.decode("utf-8"), preload=PRELOAD,
+                                  timeout=self._leash["layout_seconds"], memory_mb=self._leash["layout_memory_mb"])
+        except LayoutFailed as exc:
+            raise BackendError(f"PDF layout failed: {exc}", target) from None
+
+    @staticmethod
+    def _whole_result(running, target: Path) -> bytes:
+        from ..processes import LayoutFailed, LayoutTimeout
+
+        try:
+            return running.result()
         except LayoutTimeout as exc:
             raise BackendError(f"PDF layout stopped: it {exc} (raise --render-timeout, or look for a layout "
                                "trap in the theme or article CSS)", target) from None
         except LayoutFailed as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
 
-    def _lay_out_by_sections(self, rendered: RenderedIssue, target: Path) -> bytes | None:
-        """Lay the front matter and each section out in parallel processes; ``None`` if this
-        edition must be laid out whole (see ``scheduler``)."""
-        from .cache import PartCache
+    def _lay_out_whole(self, rendered: RenderedIssue, target: Path) -> bytes:
+        return self._whole_result(self._launch_whole(rendered, target), target)
+
+    def _parts(self, rendered: RenderedIssue, target: Path):
+        """``(parts, stylesheets)`` of an edition laid out in parts, or ``None`` when it is laid out whole
+        (told why).  The answer depends on the edition alone (``parts.splittable``)."""
         from .parts import split_edition, splittable
-        from .scheduler import Repaginate, lay_out_in_parts
 
         html = rendered.documents[0].content.decode("utf-8")
         parts = split_edition(html)
         stylesheets = [a.read().decode("utf-8", "replace") for a in rendered.assets if a.media_type == "text/css"]
-        jobs = self._leash["jobs"]
         reason = "its template has no part markers" if parts is None else splittable(
             self.options.variant, stylesheets, parts)
         if reason:
             log.info("%s: laid out as one document: %s", target.name, reason)
             return None
+        return parts, stylesheets
+
+    def _lay_out_by_sections(self, rendered: RenderedIssue, target: Path, parts, stylesheets: list[str]) -> bytes | None:
+        """Lay the front matter and each section out in parallel processes; ``None`` if this
+        edition must be laid out whole after all (see ``scheduler``)."""
+        from .cache import PartCache
+        from .scheduler import Repaginate, lay_out_in_parts
+
+        jobs = self._leash["jobs"]
         assets = {a.name: (a.data, a.path, a.media_type, a.root) for a in rendered.assets}
         cache = PartCache(
             self.cache_folder / "pdf" if self.cache_folder else None,
@@ -149,6 +193,10 @@ class PdfBackend:
         """What a layout process needs of the options (plain values, see ``layout``)."""
         return {"grayscale": self.options.grayscale, "bleed_pt": to_mm(self.options.bleed) * PT_PER_MM,
                 "variant": self.options.variant}
+
+
+def _raise(exc: BaseException):
+    raise exc
 
 
 def _check_pictures(rendered: RenderedIssue) -> None:
