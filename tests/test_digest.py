@@ -152,40 +152,6 @@ def test_digest_json_keeps_provenance(archive):
     assert article["title"] == REPRINT and article["source"] == "河洛日报 2024-05-02 第15版"
 
 
-def test_reprints_found_without_comparing_every_pair_are_those_every_pair_finds():
-    """Prefix filtering finds, for every article, the same first reprinted article as comparing it
-    with every kept one."""
-    import random
-
-    from broadsheet.digest import Reprints, _grams, normalise, similarity
-
-    rng = random.Random(7)
-    words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 7))) for _ in range(400)]
-    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 60))) for _ in range(300)]
-    for n in range(0, 300, 7):  # reprints: one word changed, a sentence added, cut short
-        changed = texts[n].split()
-        changed[len(changed) // 2] = "changed"
-        texts += [" ".join(changed), texts[n] + " and a closing sentence", texts[n][: int(len(texts[n]) * 0.9)]]
-    grams = [_grams(normalise(t)) for t in texts]
-    for threshold in (0.5, 0.8, 0.95):
-        every: list = []
-        kept: list[int] = []
-        for g in grams:
-            twin = next(((n, score) for n, k in enumerate(kept)
-                         if (score := similarity(g, grams[k])) >= threshold), None)
-            every.append(twin)
-            if twin is None:
-                kept.append(len(every) - 1)
-        reprints = Reprints(grams, threshold)
-        found = []
-        for g in grams:
-            found.append(reprints.twin(g))
-            if found[-1] is None:
-                reprints.keep(g)
-        assert found == every, threshold
-        assert threshold > 0.9 or sum(t is not None for t in found) > 40
-
-
 # -- a digest of several papers ------------------------------------------------------------------
 
 def test_a_digest_of_two_papers_is_named_by_neither_and_speaks_the_language_of_most_articles():

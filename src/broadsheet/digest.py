@@ -17,7 +17,6 @@ linear time by ``shingles.candidates``; each pair it names is compared exactly.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -100,44 +99,6 @@ def _grams(key: str) -> frozenset:
     if len(key) <= SHINGLE:
         return frozenset([key])
     return frozenset(key[i:i + SHINGLE] for i in range(len(key) - SHINGLE + 1))
-
-
-class Reprints:
-    """The articles kept so far, and for a new one the first of them it reprints: the first
-    whose Jaccard similarity reaches ``threshold``, found without comparing every pair.  (The
-    incremental form, for sets of gram strings; a digest uses ``shingles.candidates``, which also
-    stays linear where common grams reach into the prefixes, as in English text.)
-
-    Prefix filtering, as in similarity joins: each article's 5-grams are ordered rarest first
-    (over ``everything`` that will be seen); two articles at least ``threshold`` alike share a
-    gram within their first |grams| − ⌈threshold·|grams|⌉ + 1, so only articles that share one
-    of those with the new one are compared.
-    """
-
-    def __init__(self, everything: list[frozenset], threshold: float) -> None:
-        self.threshold = threshold
-        self.frequency: dict[str, int] = {}
-        for grams in everything:
-            for gram in grams:
-                self.frequency[gram] = self.frequency.get(gram, 0) + 1
-        self.index: dict[str, list[int]] = {}
-        self.kept: list[frozenset] = []
-
-    def _prefix(self, grams: frozenset) -> list[str]:
-        ordered = sorted(grams, key=lambda gram: (self.frequency.get(gram, 0), gram))
-        length = len(ordered) - math.ceil(self.threshold * len(ordered)) + 2  # one more, against rounding
-        return ordered[:max(1, length)]
-
-    def twin(self, grams: frozenset) -> tuple[int, float] | None:
-        """(index among the kept, similarity) of the first kept article ``grams`` reprints, or None."""
-        near = sorted({n for gram in self._prefix(grams) for n in self.index.get(gram, ())})
-        return next(((n, score) for n in near if (score := similarity(grams, self.kept[n])) >= self.threshold),
-                    None)
-
-    def keep(self, grams: frozenset) -> None:
-        for gram in self._prefix(grams):
-            self.index.setdefault(gram, []).append(len(self.kept))
-        self.kept.append(grams)
 
 
 def similarity(a: frozenset, b: frozenset) -> float:
