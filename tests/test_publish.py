@@ -284,22 +284,61 @@ def test_catalog_json_links_resolve_from_the_catalog(library):
                 assert _magic(path, link["type"]), link
 
 
-def test_broadsheet_serve_answers_a_search_from_the_published_catalog(library):
-    """The search ``broadsheet serve`` answers, made from this catalog.json: entries with links that work."""
-    import datetime as dt
+def test_broadsheet_serve_answers_a_search_from_the_published_catalog(library, tmp_path):
+    """The searches ``broadsheet serve`` answers from this catalog.json, OPDS 1.2 and OPDS 2: the entries of
+    the static feeds, with links that lead to the files on the server."""
+    import http.client
 
     import feedparser
 
-    serve = pytest.importorskip("broadsheet.serve")
-    catalog = json.loads((library / "opds" / "catalog.json").read_text("utf-8"))
-    answer = serve.search_feed(catalog, "郑州", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), opensearch=True)
-    parsed = feedparser.parse(answer.encode("utf-8"))
-    assert not parsed.bozo and [e.title for e in parsed.entries] == ["郑州日报 2012-07-06"] * 2
-    for entry in parsed.entries:
-        acquisitions = [link for link in entry.links if link.rel == OPEN_ACCESS]
-        assert "application/epub+zip" in {link.type for link in acquisitions}
-        for link in entry.links:  # absolute paths on the server
-            assert (library / unquote(link.href.split("#")[0]).lstrip("/")).is_file(), link.href
+    from test_serve import start
+
+    running = start(library, tmp_path, "-q")
+
+    def get(path: str) -> tuple[int, str, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.getheader("Content-Type"), response.read()
+        finally:
+            connection.close()
+
+    try:
+        url = "/opds/search?q=%E9%83%91%E5%B7%9E"  # 郑州
+        status, kind, body = get(url)
+        assert status == 200 and kind == ACQUISITION
+        parsed = feedparser.parse(body)
+        # the example and its copy under another name (read from the file: the same title, its own id)
+        assert not parsed.bozo and [e.title for e in parsed.entries] == ["郑州日报 2012-07-06"] * 2
+        static = feedparser.parse((library / "opds" / "pub-zzrb.atom").read_bytes())
+        assert {e.id for e in parsed.entries} == {e.id for e in static.entries}
+        for entry in parsed.entries:
+            acquisitions = [link for link in entry.links if link.rel == OPEN_ACCESS]
+            assert "application/epub+zip" in {link.type for link in acquisitions}
+            for link in entry.links:
+                status, kind, data = get(urlsplit(urljoin(url, link.href)).path)
+                assert status == 200 and kind.startswith(link.type), link.href
+                if link.rel == OPEN_ACCESS or link.type == "image/jpeg":
+                    target = tmp_path / "check"
+                    target.write_bytes(data)
+                    assert _magic(target, link.type), link.href
+        parser_module = pytest.importorskip("webpub_manifest_parser.opds2")
+        url = "/opds/search.opds.json?query=harbour+gazette"
+        status, kind, body = get(url)
+        assert status == 200 and kind == "application/opds+json"
+        (tmp_path / "search.opds.json").write_bytes(body)
+        result = parser_module.OPDS2FeedParserFactory().create().parse_file(str(tmp_path / "search.opds.json"))
+        assert all("must be an absolute URI" in str(e) for e in result.errors), [str(e) for e in result.errors]
+        data = json.loads(body)
+        assert data["metadata"]["numberOfItems"] == 3 == len(data["publications"])
+        for publication in data["publications"]:
+            for link in publication["links"]:
+                status, kind, _ = get(urlsplit(urljoin(url, link["href"])).path)
+                assert status == 200 and kind.startswith(link["type"]), link["href"]
+    finally:
+        code, stderr = running.stop()
+    assert code == 0 and stderr == "", stderr[-2000:]
 
 
 def test_publishing_again_rewrites_only_what_changed(library, tmp_path):

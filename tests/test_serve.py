@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -25,6 +25,7 @@ from conftest import run_cli
 NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 ATOM = "{http://www.w3.org/2005/Atom}"
+OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 SECRET = "top secret outside the library"
 
 ROOT_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -45,17 +46,38 @@ ROOT_FEED = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
+def _atom_entry(title: str, identifier: str, links: list[tuple[str, str, str]], extra: str = "") -> str:
+    xml = "".join(f'<link rel="{rel}" href="{href}" type="{kind}"/>' for rel, href, kind in links)
+    return (f'<entry xmlns="http://www.w3.org/2005/Atom"><title>{title}</title><id>{identifier}</id>'
+            f"<updated>2026-11-20T00:00:00Z</updated>{extra}{xml}</entry>")
+
+
 def _catalog(files: dict[str, str]) -> dict:
-    return {"editions": [
-        {"title": "The Harbour Gazette, 2026-11-20", "issued": "2026-11-20", "publication": "The Harbour Gazette",
-         "links": [{"href": "../" + files["harbour"], "type": "application/epub+zip"},
-                   {"href": "/" + files["harbour-pdf"], "type": "application/pdf"}]},
-        {"title": "郑州日报 2012-07-06", "issued": "2012-07-06", "publication": "郑州日报",
-         "links": [{"href": "../" + files["zzrb"], "type": "application/epub+zip"}]},
-        {"title": "<b>Tags & \"quotes\"</b>", "date": "2020-01-01", "publication": {"title": "Odd Shapes Weekly"},
-         "links": [{"href": "javascript:alert(1)"}, {"href": "file:///etc/passwd"}, "not a link", {"href": 7}]},
-        "not an edition", 42, None,
-    ]}
+    """A catalog shaped as publish writes it, with editions no publish would write: hostile links, an entry
+    that is not well formed, one with a comment and an entity, rows that are no editions."""
+    epub = ("http://opds-spec.org/acquisition/open-access", "../" + files["harbour"], "application/epub+zip")
+    bad = [("http://opds-spec.org/acquisition", "javascript:alert(1)", "text/html"),
+           ("http://opds-spec.org/acquisition", "file:///etc/passwd", "application/epub+zip"),
+           ("http://opds-spec.org/acquisition", " JavaScript:alert(2)", "text/html")]
+    return {"catalog": "broadsheet-catalog/1", "title": "Odd <Library>", "base_url": None,
+            "updated": "2026-11-20T00:00:00Z", "editions": [
+                {"title": "<b>Tags & \"quotes\"</b>", "publication": {"title": "Odd Shapes Weekly"},
+                 "atom_entry": _atom_entry("&lt;b&gt;Tags &amp; \"quotes\"&lt;/b&gt;", "urn:odd:1", [epub, *bad],
+                                           "<author><name>Odd Shapes Weekly</name></author><!-- a comment -->"),
+                 "opds2": {"metadata": {"title": "<b>Tags</b>"},
+                           "links": [{"href": "../" + files["harbour"], "type": "application/epub+zip",
+                                      "rel": "http://opds-spec.org/acquisition/open-access"},
+                                     {"href": "javascript:alert(1)", "type": "text/html"}, "not a link", 7],
+                           "images": [{"href": "data:image/png;base64,AAAA", "type": "image/png"}]}},
+                {"title": "Odd broken entry", "publication": "Odd Shapes Weekly", "atom_entry": "<entry><title>"},
+                {"title": "Odd feed, not an entry", "publication": "Odd Shapes Weekly",
+                 "atom_entry": '<feed xmlns="http://www.w3.org/2005/Atom"/>', "opds2": "nonsense"},
+                {"title": "Odd entity", "publication": "Odd Shapes Weekly",
+                 "atom_entry": '<!DOCTYPE entry [<!ENTITY e "x">]><entry xmlns="http://www.w3.org/2005/Atom">'
+                               "<title>Odd &e; entity</title><id>urn:odd:2</id></entry>"},
+                {"title": 7, "publication": ["Odd"], "atom_entry": None},
+                "not an edition", 42, None,
+            ]}
 
 
 @pytest.fixture(scope="module")
@@ -300,38 +322,150 @@ def _feed(body: bytes) -> ET.Element:
     return ET.fromstring(body)
 
 
-def test_search(server):
-    response, body = server.request("GET", "/opds/search?q=harbour%20GAZETTE")
+@pytest.fixture(scope="module")
+def published(demo_build, tmp_path_factory) -> Path:
+    """The example editions in a library written by ``broadsheet publish``."""
+    folder = tmp_path_factory.mktemp("published") / "library"
+    shutil.copytree(demo_build, folder, ignore=shutil.ignore_patterns(".broadsheet-cache"))
+    result = run_cli("publish", folder)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def published_server(published, tmp_path_factory):
+    running = start(published, tmp_path_factory.mktemp("published-log"), "-q")
+    yield running
+    code, stderr = running.stop()
+    assert code == 0 and stderr == "", stderr[-2000:]
+
+
+def _acquired(server, url: str, entries) -> set[str]:
+    """The files the entries' acquisition links lead to on ``server`` (relative to ``url``), each checked."""
+    found = set()
+    for entry in entries:
+        for link in entry.links:
+            target = urljoin(url, link.href)
+            response, body = server.request("GET", urlsplit(target).path)
+            assert response.status == 200, target
+            if link.rel == OPEN_ACCESS:
+                assert response.getheader("Content-Type") == link.type
+                assert body[:4] in (b"PK\x03\x04", b"%PDF")
+                found.add(unquote(urlsplit(target).path))
+    return found
+
+
+def test_search(published_server, published):
+    """The answer is the static feeds' entries, and every link of them leads to the file."""
+    import feedparser
+
+    url = "/opds/search?q=harbour%20GAZETTE"
+    response, body = published_server.request("GET", url)
     assert response.status == 200
     assert response.getheader("Content-Type") == ACQUISITION
-    feed = _feed(body)
-    entries = feed.findall(f"{ATOM}entry")
-    assert [e.findtext(f"{ATOM}title") for e in entries] == ["The Harbour Gazette, 2026-11-20"]
-    links = {link.get("type"): link for link in entries[0].findall(f"{ATOM}link")}
-    assert links["application/epub+zip"].get("href") == "/editions/harbour-gazette-2026-11-20.epub"
-    assert links["application/epub+zip"].get("rel") == "http://opds-spec.org/acquisition"
-    assert links["application/pdf"].get("href") == "/editions/harbour-gazette-2026-11-20.pdf"
-    epub, _ = server.request("GET", links["application/epub+zip"].get("href"))
-    assert epub.status == 200
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [e.title for e in parsed.entries] == ["The Harbour Gazette 2026-11-20"]
+    static = ET.parse(published / "opds" / "latest.atom").getroot()
+    (same,) = [e for e in static.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}id") == parsed.entries[0].id]
+    answered = _feed(body).find(f"{ATOM}entry")
+    answered.tail = same.tail = None
+    assert ET.tostring(answered) == ET.tostring(same)
+    assert _acquired(published_server, url, parsed.entries) == {
+        "/harbour-gazette-2026-11-20.epub", "/harbour-gazette-2026-11-20.pdf"}
     # by publication, in Chinese
-    response, body = server.request("GET", "/opds/search?q=%E9%83%91%E5%B7%9E")
-    assert [e.findtext(f"{ATOM}title") for e in _feed(body).findall(f"{ATOM}entry")] == ["郑州日报 2012-07-06"]
-    response, body = server.request("GET", "/opds/search?q=nothing-like-this")
+    url = "/opds/search?q=%E9%83%91%E5%B7%9E"
+    parsed = feedparser.parse(published_server.request("GET", url)[1])
+    assert [e.title for e in parsed.entries] == ["郑州日报 2012-07-06"]
+    assert _acquired(published_server, url, parsed.entries) == {"/zzrb-2012-07-06.epub", "/zzrb-2012-07-06.pdf"}
+    response, body = published_server.request("GET", "/opds/search?q=nothing-like-this")
     assert response.status == 200 and _feed(body).findall(f"{ATOM}entry") == []
 
 
+def test_opds2_search(published_server, published, tmp_path):
+    """OPDS 2's search, which every OPDS 2 feed names: the Palace Project's parser reads the answer."""
+    parser_module = pytest.importorskip("webpub_manifest_parser.opds2")
+    root = json.loads((published / "opds" / "root.opds.json").read_text("utf-8"))
+    (search,) = [link for link in root["links"] if link["rel"] == "search"]
+    assert search["href"] == "search.opds.json{?query}" and search["templated"] is True
+    url = "/opds/search.opds.json?query=%E9%83%91%E5%B7%9E"
+    response, body = published_server.request("GET", url)
+    assert response.status == 200 and response.getheader("Content-Type") == "application/opds+json"
+    (tmp_path / "search.opds.json").write_bytes(body)
+    result = parser_module.OPDS2FeedParserFactory().create().parse_file(str(tmp_path / "search.opds.json"))
+    # relative links: RWPM wants the self link absolute, which only --base-url gives; nothing else is amiss
+    assert all("must be an absolute URI" in str(e) for e in result.errors), [str(e) for e in result.errors]
+    data = json.loads(body)
+    assert [p["metadata"]["title"] for p in data["publications"]] == ["郑州日报 2012-07-06"]
+    static = json.loads((published / "opds" / "latest.opds.json").read_text("utf-8"))
+    assert data["publications"][0] in static["publications"]
+    acquired = set()
+    for link in data["publications"][0]["links"] + data["publications"][0]["images"]:
+        target = urlsplit(urljoin(url, link["href"])).path
+        response, _ = published_server.request("GET", target)
+        assert response.status == 200 and response.getheader("Content-Type").startswith(link["type"]), target
+        acquired.add(target)
+    assert {"/zzrb-2012-07-06.epub", "/zzrb-2012-07-06.pdf"} <= acquired
+
+
+def test_search_pages(published_server):
+    import feedparser
+
+    parsed = feedparser.parse(published_server.request("GET", "/opds/search?q=2&page=99999999999")[1])
+    assert not parsed.bozo and len(parsed.entries) == 2
+    rels = {link.rel for link in parsed.feed.links}
+    assert {"self", "start", "first", "last", "search"} <= rels and "next" not in rels
+
+
 def test_search_escapes_everything(server):
-    term = '<script>"&'
-    response, body = server.request("GET", "/opds/search?q=%3Cscript%3E%22%26")
+    import feedparser
+
+    response, body = server.request("GET", "/opds/search?q=%3Cscript%3E%22%26%00")
     assert response.status == 200
     feed = _feed(body)  # well-formed
-    assert feed.findtext(f"{ATOM}title") == f"Search: {term}"
+    assert feed.findtext(f"{ATOM}title") == 'Odd <Library>: <script>"&'
     assert b"<script>" not in body
-    response, body = server.request("GET", "/opds/search?q=%3Cb%3ETags")
-    entries = _feed(body).findall(f"{ATOM}entry")
-    assert [e.findtext(f"{ATOM}title") for e in entries] == ['<b>Tags & "quotes"</b>']
-    assert entries[0].find(f"{ATOM}author").findtext(f"{ATOM}name") == "Odd Shapes Weekly"
-    assert entries[0].findall(f"{ATOM}link") == []  # javascript:, file: and a number are no links
+    response, body = server.request("GET", "/opds/search?q=odd")
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo
+    # the entry not well formed, the feed that is no entry and the edition without one are left out
+    assert [e.title for e in parsed.entries] == ['<b>Tags & "quotes"</b>', "Odd  entity"]
+    assert [link.href for link in parsed.entries[0].links] == ["../editions/harbour-gazette-2026-11-20.epub"]
+    assert b"javascript" not in body.lower() and b"file:" not in body and b"<!--" not in body
+    response, body = server.request("GET", "/opds/search.opds.json?query=odd")
+    data = json.loads(body)
+    assert [p["metadata"]["title"] for p in data["publications"]] == ["<b>Tags</b>"]
+    assert [link["href"] for link in data["publications"][0]["links"]] == ["../editions/harbour-gazette-2026-11-20.epub"]
+    assert data["publications"][0]["images"] == []
+
+
+def test_a_catalog_missing_or_malformed(published, tmp_path):
+    """Not JSON: an empty feed and a warning; read again once it changes; no catalog: 404."""
+    folder = tmp_path / "library"
+    (folder / "opds").mkdir(parents=True)
+    (folder / "index.html").write_text("<p>library</p>\n", encoding="utf-8")
+    catalog = folder / "opds" / "catalog.json"
+    catalog.write_text("{not json", encoding="utf-8")
+    running = start(folder, tmp_path, "-q")
+    try:
+        for path in ("/opds/search?q=harbour", "/opds/search.opds.json?query=harbour"):
+            response, body = running.request("GET", path)
+            assert response.status == 200, body
+            assert b"Harbour" not in body and b"<entry" not in body
+        assert json.loads(body)["publications"] == []
+        catalog.write_bytes((published / "opds" / "catalog.json").read_bytes())
+        response, body = running.request("GET", "/opds/search?q=harbour")
+        assert response.status == 200 and len(_feed(body).findall(f"{ATOM}entry")) == 1
+        catalog.write_text('{"editions": {"not": "a list"}}', encoding="utf-8")
+        response, body = running.request("GET", "/opds/search?q=harbour")
+        assert response.status == 200 and _feed(body).findall(f"{ATOM}entry") == []
+        catalog.unlink()
+        response, body = running.request("GET", "/opds/search.opds.json?query=harbour")
+        assert response.status == 404 and b"broadsheet publish" in body
+    finally:
+        code, stderr = running.stop()
+    assert code == 0 and "Traceback" not in stderr, stderr[-2000:]
+    assert stderr.count("not valid JSON") == 2, stderr
 
 
 def test_stopping_is_clean_and_quiet_is_quiet(library, tmp_path):
@@ -402,7 +536,7 @@ def test_a_port_in_use_is_one_line(library):
 
 
 def test_unit_pieces():
-    from broadsheet.serve import _is_loopback, media_type, safe_parts, search_feed
+    from broadsheet.serve import _is_loopback, media_type, safe_parts
 
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("127.8.9.1")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.20") and not _is_loopback("::")
@@ -411,13 +545,10 @@ def test_unit_pieces():
     assert safe_parts("/a/b/") == ["a", "b", ""] and safe_parts("/") == [""]
     for bad in ("/a/../b", "/./a", "//a", "/a\\b", "/a\x00", "/a\r\nb", "relative", "/.git/config"):
         assert safe_parts(bad) is None, bad
-    catalog = [{"title": "A\x01\ud800 paper \ufffe", "publication": "P", "issued": "not a date",
-                "links": [{"href": "x.epub"}, {"href": "https://example.org/y.epub", "rel": 5}]}]
-    body = search_feed(catalog, "paper", datetime(2026, 1, 1, tzinfo=timezone.utc))
-    feed = ET.fromstring(body.encode("utf-8"))
-    (entry,) = feed.findall(f"{ATOM}entry")
-    assert entry.findtext(f"{ATOM}title") == "A paper "
-    assert entry.findtext(f"{ATOM}updated") == "2026-01-01T00:00:00Z"
-    assert [(link.get("href"), link.get("type")) for link in entry.findall(f"{ATOM}link")] == [
-        ("/opds/x.epub", "application/epub+zip"), ("https://example.org/y.epub", "application/epub+zip")]
-    assert search_feed({"editions": "nonsense"}, "a", datetime(2026, 1, 1, tzinfo=timezone.utc)).count("<entry>") == 0
+    from broadsheet.publish.opds import search_feed
+
+    for nonsense in ([{"title": "paper"}], {"editions": "nonsense"}, "text", None, {"editions": [{"title": "paper",
+                     "atom_entry": "<entry xmlns='http://www.w3.org/2005/Atom'><title>\ud800</title></entry>",
+                     "opds2": {"metadata": {"title": "\ud800 paper"}}}]}):
+        assert ET.fromstring(search_feed(nonsense, "paper\x01\ud800")).findall(f"{ATOM}entry") == []
+        json.loads(search_feed(nonsense, "paper", opds2=True, page=-3))

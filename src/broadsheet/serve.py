@@ -8,6 +8,10 @@ it holds ``..``, ``.``, a hidden name, an empty segment, a backslash or a contro
 or not), and a file is opened through the same check as :mod:`files` makes (its descriptor's real path must
 lie inside the folder), so a link leading out is a 404 like a missing file.
 
+Search (``/opds/search?q=``, OPDS 1.2, and ``/opds/search.opds.json?query=``, OPDS 2, both with ``&page=``)
+is answered by :func:`publish.opds.search_feed` from ``catalog.json``, read again only when the file changes:
+the entries of the static feeds.  No catalog is a 404; one that cannot be read or is not JSON an empty feed.
+
 Starlette and uvicorn are imported only when a server starts: ``build`` never loads them.
 """
 
@@ -19,23 +23,21 @@ import signal
 import socket
 import stat
 import sys
-import unicodedata
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
 
 from .errors import BroadsheetError
 from .files import OutsideRoot, open_descriptor_inside
 
-__all__ = ["ServeError", "media_type", "safe_parts", "search_catalog", "search_feed", "serve", "make_app"]
+__all__ = ["ServeError", "media_type", "safe_parts", "serve", "make_app"]
 
 NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 ROOT_FEED = "/opds/root.nav.atom"
 CATALOG = "opds/catalog.json"
 SEARCH = "/opds/search"
+SEARCH_OPDS2 = "/opds/search.opds.json"
 
 #: Media types by the end of a file's name, longest first where one ends another.
 _BY_ENDING = (
@@ -76,9 +78,9 @@ SECURITY_HEADERS = (
 
 #: A catalog larger than this is not read (a library of a hundred thousand editions stays well below).
 CATALOG_MAX_BYTES = 64 * 1024 * 1024
-#: A search answers at most this many editions, and a term longer than this is cut.
-MAX_RESULTS = 500
+#: A search term longer than this is cut; a page number above this is the last page.
 MAX_TERM = 200
+MAX_PAGE = 100_000
 #: Seconds a download in progress may keep the server from stopping.
 GRACEFUL_SECONDS = 3
 #: Connections served at once; more are answered 503.
@@ -115,145 +117,6 @@ def safe_parts(path: str) -> list[str] | None:
         if part.startswith(".") or "\\" in part or any(ord(c) < 32 or ord(c) == 127 for c in part):
             return None
     return parts
-
-
-def _xml_text(value: object) -> str:
-    """``value`` as text that XML 1.0 may hold (control characters and lone surrogates dropped), escaped."""
-    text = value if isinstance(value, str) else ("" if value is None else str(value))
-    kept = "".join(c for c in text if c in "\t\n\r" or (" " <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd")
-                   or c >= "\U00010000")
-    return (kept.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("'", "&#39;"))
-
-
-def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def _text(value: object) -> str:
-    """A catalog field as text: a string, a number, or an object's title or name; anything else is empty."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, dict):
-        for key in ("title", "name"):
-            if isinstance(value.get(key), str):
-                return value[key]
-    return ""
-
-
-def _editions(catalog: object) -> Iterator[dict[str, Any]]:
-    """The editions a catalog lists, however it holds them: ``{"editions": [...]}`` or a bare list."""
-    items = catalog.get("editions") if isinstance(catalog, dict) else catalog
-    if isinstance(items, list):
-        yield from (item for item in items if isinstance(item, dict))
-
-
-def search_catalog(catalog: object, term: str) -> list[dict[str, Any]]:
-    """The editions whose title or publication holds every word of ``term`` (case and width folded)."""
-    words = _folded(term).split()
-    if not words:
-        return []
-    found = []
-    for edition in _editions(catalog):
-        haystack = _folded(" ".join((_text(edition.get("title")), _text(edition.get("publication")))))
-        if all(word in haystack for word in words):
-            found.append(edition)
-            if len(found) == MAX_RESULTS:
-                break
-    return found
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _updated(edition: dict[str, Any], fallback: str) -> str:
-    for key in ("updated", "modified", "issued", "date"):
-        value = edition.get(key)
-        if not isinstance(value, str):
-            continue
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        return _rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    return fallback
-
-
-def _href(value: object) -> str | None:
-    """A link of the catalog as a path on this server (relative ones are relative to the catalog, as in any
-    document), or an http(s) address; anything else (``javascript:``, ``file:``, not text) is dropped."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    joined = urljoin("/" + CATALOG, value.strip())
-    try:
-        scheme = urlsplit(joined).scheme
-    except ValueError:
-        return None
-    return joined if scheme in ("", "http", "https") else None
-
-
-def _rel(link: dict[str, Any], kind: str) -> str:
-    if isinstance(link.get("rel"), str) and link["rel"].strip():
-        return link["rel"].strip()
-    if kind.startswith("image/"):
-        return "http://opds-spec.org/image"
-    if kind.startswith("text/html"):
-        return "alternate"
-    return "http://opds-spec.org/acquisition"
-
-
-def _entry(edition: dict[str, Any], updated: str) -> str:
-    title = _text(edition.get("title")) or "Untitled"
-    publication = _text(edition.get("publication"))
-    issued = _text(edition.get("issued")) or _text(edition.get("date"))
-    links, hrefs = [], []
-    for link in edition.get("links") if isinstance(edition.get("links"), list) else ():
-        if not isinstance(link, dict) or (href := _href(link.get("href"))) is None:
-            continue
-        kind = link["type"] if isinstance(link.get("type"), str) and link["type"] else media_type(
-            urlsplit(href).path)
-        hrefs.append(href)
-        links.append(f'    <link rel="{_xml_text(_rel(link, kind))}" href="{_xml_text(href)}"'
-                     f' type="{_xml_text(kind)}"/>')
-    identifier = (_text(edition.get("id")) or _text(edition.get("identifier"))
-                  or f"urn:broadsheet:edition:{quote(hrefs[0] if hrefs else title)}")
-    summary = _text(edition.get("summary")) or _text(edition.get("description")) or \
-        ", ".join(part for part in (publication, issued) if part)
-    lines = ["  <entry>", f"    <title>{_xml_text(title)}</title>", f"    <id>{_xml_text(identifier)}</id>",
-             f"    <updated>{_xml_text(_updated(edition, updated))}</updated>"]
-    if publication:
-        lines.append(f"    <author><name>{_xml_text(publication)}</name></author>")
-    if issued:
-        lines.append(f"    <dc:issued>{_xml_text(issued)}</dc:issued>")
-    if isinstance(edition.get("language"), str):
-        lines.append(f"    <dc:language>{_xml_text(edition['language'])}</dc:language>")
-    if summary:
-        lines.append(f'    <summary type="text">{_xml_text(summary)}</summary>')
-    return "\n".join([*lines, *links, "  </entry>"])
-
-
-def search_feed(catalog: object, term: str, updated: datetime, opensearch: bool = False) -> str:
-    """An OPDS 1.2 acquisition feed of the editions that match ``term``; every value escaped."""
-    stamp = _rfc3339(updated)
-    self_href = f"{SEARCH}?q={quote(term, safe='')}"
-    head = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/terms/"'
-        ' xmlns:opds="http://opds-spec.org/2010/catalog">',
-        f"  <id>urn:broadsheet:search:{_xml_text(quote(term, safe=''))}</id>",
-        f"  <title>{_xml_text('Search: ' + term if term else 'Search')}</title>",
-        f"  <updated>{stamp}</updated>",
-        f'  <link rel="self" href="{_xml_text(self_href)}" type="{ACQUISITION}"/>',
-        f'  <link rel="start" href="{ROOT_FEED}" type="{NAVIGATION}"/>',
-        f'  <link rel="up" href="{ROOT_FEED}" type="{NAVIGATION}"/>',
-    ]
-    if opensearch:
-        head.append('  <link rel="search" href="/opds/opensearch.xml" type="application/opensearchdescription+xml"/>')
-    entries = [_entry(edition, stamp) for edition in search_catalog(catalog, term)]
-    return "\n".join([*head, *entries, "</feed>", ""])
 
 
 def _is_loopback(address: str) -> bool:
@@ -406,21 +269,31 @@ def make_app(root: Path):
                                                       for key in ("etag", "last-modified", "cache-control")})
         return response
 
-    async def search(request) -> Response:
-        term = request.query_params.get("q", "")[:MAX_TERM]
+    def answer(term: str, opds2: bool, page: int) -> Response:
+        from .publish.opds import search_feed
+
         try:
-            loaded = await anyio.to_thread.run_sync(catalog.load)
-        except ServeError as exc:
+            loaded = catalog.load()
+        except ServeError as exc:  # unreadable or not JSON: an empty answer, and a word on stderr
             print(f"broadsheet: warning: {exc}", file=sys.stderr, flush=True)
-            return PlainTextResponse(f"{exc}\n", status_code=500)
+            loaded = ({}, None)
         if loaded is None:
             return PlainTextResponse(f"no {CATALOG}: run broadsheet publish\n", status_code=404)
-        value, changed = loaded
-        opensearch = os.path.isfile(root / "opds" / "opensearch.xml")
-        body = search_feed(value, term, changed, opensearch=opensearch)
-        return Response(body.encode("utf-8"), media_type=ACQUISITION, headers={"cache-control": "no-cache"})
+        body = search_feed(loaded[0], term, opds2=opds2, page=page)
+        return Response(body, media_type="application/opds+json" if opds2 else ACQUISITION,
+                        headers={"cache-control": "no-cache"})
 
-    app = Starlette(routes=[Route(SEARCH, search, methods=["GET"]),
+    def searching(opds2: bool):
+        async def search(request) -> Response:
+            term = request.query_params.get("query" if opds2 else "q", "")[:MAX_TERM]
+            number = request.query_params.get("page", "1")
+            page = min(int(number), MAX_PAGE) if number.isascii() and number.isdigit() and len(number) < 9 else 1
+            return await anyio.to_thread.run_sync(answer, term, opds2, page)
+
+        return search
+
+    app = Starlette(routes=[Route(SEARCH, searching(False), methods=["GET"]),
+                            Route(SEARCH_OPDS2, searching(True), methods=["GET"]),
                             Route("/{path:path}", files, methods=["GET"])])
 
     async def with_headers(scope, receive, send) -> None:

@@ -14,7 +14,8 @@ What it writes into DIR (names are a contract with ``broadsheet serve``; keep th
     opds/root.opds.json              the same as OPDS 2.0: root (navigation), latest*.opds.json,
     opds/latest.opds.json …            pub-<pub>*.opds.json
     opds/opensearch.xml              OpenSearch description: search?q={searchTerms} (answered by serve)
-    opds/catalog.json                every edition, for a server's search (``opds.search_feed``)
+    opds/catalog.json                every edition, for a server's search (``opds.search_feed``): serve
+                                       answers search?q= and search.opds.json?query= from it
     .broadsheet/published.json       what publish wrote, so that what is no longer wanted is removed
 
 Each file is written only when its bytes change, atomically (a temporary beside it, renamed over it); feeds

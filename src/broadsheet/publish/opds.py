@@ -3,8 +3,8 @@
 Every feed lies in ``opds/``; links are relative to the feed (``../zzrb-2012-07-06.epub``) unless a base
 URL is given, then absolute.  File names tell a server the type (keep them): ``*.nav.atom`` navigation
 feeds, ``*.atom`` acquisition feeds, ``*.opds.json`` OPDS 2 feeds, ``opensearch.xml``.  Search cannot be a
-static file: ``search?q=`` is answered by ``broadsheet serve`` from ``catalog.json`` (:func:`search_feed`
-builds the answer from it).
+static file: ``search?q=`` and ``search.opds.json?query=`` are answered by ``broadsheet serve`` from
+``catalog.json`` (:func:`search_feed` builds the answer from it).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -37,9 +38,10 @@ OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 IMAGE = "http://opds-spec.org/image"
 THUMBNAIL = "http://opds-spec.org/image/thumbnail"
 CATALOG_FORMAT = "broadsheet-catalog/1"
-#: the search ``broadsheet serve`` answers (relative to opds/), named by the OpenSearch description.  The OPDS 2
-#: feeds name no search: :func:`search_feed` can answer ``search.opds.json?query=`` once a server routes it.
+#: the searches ``broadsheet serve`` answers (relative to opds/): OPDS 1.2's, named by the OpenSearch
+#: description, and OPDS 2's, a templated ``search`` link of every OPDS 2 feed (:func:`search_feed` answers both)
 SEARCH_ATOM = "search?q={searchTerms}"
+SEARCH_OPDS2 = "search.opds.json{?query}"
 ROOT_NAV, ROOT_OPDS2, OPENSEARCH_NAME, CATALOG_NAME = "root.nav.atom", "root.opds.json", "opensearch.xml", "catalog.json"
 
 
@@ -233,6 +235,11 @@ def opds2_publication(edition: Edition, links: Links, html_page: str, sizes: dic
             "images": images}
 
 
+def _search_link(links: Links) -> dict:
+    """OPDS 2's search, answered by ``broadsheet serve``: ``search.opds.json?query=`` (a URI template)."""
+    return {"rel": "search", "href": links(f"opds/{SEARCH_OPDS2}"), "type": OPDS2, "templated": True}
+
+
 def opds2_feeds(title: str, stem: str, editions: Sequence[Edition], per_page: int, links: Links,
                 html_pages: dict[str, str], sizes: dict) -> dict[str, bytes]:
     chunks = pages(editions, per_page)
@@ -242,7 +249,8 @@ def opds2_feeds(title: str, stem: str, editions: Sequence[Edition], per_page: in
         # RWPM wants the self link absolute: it is with --base-url; readers resolve a relative one
         feed_links: list[dict] = [{"rel": "self", "href": links(f"opds/{name}"), "type": OPDS2},
                                   {"rel": "start", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
-                                  {"rel": "up", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2}]
+                                  {"rel": "up", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
+                                  _search_link(links)]
 
         def add(parent, rel, href, type_):
             parent.append({"rel": rel, "href": href, "type": type_})
@@ -265,7 +273,8 @@ def opds2_root(library: str, publications: Sequence[tuple[str, str, list[Edition
         "metadata": {"title": library, "modified": _stamp(updated(editions))},
         "links": [{"rel": "self", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
                   {"rel": "start", "href": links(f"opds/{ROOT_OPDS2}"), "type": OPDS2},
-                  {"rel": "alternate", "href": links("index.html"), "type": "text/html"}],
+                  {"rel": "alternate", "href": links("index.html"), "type": "text/html"},
+                  _search_link(links)],
         "navigation": navigation})
 
 
@@ -310,7 +319,7 @@ def catalog(library: str, editions: Sequence[Edition], links: Links, html_pages:
         })
     return _json({"catalog": CATALOG_FORMAT, "title": library, "base_url": base_url,
                   "updated": _stamp(updated(editions)),
-                  "search": {"atom": SEARCH_ATOM, "fields": ["title", "publication"]},
+                  "search": {"atom": SEARCH_ATOM, "opds2": SEARCH_OPDS2, "fields": ["title", "publication"]},
                   "editions": rows})
 
 
@@ -318,46 +327,140 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def _field(value: object) -> str:
+    """A catalog field as text: a string, or an object's title or name; anything else is empty."""
+    if isinstance(value, dict):
+        value = value.get("title") if isinstance(value.get("title"), str) else value.get("name")
+    return value if isinstance(value, str) else ""
+
+
 def matches(row: dict, query: str) -> bool:
     """Whether a ``catalog.json`` edition answers ``query``: every word of it in the title or publication."""
     words = _folded(query).split()
-    haystack = _folded(f"{row.get('title', '')} {row.get('publication', {}).get('title', '')}")
+    haystack = _folded(f"{_field(row.get('title'))} {_field(row.get('publication'))}")
     return bool(words) and all(word in haystack for word in words)
 
 
-def search_feed(catalog_data: dict, query: str, *, opds2: bool = False, page: int = 1,
-                per_page: int = 50) -> bytes:
-    """The answer to ``opds/search?q=QUERY`` (OPDS 1.2 acquisition feed) or ``opds/search.opds.json?query=``
-    (OPDS 2), made from ``catalog.json``'s data; links stay as the catalog wrote them (relative to
-    ``opds/``).  For ``broadsheet serve``."""
+def safe_href(value: object) -> str | None:
+    """A link a search answer may carry: relative, or http(s); anything else (``javascript:``, ``file:``,
+    not text) is None."""
+    if not isinstance(value, str) or not value.strip() or _NOT_URL.search(value):
+        return None
+    try:
+        scheme = urlsplit(value.strip()).scheme
+    except ValueError:
+        return None
+    return value.strip() if scheme.lower() in ("", "http", "https") else None
+
+
+_NOT_URL = re.compile(r"[\x00-\x1f\x7f\\\\]")
+
+
+def _safe_entry(text: object) -> etree._Element | None:
+    """A catalog row's ``atom_entry`` read back: an Atom entry with no comment, instruction or entity
+    left, and no link but relative or http(s) ones; None when it is none of that."""
     from ..xhtml import parse
 
+    if not isinstance(text, str):
+        return None
+    try:
+        entry = parse(text)
+    except (etree.XMLSyntaxError, ValueError, UnicodeError):
+        return None
+    if entry.tag != f"{{{ATOM}}}entry":
+        return None
+    for node in list(entry.iter()):
+        parent = node.getparent()
+        if parent is None:
+            continue
+        if not isinstance(node.tag, str):  # comments, processing instructions, unresolved entities
+            if node.tail:
+                previous = node.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + node.tail
+                else:
+                    parent.text = (parent.text or "") + node.tail
+            parent.remove(node)
+        elif any(name in node.attrib and safe_href(node.get(name)) is None for name in ("href", "src")):
+            parent.remove(node)
+    return entry
+
+
+def _safe_publication(value: object) -> dict | None:
+    """A catalog row's ``opds2`` publication, keeping only its relative or http(s) links and images."""
+    if not isinstance(value, dict) or not isinstance(value.get("metadata"), dict):
+        return None
+    publication = dict(value)
+    for key in ("links", "images"):
+        items = value.get(key) if isinstance(value.get(key), list) else []
+        publication[key] = [item for item in items if isinstance(item, dict) and safe_href(item.get("href"))]
+    return publication
+
+
+def _stamp_of(value: object) -> str:
+    """A catalog's ``updated`` when it is an RFC 3339 moment, else the floor."""
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return _stamp(moment if moment.tzinfo is None else moment.astimezone(dt.timezone.utc))
+    return _stamp(EPOCH_FLOOR)
+
+
+def search_feed(catalog_data: object, query: str, *, opds2: bool = False, page: int = 1,
+                per_page: int = 50) -> bytes:
+    """The answer to ``opds/search?q=QUERY`` (OPDS 1.2 acquisition feed) or ``opds/search.opds.json?query=``
+    (OPDS 2), both with ``&page=N``, made from ``catalog.json``'s data: the entries of the static feeds, with
+    links as the catalog wrote them (relative to ``opds/``, where the search is answered).  For ``broadsheet
+    serve``, which hands it whatever the file held: a catalog of another shape gives an empty feed, an edition
+    whose entry is not well formed is left out, and only relative and http(s) links are kept."""
+    data = catalog_data if isinstance(catalog_data, dict) else {}
     query = clean(query, 200)
-    rows = [row for row in catalog_data.get("editions", []) if matches(row, query)]
+    rows = [row for row in (data.get("editions") if isinstance(data.get("editions"), list) else [])
+            if isinstance(row, dict) and matches(row, query)]
     count = max(1, math.ceil(len(rows) / per_page))
     page = min(max(1, page), count)
     chunk = rows[(page - 1) * per_page: page * per_page]
-    library = clean(catalog_data.get("title", "Library"))
-    base = catalog_data.get("base_url") or ""
+    library = clean(data.get("title") if isinstance(data.get("title"), str) else "Library") or "Library"
+    base = safe_href(data.get("base_url")) or ""
+    prefix = f"{base}opds/" if base else ""
     title = f"{library}: {query}"
     if opds2:
-        return _json({"metadata": {"title": title, "numberOfItems": len(rows), "itemsPerPage": per_page,
-                                   "currentPage": page},
-                      "links": [{"rel": "self", "href": f"{base}opds/search.opds.json?query={quote(query)}"
-                                 if base else f"search.opds.json?query={quote(query)}", "type": OPDS2}],
-                      "publications": [row["opds2"] for row in chunk]})
+        def at(number: int) -> str:
+            return f"{prefix}search.opds.json?query={quote(query, safe='')}&page={number}"
+
+        feed_links: list[dict] = [{"rel": "self", "href": at(page), "type": OPDS2},
+                                  {"rel": "start", "href": f"{prefix}{ROOT_OPDS2}", "type": OPDS2},
+                                  {"rel": "search", "href": f"{prefix}{SEARCH_OPDS2}", "type": OPDS2,
+                                   "templated": True}]
+        for rel, number in (("first", 1), ("last", count), ("previous", page - 1), ("next", page + 1)):
+            if 1 <= number <= count and (rel in ("first", "last") or number != page):
+                feed_links.append({"rel": rel, "href": at(number), "type": OPDS2})
+        publications = [p for p in (_safe_publication(row.get("opds2")) for row in chunk) if p is not None]
+        text = json.dumps({"metadata": {"title": title, "numberOfItems": len(rows), "itemsPerPage": per_page,
+                                        "currentPage": page},
+                           "links": feed_links, "publications": publications}, ensure_ascii=False, indent=2)
+        return (text + "\n").encode("utf-8", "replace")
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap=NSMAP)
     _sub(feed, f"{{{ATOM}}}id", _urn(library, f"search:{query}"))
     _sub(feed, f"{{{ATOM}}}title", title)
-    _sub(feed, f"{{{ATOM}}}updated", catalog_data.get("updated") or _stamp(EPOCH_FLOOR))
-    prefix = f"{base}opds/" if base else ""
-    _link(feed, "self", f"{prefix}search?q={quote(query)}&page={page}", ACQUISITION)
+    _sub(feed, f"{{{ATOM}}}updated", _stamp_of(data.get("updated")))
+    author = _sub(feed, f"{{{ATOM}}}author")
+    _sub(author, f"{{{ATOM}}}name", library)
+    _link(feed, "self", f"{prefix}search?q={quote(query, safe='')}&page={page}", ACQUISITION)
     _link(feed, "start", f"{prefix}{ROOT_NAV}", NAVIGATION)
+    _link(feed, "up", f"{prefix}{ROOT_NAV}", NAVIGATION)
+    _link(feed, "search", f"{prefix}{OPENSEARCH_NAME}", OPENSEARCH_TYPE)
     for rel, number in (("first", 1), ("last", count), ("previous", page - 1), ("next", page + 1)):
         if 1 <= number <= count and (rel in ("first", "last") or number != page):
-            _link(feed, rel, f"{prefix}search?q={quote(query)}&page={number}", ACQUISITION)
+            _link(feed, rel, f"{prefix}search?q={quote(query, safe='')}&page={number}", ACQUISITION)
     _sub(feed, f"{{{OPENSEARCH}}}totalResults", str(len(rows)))
     _sub(feed, f"{{{OPENSEARCH}}}itemsPerPage", str(per_page))
+    _sub(feed, f"{{{OPENSEARCH}}}startIndex", str((page - 1) * per_page + 1))
     for row in chunk:
-        feed.append(parse(row["atom_entry"]))
+        entry = _safe_entry(row.get("atom_entry"))
+        if entry is not None:
+            feed.append(entry)
     return _xml(feed)

@@ -1,14 +1,19 @@
-"""Draw the cover image of an issue: masthead, date, issue number and section names."""
+"""Draw the cover image of an issue: masthead, date, issue number and section names.
+
+Each line is drawn in the language's font; characters it lacks (the Chinese section names of a digest in
+English) are drawn, run by run, in the first font that has them (fontconfig finds the files and tells what
+each has), so that none is a box."""
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import RenderError
-from .fonts import font_file
+from .fonts import face_has, font_file
 
 WIDTH, HEIGHT = 1600, 2560
 MARGIN = 120
@@ -17,25 +22,93 @@ PAPER = (250, 248, 242)
 ACCENT = (150, 20, 30)
 
 
-@lru_cache(maxsize=128)
-def _font(lang: str, size: int, bold: bool) -> ImageFont.FreeTypeFont:
-    for family in ("Noto Serif CJK SC" if lang.startswith("zh") else "Noto Serif", "serif", "sans-serif"):
-        found = font_file(family, lang, bold)
-        if found:
-            path, index = found
+#: The CJK face for a language's Han characters (and kana, hangul), as the EPUB and the PDF embed them.
+_CJK = (("zh-tw", "TC"), ("zh-hant", "TC"), ("zh-hk", "HK"), ("zh-mo", "HK"), ("ja", "JP"), ("ko", "KR"))
+_CJK_LANG = {"SC": "zh-cn", "TC": "zh-tw", "HK": "zh-hk", "JP": "ja", "KR": "ko"}
+
+
+def _cjk_variant(lang: str) -> str:
+    lowered = lang.lower()
+    return next((variant for prefix, variant in _CJK if lowered.startswith(prefix)), "SC")
+
+
+@lru_cache(maxsize=16)
+def _faces(lang: str, bold: bool) -> tuple[tuple[str, int], ...]:
+    """The font files that may draw a cover's text, best first: the language's own (a CJK serif for Chinese,
+    Noto Serif otherwise), then for what it lacks the CJK serif of the language's variant (SC when the
+    language is not a CJK one: a digest in English with Chinese section names), Noto Serif and Noto Sans."""
+    variant = _cjk_variant(lang)
+    candidates = [("Noto Serif CJK SC" if lang.startswith("zh") else "Noto Serif", lang), ("serif", lang),
+                  ("sans-serif", lang), (f"Noto Serif CJK {variant}", _CJK_LANG[variant]),
+                  (f"Noto Sans CJK {variant}", _CJK_LANG[variant]), ("Noto Serif", "en"), ("Noto Sans", "en")]
+    faces: list[tuple[str, int]] = []
+    for family, family_lang in candidates:
+        found = font_file(family, family_lang, bold)
+        if found and found not in faces:
             try:
-                return ImageFont.truetype(path, size=size, index=index)
+                ImageFont.truetype(found[0], size=12, index=found[1])
             except OSError:
                 continue
-    raise RenderError("no usable font for the cover image: install fonts-noto-cjk and fonts-noto-core")
+            faces.append(found)
+    if not faces:
+        raise RenderError("no usable font for the cover image: install fonts-noto-cjk and fonts-noto-core")
+    return tuple(faces)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, lang: str, size: int, bold: bool, width: int) -> ImageFont.FreeTypeFont:
-    font = _font(lang, size, bold)
-    while size > 24 and draw.textlength(text, font=font) > width:
+@lru_cache(maxsize=256)
+def _load(face: tuple[str, int], size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(face[0], size=size, index=face[1])
+
+
+def _font(lang: str, size: int, bold: bool) -> ImageFont.FreeTypeFont:
+    return _load(_faces(lang, bold)[0], size)
+
+
+def runs(text: str, lang: str, bold: bool) -> list[tuple[str, tuple[str, int]]]:
+    """``text`` cut into runs, each with the first face of :func:`_faces` that has all its characters:
+    a character the first face lacks goes to the next that has it (white space and marks stay in the run
+    they are in; a character no face has stays with the first, and is a box)."""
+    faces = _faces(lang, bold)
+    out: list[tuple[str, tuple[str, int]]] = []
+    for char in text:
+        if out and unicodedata.category(char) in ("Zs", "Mn", "Me", "Cf") and face_has(*out[-1][1], char):
+            face = out[-1][1]
+        else:
+            face = next((f for f in faces if face_has(*f, char)), faces[0])
+        if out and out[-1][1] == face:
+            out[-1] = (out[-1][0] + char, face)
+        else:
+            out.append((char, face))
+    return out
+
+
+def _width(draw: ImageDraw.ImageDraw, parts: list[tuple[str, tuple[str, int]]], size: int) -> float:
+    return sum(draw.textlength(part, font=_load(face, size)) for part, face in parts)
+
+
+def _fit_size(draw: ImageDraw.ImageDraw, parts, size: int, width: int) -> int:
+    while size > 24 and _width(draw, parts, size) > width:
         size = int(size * 0.9)
-        font = _font(lang, size, bold)
-    return font
+    return size
+
+
+def _text(draw: ImageDraw.ImageDraw, y: float, text: str, lang: str, size: int, bold: bool, width: int) -> None:
+    """``text`` centred on (WIDTH / 2, y), as large as fits in ``width`` up to ``size``, each run in a font
+    that has its characters."""
+    parts = runs(text, lang, bold)
+    size = _fit_size(draw, parts, size, width)
+    if len(parts) <= 1:  # one face: drawn in one go
+        draw.text((WIDTH / 2, y), text, font=_load(parts[0][1] if parts else _faces(lang, bold)[0], size),
+                  fill=INK, anchor="mm")
+        return
+    # runs side by side on the first face's baseline, the whole line centred as "mm" centres one run
+    ascent, descent = _load(_faces(lang, bold)[0], size).getmetrics()
+    baseline = y + (ascent - descent) / 2
+    x = WIDTH / 2 - _width(draw, parts, size) / 2
+    for part, face in parts:
+        font = _load(face, size)
+        draw.text((x, baseline), part, font=font, fill=INK, anchor="ls")
+        x += draw.textlength(part, font=font)
 
 
 def draw_cover(title: str, date_text: str, number_text: str, sections: list[str], lang: str) -> bytes:
@@ -49,8 +122,7 @@ def _masthead(title: str, lang: str) -> Image.Image:
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 60), fill=ACCENT)
-    masthead = _fit(draw, title, lang, 260, True, WIDTH - 2 * MARGIN)
-    draw.text((WIDTH / 2, 420), title, font=masthead, fill=INK, anchor="mm")
+    _text(draw, 420, title, lang, 260, True, WIDTH - 2 * MARGIN)
     draw.line((MARGIN, 640, WIDTH - MARGIN, 640), fill=INK, width=8)
     return image
 
@@ -62,14 +134,12 @@ def _draw(title: str, date_text: str, number_text: str, sections: tuple[str, ...
     inner = WIDTH - 2 * MARGIN
     info = "   ".join(part for part in (date_text, number_text) if part)
     if info:
-        info_font = _fit(draw, info, lang, 72, False, inner)
-        draw.text((WIDTH / 2, 720), info, font=info_font, fill=INK, anchor="mm")
+        _text(draw, 720, info, lang, 72, False, inner)
     draw.line((MARGIN, 800, WIDTH - MARGIN, 800), fill=INK, width=3)
 
     y = 960
     for name in sections[:14]:
-        font = _fit(draw, name, lang, 88, False, inner)
-        draw.text((WIDTH / 2, y), name, font=font, fill=INK, anchor="mm")
+        _text(draw, y, name, lang, 88, False, inner)
         y += 120
     if len(sections) > 14:
         draw.text((WIDTH / 2, y), "…", font=_font(lang, 88, False), fill=INK, anchor="mm")

@@ -54,6 +54,7 @@ from typing import NamedTuple
 
 from ..errors import RenderError
 from ..xhtml import parse as parse_xml
+from .fonts import font_cmap
 
 __all__ = ["FACES", "FALLBACK", "Face", "embed_fonts", "faces_by_text", "font_face_file", "subset_font"]
 
@@ -223,14 +224,6 @@ def _face_for(families: tuple[str, ...], bold: bool) -> Face | None:
 
 # --- subset ----------------------------------------------------------------------------------------
 
-@cache
-def _cmap(path: str, number: int) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, fontNumber=number, lazy=True) as font:
-        return frozenset(font.getBestCmap())
-
-
 def subset_font(path: str, number: int, chars: Iterable[str]) -> tuple[bytes, str]:
     """Return (font data, "otf" or "ttf") of face ``number`` of ``path`` cut down to ``chars`` plus FALLBACK."""
     from fontTools import subset
@@ -242,7 +235,7 @@ def subset_font(path: str, number: int, chars: Iterable[str]) -> tuple[bytes, st
     options.recalc_timestamp = False  # keep head.modified of the installed font: the same bytes every run
     options.notdef_outline = True
     codepoints = {ord(c) for c in chars} | {ord(c) for c in FALLBACK}
-    codepoints &= _cmap(path, number)
+    codepoints &= font_cmap(path, number)
     font = subset.load_font(path, options, dontLoadGlyphNames=True)
     try:
         subsetter = subset.Subsetter(options)

@@ -167,3 +167,32 @@ def font_file(family: str, lang: str, bold: bool = False) -> tuple[str, int] | N
     if not path:
         return None
     return path, int(index or 0)
+
+
+@cache
+def font_cmap(path: str, number: int = 0) -> frozenset[int]:
+    """The code points face ``number`` of the font file ``path`` has glyphs for (its best cmap, fontTools)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=number, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+@cache
+def _face_ranges(path: str, number: int) -> tuple[list[int], list[int]] | None:
+    if shutil.which("fc-query") is None:
+        return None
+    listing = subprocess.run(["fc-query", "-i", str(number), "--format", "%{charset}\n", path],
+                             capture_output=True, check=False).stdout
+    return _merge(listing.decode("ascii", "replace"))
+
+
+def face_has(path: str, number: int, char: str) -> bool:
+    """Whether face ``number`` of the font file ``path`` has a glyph for ``char``: fontconfig's charset of it
+    (fc-query, cached by fontconfig), else its cmap."""
+    ranges = _face_ranges(path, number)
+    if ranges is None:
+        return ord(char) in font_cmap(path, number)
+    starts, ends = ranges
+    index = bisect.bisect_right(starts, ord(char)) - 1
+    return index >= 0 and ord(char) <= ends[index]

@@ -1,0 +1,64 @@
+"""The drawn cover: a line mixing Latin and Chinese is drawn run by run, each in a font that has its
+characters, so a digest in English with Chinese section names shows them, not boxes."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
+
+from broadsheet.render import cover
+from broadsheet.render.fonts import face_has
+
+CJK = "理论"
+
+
+def _glyphs(face: tuple[str, int]) -> set[int]:
+    """The cmap of the face, read straight from the file with fontTools."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(face[0], fontNumber=face[1], lazy=True) as font:
+        return set(font.getBestCmap())
+
+
+def test_each_run_gets_a_font_that_has_its_characters():
+    parts = cover.runs(f"Morning Digest {CJK} (1)", "en-GB", True)
+    assert [text for text, _ in parts] == ["Morning Digest ", f"{CJK} ", "(1)"]
+    latin, cjk = parts[0][1], parts[1][1]
+    assert latin == cover._faces("en-GB", True)[0] and parts[2][1] == latin
+    assert not {ord(c) for c in CJK} <= _glyphs(latin)  # the language's font would draw boxes
+    assert {ord(c) for c in CJK} <= _glyphs(cjk) and all(face_has(*cjk, c) and not face_has(*latin, c) for c in CJK)
+    # Chinese: its own font has everything, one run
+    assert [text for text, _ in cover.runs(f"Digest {CJK}", "zh-CN", False)] == [f"Digest {CJK}"]
+
+
+def _line(face: tuple[str, int], text: str, size: int, y: int) -> Image.Image:
+    image = Image.new("RGB", (cover.WIDTH, cover.HEIGHT), cover.PAPER)
+    ImageDraw.Draw(image).text((cover.WIDTH / 2, y), text, font=ImageFont.truetype(face[0], size, index=face[1]),
+                               fill=cover.INK, anchor="mm")
+    return image
+
+
+def _difference(a: Image.Image, b: Image.Image, box: tuple[int, int, int, int]) -> float:
+    return sum(ImageStat.Stat(ImageChops.difference(a.crop(box), b.crop(box)).convert("L")).mean)
+
+
+def test_chinese_section_names_of_an_english_cover_are_drawn():
+    """A section named 理论 on the cover of an English digest: the pixels are the Chinese font's glyphs, not
+    the boxes the Latin font draws (what the cover showed before)."""
+    image = Image.open(io.BytesIO(cover.draw_cover(f"Digest {CJK}", "30 November 2026", "", [CJK], "en-GB")))
+    latin = cover._faces("en-GB", False)[0]
+    (chinese,) = {face for _, face in cover.runs(CJK, "en-GB", False)}
+    assert {ord(c) for c in CJK} <= _glyphs(chinese) and not {ord(c) for c in CJK} <= _glyphs(latin)
+    box = (0, 900, cover.WIDTH, 1020)  # the first section's line, centred on y = 960
+    drawn = _difference(image, _line(chinese, CJK, 88, 960), box)
+    boxes = _difference(image, _line(latin, CJK, 88, 960), box)
+    blank = _difference(image, Image.new("RGB", image.size, cover.PAPER), box)
+    assert drawn < 1.5 < boxes and drawn * 4 < blank, (drawn, boxes, blank)
+    # the masthead, Latin and Chinese side by side: the Chinese glyphs are there too
+    title_box = (0, 300, cover.WIDTH, 540)
+    all_latin = Image.new("RGB", image.size, cover.PAPER)
+    ImageDraw.Draw(all_latin).text((cover.WIDTH / 2, 420), f"Digest {CJK}", fill=cover.INK, anchor="mm",
+                                   font=ImageFont.truetype(cover._faces("en-GB", True)[0][0], 260,
+                                                           index=cover._faces("en-GB", True)[0][1]))
+    assert _difference(image, all_latin, title_box) > 1.5
