@@ -552,3 +552,20 @@ def test_unit_pieces():
                      "opds2": {"metadata": {"title": "\ud800 paper"}}}]}):
         assert ET.fromstring(search_feed(nonsense, "paper\x01\ud800")).findall(f"{ATOM}entry") == []
         json.loads(search_feed(nonsense, "paper", opds2=True, page=-3))
+
+
+@pytest.mark.parametrize(("host", "status"), [
+    ("evil.example", 403), ("evil.example:8080", 403), ("127.0.0.1.evil.example", 403),
+    ("localhost", 200), ("127.0.0.1:8080", 200), ("[::1]:8080", 200)])
+def test_a_loopback_server_answers_only_to_loopback_host_names(server, host, status):
+    """DNS rebinding: a page whose name points at 127.0.0.1 cannot read the library through a browser here."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("GET", "/opds/root.nav.atom", skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == status

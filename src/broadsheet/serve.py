@@ -119,6 +119,18 @@ def safe_parts(path: str) -> list[str] | None:
     return parts
 
 
+def _loopback_host(header: bytes) -> bool:
+    """Whether a Host header names this machine by a loopback name: localhost (or a name under .localhost),
+    or a loopback address, with or without a port."""
+    host = header.decode("latin-1").strip().lower()
+    if host.startswith("["):  # [::1]:8080
+        name = host[1:host.find("]")] if "]" in host else ""
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.rstrip(".")
+    return name == "localhost" or name.endswith(".localhost") or _is_loopback(name)
+
+
 def _is_loopback(address: str) -> bool:
     import ipaddress
 
@@ -184,8 +196,10 @@ def _not_modified(request_headers, etag: str, last_modified: str) -> bool:
     return False
 
 
-def make_app(root: Path):
-    """The ASGI application serving the library in ``root`` (a real path)."""
+def make_app(root: Path, loopback: bool = True):
+    """The ASGI application serving the library in ``root`` (a real path).  With ``loopback`` (a server
+    bound to a loopback address) a request must name a loopback host: a web page whose name was pointed
+    at 127.0.0.1 (DNS rebinding) cannot read the library through a browser on this machine."""
     import anyio
     from starlette.applications import Starlette
     from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
@@ -303,6 +317,10 @@ def make_app(root: Path):
             response = PlainTextResponse("method not allowed\n", status_code=405, headers={"allow": "GET, HEAD"})
             await response(scope, receive, _adding_headers(send))
             return
+        if loopback and not _loopback_host(dict(scope.get("headers") or ()).get(b"host", b"")):
+            response = PlainTextResponse("this server answers only to localhost\n", status_code=403)
+            await response(scope, receive, _adding_headers(send))
+            return
         await app(scope, receive, _adding_headers(send))
 
     return with_headers
@@ -396,7 +414,7 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 8080, quiet: bool =
         print(f"Serving {root} at {url} (Ctrl-C stops)", flush=True)
         print(f"OPDS catalog: {url}{ROOT_FEED.lstrip('/')}", flush=True)
         config = uvicorn.Config(
-            make_app(root), lifespan="off", http="h11", ws="none", loop="asyncio", interface="asgi3",
+            make_app(root, loopback=_is_loopback(address)), lifespan="off", http="h11", ws="none", loop="asyncio", interface="asgi3",
             log_config=_log_config(), access_log=not quiet, server_header=False, proxy_headers=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS, limit_concurrency=MAX_CONNECTIONS)
         server = uvicorn.Server(config)
