@@ -17,6 +17,7 @@ from lxml import etree, html as lxml_html
 
 from .. import limits
 from ..model import Block, Figure, Heading, Inline, ListBlock, Paragraph, Preformatted, Quote, Rule
+from ..xhtml import remove_keep_tail
 
 log = logging.getLogger("broadsheet")
 
@@ -337,20 +338,6 @@ def _figure(img: etree._Element, caption: Inline | None, resolve_image: ImageRes
             caption = inline_from_text(title or alt)
     image = resolve_image(src, alt, caption)
     return Figure(image=image) if image is not None else None
-
-
-def remove_keep_tail(el: etree._Element) -> None:
-    """Remove ``el`` from its parent, keeping its tail text."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def _inline(el: etree._Element) -> Inline:

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 
 from ..clock import EPOCH_FLOOR
+from ..xhtml import remove_keep_tail
 from .library import Edition, clean
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -374,13 +375,7 @@ def _safe_entry(text: object) -> etree._Element | None:
         if parent is None:
             continue
         if not isinstance(node.tag, str):  # comments, processing instructions, unresolved entities
-            if node.tail:
-                previous = node.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + node.tail
-                else:
-                    parent.text = (parent.text or "") + node.tail
-            parent.remove(node)
+            remove_keep_tail(node)
         elif any(name in node.attrib and safe_href(node.get(name)) is None for name in ("href", "src")):
             parent.remove(node)
     return entry
