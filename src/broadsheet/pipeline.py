@@ -328,13 +328,8 @@ def _write_manifests(editions: dict[Path, tuple[RenderedIssue, list[Path]]], out
     from . import manifest
 
     for stem_path, (result, files) in editions.items():
-        try:
-            manifest.write(out, stem_path.name, manifest.record(result, files, stem_path.name, kind=kind))
-        except OSError as exc:
-            fault = write_error(exc, out)
-            if fault is None:
-                raise
-            raise fault from None
+        record = manifest.record(result, files, stem_path.name, kind=kind)
+        _written(lambda: manifest.write(out, stem_path.name, record), out)
 
 
 def build_digest(
