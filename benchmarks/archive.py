@@ -17,7 +17,6 @@ compare revisions.  ``--archive DIR`` uses (or, if missing, writes) the archive 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import shutil
@@ -29,33 +28,17 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ZH = ["推进基层治理现代化", "黄河流域生态保护", "城市更新与民生改善", "科技创新引领发展", "乡村振兴的实践探索",
-      "营商环境持续优化", "公共文化服务体系", "绿色低碳转型之路"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import EN, ZH, _en_paragraph, _picture, _zh_paragraph  # noqa: E402
+
 ZH_SECTIONS = ["要闻", "经济", "理论", "文化", "社会"]
-EN = ["harbour", "council", "ferry", "budget", "school", "museum", "market", "weather", "bridge", "library"]
 EN_SECTIONS = ["News", "Business", "Opinion", "Culture", "Sport"]
 FIRST_DAY = date(2026, 1, 1)
 PUBLICATIONS = (  # folder, title, language, id
     ("zh-daily", "河洛日报", "zh-CN", "hlrb"),
     ("en-daily", "The Harbour Gazette", "en", "harbour"),
 )
-
-
-def _picture(rng: random.Random) -> bytes:
-    from PIL import Image
-
-    image = Image.new("RGB", (900, 600), tuple(rng.randrange(256) for _ in range(3)))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=80)
-    return out.getvalue()
-
-
-def _zh_paragraph(rng: random.Random) -> str:
-    return "".join(f"{rng.choice(ZH)}，{rng.choice(ZH)}取得新进展。" for _ in range(4))
-
-
-def _en_paragraph(rng: random.Random) -> str:
-    return (" ".join(rng.choice(EN) for _ in range(45)) + ".").capitalize()
 
 
 def make_archive(root: Path, issues: int, articles: int = 3, seed: int = 7) -> Path:
@@ -78,10 +61,10 @@ def make_archive(root: Path, issues: int, articles: int = 3, seed: int = 7) -> P
             f'page = "{n % 5 + 1:02d}" }}]\n', encoding="utf-8")
         for a in range(articles):
             title = f"{rng.choice(ZH)}（{a + 1}）" if chinese else f"The {rng.choice(EN)} report ({a + 1})"
-            body = [(_zh_paragraph if chinese else _en_paragraph)(rng) for _ in range(rng.randint(2, 4))]
+            body = [_zh_paragraph(rng, 4) if chinese else _en_paragraph(rng, 45) for _ in range(rng.randint(2, 4))]
             picture = ""
             if a == 0 and n % 4 == 0:
-                (issue / "p.jpg").write_bytes(_picture(rng))
+                (issue / "p.jpg").write_bytes(_picture(rng, (900, 600)))
                 picture = f"![picture of issue {n}](p.jpg)\n\n"
             (issue / f"a{a}.md").write_text(
                 f"---\ntitle: \"{title}\"\nsection: {section}\norder: {a}\n---\n\n{picture}"

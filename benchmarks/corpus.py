@@ -12,21 +12,21 @@ ZH = ["推进基层治理现代化", "黄河流域生态保护", "城市更新�
 EN = ["harbour", "council", "ferry", "budget", "school", "museum", "market", "weather", "bridge", "library"]
 
 
-def _picture(rng: random.Random) -> bytes:
+def _picture(rng: random.Random, size: tuple[int, int] = (1200, 800)) -> bytes:
     from PIL import Image
 
-    image = Image.new("RGB", (1200, 800), tuple(rng.randrange(256) for _ in range(3)))
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
     return out.getvalue()
 
 
-def _zh_paragraph(rng: random.Random) -> str:
-    return "".join(f"{rng.choice(ZH)}，{rng.choice(ZH)}取得新进展。" for _ in range(6))
+def _zh_paragraph(rng: random.Random, sentences: int = 6) -> str:
+    return "".join(f"{rng.choice(ZH)}，{rng.choice(ZH)}取得新进展。" for _ in range(sentences))
 
 
-def _en_paragraph(rng: random.Random) -> str:
-    words = [rng.choice(EN) for _ in range(60)]
+def _en_paragraph(rng: random.Random, length: int = 60) -> str:
+    words = [rng.choice(EN) for _ in range(length)]
     return (" ".join(words) + ".").capitalize()
 
 
