@@ -17,6 +17,8 @@ _CJK = re.compile(
     "[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff]"
 )
+#: A run of characters a CJK line may stretch after: spaces and CJK characters.
+_OPPORTUNITIES = re.compile("[ \u00a0" + _CJK.pattern[1:] + "+")
 _installed = False
 
 
@@ -48,16 +50,17 @@ def install() -> None:
         attr_list = pango.pango_layout_get_attributes(self.layout)
         if attr_list == ffi.NULL:
             attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-        offset = 0
-        last = len(self.text) - 1
-        for index, char in enumerate(self.text):
-            size = len(char.encode("utf-8"))
-            if index < last or getattr(self, "cjk_trailing", False):
-                if _opportunity(char):
-                    attr = pango.pango_attr_letter_spacing_new(units)
-                    attr.start_index, attr.end_index = offset, offset + size
-                    pango.pango_attr_list_insert(attr_list, attr)
-            offset += size
+        text = self.text
+        stop = len(text) if getattr(self, "cjk_trailing", False) else len(text) - 1
+        offset, done = 0, 0  # byte offset of text[done]
+        for run in _OPPORTUNITIES.finditer(text, 0, stop):
+            start, end = run.span()
+            offset += len(text[done:start].encode("utf-8"))
+            size = len(text[start:end].encode("utf-8"))
+            attr = pango.pango_attr_letter_spacing_new(units)
+            attr.start_index, attr.end_index = offset, offset + size
+            pango.pango_attr_list_insert(attr_list, attr)
+            offset, done = offset + size, end
         pango.pango_layout_set_attributes(self.layout, attr_list)
 
     def text_boxes(box, found):
