@@ -53,6 +53,11 @@ class Inline(_Value):
     html: str
     text: str
 
+    def model_post_init(self, context, /) -> None:
+        # Most paragraphs have no markup and nothing escaped: their HTML is their text, held once.
+        if self.text == self.html and self.text is not self.html:
+            self.__dict__["text"] = self.html
+
 
 class Paragraph(_Value):
     kind: Literal["paragraph"] = "paragraph"

@@ -210,7 +210,9 @@ def build(
     warm_up(formats)
     editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
                     allow_remote_hosts=allow_remote_hosts)
-    return write_editions(editions, formats=formats, out=out, overrides=overrides, progress=progress, cache=cache)
+    outputs = plan(editions, formats, Path(out), overrides)
+    del editions  # the model as read; the outputs hold it typeset
+    return write_outputs(outputs, out=out, progress=progress, cache=cache)
 
 
 def write_editions(
@@ -229,10 +231,19 @@ def write_editions(
 
     After an edition's outputs, its manifest (``manifest.py``, ``kind`` "issue" or "digest") is written in
     ``<out>/.broadsheet/editions/``; it is not among the paths returned."""
+    return write_outputs(plan(editions, formats, Path(out), overrides, stem=stem), out=out, progress=progress,
+                         render_cache=render_cache, cache=cache, kind=kind)
+
+
+def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None = None,
+                  render_cache: dict | None = None, cache: bool = True, kind: str = "issue") -> list[Path]:
+    """Render and write planned outputs (:func:`plan`; see :func:`write_editions`).  The outputs hold the
+    editions as converted and typeset: a caller that lets go of the editions it read before this call
+    holds one copy of the model while the outputs are made, not two (an archive's model is the largest
+    thing a build holds)."""
     from .render import render_issue
 
     out = Path(out)
-    outputs = plan(editions, formats, out, overrides, stem=stem)
     total = 2 * len(outputs)
 
     def report(step: str, output: Output, done: int) -> None:
@@ -385,8 +396,10 @@ def build_digest(
         edition, report = edition_of(spec)
         if edition is None:
             raise IngestError("no article matches the digest's filters")
-        paths = write_editions([edition], formats=formats, out=out, overrides=overrides, progress=progress,
-                               render_cache=render_cache, stem=stem(edition), kind="digest")
+        outputs = plan([edition], formats, Path(out), overrides, stem=stem(edition))
+        editions.clear()  # the archive as read, and the digest before typesetting: the outputs hold what is written
+        del edition
+        paths = write_outputs(outputs, out=out, progress=progress, render_cache=render_cache, kind="digest")
         return paths, report
 
     cache: dict = {} if render_cache is None else render_cache

@@ -432,18 +432,22 @@ def typeset_article(article: Article, default_lang: str = "en", *, keep_punctuat
         return typeset_inline(value, lang, keep_punctuation=keep_punctuation, quotes=quotes,
                               nobreak_end=nobreak_end and paragraph)
 
+    def copy(value, field: str, new):  # a block nothing was changed in stays the same value
+        old = getattr(value, field)
+        same = new is old or (isinstance(new, tuple) and all(a is b for a, b in zip(new, old)))
+        return value if same else value.model_copy(update={field: new})
+
     def block(value):
         if isinstance(value, Paragraph):
-            return value.model_copy(update={"content": inline(value.content, True)})
+            return copy(value, "content", inline(value.content, True))
         if isinstance(value, Heading):
-            return value.model_copy(update={"content": inline(value.content)})
+            return copy(value, "content", inline(value.content))
         if isinstance(value, Quote):
-            return value.model_copy(update={"paragraphs": tuple(inline(p, True) for p in value.paragraphs)})
+            return copy(value, "paragraphs", tuple(inline(p, True) for p in value.paragraphs))
         if isinstance(value, ListBlock):
-            return value.model_copy(update={"items": tuple(inline(i) for i in value.items)})
+            return copy(value, "items", tuple(inline(i) for i in value.items))
         if isinstance(value, Figure) and value.image.caption is not None:
-            image = value.image.model_copy(update={"caption": inline(value.image.caption)})
-            return value.model_copy(update={"image": image})
+            return copy(value, "image", copy(value.image, "caption", inline(value.image.caption)))
         return value  # Preformatted (code), Rule, a picture without a caption
 
     return article.model_copy(update={
