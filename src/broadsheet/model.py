@@ -43,8 +43,28 @@ def one_line(value: str) -> str:
 Label = Annotated[str, AfterValidator(one_line)]
 
 
+#: Each distinct set of field names given when a value was made, held once: a frozen value's set never
+#: changes, and an archive's model holds millions of values (a set each would be a quarter of their size).
+_FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
+
+
+def _share_fields_given(value: BaseModel) -> None:
+    given = value.__pydantic_fields_set__
+    shared = _FIELDS_GIVEN.setdefault(frozenset(given), given)
+    if shared is not given:
+        object.__setattr__(value, "__pydantic_fields_set__", shared)
+
+
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=False)
+
+    def model_post_init(self, context, /) -> None:
+        _share_fields_given(self)
+
+    def model_copy(self, *, update=None, deep: bool = False):
+        copied = super().model_copy(update=update, deep=deep)  # the copy's set is its own until shared
+        _share_fields_given(copied)
+        return copied
 
 
 class Inline(_Value):
@@ -54,6 +74,7 @@ class Inline(_Value):
     text: str
 
     def model_post_init(self, context, /) -> None:
+        super().model_post_init(context)
         # Most paragraphs have no markup and nothing escaped: their HTML is their text, held once.
         if self.text == self.html and self.text is not self.html:
             self.__dict__["text"] = self.html
