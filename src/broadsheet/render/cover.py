@@ -32,27 +32,51 @@ def _cjk_variant(lang: str) -> str:
     return next((variant for prefix, variant in _CJK if lowered.startswith(prefix)), "SC")
 
 
+class _Faces:
+    """The font files that may draw a cover's text, best first, each looked up (one fontconfig match and
+    a test load) only when the faces before it lack a character: most covers need the first alone."""
+
+    def __init__(self, candidates: list[tuple[str, str]], bold: bool) -> None:
+        self._candidates = iter(candidates)
+        self._bold = bold
+        self._found: list[tuple[str, int]] = []
+
+    def _more(self) -> bool:
+        for family, family_lang in self._candidates:
+            found = font_file(family, family_lang, self._bold)
+            if found and found not in self._found:
+                try:
+                    ImageFont.truetype(found[0], size=12, index=found[1])
+                except OSError:
+                    continue
+                self._found.append(found)
+                return True
+        return False
+
+    def __iter__(self):
+        index = 0
+        while index < len(self._found) or self._more():
+            yield self._found[index]
+            index += 1
+
+    def __getitem__(self, index: int) -> tuple[str, int]:
+        while len(self._found) <= index and self._more():
+            pass
+        if not self._found:
+            raise RenderError("no usable font for the cover image: install fonts-noto-cjk and fonts-noto-core")
+        return self._found[index]
+
+
 @lru_cache(maxsize=16)
-def _faces(lang: str, bold: bool) -> tuple[tuple[str, int], ...]:
+def _faces(lang: str, bold: bool) -> _Faces:
     """The font files that may draw a cover's text, best first: the language's own (a CJK serif for Chinese,
     Noto Serif otherwise), then for what it lacks the CJK serif of the language's variant (SC when the
     language is not a CJK one: a digest in English with Chinese section names), Noto Serif and Noto Sans."""
     variant = _cjk_variant(lang)
-    candidates = [("Noto Serif CJK SC" if lang.startswith("zh") else "Noto Serif", lang), ("serif", lang),
-                  ("sans-serif", lang), (f"Noto Serif CJK {variant}", _CJK_LANG[variant]),
-                  (f"Noto Sans CJK {variant}", _CJK_LANG[variant]), ("Noto Serif", "en"), ("Noto Sans", "en")]
-    faces: list[tuple[str, int]] = []
-    for family, family_lang in candidates:
-        found = font_file(family, family_lang, bold)
-        if found and found not in faces:
-            try:
-                ImageFont.truetype(found[0], size=12, index=found[1])
-            except OSError:
-                continue
-            faces.append(found)
-    if not faces:
-        raise RenderError("no usable font for the cover image: install fonts-noto-cjk and fonts-noto-core")
-    return tuple(faces)
+    return _Faces([("Noto Serif CJK SC" if lang.startswith("zh") else "Noto Serif", lang), ("serif", lang),
+                   ("sans-serif", lang), (f"Noto Serif CJK {variant}", _CJK_LANG[variant]),
+                   (f"Noto Sans CJK {variant}", _CJK_LANG[variant]), ("Noto Serif", "en"), ("Noto Sans", "en")],
+                  bold)
 
 
 @lru_cache(maxsize=256)
@@ -74,7 +98,7 @@ def runs(text: str, lang: str, bold: bool) -> list[tuple[str, tuple[str, int]]]:
         if out and unicodedata.category(char) in ("Zs", "Mn", "Me", "Cf") and face_has(*out[-1][1], char):
             face = out[-1][1]
         else:
-            face = next((f for f in faces if face_has(*f, char)), faces[0])
+            face = next((f for f in faces if face_has(*f, char)), None) or faces[0]
         if out and out[-1][1] == face:
             out[-1] = (out[-1][0] + char, face)
         else:
