@@ -123,7 +123,7 @@ class EpubBackend:
                                  content=document.content)
             item.properties = _properties(document)
             book.add_item(item)
-            spine.append(item)
+            spine.append(item if document.linear else (item, "no"))
         book.spine = spine
         book.toc = [_toc_entry(entry) for entry in rendered.nav]
         book.add_item(epub.EpubNcx())
