@@ -204,6 +204,12 @@ class Facsimile(_Value):
     pdf_root: Path | None = Field(default=None, exclude=True)
     regions: tuple[Region, ...] = ()
 
+    def placed(self, width: float, height: float) -> tuple[float, float, float, float]:
+        """The picture scaled to fit a ``width`` × ``height`` box and centred in it: left, top, width, height."""
+        scale = min(width / self.picture.width, height / self.picture.height)
+        shown_width, shown_height = self.picture.width * scale, self.picture.height * scale
+        return (width - shown_width) / 2, (height - shown_height) / 2, shown_width, shown_height
+
 
 class Section(_Value):
     id: str = Field(pattern=ID_RE.pattern)

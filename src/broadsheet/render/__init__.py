@@ -169,7 +169,8 @@ def render_issue(
         css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page), memo=memo)
         context["columns"] = column_count(page)
         context["front"] = front_page(view, context["columns"], is_cjk(lang))
-        context["facsimile_sheets"] = _print_sheets(view, page, options, lang)
+        context["facsimile_sheets"] = _print_sheets(issue, view, page, lang)
+        context["facsimile_links"] = {s.id: link_label(s, lang) for s in view.sections if s.facsimile is not None}
         style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
         html = _render(env, "pdf/edition.html", context)
         document = Document(name="edition.html", id="edition", title=meta.title, kind="edition",
@@ -183,22 +184,24 @@ def render_issue(
     return rendered
 
 
-def _print_sheets(view: Issue, page, options: PdfConfig, lang: str) -> dict:
-    """Each facsimile section's print page: the picture's box on the trim and the regions' link boxes (mm)."""
+def _print_sheets(issue: Issue, view: Issue, page, lang: str) -> dict:
+    """Each facsimile section's print page: the picture's box on the trim and the regions' link boxes (mm).
+    ``vector``: the section has a page PDF, which the PDF backend draws in the picture's place."""
     from ..paper import to_mm
-    from .facsimile import print_layout, print_regions, picture_alt
+    from .facsimile import print_regions, picture_alt
 
     width, height = to_mm(page.width), to_mm(page.height)
     titles = {a.id: a.title for a in view.articles}
     sheets = {}
-    for section in view.sections:
+    for section, own in zip(view.sections, issue.sections, strict=True):
         if section.facsimile is None:
             continue
-        left, top, w, h = print_layout(section.facsimile, width, height)
+        left, top, w, h = section.facsimile.placed(width, height)
         sheets[section.id] = {
             "left": round(left, 3), "top": round(top, 3), "width": round(w, 3), "height": round(h, 3),
             "trim_width": width, "trim_height": height, "alt": picture_alt(section, lang),
             "regions": print_regions(section, width, height, titles),
+            "vector": own.facsimile is not None and own.facsimile.pdf is not None,
         }
     return sheets
 

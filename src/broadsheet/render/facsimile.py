@@ -3,14 +3,16 @@
 The model gives each region in the picture's own pixels; the EPUB page view draws the picture
 in an SVG whose ``viewBox`` is that pixel space (so the picture may be downscaled for e-readers
 without moving a region), each region an SVG ``<a>`` over it.  The print page places the
-picture scaled into the trim and each region as a link box in millimetres over it.
+picture scaled into the trim (``Facsimile.placed``) and each region as a link box in millimetres over
+it (its bounding box: WeasyPrint makes one rectangular link annotation of each ``<a>``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Facsimile, Section
+from ..model import Section
+from ..lang import no_word_spaces
 from .labels import labels_for
 
 #: The CSS of the EPUB page view (written into the page view only: other documents are unchanged).
@@ -56,7 +58,7 @@ def page_view_name(section: Section) -> str:
 def picture_alt(section: Section, lang: str) -> str:
     """The page picture's text alternative: the page, its name and its articles."""
     labels = labels_for(lang)
-    separator = "、" if labels is not labels_for("en") and lang[:2] in ("zh", "ja") else "; "
+    separator = "、" if no_word_spaces(lang) else "; "
     titles = separator.join(a.title for a in section.articles)
     where = labels["page"].format(page=section.page) if section.page else section.name
     return labels["facsimile_alt"].format(page=where, name=section.name, titles=titles)
@@ -88,22 +90,13 @@ def svg_regions(section: Section, titles: dict[str, str]) -> list[SvgRegion]:
     return out
 
 
-def print_layout(facsimile: Facsimile, width_mm: float, height_mm: float) -> tuple[float, float, float, float]:
-    """The picture's box on a trim of ``width_mm`` × ``height_mm``: left, top, width, height, in mm
-    (scaled to fit, centred)."""
-    picture = facsimile.picture
-    scale = min(width_mm / picture.width, height_mm / picture.height)
-    width, height = picture.width * scale, picture.height * scale
-    return (width_mm - width) / 2, (height_mm - height) / 2, width, height
-
-
 def print_regions(section: Section, width_mm: float, height_mm: float, titles: dict[str, str]) -> list[PrintRegion]:
     """The regions as link boxes over the picture placed by :func:`print_layout`; the larger first, so
     that a smaller region lying over a larger one's box is the one a click finds."""
     facsimile = section.facsimile
     if facsimile is None:
         return []
-    left, top, width, _ = print_layout(facsimile, width_mm, height_mm)
+    left, top, width, _ = facsimile.placed(width_mm, height_mm)
     scale = width / facsimile.picture.width
     out = []
     for region in facsimile.regions:

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ...files import check_inside
+from ...errors import IngestError
+from ...files import check_inside, read_inside
 from ...model import Article
 from ..base import Context, DraftFacsimile, DraftRegion, log
 from ..images import ImageResolver
@@ -28,6 +29,7 @@ _SHAPE_NAMES = {"poly": "polygon", "polygon": "polygon", "rect": "rect", "rectan
                 "circ": "circle"}
 _COUNTS = {"rect": 4, "circle": 3}
 MAX_REGIONS = 500  # areas kept from one page's map
+MAX_PDF_BYTES = 64 * 1024 * 1024  # one page PDF
 
 
 def page_facsimile(doc: Doc, ctx: Context, root: Path, resolve: Callable[[str, Path], tuple[Path | None, str]],
@@ -137,5 +139,31 @@ def _page_pdf(doc: Doc, root: Path) -> Path | None:
         if not candidate.is_relative_to(root) or not candidate.is_file():
             log.info("%s: page PDF %r not in the folder; the page picture stands for it", doc.path, href)
             continue
-        return check_inside(candidate, root, "page PDF")  # a link out of the folder is refused by name
+        real = check_inside(candidate, root, "page PDF")  # a link out of the folder is refused by name
+        why = _not_a_page_pdf(real, root)
+        if why:
+            log.warning("%s: page PDF %r %s; the page picture stands for it", doc.path, href, why)
+            continue
+        return real
+    return None
+
+
+def _not_a_page_pdf(path: Path, root: Path) -> str | None:
+    """Why the file cannot be drawn as a page (read through the file door, opened with pikepdf), or None."""
+    import io
+
+    import pikepdf
+
+    try:
+        data = read_inside(path, root, MAX_PDF_BYTES, "page PDF")
+    except IngestError as exc:
+        return exc.message
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) < 1:
+                return "has no page"
+            if pdf.is_encrypted:
+                return "is encrypted"
+    except Exception:  # noqa: BLE001 - whatever qpdf cannot read is not a usable page
+        return "is not a PDF that can be read"
     return None
