@@ -289,3 +289,68 @@ POINT_OF_REGION = """(() => {
   for (const [x, y] of points) { const c = toClient(x, y); if (reaches(c)) return c; }
   throw new Error('no point of the region can be clicked');
 })()"""
+
+
+def markdown_edition(root: Path, regions: str) -> Path:
+    from PIL import Image
+
+    folder = root / "ed"
+    (folder / "pages").mkdir(parents=True)
+    (folder / "issue.toml").write_text(
+        'date = 2024-03-01\nsections = [{ name = "Front", page = "A1", facsimile = "pages/a1.png" }, '
+        '{ name = "Sport", page = "B4" }]\n', encoding="utf-8")
+    (folder / "front.md").write_text("---\ntitle: Front story\nsection: Front\n---\n\nText one.\n", encoding="utf-8")
+    (folder / "b.md").write_text("---\ntitle: Second story\nsection: Front\nid: second\n---\n\nText two.\n",
+                                 encoding="utf-8")
+    (folder / "c.md").write_text("---\ntitle: Match report\nsection: Sport\n---\n\nText three.\n", encoding="utf-8")
+    Image.new("RGB", (400, 600), (230, 230, 220)).save(folder / "pages" / "a1.png")
+    (folder / "pages" / "a1.toml").write_text(regions, encoding="utf-8")
+    return folder
+
+
+MARKDOWN_REGIONS = """\
+[[region]]
+article = "front"
+shape = "rect"
+coords = [0, 0, 400, 300]
+
+[[region]]
+article = "second"
+coords = [0, 300, 400, 300, 400, 600, 0, 600]
+
+[[region]]
+article = "nowhere"
+shape = "circle"
+coords = [10, 10, 5]
+"""
+
+
+def test_issue_toml_names_a_facsimile_with_its_regions_file(tmp_path, assert_valid_epub):
+    folder = markdown_edition(tmp_path, MARKDOWN_REGIONS)
+    data, result = inspect_cli(folder, "-v")
+    front, sport = data["issues"][0]["sections"]
+    assert [(r["shape"], r["article"]) for r in front["facsimile"]["regions"]] == [("rect", "front"),
+                                                                                 ("polygon", "second")]
+    assert "facsimile" not in sport
+    assert "'nowhere'" in result.stderr and "dropped" in result.stderr
+    book = only_file(build(tmp_path / "out", source=folder), ".epub")
+    assert_valid_epub(book)
+    files = epub_files(book)
+    name, view = page_views_by_name(files)["EPUB/text/s01-page.xhtml"]
+    links = view.xpath("//svg:a", namespaces=NS)
+    assert [article_of(files, name, a.get(XLINK)) for a in links] == ["front", "second"]
+    article = etree.fromstring(files["EPUB/text/front.xhtml"], STRICT)
+    assert article.xpath("string(//x:p[@class='facsimile-link']/x:a)", namespaces=NS) == "Page view"
+
+
+def page_views_by_name(files: dict[str, bytes]) -> dict[str, tuple[str, etree._Element]]:
+    return {name: (name, etree.fromstring(data, STRICT)) for name, data in files.items() if name.endswith("-page.xhtml")}
+
+
+def test_a_bad_regions_file_is_named(tmp_path):
+    folder = markdown_edition(tmp_path, '[[region]]\narticle = "front"\nshape = "rect"\ncoords = [1, 2, 3]\n')
+    result = run_cli("build", folder, "-f", "epub", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "a1.toml" in result.stderr and "rect takes 4 coordinates" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.epub"))

@@ -250,6 +250,32 @@ def _over(own: S, given: S) -> S:
 class SectionEntry(_Schema):
     name: str = Field(min_length=1)
     page: str | None = None
+    #: the section's page picture (版面图), relative to the issue folder; its regions in a TOML file beside
+    #: it of the same name (``pages/15.jpg`` → ``pages/15.toml``, see :class:`FacsimileRegions`)
+    facsimile: str | None = Field(default=None, min_length=1)
+
+
+class RegionEntry(_Schema):
+    """One ``[[region]]`` of a facsimile's regions file."""
+
+    article: str = Field(pattern=r"^[a-z][a-z0-9-]*$")  # the article's id (front matter ``id``, else its file's)
+    shape: Literal["polygon", "rect", "circle"] = "polygon"
+    coords: tuple[int, ...]
+
+    @model_validator(mode="after")
+    def _coords(self) -> RegionEntry:
+        wanted = {"rect": 4, "circle": 3}.get(self.shape)
+        if wanted is not None and len(self.coords) != wanted:
+            raise ValueError(f"a {self.shape} takes {wanted} coordinates, got {len(self.coords)}")
+        if self.shape == "polygon" and (len(self.coords) < 6 or len(self.coords) % 2):
+            raise ValueError(f"a polygon takes pairs of coordinates, three points or more; got {len(self.coords)}")
+        return self
+
+
+class FacsimileRegions(_Schema):
+    """A page picture's regions file (``pages/15.toml`` beside ``pages/15.jpg``), coordinates in its pixels."""
+
+    region: tuple[RegionEntry, ...] = ()
 
 
 class IssueConfig(_Schema):

@@ -544,6 +544,14 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
                 explicit.setdefault(_label(part.name) or default_name, set()).add(_label(part.page))
     sections: dict[tuple[str, str | None], list] = {}
     facsimiles: dict[tuple[str, str | None], DraftFacsimile] = {}
+    folder = batches[0].folder
+    if folder is not None and any(entry.facsimile for entry in declared):  # named in issue.toml: before the sources'
+        from .facsimiles import declared_facsimile
+
+        for entry in declared:
+            made = declared_facsimile(entry, folder, batches[0].root)
+            if made is not None:
+                facsimiles.setdefault((entry.name, entry.page), made)
     for draft in drafts:
         for part in draft.sections:
             name, page = _label(part.name) or default_name, _label(part.page)
