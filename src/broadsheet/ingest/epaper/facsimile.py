@@ -42,7 +42,7 @@ def page_facsimile(doc: Doc, ctx: Context, root: Path, resolve: Callable[[str, P
     if found is None:
         return None
     img, area_map = found
-    picture = ImageResolver(doc.path, root)((img.get("src") or "").strip(), "", None)
+    picture = _PageResolver(doc.path, root)((img.get("src") or "").strip(), "", None)
     if picture is None:
         return None
     scale_x, scale_y = _display_scale(img, picture.width, picture.height)
@@ -72,6 +72,16 @@ def page_facsimile(doc: Doc, ctx: Context, root: Path, resolve: Callable[[str, P
     pdf = _page_pdf(doc, root)
     return DraftFacsimile(picture=picture, regions=regions, pdf=pdf, pdf_root=root if pdf else None,
                           source=doc.path)
+
+
+class _PageResolver(ImageResolver):
+    """Page pictures are read as every picture is; one not saved (a site saved without its images/ folder)
+    is a note under ``-v``, not a warning on every page: the edition is whole without it."""
+
+    def _warn(self, src: str, reason: str) -> None:
+        from ...limits import quote
+
+        log.info("%s: page picture %s not used: %s", self.article_path, quote(src), reason)
 
 
 def _picture_and_map(doc: Doc):
