@@ -354,3 +354,44 @@ def test_a_bad_regions_file_is_named(tmp_path):
     assert "a1.toml" in result.stderr and "rect takes 4 coordinates" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.epub"))
+
+
+def test_a_map_over_a_picture_shown_smaller_is_read_in_the_picture_s_pixels(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    page = site / "html" / "2024-06" / "03" / "node_2.htm"
+    text = page.read_text(encoding="utf-8")
+    text = text.replace(" border=0 USEMAP=#PagePicMap>", " width=250 border=0 USEMAP=#PagePicMap>")
+    text = text.replace('coords="490,10,10,10,10,300,250,300,250,420,490,420"', 'coords="245,5,5,5,5,150,125,150,125,210,245,210"')
+    text = text.replace('coords="10,310,240,600"', 'coords="5,155,120,300"')
+    page.write_text(text, encoding="utf-8")
+    data, _ = inspect_cli(site)
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert regions[0]["coords"] == [490, 10, 10, 10, 10, 300, 250, 300, 250, 420, 490, 420]
+    assert regions[1]["coords"] == [10, 310, 240, 600]
+
+
+def test_a_page_pdf_that_is_a_link_out_of_the_folder_is_refused_by_name(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    outside = tmp_path / "elsewhere.pdf"
+    shutil.copy(SITE / "page" / "2024-06" / "03" / "01" / "XCRB2024060301.pdf", outside)
+    pdf = site / "page" / "2024-06" / "03" / "01" / "XCRB2024060301.pdf"
+    pdf.unlink()
+    pdf.symlink_to(outside)
+    result = run_cli("build", site, "-f", "pdf", "--out", tmp_path / "out")
+    assert result.returncode == 1, result.stderr
+    assert "XCRB2024060301.pdf" in result.stderr and "Traceback" not in result.stderr
+    assert not any((tmp_path / "out").glob("*.pdf")) if (tmp_path / "out").exists() else True
+
+
+def test_a_page_picture_not_saved_leaves_the_page_without_a_facsimile(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    shutil.rmtree(site / "images" / "2024-06" / "03" / "02")
+    data, result = inspect_cli(site)
+    first, second = data["issues"][0]["sections"]
+    assert "facsimile" in first and "facsimile" not in second
+    assert "XCRB2024060302_b.png" not in result.stderr  # a note under -v only
+    _, verbose = inspect_cli(site, "-v")
+    assert "XCRB2024060302_b.png" in verbose.stderr
