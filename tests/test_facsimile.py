@@ -395,3 +395,26 @@ def test_a_page_picture_not_saved_leaves_the_page_without_a_facsimile(tmp_path):
     assert "XCRB2024060302_b.png" not in result.stderr  # a note under -v only
     _, verbose = inspect_cli(site, "-v")
     assert "XCRB2024060302_b.png" in verbose.stderr
+
+
+def test_a_large_page_picture_is_made_for_e_readers_and_its_regions_follow(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    picture = site / "images" / "2024-06" / "03" / "01" / "XCRB2024060301_b.png"
+    Image.open(picture).convert("RGB").resize((2000, 3000)).save(picture)
+    page = site / "html" / "2024-06" / "03" / "node_2.htm"
+    page.write_text(page.read_text(encoding="utf-8").replace(" border=0 USEMAP", " width=500 border=0 USEMAP"),
+                    encoding="utf-8")
+    files = epub_files(only_file(build(tmp_path / "out", source=site), ".epub"))
+    name, view = page_views(files)["01"]
+    (svg,) = view.xpath("//svg:svg", namespaces=NS)
+    assert svg.get("viewBox") == "0 0 2000 3000"  # the picture's own pixels: the regions do not move
+    (rect,) = svg.xpath("svg:a/svg:rect", namespaces=NS)
+    assert [rect.get(k) for k in ("x", "y", "width", "height")] == ["40", "1240", "920", "1160"]
+    href = svg.xpath("svg:image", namespaces=NS)[0].get(XLINK)
+    made = Image.open(BytesIO(files[posixpath.normpath(posixpath.join(posixpath.dirname(name), href))]))
+    assert max(made.size) == 1600  # downscaled like every EPUB picture (the long side at most 1600 px)
