@@ -220,8 +220,26 @@ def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
             backs = [a.get_object() for a in start.get("/Annots", [])
                      if str(a.get_object().get("/Dest")) == f"fac-{section}"]
             assert backs
-    # page 01's page PDF is drawn as a vector page (a form XObject), page 02 as its picture
+    # each link traces its region (/QuadPoints inside its box): the L-shaped polygon of page 01 does not
+    # reach the rectangle that its bounding box overlaps
     first = reader.pages[destinations["fac-s01"]]
+    quads = {}
+    for link in (a.get_object() for a in first["/Annots"]):
+        box = sorted(float(v) for v in link["/Rect"][0::2]), sorted(float(v) for v in link["/Rect"][1::2])
+        points = [float(v) for v in link["/QuadPoints"]]
+        assert points and all(box[0][0] - 0.01 <= x <= box[0][1] + 0.01 for x in points[0::2])
+        assert all(box[1][0] - 0.01 <= y <= box[1][1] + 0.01 for y in points[1::2])
+        quads[str(link["/Dest"])] = [points[n:n + 8] for n in range(0, len(points), 8)]
+        if str(link["/Dest"]) == "art-content-7002":
+            centre = (sum(box[0]) / 2, sum(box[1]) / 2)
+
+    def inside(point, quad) -> bool:
+        xs, ys = quad[0::2], quad[1::2]
+        return min(xs) <= point[0] <= max(xs) and min(ys) <= point[1] <= max(ys)
+
+    assert any(inside(centre, q) for q in quads["art-content-7002"])
+    assert not any(inside(centre, q) for q in quads["art-content-7001"])
+    # page 01's page PDF is drawn as a vector page (a form XObject), page 02 as its picture
     xobjects = first["/Resources"]["/XObject"]
     assert "/BroadsheetPages01" in xobjects and xobjects["/BroadsheetPages01"]["/Subtype"] == "/Form"
 
