@@ -436,3 +436,18 @@ def test_a_large_page_picture_is_made_for_e_readers_and_its_regions_follow(tmp_p
     href = svg.xpath("svg:image", namespaces=NS)[0].get(XLINK)
     made = Image.open(BytesIO(files[posixpath.normpath(posixpath.join(posixpath.dirname(name), href))]))
     assert max(made.size) == 1600  # downscaled like every EPUB picture (the long side at most 1600 px)
+
+
+def test_the_mode_from_broadsheet_toml_and_the_command_line_over_it(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    (site / "broadsheet.toml").write_text('facsimile = "off"\n', encoding="utf-8")
+    files = epub_files(only_file(build(tmp_path / "off", source=site), ".epub"))
+    assert not page_views(files)
+    files = epub_files(only_file(build(tmp_path / "pages", "--facsimile", "pages", source=site), ".epub"))
+    assert sorted(page_views(files)) == ["01", "02"]
+    (site / "broadsheet.toml").write_text('facsimile = "some"\n', encoding="utf-8")
+    result = run_cli("build", site, "-f", "epub", "--out", tmp_path / "bad")
+    assert result.returncode == 1 and "broadsheet.toml" in result.stderr and "facsimile" in result.stderr
+    result = run_cli("build", SITE, "-f", "epub", "--out", tmp_path / "bad", "--facsimile", "some")
+    assert result.returncode == 2 and "--facsimile" in result.stderr
