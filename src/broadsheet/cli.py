@@ -14,8 +14,8 @@ import click
 
 from .version import __version__
 from .errors import BroadsheetError, named_fault
-from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FORMATS, GROUPINGS, IMPOSITIONS, PDF_LAYOUTS,
-                    SOURCE_KINDS, WRITING_MODES)
+from .names import (CONVERSIONS, DEFAULT_FORMATS, EPUB_PROFILES, FACSIMILE_MODES, FORMATS, GROUPINGS, IMPOSITIONS,
+                    PDF_LAYOUTS, SOURCE_KINDS, WRITING_MODES)
 
 
 class _Stderr:
@@ -218,7 +218,7 @@ _OPTIONS = {
     "max_size": "--max-size", "embed_fonts": "--embed-fonts", "writing_mode": "--writing-mode",
     "convert": "--convert", "since": "--since", "until": "--until", "sections": "--section", "tags": "--tag",
     "match": "--match", "max_articles": "--max-articles", "group_by": "--group-by", "title": "--title",
-    "similarity": "--similarity",
+    "similarity": "--similarity", "facsimile": "--facsimile",
 }
 
 
@@ -325,6 +325,10 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
               help="Keep the ASCII , : ; ? ! ( ) between Chinese characters (made full-width by default).")
 @click.option("--writing-mode", type=click.Choice(WRITING_MODES),
               help="Vertical (竖排) EPUB: vertical-rl text, right-to-left page progression.")
+@click.option("--facsimile", type=click.Choice(FACSIMILE_MODES),
+              help="Page pictures (版面图) of sources that have them: pages: a page view before each section's "
+                   "articles; only: page views alone, their regions linking the articles; off: none.  "
+                   "[default: pages]")
 @click.option("--allow-missing-glyphs", is_flag=True,
               help="Warn instead of failing when no installed font can draw some characters.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -335,8 +339,8 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
 @_keep_going_option
 def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
           theme, title, page_size, bleed, marks, pdf_variant, render_timeout, jobs, pdf_layout, no_cache, impose,
-          grayscale, profile, max_size, embed_fonts, convert, keep_punctuation, writing_mode, allow_missing_glyphs,
-          quiet, watch, keep_going) -> None:
+          grayscale, profile, max_size, embed_fonts, convert, keep_punctuation, writing_mode, facsimile,
+          allow_missing_glyphs, quiet, watch, keep_going) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
@@ -355,6 +359,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
     try:
         overrides = Overrides.given(
             theme=theme, convert=convert, allow_missing_glyphs=allow_missing_glyphs, keep_punctuation=keep_punctuation,
+            facsimile=facsimile,
             pdf={"page_size": page_size, "bleed": bleed, "variant": pdf_variant, "impose": impose,
                  "grayscale": grayscale, "layout": pdf_layout,
                  "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},

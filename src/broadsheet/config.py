@@ -19,7 +19,8 @@ from . import limits
 from .limits import read_toml  # noqa: F401  (the configuration's reader, within the limits)
 from .errors import ConfigError
 from .paper import LENGTH_RE, PageSize, parse_size, to_mm
-from .names import CONVERSIONS, EPUB_PROFILES, IMPOSITIONS, MARKS, PDF_LAYOUTS, PDF_VARIANTS, WRITING_MODES
+from .names import (CONVERSIONS, EPUB_PROFILES, FACSIMILE_MODES, IMPOSITIONS, MARKS, PDF_LAYOUTS, PDF_VARIANTS,
+                    WRITING_MODES)
 
 CONFIG_NAME = "broadsheet.toml"
 ISSUE_NAME = "issue.toml"
@@ -193,6 +194,7 @@ class BroadsheetConfig(_Schema):
     theme: str = "default"
     convert: Conversion | None = None  # 简繁 (OpenCC)
     keep_punctuation: bool = False  # keep the ASCII , : ; ? ! ( ) between Chinese characters (typography.py)
+    facsimile: Literal[FACSIMILE_MODES] = "pages"  # page facsimiles (版面图), where the source has them
     publication: PublicationConfig = PublicationConfig()
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
@@ -213,17 +215,18 @@ class Overrides:
     epub: EpubConfig = EpubConfig()
     allow_missing_glyphs: bool = False
     keep_punctuation: bool = False
+    facsimile: str | None = None  # one of names.FACSIMILE_MODES
 
     @classmethod
     def given(cls, *, theme: str | None = None, convert: str | None = None, pdf: dict | None = None,
               epub: dict | None = None, allow_missing_glyphs: bool = False, keep_punctuation: bool = False,
-              where: Path = Path("command line")) -> Overrides:
+              facsimile: str | None = None, where: Path = Path("command line")) -> Overrides:
         """Validate what was given (``None`` values are not given) under the name ``where``."""
         def given_only(values: dict | None) -> dict:
             return {key: value for key, value in (values or {}).items() if value is not None}
 
-        return cls(theme=theme,
-                   convert=validate(BroadsheetConfig, given_only({"convert": convert}), where).convert,
+        top = validate(BroadsheetConfig, given_only({"convert": convert, "facsimile": facsimile}), where)
+        return cls(theme=theme, convert=top.convert, facsimile=facsimile and top.facsimile,
                    pdf=validate(PdfConfig, given_only(pdf), where), epub=validate(EpubConfig, given_only(epub), where),
                    allow_missing_glyphs=allow_missing_glyphs, keep_punctuation=keep_punctuation)
 
@@ -233,6 +236,7 @@ class Overrides:
             "theme": self.theme or config.theme,
             "convert": self.convert or config.convert,
             "keep_punctuation": self.keep_punctuation or config.keep_punctuation,
+            "facsimile": self.facsimile or config.facsimile,
             "pdf": _over(config.pdf, self.pdf),
             "epub": _over(config.epub, self.epub),
         })
@@ -246,6 +250,32 @@ def _over(own: S, given: S) -> S:
 class SectionEntry(_Schema):
     name: str = Field(min_length=1)
     page: str | None = None
+    #: the section's page picture (版面图), relative to the issue folder; its regions in a TOML file beside
+    #: it of the same name (``pages/15.jpg`` → ``pages/15.toml``, see :class:`FacsimileRegions`)
+    facsimile: str | None = Field(default=None, min_length=1)
+
+
+class RegionEntry(_Schema):
+    """One ``[[region]]`` of a facsimile's regions file."""
+
+    article: str = Field(pattern=r"^[a-z][a-z0-9-]*$")  # the article's id (front matter ``id``, else its file's)
+    shape: Literal["polygon", "rect", "circle"] = "polygon"
+    coords: tuple[int, ...]
+
+    @model_validator(mode="after")
+    def _coords(self) -> RegionEntry:
+        wanted = {"rect": 4, "circle": 3}.get(self.shape)
+        if wanted is not None and len(self.coords) != wanted:
+            raise ValueError(f"a {self.shape} takes {wanted} coordinates, got {len(self.coords)}")
+        if self.shape == "polygon" and (len(self.coords) < 6 or len(self.coords) % 2):
+            raise ValueError(f"a polygon takes pairs of coordinates, three points or more; got {len(self.coords)}")
+        return self
+
+
+class FacsimileRegions(_Schema):
+    """A page picture's regions file (``pages/15.toml`` beside ``pages/15.jpg``), coordinates in its pixels."""
+
+    region: tuple[RegionEntry, ...] = ()
 
 
 class IssueConfig(_Schema):

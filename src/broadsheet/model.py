@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -175,11 +175,74 @@ class Article(_Value):
         return "\n\n".join(p for p in parts if p)
 
 
+#: The shapes of a facsimile's regions, as HTML image maps name them.
+SHAPES = ("polygon", "rect", "circle")
+
+
+class Region(_Value):
+    """One hot spot of a page facsimile: a shape over the picture, in its pixel space, and the article it shows.
+
+    ``coords`` as in an HTML image map: a polygon's x1,y1,x2,y2,… (three points or more), a rectangle's
+    left,top,right,bottom, a circle's centre x,y and radius."""
+
+    shape: Literal[SHAPES]
+    coords: tuple[int, ...]
+    article: str = Field(pattern=ID_RE.pattern)
+
+    @field_validator("coords")
+    @classmethod
+    def _coords(cls, value: tuple[int, ...], info) -> tuple[int, ...]:
+        shape = info.data.get("shape")
+        wanted = {"rect": "4", "circle": "3"}.get(shape)
+        if shape == "polygon" and (len(value) < 6 or len(value) % 2):
+            raise ValueError(f"a polygon takes pairs of coordinates, three points or more; got {len(value)} numbers")
+        if wanted and len(value) != int(wanted):
+            raise ValueError(f"a {shape} takes {wanted} coordinates, got {len(value)}")
+        return value
+
+    @property
+    def points(self) -> tuple[tuple[int, int], ...]:
+        """A polygon's points; a rectangle's four corners; a circle's centre alone."""
+        c = self.coords
+        if self.shape == "rect":
+            return ((c[0], c[1]), (c[2], c[1]), (c[2], c[3]), (c[0], c[3]))
+        if self.shape == "circle":
+            return ((c[0], c[1]),)
+        return tuple(zip(c[0::2], c[1::2]))
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """The smallest rectangle holding the region: left, top, right, bottom."""
+        if self.shape == "circle":
+            x, y, r = self.coords
+            return (x - r, y - r, x + r, y + r)
+        xs, ys = [p[0] for p in self.points], [p[1] for p in self.points]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+
+class Facsimile(_Value):
+    """The printed page (版面图) of a section: its picture, the page PDF where the source has one, and the
+    regions that link the picture's articles."""
+
+    picture: Image
+    #: the printed page as a PDF (``pdf_root`` is the folder it must stay inside when it is read)
+    pdf: Path | None = None
+    pdf_root: Path | None = Field(default=None, exclude=True)
+    regions: tuple[Region, ...] = ()
+
+    def placed(self, width: float, height: float) -> tuple[float, float, float, float]:
+        """The picture scaled to fit a ``width`` × ``height`` box and centred in it: left, top, width, height."""
+        scale = min(width / self.picture.width, height / self.picture.height)
+        shown_width, shown_height = self.picture.width * scale, self.picture.height * scale
+        return (width - shown_width) / 2, (height - shown_height) / 2, shown_width, shown_height
+
+
 class Section(_Value):
     id: str = Field(pattern=ID_RE.pattern)
     name: Annotated[Label, Field(min_length=1)]
     page: Label | None = None
     articles: tuple[Article, ...] = ()
+    facsimile: Facsimile | None = None
 
 
 class Issue(_Value):
@@ -191,6 +254,16 @@ class Issue(_Value):
     @property
     def articles(self) -> tuple[Article, ...]:
         return tuple(a for s in self.sections for a in s.articles)
+
+    @model_validator(mode="after")
+    def _regions_name_articles(self) -> Issue:
+        ids = {a.id for a in self.articles}
+        for section in self.sections:
+            for region in section.facsimile.regions if section.facsimile else ():
+                if region.article not in ids:
+                    raise ValueError(f"a region of the facsimile of section {section.id} links article "
+                                     f"{region.article}, which is not in the issue")
+        return self
 
 
 class Publication(_Value):
@@ -220,18 +293,29 @@ def issue_to_dict(publication: Publication, issues: tuple[Issue, ...] | None = N
                 "date": issue.date.isoformat() if issue.date else None,
                 "number": issue.number,
                 "edition": issue.edition,
-                "sections": [
-                    {
-                        "name": section.name,
-                        "page": section.page,
-                        "articles": [_article_to_dict(a) for a in section.articles],
-                    }
-                    for section in issue.sections
-                ],
+                "sections": [_section_to_dict(section) for section in issue.sections],
             }
             for issue in (publication.issues if issues is None else issues)
         ],
     }
+
+
+def _section_to_dict(section: Section) -> dict:
+    view = {
+        "name": section.name,
+        "page": section.page,
+        "articles": [_article_to_dict(a) for a in section.articles],
+    }
+    if section.facsimile is not None:  # only where a section has one: the view of other sources stays as it was
+        facsimile = section.facsimile
+        view["facsimile"] = {
+            "picture": {"src": facsimile.picture.src, "width": facsimile.picture.width,
+                        "height": facsimile.picture.height, "alt": facsimile.picture.alt},
+            "pdf": facsimile.pdf.name if facsimile.pdf else None,
+            "regions": [{"shape": r.shape, "coords": list(r.coords), "article": r.article}
+                        for r in facsimile.regions],
+        }
+    return view
 
 
 def _article_to_dict(article: Article) -> dict:

@@ -36,5 +36,9 @@ IMPOSITIONS = ("booklet",)
 #: EPUB writing modes for ``--writing-mode`` / ``[epub] writing_mode``.
 WRITING_MODES = ("horizontal", "vertical")
 
+#: Page facsimiles (版面图) for ``--facsimile`` / ``facsimile``: none, a page view before each section's
+#: articles, or an edition of page views whose regions link the articles (kept out of the reading order).
+FACSIMILE_MODES = ("off", "pages", "only")
+
 #: How a digest groups its articles into sections (``--group-by`` / ``group_by``).
 GROUPINGS = ("section", "date", "source", "none")

@@ -56,6 +56,7 @@ class Settings:
     convert: str | None
     allow_missing_glyphs: bool = False
     keep_punctuation: bool = False
+    facsimile: str = "pages"  # names.FACSIMILE_MODES
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def resolve_settings(edition: Edition, overrides: Overrides, themes: dict | None
     theme = themes[key]
     pdf = config.pdf.model_copy(update={"page_size": config.pdf.page_size or theme.page_size or DEFAULT_PAGE})
     return Settings(theme=theme, pdf=pdf, epub=config.epub, convert=config.convert,
-                    allow_missing_glyphs=overrides.allow_missing_glyphs, keep_punctuation=config.keep_punctuation)
+                    allow_missing_glyphs=overrides.allow_missing_glyphs, keep_punctuation=config.keep_punctuation,
+                    facsimile=config.facsimile)
 
 
 def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: Overrides = Overrides(), *,
@@ -141,6 +143,8 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
 
         made = dataclasses.replace(made, publication=typeset_publication(
             made.publication, keep_punctuation=settings.keep_punctuation))
+        if settings.facsimile == "off":  # no page pictures: the edition as a source without them makes it
+            made = dataclasses.replace(made, publication=_without_facsimiles(made.publication))
         for issue, issue_made in zip(edition.publication.issues, made.publication.issues, strict=True):
             name = stem or _stem(edition, issue)
             if name != (short := short_stem(name)):
@@ -155,6 +159,15 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
                 backend = BACKENDS[fmt]
                 outputs.append(Output(made, issue_made, backend, out / f"{candidate}{backend.suffix}", settings))
     return outputs
+
+
+def _without_facsimiles(publication):
+    """``publication`` with no section's page facsimile (``--facsimile off``)."""
+    if not any(s.facsimile for i in publication.issues for s in i.sections):
+        return publication
+    return publication.model_copy(update={"issues": tuple(
+        i.model_copy(update={"sections": tuple(s.model_copy(update={"facsimile": None}) for s in i.sections)})
+        for i in publication.issues)})
 
 
 def _horizontal_unless_cjk(edition: Edition, settings: Settings) -> Settings:
@@ -269,6 +282,7 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
             output.edition.publication, output.issue, settings.theme, output.backend.render_target,
             print_options=settings.pdf, epub_options=settings.epub,
             allow_missing_glyphs=settings.allow_missing_glyphs, cache=article_cache, memo=memo,
+            facsimile=settings.facsimile,
         ))
     # Outputs are written in order, each once those before it are: a PDF laid out whole is started ahead
     # (``Backend.start``, up to ``jobs`` layouts at a time) and written in its turn, so that the small

@@ -27,6 +27,7 @@ class Document:
     kind: str
     content: bytes
     lang: str
+    linear: bool = True  # in the reading order; False: reached by its links only (spine linear="no")
 
 
 @dataclass(frozen=True)

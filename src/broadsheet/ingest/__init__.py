@@ -28,9 +28,10 @@ from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, loa
 from ..errors import ConfigError, IngestError
 from ..files import entries, leads_out, open_inside
 from ..limits import quote
-from ..model import Issue, Publication, Section, one_line
+from ..model import Facsimile, Issue, Publication, Region, Section, one_line
 from ..names import SOURCE_KINDS
-from .base import Context, Draft, DraftSection, find_date, guess_language, page_sort_key, publication_id
+from .base import (Context, Draft, DraftFacsimile, DraftSection, find_date, guess_language, page_sort_key,
+                   publication_id)
 
 log = logging.getLogger("broadsheet")
 
@@ -542,6 +543,15 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
             if _label(part.page) is not None:
                 explicit.setdefault(_label(part.name) or default_name, set()).add(_label(part.page))
     sections: dict[tuple[str, str | None], list] = {}
+    facsimiles: dict[tuple[str, str | None], DraftFacsimile] = {}
+    folder = batches[0].folder
+    if folder is not None and any(entry.facsimile for entry in declared):  # named in issue.toml: before the sources'
+        from .facsimiles import declared_facsimile
+
+        for entry in declared:
+            made = declared_facsimile(entry, folder, batches[0].root)
+            if made is not None:
+                facsimiles.setdefault((entry.name, entry.page), made)
     for draft in drafts:
         for part in draft.sections:
             name, page = _label(part.name) or default_name, _label(part.page)
@@ -557,12 +567,15 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
                 only = explicit.get(name, set())
                 page = known or (next(iter(only)) if len(only) == 1 else None)
             sections.setdefault((name, page), []).extend(part.articles)
+            if part.facsimile is not None:
+                facsimiles.setdefault((name, page), part.facsimile)
 
     declared_order = {entry.name: n for n, entry in enumerate(declared)}
     keys = sorted(sections, key=lambda k: (declared_order.get(k[0], len(declared)), page_sort_key(k[1]),
                                            list(sections).index(k)))
     used: set[str] = set()
     built = []
+    final: dict[int, str] = {}  # id(article as the source gave it) → its id in the issue
     for number, (name, page) in enumerate(keys, start=1):
         articles = []
         for article in sections[(name, page)]:
@@ -572,13 +585,45 @@ def _issue(batches: list[_Batch], language: str) -> Issue:
                 unique = f"{candidate}-{n}"
                 n += 1
             used.add(unique)
+            final[id(article)] = unique
             articles.append(article if unique == article.id else article.model_copy(update={"id": unique}))
         if articles:
             built.append(Section(id=f"s{number:02d}", name=name, page=page, articles=tuple(articles)))
     built = _bound_issue(built, batches[0])
+    if facsimiles:
+        built = _with_facsimiles(built, keys, facsimiles, final, sections)
     numbers = [d.number for d in drafts if d.number]
     return Issue(date=_batch_date(batches[0]), number=issue_cfg.number or (numbers[0] if numbers else None),
                  edition=issue_cfg.edition, sections=tuple(built))
+
+
+def _with_facsimiles(built: list[Section], keys: list, facsimiles: dict, final: dict[int, str],
+                     sections: dict) -> list[Section]:
+    """Each section with the facsimile its source gave, its regions linking the articles by their ids in the
+    issue; a region that links an article not in the issue is dropped with a note (``-v``)."""
+    kept = {a.id for s in built for a in s.articles}
+    by_name: dict[str, str] = {}  # an article id as a source names it → its id in the issue
+    for key in keys:
+        for article in sections[key]:
+            by_name.setdefault(article.id, final[id(article)])
+    out = []
+    for section in built:
+        draft = facsimiles.get((section.name, section.page))
+        if draft is None:
+            out.append(section)
+            continue
+        regions = []
+        for region in draft.regions:
+            target = by_name.get(region.article) if isinstance(region.article, str) else final.get(id(region.article))
+            if target is None or target not in kept:
+                shown = region.article if isinstance(region.article, str) else region.article.title
+                log.info("%s: a region of the page picture links %s, not in the issue; dropped",
+                         draft.source or draft.picture.src, quote(shown))
+                continue
+            regions.append(Region(shape=region.shape, coords=region.coords, article=target))
+        facsimile = Facsimile(picture=draft.picture, pdf=draft.pdf, pdf_root=draft.pdf_root, regions=tuple(regions))
+        out.append(section.model_copy(update={"facsimile": facsimile}))
+    return out
 
 
 def _bound_issue(sections: list[Section], batch: _Batch) -> list[Section]:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import LANG_RE, Article
+from ..model import LANG_RE, Article, Image
 from .language import guess_language, resolve as resolve_language  # noqa: F401 - the ingesters' names for them
 
 log = logging.getLogger("broadsheet")
@@ -39,10 +39,32 @@ class Context:
 
 
 @dataclass
+class DraftRegion:
+    """A hot spot of a page facsimile, as a source gives it: the article it links is one of the draft's
+    articles (the loader gives it its id in the issue), or an article id as the source names it."""
+
+    shape: str
+    coords: tuple[int, ...]
+    article: Article | str
+
+
+@dataclass
+class DraftFacsimile:
+    """A section's printed page (版面图) as a source gives it: see ``model.Facsimile``."""
+
+    picture: Image
+    regions: list[DraftRegion] = field(default_factory=list)
+    pdf: Path | None = None  # the page PDF, inside ``pdf_root``
+    pdf_root: Path | None = None
+    source: Path | None = None  # the file that named it, for messages
+
+
+@dataclass
 class DraftSection:
     name: str | None  # None: the loader gives the issue's default section
     page: str | None = None
     articles: list[Article] = field(default_factory=list)
+    facsimile: DraftFacsimile | None = None
 
 
 @dataclass

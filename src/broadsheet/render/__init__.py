@@ -28,6 +28,7 @@ from ..paper import DEFAULT_PAGE
 from ..xhtml import parse as parse_xml
 from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_asset
 from .cover import draw_cover
+from .facsimile import EPUB_CSS as FACSIMILE_CSS, link_label, page_view_name, picture_alt, svg_regions
 from .css import check_stylesheet
 from .environment import make_environment
 from .fonts import describe_missing, is_pictograph, missing_characters
@@ -114,13 +115,15 @@ def render_issue(
     allow_missing_glyphs: bool = False,
     cache: dict | None = None,
     memo: dict | None = None,
+    facsimile: str = "pages",
 ) -> RenderedIssue:
     """Render one issue for ``target`` ("epub" or "pdf").
 
     ``cache`` (any dict, shared between calls) keeps each article's rendered XHTML, so that
     many editions built from the same articles (a digest per subscriber) render each once.
     ``memo`` (a dict shared by the issues of one build) keeps what does not depend on the issue:
-    the stylesheets, read and checked once.
+    the stylesheets, read and checked once.  ``facsimile`` (``names.FACSIMILE_MODES``): what is made of
+    the sections' page facsimiles; "off" is the pipeline's to apply (it leaves them out of the model).
     """
     if target not in RENDERINGS:
         raise RenderError(f"unknown render target {target!r}")
@@ -138,6 +141,9 @@ def render_issue(
     }
     langs = {lang} | {a.lang for a in issue.articles}
     images = {img.name: img for a in issue.articles for img in a.images}
+    for section in issue.sections:
+        if section.facsimile is not None:
+            images.setdefault(section.facsimile.picture.name, section.facsimile.picture)
     image_assets = tuple(
         Asset(name=f"images/{img.name}", id=f"img-{img.name.replace('.', '-')}", media_type=img.media_type, path=img.path,
               root=img.root)
@@ -145,7 +151,8 @@ def render_issue(
     )
 
     if target == "epub":
-        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache, memo)
+        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache, memo,
+                                facsimile)
         # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
         # vertical writing is for CJK editions only (the pipeline warns of others and keeps them horizontal)
         if epub_options is not None and epub_options.writing_mode == "vertical" and is_cjk(lang):
@@ -162,6 +169,8 @@ def render_issue(
         css = _stylesheet(theme, "pdf", langs, extra=page_css(options, page), memo=memo)
         context["columns"] = column_count(page)
         context["front"] = front_page(view, context["columns"], is_cjk(lang))
+        context["facsimile_sheets"] = _print_sheets(issue, view, page, lang)
+        context["facsimile_links"] = {s.id: link_label(s, lang) for s in view.sections if s.facsimile is not None}
         style_asset = Asset(name="styles/print.css", id="style", media_type="text/css", data=css.encode("utf-8"))
         html = _render(env, "pdf/edition.html", context)
         document = Document(name="edition.html", id="edition", title=meta.title, kind="edition",
@@ -175,8 +184,30 @@ def render_issue(
     return rendered
 
 
+def _print_sheets(issue: Issue, view: Issue, page, lang: str) -> dict:
+    """Each facsimile section's print page: the picture's box on the trim and the regions' link boxes (mm).
+    ``vector``: the section has a page PDF, which the PDF backend draws in the picture's place."""
+    from ..paper import to_mm
+    from .facsimile import print_regions, picture_alt
+
+    width, height = to_mm(page.width), to_mm(page.height)
+    titles = {a.id: a.title for a in view.articles}
+    sheets = {}
+    for section, own in zip(view.sections, issue.sections, strict=True):
+        if section.facsimile is None:
+            continue
+        left, top, w, h = section.facsimile.placed(width, height)
+        sheets[section.id] = {
+            "left": round(left, 3), "top": round(top, 3), "width": round(w, 3), "height": round(h, 3),
+            "trim_width": width, "trim_height": height, "alt": picture_alt(section, lang),
+            "regions": print_regions(section, width, height, titles),
+            "vector": own.facsimile is not None and own.facsimile.pdf is not None,
+        }
+    return sheets
+
+
 def _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache=None,
-                 memo=None) -> RenderedIssue:
+                 memo=None, facsimile: str = "pages") -> RenderedIssue:
     view = context["issue"]  # what templates see: the issue without file paths
     lang = publication.language
     css = _stylesheet(theme, "epub", langs, memo=memo)
@@ -184,15 +215,18 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     documents: list[Document] = []
     nav: list[NavEntry] = []
 
-    def add(template: str, name: str, doc_id: str, title: str, kind: str, doc_lang: str, **extra) -> None:
+    def add(template: str, name: str, doc_id: str, title: str, kind: str, doc_lang: str, linear: bool = True,
+            **extra) -> None:
         key = None
         if cache is not None and kind == "article":
             article, section = extra["article"], extra["section"]
             key = (template, theme.folders, name, doc_lang, publication.title, publication.language, issue.date,
                    issue.edition, section.name, section.page, article.model_dump_json(warnings=False))
+            if extra.get("page_view"):  # the link back to the page view is part of the document
+                key += (extra["page_view"], extra["page_view_label"])
             if key in cache:
                 documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=cache[key],
-                                          lang=doc_lang))
+                                          lang=doc_lang, linear=linear))
                 return
         depth = name.count("/")
         text = _render(env, template, {**context, **extra, "title": title, "doc_lang": doc_lang,
@@ -204,32 +238,45 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
             raise RenderError(f"template {template} made malformed XHTML: {exc}") from None
         if key is not None:
             cache[key] = content
-        documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=content, lang=doc_lang))
+        documents.append(Document(name=name, id=doc_id, title=title, kind=kind, content=content, lang=doc_lang,
+                                  linear=linear))
 
     cover_title = labels_for(lang)["cover"]
     add("epub/cover.xhtml", "cover.xhtml", "cover", cover_title, "cover", lang)
     page_list: list[tuple[str, str]] = []
+    titles = {a.id: a.title for a in view.articles}
     for section in view.sections:
         label = section_label(section.name, section.page, lang)
         section_href = f"text/{section.id}.xhtml"
+        page_view = page_view_name(section) if section.facsimile is not None else None
+        alone = page_view is not None and facsimile == "only"  # the page view stands for the section
         # The printed page (版) where the section starts: a pagebreak marker and a page-list entry.
         anchor = None
         if section.page and section.page not in {entry[0] for entry in page_list}:
             anchor = "page-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", section.page).strip("-") or section.id)
             if any(href.endswith("#" + anchor) for _, href in page_list):
                 anchor = f"{anchor}-{section.id}"
-            page_list.append((section.page, f"{section_href}#{anchor}"))
-        add("epub/section.xhtml", section_href, section.id, label, "section", _section_lang(section, lang),
-            section=section, label=label, page_anchor=anchor)
+            page_list.append((section.page, f"{'text/' + page_view if alone else section_href}#{anchor}"))
+        if not alone:
+            add("epub/section.xhtml", section_href, section.id, label, "section", _section_lang(section, lang),
+                section=section, label=label, page_anchor=anchor)
+        if page_view is not None:
+            add("epub/facsimile.xhtml", f"text/{page_view}", f"page-{section.id}", label, "facsimile",
+                _section_lang(section, lang), section=section, label=label, page_anchor=anchor if alone else None,
+                regions=svg_regions(section, titles), picture_alt=picture_alt(section, lang),
+                facsimile_css=FACSIMILE_CSS)
         if anchor and f'id="{anchor}"'.encode() not in documents[-1].content:
             page_list.pop()  # a theme's section page without the marker: no page-list entry to a missing target
-        children = []
+        children = [NavEntry(title=labels_for(lang)["facsimile"], href=f"text/{page_view}")] \
+            if page_view is not None and not alone else []
         for article in section.articles:
             href = f"text/{article.id}.xhtml"
+            back = {"page_view": page_view, "page_view_label": link_label(section, article.lang)} if page_view else {}
             add("epub/article.xhtml", href, f"art-{article.id}", article.title, "article", article.lang,
-                section=section, article=article)
+                linear=not alone, section=section, article=article, **back)
             children.append(NavEntry(title=article.title, href=href))
-        nav.append(NavEntry(title=label, href=section_href, children=tuple(children)))
+        nav.append(NavEntry(title=label, href=f"text/{page_view}" if alone else section_href,
+                            children=tuple(children)))
     landmarks = (
         ("cover", "cover.xhtml", cover_title),
         ("toc", "nav.xhtml#toc", labels_for(lang)["contents"]),
@@ -296,7 +343,14 @@ def template_view(issue: Issue) -> Issue:
                        if isinstance(b, Figure) else b for b in value.blocks)
         return value.model_copy(update={"source_path": None, "blocks": blocks})
 
-    sections = tuple(s.model_copy(update={"articles": tuple(article(a) for a in s.articles)}) for s in issue.sections)
+    def facsimile(value):
+        if value is None:
+            return None
+        return value.model_copy(update={"picture": value.picture.model_copy(update={"path": None, "root": None}),
+                                        "pdf": None, "pdf_root": None})
+
+    sections = tuple(s.model_copy(update={"articles": tuple(article(a) for a in s.articles),
+                                          "facsimile": facsimile(s.facsimile)}) for s in issue.sections)
     return issue.model_copy(update={"sections": sections})
 
 

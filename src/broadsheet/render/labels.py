@@ -8,6 +8,8 @@ from ..lang import is_chinese, is_traditional_chinese, no_word_spaces, primary
 
 _LABELS = {
     "zh": {
+        "facsimile": "版面图", "facsimile_view": "见本版版面", "facsimile_link": "见第{page}版版面",
+        "facsimile_alt": "{page}（{name}）版面图，本版文章：{titles}",
         "contents": "目录", "cover": "封面", "start": "正文", "page": "第{page}版",
         "number": "第{number}期", "section_with_page": "第{page}版 {name}", "articles": "本版文章",
         "weekdays": "一二三四五六日", "pages": "版面", "picture": "配图：{title}",
@@ -16,6 +18,8 @@ _LABELS = {
         "summary_pictures": "图片均有文字说明。",
     },
     "zh-Hant": {
+        "facsimile": "版面圖", "facsimile_view": "見本版版面", "facsimile_link": "見第{page}版版面",
+        "facsimile_alt": "{page}（{name}）版面圖，本版文章：{titles}",
         "contents": "目錄", "cover": "封面", "start": "正文", "page": "第{page}版",
         "number": "第{number}期", "section_with_page": "第{page}版 {name}", "articles": "本版文章",
         "weekdays": "一二三四五六日", "pages": "版面", "picture": "配圖：{title}",
@@ -24,6 +28,8 @@ _LABELS = {
         "summary_pictures": "圖片均有文字說明。",
     },
     "ja": {
+        "facsimile": "紙面", "facsimile_view": "紙面を見る", "facsimile_link": "{page}面の紙面を見る",
+        "facsimile_alt": "{page}（{name}）の紙面。記事：{titles}",
         "contents": "目次", "cover": "表紙", "start": "本文", "page": "{page}面",
         "number": "第{number}号", "section_with_page": "{page}面 {name}", "articles": "記事",
         "weekdays": "月火水木金土日", "pages": "紙面", "picture": "写真：{title}",
@@ -32,6 +38,8 @@ _LABELS = {
         "summary_pictures": "写真には説明文があります。",
     },
     "ko": {
+        "facsimile": "지면 보기", "facsimile_view": "지면 보기", "facsimile_link": "{page}면 지면 보기",
+        "facsimile_alt": "{page}({name}) 지면. 기사: {titles}",
         "contents": "차례", "cover": "표지", "start": "본문", "page": "{page}면",
         "number": "제{number}호", "section_with_page": "{page}면 {name}", "articles": "이 면의 기사",
         "weekdays": "월화수목금토일", "pages": "지면", "picture": "사진: {title}",
@@ -40,6 +48,8 @@ _LABELS = {
         "summary_pictures": " 모든 사진에 설명이 있습니다.",
     },
     "en": {
+        "facsimile": "Page view", "facsimile_view": "Page view", "facsimile_link": "Page view",
+        "facsimile_alt": "{page} ({name}) as printed, with the articles: {titles}",
         "contents": "Contents", "cover": "Cover", "start": "Start", "page": "Page {page}",
         "number": "No. {number}", "section_with_page": "{name} · page {page}", "articles": "In this section",
         "weekdays": "", "pages": "Pages", "picture": "Picture: {title}",

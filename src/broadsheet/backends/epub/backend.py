@@ -123,7 +123,7 @@ class EpubBackend:
                                  content=document.content)
             item.properties = _properties(document)
             book.add_item(item)
-            spine.append(item)
+            spine.append(item if document.linear else (item, "no"))
         book.spine = spine
         book.toc = [_toc_entry(entry) for entry in rendered.nav]
         book.add_item(epub.EpubNcx())
@@ -155,7 +155,8 @@ def accessibility_metadata(rendered: RenderedIssue) -> list[tuple[str, str]]:
 
     Only what the book really has is claimed: alternative text when every picture has its own
     (an alt or a caption from the source, not one made up from the title), print page numbers
-    when there is a page list.
+    when there is a page list; text alone as sufficient unless a page facsimile has a region whose article
+    has no text.
     """
     pictures = [img for article in rendered.issue.articles for img in article.images]
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
@@ -163,11 +164,18 @@ def accessibility_metadata(rendered: RenderedIssue) -> list[tuple[str, str]]:
         features.append("alternativeText")
     if rendered.page_list:
         features.append("printPageNumbers")
+    # Page facsimiles are pictures to look at; the text alone suffices only when every region's article has
+    # its text in the book (not a region over an article given as a picture alone).
+    facsimiles = [s.facsimile for s in rendered.issue.sections if s.facsimile is not None]
+    texts = {a.id for a in rendered.issue.articles if a.text.strip()}
+    textual = all(r.article in texts for f in facsimiles for r in f.regions)
+    visual = bool(pictures or facsimiles) or rendered.cover is not None
     properties = [("schema:accessMode", "textual")]
-    if pictures or rendered.cover is not None:
+    if visual:
         properties.append(("schema:accessMode", "visual"))
-    properties.append(("schema:accessModeSufficient", "textual"))
-    if pictures or rendered.cover is not None:
+    if textual:
+        properties.append(("schema:accessModeSufficient", "textual"))
+    if visual:
         properties.append(("schema:accessModeSufficient", "textual,visual"))
     properties += [("schema:accessibilityFeature", feature) for feature in features]
     properties.append(("schema:accessibilityHazard", "none"))

@@ -20,6 +20,7 @@ from ...errors import BackendError
 from ...output import atomic_path
 from ...rendered import RenderedIssue
 from .. import Pending
+from .facsimile import with_page_pdfs
 from .fonts import FontUnavailable
 from .layout import PRELOAD, PT_PER_MM, render_part, render_whole
 
@@ -66,7 +67,7 @@ class PdfBackend:
         pdf = self._lay_out_by_sections(rendered, target, *planned) if planned is not None else None
         if pdf is None:
             pdf = self._lay_out_whole(rendered, target)
-        return self._write(pdf, target)
+        return self._write(with_page_pdfs(pdf, rendered), target)
 
     def start(self, rendered: RenderedIssue, target: Path) -> Pending:
         """Begin writing ``target``: an edition laid out whole is started in its own layout process at once,
@@ -86,7 +87,7 @@ class PdfBackend:
                 pdf = self._whole_result(running, target)
             finally:
                 running.stop()
-            return self._write(pdf, target)
+            return self._write(with_page_pdfs(pdf, rendered), target)
 
         return Pending(finish, running=True, jobs=self._leash["jobs"], cancel=running.stop)
 

@@ -19,7 +19,8 @@ The modules, one job each:
 - :mod:`.layouts`: the layout families as data, one table per family;
 - :mod:`.page`: one saved page, read and parsed, and the parts found in it;
 - :mod:`.article`: a page's parts turned into a model article;
-- :mod:`.site`: the saved site on disk (detection, the folder walk, page order) and loading.
+- :mod:`.site`: the saved site on disk (detection, the folder walk, page order) and loading;
+- :mod:`.facsimile`: a page's facsimile (版面图): its page picture, image map and page PDF.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 from ...errors import IngestError
 from ...files import is_inside, leads_out, open_inside
+from ...model import Article
 from ..base import Context, Draft, DraftSection, guess_language, log, page_sort_key
+from .facsimile import page_facsimile
 from .layouts import GENERIC, LAYOUTS, article_layout, page_layout
 from .page import Doc, doc_banner, doc_date, doc_publication, find_body, find_links, parse_banner, parse_page, texts
 
@@ -206,6 +208,7 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
     publication = publications.most_common(1)[0][0] if publications else None
 
     used: set[Path] = set(page_set)
+    read: dict[Path, Article] = {}  # the article read from each file: what a page's map links
     sections: list[tuple[_Page | None, DraftSection]] = []
     for page in pages:
         section = DraftSection(name=_section_name(page.label, page.name), page=page.label)
@@ -221,6 +224,7 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
             article = read_article(doc, ctx, hint=text, publication=publication) if doc else None
             if article is not None:
                 section.articles.append(article)
+                read[target] = article
         sections.append((page, section))
 
     # Article pages that no page list names (their page not saved): placed by their own banner.
@@ -239,8 +243,13 @@ def _load_folder(folder: Path, ctx: Context, root: Path) -> list[Draft]:
             page = _Page(doc, rel, label, name, doc_date(doc, page=False), [])
             sections.append((page, target))
         target.articles.append(article)
+        read[path] = article
         if publication is None:
             publication = doc_publication(doc, [article.title])
+
+    for page, section in sections:  # each page's picture and map, once every article is read
+        if page is not None and page.doc.path in page_set:
+            section.facsimile = page_facsimile(page.doc, ctx, root, resolve, read)
 
     drafts: dict[dt.date | None, Draft] = {}
     for page, section in sections:
@@ -275,10 +284,12 @@ def _load_file(path: Path, ctx: Context, root: Path) -> list[Draft]:
         if article is None:
             raise IngestError("no article found (expected a Founder or People's Daily e-paper page)", path)
         articles = [article]
+        facsimile = None
     else:  # a page (版面): its articles beside it
         publication = doc_publication(doc, [])
         resolve = _Resolver(root, [p for _, p in _inside(_walk(path.parent, quiet=True), root, quiet=True)])
         articles = []
+        read: dict[Path, Article] = {}
         seen: set[Path] = set()
         for href, text in links:
             target, why = resolve(href, doc.path)
@@ -292,10 +303,13 @@ def _load_file(path: Path, ctx: Context, root: Path) -> list[Draft]:
             article = read_article(article_doc, ctx, hint=text, publication=publication) if article_doc else None
             if article is not None:
                 articles.append(article)
+                read[target] = article
         if not articles:
             raise IngestError("no articles found beside this e-paper page", path)
         date = doc_date(doc, page=True)
+        facsimile = page_facsimile(doc, ctx, root, resolve, read)
     language = ctx.language or guess_language(" ".join(a.title + " " + a.text[:500] for a in articles))
     return [Draft(source=path, kind=KIND, publication=publication, language=language, date=date,
-                  sections=[DraftSection(name=_section_name(label, name), page=label, articles=articles)])]
+                  sections=[DraftSection(name=_section_name(label, name), page=label, articles=articles,
+                                         facsimile=facsimile)])]
 
