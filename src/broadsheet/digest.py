@@ -17,6 +17,7 @@ linear time by ``shingles.candidates``; each pair it names is compared exactly.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -182,12 +183,10 @@ def _merge_reprints(chosen: list[_Candidate], threshold: float, report: DigestRe
     kept: list[_Candidate] = []
     by_key: dict[bytes, int] = {}  # a hash of a kept candidate's key → its index in ``chosen``
     is_kept = [False] * len(chosen)
-    grams: dict[int, frozenset] = {}
 
+    @functools.lru_cache(maxsize=64)  # a text's 5-gram set is some 50 times its size: the recent ones only
     def grams_of(n: int) -> frozenset:
-        if n not in grams:
-            grams[n] = _grams(texts[n] or titles[n] + texts[n])
-        return grams[n]
+        return _grams(texts[n] or titles[n] + texts[n])
 
     for n, candidate in enumerate(chosen):
         key = titles[n] + texts[n]
@@ -201,7 +200,6 @@ def _merge_reprints(chosen: list[_Candidate], threshold: float, report: DigestRe
             if is_kept[other] and (score := similarity(grams_of(n), grams_of(other))) >= threshold:
                 twin = other, score
                 break
-        grams.pop(n, None)
         if twin is not None:
             report.merged.append(Merged(candidate.provenance, chosen[twin[0]].provenance, round(twin[1], 3)))
             continue

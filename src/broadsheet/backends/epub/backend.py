@@ -8,8 +8,9 @@ re-packs the zip deterministically (``zip``).
 
 from __future__ import annotations
 
-import io
+import contextlib
 import re
+import tempfile
 from pathlib import Path
 from typing import ClassVar
 
@@ -67,17 +68,26 @@ class EpubBackend:
     def _pack(self, rendered: RenderedIssue, path: Path, target: Path) -> None:
         """Build the book and write it to ``path``, packed deterministically."""
         book = self.build_book(rendered)
-        raw = io.BytesIO()
-        try:
-            epub.write_epub(raw, book, {"epub3_pages": False, "mtime": rendered.metadata.modified,
-                                        # vertical (竖排) books turn their pages right to left
-                                        "spine_direction": self.options.writing_mode == "vertical",
-                                        "package_direction": False,
-                                        # not compressed here: repack() compresses each entry once
-                                        "compresslevel": 0})
-        except Exception as exc:  # noqa: BLE001 - ebooklib raises bare exceptions
-            raise BackendError(f"ebooklib could not write the EPUB: {exc}", target) from None
-        repack(raw.getvalue(), path, rendered.metadata.modified.timetuple()[:6])
+        # ebooklib's zip goes to a nameless file beside the output, not to memory: uncompressed, it is the
+        # size of every document of the book (hundreds of megabytes for a digest of an archive)
+        with tempfile.TemporaryFile(dir=path.parent) as raw:
+            writer = epub.EpubWriter(raw, book, {"epub3_pages": False, "mtime": rendered.metadata.modified,
+                                                 # vertical (竖排) books turn their pages right to left
+                                                 "spine_direction": self.options.writing_mode == "vertical",
+                                                 "package_direction": False,
+                                                 # not compressed here: repack() compresses each entry once
+                                                 "compresslevel": 0})
+            try:
+                writer.process()
+                writer.write()
+            except OSError:  # a full disk: told as the output folder's fault, like any write
+                with contextlib.suppress(Exception):  # the zip ebooklib left open is closed while its file is
+                    writer.out.close()
+                raise
+            except Exception as exc:  # noqa: BLE001 - ebooklib raises bare exceptions
+                raise BackendError(f"ebooklib could not write the EPUB: {exc}", target) from None
+            raw.seek(0)
+            repack(raw, path, rendered.metadata.modified.timetuple()[:6])
 
     def build_book(self, rendered: RenderedIssue) -> epub.EpubBook:
         meta = rendered.metadata

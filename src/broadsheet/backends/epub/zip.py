@@ -3,18 +3,18 @@ attributes, pictures stored rather than deflated."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from ...errors import BackendError
 
 _STORED_TYPES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 
 
-def repack(data: bytes, target: Path, date_time: tuple[int, ...]) -> None:
-    """Rewrite an EPUB zip with fixed entry metadata, ``mimetype`` first and stored."""
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
+def repack(data: BinaryIO, target: Path, date_time: tuple[int, ...]) -> None:
+    """Rewrite an EPUB zip (an open file) with fixed entry metadata, ``mimetype`` first and stored."""
+    with zipfile.ZipFile(data) as source:
         names = source.namelist()
         if "mimetype" not in names:
             raise BackendError("EPUB has no mimetype entry", target)
