@@ -393,8 +393,10 @@ def _render(env, template: str, context: dict) -> str:
 def _check_glyphs(rendered: RenderedIssue, allow_missing: bool) -> None:
     """Stop on letters no installed font can draw (or, with ``allow_missing``, warn); pictographs (emoji,
     symbols) no font has are only warned about, naming the article: a picture in the text never stops a build."""
-    text = "".join(_text_of(doc.content) for doc in rendered.documents)
-    missing = missing_characters(text)
+    chars: set[str] = set()  # the characters used, document by document (not the book's text in one string)
+    for doc in rendered.documents:
+        chars.update(_text_of(doc.content))
+    missing = missing_characters("".join(chars))
     if not missing:
         return
     letters = [c for c in missing if not is_pictograph(c)]
