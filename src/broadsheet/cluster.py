@@ -77,6 +77,14 @@ def session(config: ClusterConfig, languages: Sequence[str] = ()) -> Iterator[An
             workers = int(address.partition(":")[2] or 0) or None
             from . import limits
 
+            import dask
+
+            # Dask's nannies set MALLOC_TRIM_THRESHOLD_ in their workers, which turns off glibc's adaptive mmap
+            # threshold: every large buffer (a picture, a cover) is then mapped and faulted in anew, and an EPUB
+            # takes two to three times as long.  The workers of a local cluster are started without it.
+            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=workers or limits.cores(), threads_per_worker=1, processes=True,
                 dashboard_address=":0" if log.isEnabledFor(logging.INFO) else None,
@@ -296,20 +304,32 @@ _unpacked: dict[str, tuple[Path, dict]] = {}
 _render_caches: dict[str, dict] = {}
 
 
-def _shared(blob: bytes) -> bytes:
-    """The task that holds a build's shared inputs: their bytes, kept by the workers that need them."""
-    return blob
+def _scratch() -> Path:
+    """This worker's own scratch folder (removed by Dask when the worker ends)."""
+    try:
+        from distributed import get_worker
+
+        return Path(get_worker().local_directory)
+    except (ImportError, ValueError):  # not in a worker: a test calling a task itself
+        folder = Path(tempfile.gettempdir()) / f"broadsheet-worker-{os.getpid()}"
+        folder.mkdir(exist_ok=True)
+        return folder
 
 
-def _unpack(blob: bytes) -> tuple[Path, dict]:
+def _shared(key: str, blob: bytes) -> tuple[str, bytes]:
+    """The task that holds a build's shared inputs: their key and bytes, kept by the workers that need them."""
+    return key, blob
+
+
+def _unpack(shared: tuple[str, bytes]) -> tuple[Path, dict]:
     """The shared inputs in this worker: their files written under a scratch folder of its own (once),
     every path of the model and the theme moved there."""
-    key = hashlib.sha256(blob).hexdigest()[:24]
+    key, blob = shared
     with _lock:
         if key in _unpacked:
             return _unpacked[key]
         payload = pickle.loads(blob)
-        base = Path(tempfile.gettempdir()) / f"broadsheet-inputs-{os.getpid()}" / key
+        base = _scratch() / "broadsheet-inputs" / key
         here = _data_root()
         cwd = PurePath(payload["cwd"])
         shipped = PurePath(payload["shipped"])
@@ -336,7 +356,7 @@ def _unpack(blob: bytes) -> tuple[Path, dict]:
 
 
 @contextlib.contextmanager
-def _in_worker(blob: bytes) -> Iterator[tuple[dict, Path]]:
+def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
     """A task's surroundings: the shared inputs unpacked, the client's build time, one layout process per
     task, a private output folder (removed after), and faults named by the client's paths."""
     from . import limits
@@ -348,7 +368,7 @@ def _in_worker(blob: bytes) -> Iterator[tuple[dict, Path]]:
         os.environ["SOURCE_DATE_EPOCH"] = payload["epoch"]
     if limits.current().jobs != 1:
         limits.use(dataclasses.replace(limits.current(), jobs=1))
-    folder = Path(tempfile.mkdtemp(prefix="broadsheet-task-"))
+    folder = Path(tempfile.mkdtemp(prefix="broadsheet-task-", dir=_scratch()))
     told = _Told(base, folder)
     logger = logging.getLogger("broadsheet")
     logger.addHandler(told)
@@ -405,7 +425,7 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
     return [(path.relative_to(folder).as_posix(), path.read_bytes()) for path in files]
 
 
-def make_output(blob: bytes, edition: int, issue: int, fmt: str, name: str):
+def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, name: str):
     """Task: one issue of one edition in one format, written in a private folder; returns its files'
     bytes and what the client's manifest needs of the rendering."""
     from .backends import BACKENDS
@@ -431,10 +451,11 @@ def _for_manifest(result):
     cover = result.cover
     if cover is not None:
         cover = Asset(name=cover.name, id=cover.id, media_type=cover.media_type, data=b"")
-    return dataclasses.replace(result, documents=(), assets=(), nav=(), cover=cover)
+    publication = result.publication.model_copy(update={"issues": ()})  # not every issue of the edition
+    return dataclasses.replace(result, publication=publication, documents=(), assets=(), nav=(), cover=cover)
 
 
-def make_digests(blob: bytes, people: Sequence[Any]):
+def make_digests(blob: tuple[str, bytes], people: Sequence[Any]):
     """Task: the digests of a few subscribers, each written in a private folder; returns, for each, its
     id and its files' bytes (``None``: no article matches), and what the task logged."""
     from .pipeline import subscriber_digest
@@ -471,8 +492,8 @@ def _write_file(out: Path, relative: str, data: bytes) -> Path:
 
 
 def _submit_shared(client, blob: bytes):
-    return client.submit(_shared, blob, key=f"broadsheet-inputs-{hashlib.sha256(blob).hexdigest()[:24]}",
-                         pure=False)
+    key = hashlib.sha256(blob).hexdigest()[:24]
+    return client.submit(_shared, key, blob, key=f"broadsheet-inputs-{key}", pure=False)
 
 
 def _results(client, futures: list, progress: Callable[[int], None]) -> Iterator[tuple[int, Any]]:
