@@ -132,15 +132,39 @@ def cluster(tmp_path):
 
 
 def test_an_archive_built_on_a_local_cluster_is_the_local_build_byte_for_byte(tmp_path):
+    """30 issues, EPUB and PDF, and a damaged source that --keep-going skips in both builds alike."""
     archive = make_archive(tmp_path, 30)
-    local = run_cli("build", archive, "-f", "epub", "-f", "pdf", "-o", tmp_path / "local", "-q", "--no-cache")
-    assert local.returncode == 0, local.stderr
+    (archive / "2024-05-02" / "damaged.txt").write_text("第15版:理论 上一版3  4下一版\n", encoding="utf-8")
+    local = run_cli("build", archive, "-f", "epub", "-f", "pdf", "-o", tmp_path / "local", "-q", "--no-cache",
+                    "--keep-going")
     on_cluster = run_cli("build", archive, "-f", "epub", "-f", "pdf", "-o", tmp_path / "cluster", "-q",
-                         "--cluster", "local:2")
-    assert on_cluster.returncode == 0, on_cluster.stderr
-    assert on_cluster.stderr == ""
+                         "--keep-going", "--cluster", "local:2")
+    assert local.returncode == on_cluster.returncode == 1
+    assert on_cluster.stderr == local.stderr and "damaged.txt" in on_cluster.stderr
     assert len([p for p in (tmp_path / "cluster").iterdir() if p.suffix in (".epub", ".pdf")]) == 60
     assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
+def test_a_theme_of_its_own_travels_to_the_workers_and_its_fault_is_one_line(tmp_path):
+    from test_cli import write
+
+    archive = make_archive(tmp_path, 6)
+    theme = tmp_path / "house"
+    write(theme / "theme.toml", 'inherit = "default"\n')
+    write(theme / "theme.css", ".headline { color: #123456; }\n")
+    local = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "local", "-q", "--theme", theme)
+    on_cluster = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "cluster", "-q", "--theme", theme,
+                         "--cluster", "local:2")
+    assert local.returncode == on_cluster.returncode == 0, on_cluster.stderr
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+    write(theme / "epub/article.xhtml", "{{ article.no_such_field }}")
+    broken = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "broken", "--theme", theme,
+                     "--cluster", "local:2")
+    assert broken.returncode == 1
+    assert broken.stderr.count("\n") == 1 and "template" in broken.stderr, broken.stderr
+    assert "broadsheet-inputs" not in broken.stderr and "dask-scratch" not in broken.stderr
+    assert not (tmp_path / "broken").exists() or not any(p.suffix == ".epub" for p in (tmp_path / "broken").iterdir())
 
 
 def _build_killing_a_worker(cluster: Cluster, args: list, out: Path) -> subprocess.CompletedProcess:

@@ -500,16 +500,21 @@ def _results(client, futures: list, progress: Callable[[int], None]) -> Iterator
     """``(index, result)`` of each future as it finishes; the first fault cancels the rest and is raised."""
     from distributed import as_completed
 
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+
     index = {future.key: n for n, future in enumerate(futures)}
     done = 0
     try:
-        for future in as_completed(futures, loop=client.loop):
-            if future.status == "error":
-                future.result()  # raises the task's fault
-            result = future.result()
+        # results come with their futures, through the client's event loop; a task's fault is raised here
+        for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=True):
             done += 1
             progress(done)
             yield index[future.key], result
+    except KilledWorker as exc:  # the same task ended its worker again and again (allowed-failures)
+        raise ClusterError(f"a task ended every worker that ran it ({exc}); the build stops") from None
+    except FutureCancelledError:
+        raise ClusterError("the dask scheduler cancelled the build's tasks (was it stopped?)") from None
     finally:
         client.cancel([f for f in futures if not f.done()])
 
