@@ -46,6 +46,18 @@ from .version import __version__
 if TYPE_CHECKING:
     from .config import ClusterConfig
 
+
+@dataclasses.dataclass(frozen=True)
+class Steps:
+    """What the pipeline lends this module (which never imports it): ``plan(editions, formats, out, overrides,
+    stem=)``, ``write_manifests(editions, out, kind)``, ``written(write, out)`` (a write whose fault names the
+    output folder) and ``subscriber_digest`` (one subscriber's digest, run in the workers)."""
+
+    plan: Callable
+    write_manifests: Callable
+    written: Callable
+    subscriber_digest: Callable
+
 log = logging.getLogger("broadsheet")
 
 #: Seconds to wait for the scheduler (and for its first worker) when none is configured.
@@ -455,11 +467,9 @@ def _for_manifest(result):
     return dataclasses.replace(result, publication=publication, documents=(), assets=(), nav=(), cover=cover)
 
 
-def make_digests(blob: tuple[str, bytes], people: Sequence[Any]):
+def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_digest: Callable):
     """Task: the digests of a few subscribers, each written in a private folder; returns, for each, its
     id and its files' bytes (``None``: no article matches), and what the task logged."""
-    from .pipeline import subscriber_digest
-
     with _in_worker(blob) as (payload, folder, told):
         extra = payload["extra"]
         cache = _render_caches.setdefault(payload["key"], {})
@@ -476,9 +486,8 @@ def make_digests(blob: tuple[str, bytes], people: Sequence[Any]):
 # --- in the client ----------------------------------------------------------------------------------------
 
 
-def _write_file(out: Path, relative: str, data: bytes) -> Path:
+def _write_file(out: Path, relative: str, data: bytes, written: Callable) -> Path:
     from .output import atomic_path
-    from .pipeline import _written
 
     target = out / relative
 
@@ -487,7 +496,7 @@ def _write_file(out: Path, relative: str, data: bytes) -> Path:
             temporary.write_bytes(data)
         return [target]
 
-    _written(write, out)
+    written(write, out)
     return target
 
 
@@ -525,16 +534,14 @@ def _token() -> str:
     return f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def write_editions(config: ClusterConfig, editions: list[Any], *, formats: Sequence[str], out: Path,
+def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, formats: Sequence[str], out: Path,
                    overrides: Any, progress: Callable[[str, int, int], None] | None = None,
                    stem: str | None = None, kind: str = "issue") -> list[Path]:
-    """``pipeline.write_editions`` on a cluster: one task per output, each file written here as it comes."""
-    from .pipeline import _write_manifests, plan
-
+    """The pipeline's ``write_editions`` on a cluster: one task per output, each file written here as it comes."""
     if "html" in formats:
         raise ClusterError("--cluster makes EPUB and PDF files: build the html format without it")
     out = Path(out)
-    outputs = plan(editions, formats, out, overrides, stem=stem)
+    outputs = steps.plan(editions, formats, out, overrides, stem=stem)
     made = list({id(output.edition): output.edition for output in outputs}.values())  # in order, each once
     number = {id(edition): n for n, edition in enumerate(made)}
     issue_number = {id(issue): n for edition in made for n, issue in enumerate(edition.publication.issues)}
@@ -562,17 +569,17 @@ def write_editions(config: ClusterConfig, editions: list[Any], *, formats: Seque
         renderings: list[Any] = [None] * len(outputs)
         for index, (files, rendering, told) in _results(client, futures, report):
             _tell(told)
-            written[index] = [_write_file(out, name, data) for name, data in files]
+            written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
             renderings[index] = rendering
     editions_written: dict[Path, tuple[Any, list[Path]]] = {}
     for output, rendering, paths in zip(outputs, renderings, written):
         _, files = editions_written.setdefault(output.target.with_suffix(""), (rendering, []))
         files.extend(paths)
-    _write_manifests(editions_written, out, kind)
+    steps.write_manifests(editions_written, out, kind)
     return [path for paths in written for path in paths]
 
 
-def write_digests(config: ClusterConfig, editions: list[Any], spec: Any, people: Sequence[Any], *,
+def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec: Any, people: Sequence[Any], *,
                   digest_config: Any, folder: Path, formats: Sequence[str], out: Path, overrides: Any,
                   progress: Callable[[str, int, int], None] | None = None,
                   written: dict[str, list[Path]] | None = None, subscribers_path: Path | None = None) -> list[Path]:
@@ -591,7 +598,7 @@ def write_digests(config: ClusterConfig, editions: list[Any], spec: Any, people:
                                               "overrides": overrides}, themes=[theme])
         shared = _submit_shared(client, blob)
         token = _token()
-        futures = [client.submit(make_digests, shared, batch, pure=False,
+        futures = [client.submit(make_digests, shared, batch, steps.subscriber_digest, pure=False,
                                  key=f"broadsheet-digests-{token}-{n}") for n, batch in enumerate(batches)]
         done = 0
         per_batch: list[list] = [[] for _ in batches]
@@ -609,7 +616,7 @@ def write_digests(config: ClusterConfig, editions: list[Any], spec: Any, people:
                     log.warning("%s: subscriber %s: no article matches; nothing written", subscribers_path, person_id)
                     per_batch[index].append((person_id, []))
                     continue
-                paths = [_write_file(out, name, data) for name, data in files]
+                paths = [_write_file(out, name, data, steps.written) for name, data in files]
                 per_batch[index].append((person_id, [p for p in paths if ".broadsheet" not in p.relative_to(out).parts]))
             report(done)
     result: list[Path] = []

@@ -214,8 +214,16 @@ def build(
     if cluster is not None:  # --cluster or [cluster]: one task per output (cluster.py)
         from .cluster import write_editions as on_cluster
 
-        return on_cluster(cluster, editions, formats=formats, out=out, overrides=overrides, progress=progress)
+        return on_cluster(cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
+                          progress=progress)
     return write_editions(editions, formats=formats, out=out, overrides=overrides, progress=progress, cache=cache)
+
+
+def _steps():
+    """What cluster.py borrows of the pipeline (it never imports it)."""
+    from .cluster import Steps
+
+    return Steps(plan=plan, write_manifests=_write_manifests, written=_written, subscriber_digest=subscriber_digest)
 
 
 def cluster_of(overrides: Overrides, configs: Sequence[tuple[BroadsheetConfig, Path | None]]):
@@ -402,7 +410,7 @@ def build_digest(
         if cluster is not None:
             from .cluster import write_editions as on_cluster
 
-            return on_cluster(cluster, [edition], formats=formats, out=out, overrides=overrides, progress=progress,
+            return on_cluster(cluster, _steps(), [edition], formats=formats, out=out, overrides=overrides, progress=progress,
                               stem=_digest_stem(edition), kind="digest"), report
         paths = write_editions([edition], formats=formats, out=out, overrides=overrides, progress=progress,
                                render_cache=render_cache, stem=_digest_stem(edition), kind="digest")
@@ -412,7 +420,7 @@ def build_digest(
     if cluster is not None:  # a few subscribers per task (cluster.py)
         from .cluster import write_digests
 
-        return write_digests(cluster, editions, spec, people, digest_config=config, folder=folder, formats=formats,
+        return write_digests(cluster, _steps(), editions, spec, people, digest_config=config, folder=folder, formats=formats,
                              out=out, overrides=overrides, progress=progress, written=written,
                              subscribers_path=subscribers.path), None
     cache: dict = {} if render_cache is None else render_cache
