@@ -64,6 +64,23 @@ def timed(function) -> float:
     return time.perf_counter() - started
 
 
+def cpu() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its ended children (a local cluster's workers, the
+    picture workers)."""
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+def measured(function) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of this process, CPU seconds of its children) of ``function()``."""
+    before = cpu()
+    wall = timed(function)
+    after = cpu()
+    return wall, after[0] - before[0], after[1] - before[1]
+
+
 def same(one: Path, other: Path, pattern: str) -> str:
     names = sorted(p.name for p in one.glob(pattern))
     if names != sorted(p.name for p in other.glob(pattern)):
@@ -94,8 +111,10 @@ def main() -> None:
             with session(ClusterConfig(address=address), ["zh-CN", "en"]):
                 pass
 
-        started = timed(start)
-        print(f"cluster start: {address} started, checked and ended in {started:.2f} s")
+        started, start_client, start_workers = measured(start)
+        print(f"cluster start: {address} started, checked and ended in {started:.2f} s (CPU: client "
+              f"{start_client:.2f} s, workers {start_workers:.2f} s)")
+        started = (started, start_client, start_workers)
 
         import distributed
 
@@ -111,33 +130,48 @@ def main() -> None:
 
         archive = make_issues(work / "issues", args.issues)
         limits.use(sequential)
-        alone = timed(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-local", cache=False))
+        alone = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-local", cache=False))
         limits.use(one)
-        together = timed(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-cluster",
-                                                overrides=cluster))
-        report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started,
+        together = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-cluster",
+                                                   overrides=cluster))
+        report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started, args.workers,
                same(work / "a-local", work / "a-cluster", "*.epub"))
 
         small = make_fixture(work / "fixture")
         people = load_subscribers(subscriber_csv(work / "subscribers.csv", args.subscribers))
         limits.use(sequential)
-        alone = timed(lambda: pipeline.build_digest([small], DigestSpec(), formats=["epub"], out=work / "d-local",
-                                                    subscribers=people))
+        alone = measured(lambda: pipeline.build_digest([small], DigestSpec(), formats=["epub"], out=work / "d-local",
+                                                       subscribers=people))
         limits.use(one)
-        together = timed(lambda: pipeline.build_digest([small], DigestSpec(), formats=["epub"], out=work / "d-cluster",
-                                                       subscribers=people, overrides=cluster))
+        together = measured(lambda: pipeline.build_digest([small], DigestSpec(), formats=["epub"],
+                                                          out=work / "d-cluster", subscribers=people,
+                                                          overrides=cluster))
         report(f"subscriber batch, {args.subscribers} subscribers, EPUB", args.subscribers, alone, together, started,
-               same(work / "d-local", work / "d-cluster", "*.epub"))
+               args.workers, same(work / "d-local", work / "d-cluster", "*.epub"))
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def report(what: str, count: int, alone: float, together: float, started: float, check: str) -> None:
-    rate_alone = count / alone
-    rate_together = count / max(together - started, 1e-9)
+def report(what: str, count: int, alone: tuple, together: tuple, started: float, workers: int, check: str) -> None:
+    """Wall-clock throughput (what this run saw, other work on the machine included) and the CPU each way
+    spent: the client's own, and its children's (the workers'); from the CPU, the throughput the cores would
+    give if nothing else ran: the client and the workers in parallel, the slower of them the limit."""
+    wall_alone, own_alone, children_alone = alone
+    wall, client, workers_cpu = together
+    started, start_client, start_workers = started
+    workers_cpu -= start_workers  # the workers' own start (Dask's imports), counted apart
+    rate_alone = count / wall_alone
+    rate = count / max(wall - started, 1e-9)
+    cpu_alone = own_alone + children_alone
+    bound = count / max(client, workers_cpu / workers, 1e-9)
     print(f"{what}:")
-    print(f"  one process (--jobs 1): {alone:.2f} s, {rate_alone:.1f} outputs/s")
-    print(f"  --cluster: {together:.2f} s with the cluster's start, {rate_together:.1f} outputs/s without it "
-          f"({rate_together / rate_alone:.2f}× throughput; {alone / together:.2f}× wall time start included); "
-          f"files {check}")
+    print(f"  one process (--jobs 1): {wall_alone:.2f} s wall, {rate_alone:.1f} outputs/s; CPU {cpu_alone:.2f} s "
+          f"({cpu_alone / count * 1000:.1f} ms per output)")
+    print(f"  --cluster local:{workers}: {wall:.2f} s wall with the cluster's start, {rate:.1f} outputs/s without it "
+          f"({rate / rate_alone:.2f}× throughput, {wall_alone / wall:.2f}× wall time start included); files {check}")
+    print(f"    CPU: client {client:.2f} s ({client / count * 1000:.1f} ms per output, "
+          f"reading and planning included), workers beyond their start {workers_cpu:.2f} s ({workers_cpu / count * 1000:.1f} ms per output)")
+    print(f"    on {workers} idle cores: at most {bound:.1f} outputs/s (the slower of the client and the workers), "
+          f"{bound * cpu_alone / count:.2f}× one process's {count / cpu_alone:.1f} outputs per CPU second")
 
 
 if __name__ == "__main__":

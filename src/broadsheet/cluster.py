@@ -36,6 +36,7 @@ import pickle
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,8 @@ log = logging.getLogger("broadsheet")
 CONNECT_SECONDS = 10.0
 #: The most subscribers one digest task makes.
 BATCH = 20
+#: Issues of an edition shared as one input (its model and pictures): what a worker fetches for one of them.
+CHUNK = 8
 
 
 class ClusterError(BroadsheetError):
@@ -97,10 +100,13 @@ def session(config: ClusterConfig, languages: Sequence[str] = ()) -> Iterator[An
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
             stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=workers or limits.cores(), threads_per_worker=1, processes=True,
-                dashboard_address=":0" if log.isEnabledFor(logging.INFO) else None,
-                silence_logs=logging.CRITICAL))
+            with warnings.catch_warnings():  # "port 8787 is in use": another port is taken, nothing to tell
+                warnings.simplefilter("ignore")
+                cluster = distributed.LocalCluster(
+                    n_workers=workers or limits.cores(), threads_per_worker=1, processes=True,
+                    dashboard_address=":0" if log.isEnabledFor(logging.INFO) else None,
+                    silence_logs=logging.CRITICAL)
+            stack.enter_context(cluster)
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
         else:
             try:
@@ -555,14 +561,18 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     report(0)
     with session(config, languages) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
-        shared = {}
-        for n, edition in enumerate(made):  # one shared input per edition: only what its tasks need
-            shared[n] = _submit_shared(client, shared_inputs([edition], [settings[n]]))
+        shared: dict[tuple[int, int], Any] = {}
         futures = []
         token = _token()
         for output in outputs:
-            n = number[id(output.edition)]
-            futures.append(client.submit(make_output, shared[n], 0, issue_number[id(output.issue)],
+            n, issue = number[id(output.edition)], issue_number[id(output.issue)]
+            chunk = issue // CHUNK
+            if (n, chunk) not in shared:  # a few issues of the edition: a worker gets only what its tasks read
+                whole = made[n].publication
+                part = dataclasses.replace(made[n], publication=whole.model_copy(
+                    update={"issues": whole.issues[chunk * CHUNK:(chunk + 1) * CHUNK]}))
+                shared[n, chunk] = _submit_shared(client, shared_inputs([part], [settings[n]]))
+            futures.append(client.submit(make_output, shared[n, chunk], 0, issue - chunk * CHUNK,
                                          output.backend.name, output.target.name, pure=False,
                                          key=f"broadsheet-output-{token}-{len(futures)}-{output.target.name}"))
         written: list[list[Path]] = [[] for _ in outputs]
