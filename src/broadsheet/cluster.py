@@ -199,6 +199,8 @@ def shared_inputs(editions: Sequence[Any], settings: Any, extra: dict | None = N
     """The pickled inputs the tasks of ``editions`` share: the editions, ``settings`` (any value: a
     :class:`pipeline.Settings`, a digest's spec), the files they read that a worker may not have (the
     pictures, the theme's own folders), and the client's working folder, shipped root and build time."""
+    from .files import read_inside
+    from .model import Image
     from .render.theme import _shipped_root
 
     files: dict[str, bytes] = {}
@@ -208,23 +210,18 @@ def shared_inputs(editions: Sequence[Any], settings: Any, extra: dict | None = N
         path = Path(os.path.abspath(value))
         if path.is_relative_to(shipped) or path.is_relative_to(_data_root()):
             continue
-        if path.is_dir():
+        if isinstance(owner, Image) and value == owner.path:  # a picture: read as the backends would read it
+            if str(path) not in files:
+                files[str(path)] = read_inside(path, owner.root or _root_of(path, editions) or path.parent,
+                                               what="picture")
+        elif path.is_dir():  # a source's folder (a picture's root): made in the worker, empty
             folders.add(str(path))
-        elif str(path) not in files and path.is_file():
-            root = getattr(owner, "root", None) or _root_of(path, editions)
-            if root is None:
-                continue
-            from .files import read_inside
-
-            files[str(path)] = read_inside(path, root, what="picture")
     for theme in [*_themes(settings), *themes]:
         for folder in theme.folders:
             if folder.resolve().is_relative_to(shipped):
                 continue
             for file in sorted(Path(folder).rglob("*")):
                 if file.is_file() and not file.is_symlink():
-                    from .files import read_inside
-
                     files[os.path.abspath(file)] = read_inside(file, folder, what="theme file")
                 elif file.is_dir() and not file.is_symlink():
                     folders.add(os.path.abspath(file))
@@ -320,6 +317,8 @@ _lock = threading.Lock()
 _unpacked: dict[str, tuple[Path, dict]] = {}
 #: Rendered articles kept by this worker between the digests of one batch run (``render_issue``'s cache).
 _render_caches: dict[str, dict] = {}
+#: The stylesheets read and checked, kept by this worker for the outputs of one shared input (``render_issue``'s memo).
+_memos: dict[str, dict] = {}
 
 
 def _scratch() -> Path:
@@ -455,7 +454,8 @@ def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, nam
         backend = BACKENDS[fmt]
         result = render_issue(made.publication, made.publication.issues[issue], settings.theme,
                               backend.render_target, print_options=settings.pdf, epub_options=settings.epub,
-                              allow_missing_glyphs=settings.allow_missing_glyphs, memo={})
+                              allow_missing_glyphs=settings.allow_missing_glyphs,
+                              memo=_memos.setdefault(payload["key"], {}))
         writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub, cache_folder=None)
         writer.write(result, folder / name)
         return _collect(folder), _for_manifest(result), told
