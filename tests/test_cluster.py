@@ -90,7 +90,8 @@ class Cluster:
         self.workers: list[subprocess.Popen] = []
 
     def _start(self, *args: str, env: dict | None = None, log: str) -> subprocess.Popen:
-        environment = {**os.environ, "SOURCE_DATE_EPOCH": "1", **(env or {})}  # the client's epoch is used
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": "1",  # the client's epoch is used, not this one
+                       "DASK_TEMPORARY_DIRECTORY": str(self.root / "scratch"), **(env or {})}
         return subprocess.Popen([str(DASK), *args], cwd=self.root, env=environment, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=(self.root / log).open("wb"))
 
@@ -112,14 +113,24 @@ class Cluster:
             client.wait_for_workers(workers, timeout=seconds)
 
     def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            if process is not None and process.poll() is None:
+        """SIGTERM to every process group started (each one's scratch folder removed), SIGKILL to any left."""
+        started = [p for p in [*self.workers, self.scheduler] if p is not None]
+        for process in started:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-        for process in [*self.workers, self.scheduler]:
-            if process is not None:
                 process.wait(timeout=30)
-                assert process.poll() is not None
+        for process in started:
+            assert process.poll() is not None
+            with contextlib.suppress(ProcessLookupError):  # nothing of its group is left either
+                os.killpg(process.pid, 0)
+                raise AssertionError(f"a process of group {process.pid} is still running")
 
 
 @pytest.fixture
