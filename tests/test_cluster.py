@@ -142,6 +142,7 @@ def cluster(tmp_path):
         running.stop()
 
 
+@pytest.mark.slow
 def test_an_archive_built_on_a_local_cluster_is_the_local_build_byte_for_byte(tmp_path):
     """30 issues, EPUB and PDF, and a damaged source that --keep-going skips in both builds alike."""
     archive = make_archive(tmp_path, 30)
@@ -308,3 +309,37 @@ def test_paths_move_into_a_worker_folder_and_back_in_its_messages(tmp_path):
     fault = _named_for_client(RenderError("bad template", base / str(archive).lstrip("/") / "x.html"), base,
                               tmp_path / "task")
     assert fault.path == archive / "x.html" and isinstance(fault, RenderError)
+
+
+def test_a_recipe_names_its_cluster_and_its_digest_is_made_there(tmp_path):
+    """[cluster] of a digest recipe (the subscribers' batches go the same way: see the lost-worker test)."""
+    archive = make_archive(tmp_path, 8)
+    common = f'title = "周刊"\nsources = ["{archive}"]\nformats = ["epub"]\n'
+    (tmp_path / "weekly.toml").write_text(common + 'out = "cluster"\n[cluster]\naddress = "local:1"\n',
+                                          encoding="utf-8")
+    (tmp_path / "local.toml").write_text(common + 'out = "local"\n', encoding="utf-8")
+    for name in ("local.toml", "weekly.toml"):
+        made = run_cli("digest", "--recipe", tmp_path / name, "-v")
+        assert made.returncode == 0, made.stderr
+    assert "cluster local:1: 1 workers" in made.stderr
+    assert len(list((tmp_path / "cluster").glob("*.epub"))) == 1
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
+def test_a_worker_without_broadsheet_is_named(monkeypatch):
+    """What ``client.run`` answers for a worker whose Python has no broadsheet becomes one line naming it."""
+    from importlib.metadata import PackageNotFoundError
+
+    from broadsheet.cluster import ClusterError, check_workers
+
+    class Client:
+        def run(self, function, *args, on_error="raise"):
+            assert on_error == "return"
+            try:
+                return {"tcp://10.0.0.7:4000": function("a-package-that-is-not-installed")}
+            except PackageNotFoundError as exc:
+                return {"tcp://10.0.0.7:4000": exc}
+
+    with pytest.raises(ClusterError) as caught:
+        check_workers(Client())
+    assert "worker tcp://10.0.0.7:4000: broadsheet is not installed there" in str(caught.value)
