@@ -34,6 +34,7 @@ import logging
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import threading
 import warnings
@@ -100,6 +101,11 @@ def session(config: ClusterConfig, languages: Sequence[str] = ()) -> Iterator[An
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
             stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
+            # The resource tracker that the workers' processes start tells of their semaphores when a stopped
+            # build (a signal, the time limit) ends it: a warning for Python's developers, not the user's.
+            quiet_tracker = "ignore::UserWarning:multiprocessing.resource_tracker"
+            if quiet_tracker not in sys.warnoptions:
+                sys.warnoptions.append(quiet_tracker)
             with warnings.catch_warnings():  # "port 8787 is in use": another port is taken, nothing to tell
                 warnings.simplefilter("ignore")
                 cluster = distributed.LocalCluster(
