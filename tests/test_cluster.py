@@ -343,3 +343,29 @@ def test_a_worker_without_broadsheet_is_named(monkeypatch):
     with pytest.raises(ClusterError) as caught:
         check_workers(Client())
     assert "worker tcp://10.0.0.7:4000: broadsheet is not installed there" in str(caught.value)
+
+
+def test_a_task_run_here_makes_the_local_bytes_and_a_worker_keeps_few_inputs(tmp_path, monkeypatch):
+    """``make_output`` outside Dask: each output the bytes of the local build, the inputs unpacked under the
+    worker's scratch folder, the least recently used removed beyond ``KEPT``."""
+    import dataclasses
+
+    from broadsheet import cluster, pipeline
+    from broadsheet.config import Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    monkeypatch.setattr(cluster, "KEPT", 2)
+    monkeypatch.setattr(cluster, "_unpacked", {})
+    monkeypatch.setattr(cluster, "_scratch", lambda: tmp_path / "scratch")
+    (tmp_path / "scratch").mkdir()
+    archive = make_archive(tmp_path, 6)
+    local = pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
+    outputs = pipeline.plan(pipeline.load([archive]), ["epub"], tmp_path / "x", Overrides())
+    for n, output in enumerate(outputs):
+        part = dataclasses.replace(output.edition, publication=output.edition.publication.model_copy(
+            update={"issues": (output.issue,)}))
+        files, _, _ = cluster.make_output((f"input-{n}", cluster.shared_inputs([part], [output.settings])), 0, 0,
+                                          "epub", output.target.name)
+        assert files == [(output.target.name, local[n].read_bytes())]
+    assert list(cluster._unpacked) == ["input-4", "input-5"]
+    assert sorted(p.name for p in (tmp_path / "scratch" / "broadsheet-inputs").iterdir()) == ["input-4", "input-5"]

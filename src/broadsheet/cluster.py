@@ -66,6 +66,8 @@ log = logging.getLogger("broadsheet")
 CONNECT_SECONDS = 10.0
 #: The most subscribers one digest task makes.
 BATCH = 20
+#: Shared inputs a worker keeps unpacked (with their files, memos and rendered articles), the latest used.
+KEPT = 64
 #: Issues of an edition shared as one input (its model and pictures): what a worker fetches for one of them.
 CHUNK = 8
 
@@ -327,6 +329,16 @@ _render_caches: dict[str, dict] = {}
 _memos: dict[str, dict] = {}
 
 
+def _in_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
 def _scratch() -> Path:
     """This worker's own scratch folder (removed by Dask when the worker ends)."""
     try:
@@ -350,7 +362,13 @@ def _unpack(shared: tuple[str, bytes]) -> tuple[Path, dict]:
     key, blob = shared
     with _lock:
         if key in _unpacked:
+            _unpacked[key] = _unpacked.pop(key)  # the most recently used last
             return _unpacked[key]
+        while len(_unpacked) >= KEPT:  # a long-lived worker serves many builds: the least recently used go
+            old = next(iter(_unpacked))
+            shutil.rmtree(_unpacked.pop(old)[0], ignore_errors=True)
+            _memos.pop(old, None)
+            _render_caches.pop(old, None)
         payload = pickle.loads(blob)
         base = _scratch() / "broadsheet-inputs" / key
         here = _data_root()
@@ -395,9 +413,8 @@ def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
     told = _Told(base, folder)
     logger = logging.getLogger("broadsheet")
     logger.addHandler(told)
-    if logger.level in (logging.NOTSET,) or logger.level > logging.INFO:
-        logger.setLevel(logging.INFO)  # the client decides what it shows
-    logger.propagate = False
+    if _in_dask_worker() and (logger.level == logging.NOTSET or logger.level > logging.INFO):
+        logger.setLevel(logging.INFO)  # the client decides what it shows (-v)
     try:
         yield payload, folder, told.messages
     except BroadsheetError as exc:
