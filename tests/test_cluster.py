@@ -126,11 +126,17 @@ class Cluster:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=30)
-        for process in started:
+        for process in started:  # nothing of its group is left either (a layout process dies with its worker)
             assert process.poll() is not None
-            with contextlib.suppress(ProcessLookupError):  # nothing of its group is left either
-                os.killpg(process.pid, 0)
-                raise AssertionError(f"a process of group {process.pid} is still running")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"a process of group {process.pid} outlived SIGKILL")
 
 
 @pytest.fixture
@@ -180,7 +186,8 @@ def test_a_theme_of_its_own_travels_to_the_workers_and_its_fault_is_one_line(tmp
 
 
 def _build_killing_a_worker(cluster: Cluster, args: list, out: Path) -> subprocess.CompletedProcess:
-    """Run ``broadsheet ARGS --cluster ADDRESS`` and SIGKILL the first worker once the first output is written."""
+    """Run ``broadsheet ARGS --cluster ADDRESS`` and SIGKILL the first worker (``cluster.workers[0]``, whatever
+    process it is) once the first output is written."""
     environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8"}
     build = subprocess.Popen([sys.executable, "-m", "broadsheet", *map(str, args), "-o", str(out), "-q",
                               "--cluster", cluster.address], env=environment, stdout=subprocess.PIPE,
@@ -290,6 +297,21 @@ def test_an_unfit_worker_is_refused_before_any_work(cluster, tmp_path):
     assert result.stderr.count("\n") == 1, result.stderr
     assert "the font Noto" in result.stderr and "is missing" in result.stderr
     assert not (tmp_path / "out").exists()
+
+    # a scheduler lost half-way: one line; what was written is whole
+    os.killpg(cluster.workers[1].pid, signal.SIGKILL)
+    cluster.workers[1].wait(timeout=30)
+    cluster.start_worker()
+    cluster.wait_for(1)
+    cluster.workers[0] = cluster.scheduler  # the one _build_killing_a_worker kills
+    (tmp_path / "more").mkdir()
+    lost = _build_killing_a_worker(cluster, ["build", make_archive(tmp_path / "more", 12), "-f", "pdf"],
+                                   tmp_path / "lost")
+    assert lost.returncode == 1
+    assert lost.stderr.count("\n") == 1 and "the dask scheduler was lost" in lost.stderr, lost.stderr
+    assert not [p for p in (tmp_path / "lost").iterdir() if p.name.endswith(".part")]
+    for pdf in (tmp_path / "lost").glob("*.pdf"):
+        assert pdf.read_bytes().rstrip().endswith(b"%%EOF")
 
 
 def test_paths_move_into_a_worker_folder_and_back_in_its_messages(tmp_path):

@@ -546,13 +546,16 @@ def _results(client, futures: list, progress: Callable[[int], None]) -> Iterator
     try:
         # results come with their futures, through the client's event loop; a task's fault is raised here
         for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=True):
+            if future.status != "finished":  # cancelled: the scheduler lost, or the build's tasks cancelled there
+                raise FutureCancelledError(future.key, None)
             done += 1
             progress(done)
             yield index[future.key], result
     except KilledWorker as exc:  # the same task ended its worker again and again (allowed-failures)
         raise ClusterError(f"a task ended every worker that ran it ({exc}); the build stops") from None
     except FutureCancelledError:
-        raise ClusterError("the dask scheduler cancelled the build's tasks (was it stopped?)") from None
+        raise ClusterError("the dask scheduler was lost or cancelled the build's tasks: the outputs written are "
+                           "whole, a rerun makes the rest") from None
     finally:
         client.cancel([f for f in futures if not f.done()])
 
