@@ -80,8 +80,9 @@ class ClusterError(BroadsheetError):
 
 
 @contextlib.contextmanager
-def session(config: ClusterConfig, languages: Sequence[str] = ()) -> Iterator[Any]:
-    """A connected, checked ``distributed.Client`` for ``config``; closed (a LocalCluster ended) on exit."""
+def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Sequence[str] = ()) -> Iterator[Any]:
+    """A connected, checked ``distributed.Client`` for ``config``; closed (a LocalCluster ended) on exit.  The
+    workers start importing the renderer and the backends of ``formats`` at once, while the client plans."""
     try:
         import distributed
     except ImportError:
@@ -132,6 +133,7 @@ def session(config: ClusterConfig, languages: Sequence[str] = ()) -> Iterator[An
         log.info("cluster %s: %d workers%s", address, len(client.scheduler_info()["workers"]),
                  f"; dashboard {link}" if link else "")
         check_workers(client, languages)
+        client.run(_warm_up, tuple(formats), wait=False)
         yield client
 
 
@@ -165,6 +167,23 @@ def check_workers(client, languages: Sequence[str] = ()) -> None:
                 raise ClusterError(f"worker {worker}: the font {family} is missing (fontconfig picks "
                                    f"{answer.get(pattern) or 'nothing'}); install the client's fonts on "
                                    f"every worker (fonts-noto-core, fonts-noto-cjk)")
+
+
+async def _warm_up(formats: tuple[str, ...]) -> None:
+    """In each worker, once checked: import what its first task needs, in a thread beside its event loop."""
+    import asyncio
+
+    await asyncio.get_running_loop().run_in_executor(None, _import_for, formats)
+
+
+def _import_for(formats: tuple[str, ...]) -> None:
+    import importlib
+
+    from .backends import BACKENDS
+
+    importlib.import_module(f"{__package__}.render")
+    for fmt in formats:
+        BACKENDS[fmt]  # imports the backend's module
 
 
 #: The families the shipped themes name first, for every edition, and for CJK text by language.
@@ -585,7 +604,7 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             progress("Built", done, total)
 
     report(0)
-    with session(config, languages) as client:
+    with session(config, languages, formats) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
         shared: dict[tuple[int, int], Any] = {}
         futures = []
@@ -623,7 +642,7 @@ def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec
     out = Path(out)
     languages = [edition.publication.language for edition in editions]
     total = len(people)
-    with session(config, languages) as client:
+    with session(config, languages, formats) as client:
         workers = max(1, sum(client.nthreads().values()))
         size = max(1, min(BATCH, total // (4 * workers) or 1))
         batches = [list(people[i:i + size]) for i in range(0, total, size)]
