@@ -218,8 +218,15 @@ _OPTIONS = {
     "max_size": "--max-size", "embed_fonts": "--embed-fonts", "writing_mode": "--writing-mode",
     "convert": "--convert", "since": "--since", "until": "--until", "sections": "--section", "tags": "--tag",
     "match": "--match", "max_articles": "--max-articles", "group_by": "--group-by", "title": "--title",
-    "similarity": "--similarity", "facsimile": "--facsimile",
+    "similarity": "--similarity", "facsimile": "--facsimile", "address": "--cluster",
 }
+
+
+def _cluster_option(command):
+    return click.option("--cluster", metavar="local[:N]|tcp://HOST:PORT",
+                        help="Build on a Dask cluster: local[:N] starts N worker processes here (default: one per "
+                             "core), tcp://HOST:PORT joins a running dask scheduler (pip install "
+                             "'broadsheet[cluster]'; see [cluster] in broadsheet.toml).")(command)
 
 
 def _usage_error(exc: BroadsheetError) -> click.BadParameter:
@@ -337,15 +344,18 @@ def _use_limits(time_limit=None, memory_limit=None, render_timeout=None, jobs=No
                    "or the theme folder, one line per rebuild; a bad edit is told and the watch goes on.  "
                    "Stop it with Ctrl-C.")
 @_keep_going_option
+@_cluster_option
 def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose, time_limit, memory_limit, formats, out,
           theme, title, page_size, bleed, marks, pdf_variant, render_timeout, jobs, pdf_layout, no_cache, impose,
           grayscale, profile, max_size, embed_fonts, convert, keep_punctuation, writing_mode, facsimile,
-          allow_missing_glyphs, quiet, watch, keep_going) -> None:
+          allow_missing_glyphs, quiet, watch, keep_going, cluster) -> None:
     """Build EPUB and PDF editions of SOURCE... into --out.
 
     Each issue of each source becomes <publication-id>-<date>.epub/.pdf; the paths
     written are printed, one per line.
     """
+    if watch and cluster:
+        raise click.UsageError("--watch cannot be given with --cluster")
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("watch" if watch else "build")  # a watch has no time limit
     from .config import Overrides
@@ -364,7 +374,7 @@ def build(sources, kind, since, until, allow_remote, allow_remote_hosts, verbose
                  "grayscale": grayscale, "layout": pdf_layout,
                  "marks": tuple(m.strip() for m in marks.split(",") if m.strip()) if marks else None},
             epub={"profile": profile, "max_size": max_size, "embed_fonts": embed_fonts, "grayscale": grayscale,
-                  "writing_mode": writing_mode})
+                  "writing_mode": writing_mode}, cluster=cluster)
     except BroadsheetError as exc:  # a value given on the command line: a usage error naming its option
         raise _usage_error(exc) from None
     if watch:
@@ -522,22 +532,29 @@ def _explain(sources) -> None:
               help="Stay running: build the digest again on every change to its sources, the recipe, the "
                    "subscribers' list or the theme, one line per rebuild; a bad edit is told and the watch goes "
                    "on.  Stop it with Ctrl-C.")
+@_cluster_option
 def digest(sources, recipe, subscribers, since, until, sections, tags, match, max_articles, group_by, similarity,
            title, formats, out, theme, kind, allow_missing_glyphs, as_json, verbose, quiet, time_limit, memory_limit,
-           render_timeout, jobs, keep_going, send, dry_run, smtp, mail_from, base_url, watch) -> None:
+           render_timeout, jobs, keep_going, send, dry_run, smtp, mail_from, base_url, watch, cluster) -> None:
     """Build a digest of articles selected across many issues (SOURCE... or a --recipe).
 
     Articles reprinted across issues or sections appear once (the earliest); each carries
     where it came from. With --subscribers, one digest per subscriber, sharing the work;
     with --send as well, each is mailed to its subscriber.
     """
+    from .config import Overrides
+
     if send and not subscribers:
         raise click.UsageError("--send needs --subscribers (a CSV with an email column)")
-    if watch and (send or as_json):
-        raise click.UsageError(f"--watch cannot be given with {'--send' if send else '--json'}")
+    if watch and (send or as_json or cluster):
+        raise click.UsageError(f"--watch cannot be given with {'--send' if send else '--json' if as_json else '--cluster'}")
+    try:
+        given = Overrides.given(allow_missing_glyphs=allow_missing_glyphs, cluster=cluster)
+    except BroadsheetError as exc:  # --cluster's value: a usage error naming the option
+        raise _usage_error(exc) from None
     _use_limits(time_limit, memory_limit, render_timeout, jobs)  # before the supervisor, which keeps the time and memory limits
     _supervise("watch" if watch else "digest")  # a watch has no time limit
-    from .config import BroadsheetConfig, Overrides, validate
+    from .config import BroadsheetConfig, validate
     from .digest import DigestSpec
     from .pipeline import build_digest as run_digest
     from .recipe import load_recipe, load_subscribers
@@ -573,11 +590,11 @@ def digest(sources, recipe, subscribers, since, until, sections, tags, match, ma
         # the recipe's settings are the digest's own (its theme found from the recipe's folder)
         config = BroadsheetConfig(theme=theme or (recipe_data.theme if recipe_data else "digest"),
                                   **({"convert": recipe_data.convert, "pdf": recipe_data.pdf,
-                                      "epub": recipe_data.epub} if recipe_data else {}))
+                                      "epub": recipe_data.epub, "cluster": recipe_data.cluster} if recipe_data else {}))
         return {"sources": paths_in, "spec": spec, "config": config, "kind": kind,
                 "formats": formats or (recipe_data.formats if recipe_data else DEFAULT_FORMATS),
                 "out": out or (base / recipe_data.out if recipe_data else Path("build")),
-                "overrides": Overrides(allow_missing_glyphs=allow_missing_glyphs), "subscribers": people,
+                "overrides": given, "subscribers": people,
                 "base": base, "recipe_data": recipe_data}
 
     try:

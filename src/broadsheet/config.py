@@ -188,6 +188,34 @@ class DeliveryConfig(_Schema):
         return value
 
 
+#: ``--cluster`` and [cluster] address: a local cluster of N workers, or a running dask scheduler.
+_CLUSTER_RE = re.compile(r"local(?::(?P<workers>[0-9]{1,3}))?|tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)"
+                         r":(?P<port>[0-9]{1,5})")
+
+
+class ClusterConfig(_Schema):
+    """Where builds run (``--cluster``, [cluster] in broadsheet.toml or a recipe): ``address`` is
+    ``local``, ``local:N`` (a Dask LocalCluster of N workers) or ``tcp://HOST:PORT`` (a running
+    ``dask scheduler``); ``timeout``, the seconds to wait for the scheduler and its first worker."""
+
+    address: str | None = None
+    timeout: float = Field(default=10, gt=0, le=3600)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = _CLUSTER_RE.fullmatch(value.strip())
+        if found is None:
+            raise ValueError(f"expected local, local:N or tcp://HOST:PORT, got {limits.quote(value)}")
+        if found["workers"] is not None and not 1 <= int(found["workers"]) <= 256:
+            raise ValueError(f"a local cluster has 1 to 256 workers, got {limits.quote(value)}")
+        if found["port"] is not None and not 1 <= int(found["port"]) <= 65535:
+            raise ValueError(f"a port is 1 to 65535, got {limits.quote(value)}")
+        return value.strip()
+
+
 class BroadsheetConfig(_Schema):
     """The contents of broadsheet.toml."""
 
@@ -199,6 +227,7 @@ class BroadsheetConfig(_Schema):
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
 
 @dataclass(frozen=True)
@@ -216,11 +245,13 @@ class Overrides:
     allow_missing_glyphs: bool = False
     keep_punctuation: bool = False
     facsimile: str | None = None  # one of names.FACSIMILE_MODES
+    cluster: ClusterConfig | None = None  # --cluster: where the build runs (cluster.py)
 
     @classmethod
     def given(cls, *, theme: str | None = None, convert: str | None = None, pdf: dict | None = None,
               epub: dict | None = None, allow_missing_glyphs: bool = False, keep_punctuation: bool = False,
-              facsimile: str | None = None, where: Path = Path("command line")) -> Overrides:
+              facsimile: str | None = None, cluster: str | None = None,
+              where: Path = Path("command line")) -> Overrides:
         """Validate what was given (``None`` values are not given) under the name ``where``."""
         def given_only(values: dict | None) -> dict:
             return {key: value for key, value in (values or {}).items() if value is not None}
@@ -228,7 +259,8 @@ class Overrides:
         top = validate(BroadsheetConfig, given_only({"convert": convert, "facsimile": facsimile}), where)
         return cls(theme=theme, convert=top.convert, facsimile=facsimile and top.facsimile,
                    pdf=validate(PdfConfig, given_only(pdf), where), epub=validate(EpubConfig, given_only(epub), where),
-                   allow_missing_glyphs=allow_missing_glyphs, keep_punctuation=keep_punctuation)
+                   allow_missing_glyphs=allow_missing_glyphs, keep_punctuation=keep_punctuation,
+                   cluster=None if cluster is None else validate(ClusterConfig, {"address": cluster}, where))
 
     def over(self, config: BroadsheetConfig) -> BroadsheetConfig:
         """``config`` with what was given put over it."""

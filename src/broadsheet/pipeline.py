@@ -223,9 +223,35 @@ def build(
     warm_up(formats)
     editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
                     allow_remote_hosts=allow_remote_hosts)
+    cluster = cluster_of(overrides, [(edition.config, edition.config_path) for edition in editions])
+    if cluster is not None:  # --cluster or [cluster]: one task per output (cluster.py)
+        from .cluster import write_editions as on_cluster
+
+        return on_cluster(cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
+                          progress=progress)
     outputs = plan(editions, formats, Path(out), overrides)
     del editions  # the model as read; the outputs hold it typeset
     return write_outputs(outputs, out=out, progress=progress, cache=cache)
+
+
+def _steps():
+    """What cluster.py borrows of the pipeline (it never imports it)."""
+    from .cluster import Steps
+
+    return Steps(plan=plan, write_manifests=_write_manifests, written=_written, subscriber_digest=subscriber_digest)
+
+
+def cluster_of(overrides: Overrides, configs: Sequence[tuple[BroadsheetConfig, Path | None]]):
+    """The cluster a build runs on: ``--cluster``, else the one [cluster] its broadsheet.toml files (or
+    recipe) name; ``None``: this machine."""
+    if overrides.cluster is not None:
+        return overrides.cluster
+    named = {config.cluster: path for config, path in configs if config.cluster.address is not None}
+    if len(named) > 1:
+        first, second = list(named.items())[:2]
+        raise IngestError(f"[cluster] differs from that of {second[1]} ({second[0].address}): give --cluster",
+                          first[1])
+    return next(iter(named), None)
 
 
 def write_editions(
@@ -401,25 +427,32 @@ def build_digest(
             seen.append(made)
         return made, report
 
-    def stem(edition: Edition, suffix: str = "") -> str:
-        issue = edition.publication.issues[0]
-        span = (issue.edition or "").replace(" – ", "-to-") or (issue.date.isoformat() if issue.date else "undated")
-        return f"{edition.publication.id}-{span}{suffix}"
-
+    cluster = cluster_of(overrides, [(config, None)])
     if subscribers is None:
         edition, report = edition_of(spec)
         if edition is None:
             raise IngestError("no article matches the digest's filters")
-        outputs = plan([edition], formats, Path(out), overrides, stem=stem(edition))
+        if cluster is not None:
+            from .cluster import write_editions as on_cluster
+
+            return on_cluster(cluster, _steps(), [edition], formats=formats, out=out, overrides=overrides, progress=progress,
+                              stem=_digest_stem(edition), kind="digest"), report
+        outputs = plan([edition], formats, Path(out), overrides, stem=_digest_stem(edition))
         editions.clear()  # the archive as read, and the digest before typesetting: the outputs hold what is written
         del edition
         paths = write_outputs(outputs, out=out, progress=progress, render_cache=render_cache, kind="digest")
         return paths, report
 
+    people = subscribers.subscribers
+    if cluster is not None:  # a few subscribers per task (cluster.py)
+        from .cluster import write_digests
+
+        return write_digests(cluster, _steps(), editions, spec, people, digest_config=config, folder=folder, formats=formats,
+                             out=out, overrides=overrides, progress=progress, written=written,
+                             subscribers_path=subscribers.path), None
     cache: dict = {} if render_cache is None else render_cache
     paths: list[Path] = []
     report = None
-    people = subscribers.subscribers
     from .backends import BACKENDS
 
     with contextlib.ExitStack() as sharing:  # the subscribers' editions share the picture workers
@@ -427,18 +460,45 @@ def build_digest(
         for done, person in enumerate(people):
             if progress is not None:
                 progress(f"Subscriber {person.id}", done, len(people))
-            personal = spec.model_copy(update={"sections": person.sections or spec.sections,
-                                               "tags": person.tags or spec.tags})
-            edition, report = edition_of(personal)
-            if edition is None:
+            mine_paths, report = subscriber_digest(editions, spec, person, config=config, folder=folder,
+                                                   formats=formats, out=out, overrides=overrides, render_cache=cache,
+                                                   seen=seen)
+            if mine_paths is None:
                 log.warning("%s: subscriber %s: no article matches; nothing written", subscribers.path, person.id)
                 continue
-            mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
-            mine_paths = write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
-                                        render_cache=cache, stem=stem(edition, f"-{person.id}"), kind="digest")
             paths += mine_paths
             if written is not None:
                 written[person.id] = list(mine_paths)
     if progress is not None:
         progress("Subscribers done", len(people), len(people))
     return paths, report
+
+
+def subscriber_digest(editions: list[Edition], spec: DigestSpec, person, *, config: BroadsheetConfig, folder: Path,
+                      formats: Sequence[str], out: Path, overrides: Overrides, render_cache: dict | None,
+                      seen: list | None = None, cache: bool = True) -> tuple[list[Path] | None, DigestReport]:
+    """One subscriber's digest of ``editions`` (their sections and tags over ``spec``, their language and
+    formats over the recipe's), written into ``out``: (the paths written, or ``None`` when no article
+    matches; the digest's report)."""
+    from .digest import make_digest
+    from .ingest import Edition
+
+    personal = spec.model_copy(update={"sections": person.sections or spec.sections,
+                                       "tags": person.tags or spec.tags})
+    publication, report = make_digest(editions, personal)
+    if not publication.issues[0].articles:
+        return None, report
+    edition = Edition(publication=publication, config=config, root=folder, config_path=None)
+    if seen is not None:
+        seen.append(edition)
+    mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
+    return write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
+                          render_cache=render_cache, stem=_digest_stem(edition, f"-{person.id}"), kind="digest",
+                          cache=cache), report
+
+
+def _digest_stem(edition: Edition, suffix: str = "") -> str:
+    """A digest's output name: ``<publication id>-<span of its dates>[<suffix>]``."""
+    issue = edition.publication.issues[0]
+    span = (issue.edition or "").replace(" – ", "-to-") or (issue.date.isoformat() if issue.date else "undated")
+    return f"{edition.publication.id}-{span}{suffix}"

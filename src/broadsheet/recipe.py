@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .config import Conversion, DeliveryConfig, EpubConfig, PdfConfig, _Schema, read_toml, validate
+from .config import ClusterConfig, Conversion, DeliveryConfig, EpubConfig, PdfConfig, _Schema, read_toml, validate
 from .digest import DigestSpec
 from .errors import ConfigError
 from .names import DEFAULT_FORMATS, FORMATS
@@ -40,6 +40,7 @@ class Recipe(DigestSpec):
     pdf: PdfConfig = PdfConfig()
     epub: EpubConfig = EpubConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    cluster: ClusterConfig = ClusterConfig()  # where the subscribers' digests are made (--cluster)
 
 
 def load_recipe(path: Path) -> Recipe:

@@ -1,0 +1,178 @@
+"""Throughput on a Dask cluster: an archive build and a subscriber batch, on one process and on ``--cluster local:N``.
+
+    .venv/bin/python benchmarks/cluster.py [--issues 200] [--subscribers 2000] [--workers 2] [--tasks 2000]
+
+Everything is measured in this one run, in this process (the API the command line calls):
+
+* the archive (benchmarks/archive.py's generator: ``--issues`` small one-page issues, a picture in every
+  fourth) built as EPUB by the plain local build with ``--jobs 1`` (one process, one output after the
+  other), then with ``--cluster local:N``;
+* the subscriber batch (tests/archive.py's 7-issue archive, ``--subscribers`` generated subscribers, EPUB)
+  built the same two ways;
+* the cluster's fixed start (a LocalCluster of N workers started, checked and ended, nothing built), and
+  the scheduler's overhead per task: ``--tasks`` tasks that do nothing, submitted and gathered, over their
+  count (each task's round trip through the scheduler and a worker, what every real task pays on top of its
+  work).
+
+For each build it prints the wall time including the cluster's start, the throughput (outputs per second)
+with the start taken out, the ratio of the cluster's throughput to the single process's, and whether the
+files are the same bytes.  The machine may be shared: the figures are of one run, as ratios within it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import filecmp
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _module(path: Path):
+    """A module of this tree by its path (benchmarks/ and tests/ each have an archive.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_bench_{path.parent.name}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_issues = _module(ROOT / "benchmarks" / "archive.py").make_archive  # small one-page issues
+make_fixture = _module(ROOT / "tests" / "archive.py").make_archive  # the 7-issue fixture of the tests
+from digest_batch import subscriber_csv  # noqa: E402
+
+from broadsheet import limits, pipeline  # noqa: E402
+from broadsheet.config import ClusterConfig, Overrides  # noqa: E402
+from broadsheet.digest import DigestSpec  # noqa: E402
+from broadsheet.recipe import load_subscribers  # noqa: E402
+
+
+def _noop(n: int) -> int:
+    return n
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def cpu() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its ended children (a local cluster's workers, the
+    picture workers)."""
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+def measured(function) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of this process, CPU seconds of its children) of ``function()``."""
+    before = cpu()
+    wall = timed(function)
+    after = cpu()
+    return wall, after[0] - before[0], after[1] - before[1]
+
+
+def same(one: Path, other: Path, pattern: str) -> str:
+    names = sorted(p.name for p in one.glob(pattern))
+    if names != sorted(p.name for p in other.glob(pattern)):
+        return "differ (names)"
+    _, mismatch, errors = filecmp.cmpfiles(one, other, names, shallow=False)
+    return "same" if not mismatch and not errors else f"differ ({len(mismatch) + len(errors)} files)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=200)
+    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tasks", type=int, default=2000, help="empty tasks for the scheduler's overhead")
+    args = parser.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
+    address = f"local:{args.workers}"
+    cluster = Overrides(cluster=ClusterConfig(address=address))
+    one = limits.current()
+    sequential = dataclasses.replace(one, jobs=1)
+    from broadsheet.cluster import session
+
+    print(f"machine: {limits.cores()} cores (shared with other work: one run, figures as ratios within it)")
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+
+        def start() -> None:
+            with session(ClusterConfig(address=address), ["zh-CN", "en"]):
+                pass
+
+        started, start_client, start_workers = measured(start)
+        print(f"cluster start: {address} started, checked and ended in {started:.2f} s (CPU: client "
+              f"{start_client:.2f} s, workers {start_workers:.2f} s)")
+        started = (started, start_client, start_workers)
+
+        import distributed
+
+        import logging
+
+        with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None,
+                                      silence_logs=logging.CRITICAL) as lc, \
+                distributed.Client(lc, set_as_default=False) as client:
+            client.gather(client.map(_noop, range(100), pure=False))  # warm
+            elapsed = timed(lambda: client.gather(client.map(_noop, range(args.tasks), pure=False)))
+        print(f"scheduler overhead: {args.tasks} empty tasks in {elapsed:.2f} s = {elapsed / args.tasks * 1000:.2f} ms "
+              f"per task ({args.workers} workers, one thread each)")
+
+        archive = make_issues(work / "issues", args.issues)
+        limits.use(sequential)
+        alone = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-local", cache=False))
+        limits.use(one)
+        together = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-cluster",
+                                                   overrides=cluster))
+        report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started, args.workers,
+               same(work / "a-local", work / "a-cluster", "*.epub"))
+
+        small = make_fixture(work / "fixture")
+        people = load_subscribers(subscriber_csv(work / "subscribers.csv", args.subscribers))
+        limits.use(sequential)
+        alone = measured(lambda: pipeline.build_digest([small], DigestSpec(), formats=["epub"], out=work / "d-local",
+                                                       subscribers=people))
+        limits.use(one)
+        together = measured(lambda: pipeline.build_digest([small], DigestSpec(), formats=["epub"],
+                                                          out=work / "d-cluster", subscribers=people,
+                                                          overrides=cluster))
+        report(f"subscriber batch, {args.subscribers} subscribers, EPUB", args.subscribers, alone, together, started,
+               args.workers, same(work / "d-local", work / "d-cluster", "*.epub"))
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def report(what: str, count: int, alone: tuple, together: tuple, started: float, workers: int, check: str) -> None:
+    """Wall-clock throughput (what this run saw, other work on the machine included) and the CPU each way
+    spent: the client's own, and its children's (the workers'); from the CPU, the throughput the cores would
+    give if nothing else ran: the client and the workers in parallel, the slower of them the limit."""
+    wall_alone, own_alone, children_alone = alone
+    wall, client, workers_cpu = together
+    started, start_client, start_workers = started
+    workers_cpu -= start_workers  # the workers' own start (Dask's imports), counted apart
+    rate_alone = count / wall_alone
+    rate = count / max(wall - started, 1e-9)
+    cpu_alone = own_alone + children_alone
+    bound = count / max(client, workers_cpu / workers, 1e-9)
+    print(f"{what}:")
+    print(f"  one process (--jobs 1): {wall_alone:.2f} s wall, {rate_alone:.1f} outputs/s; CPU {cpu_alone:.2f} s "
+          f"({cpu_alone / count * 1000:.1f} ms per output)")
+    print(f"  --cluster local:{workers}: {wall:.2f} s wall with the cluster's start, {rate:.1f} outputs/s without it "
+          f"({rate / rate_alone:.2f}× throughput, {wall_alone / wall:.2f}× wall time start included); files {check}")
+    print(f"    CPU: client {client:.2f} s ({client / count * 1000:.1f} ms per output, "
+          f"reading and planning included), workers beyond their start {workers_cpu:.2f} s ({workers_cpu / count * 1000:.1f} ms per output)")
+    print(f"    on {workers} idle cores: at most {bound:.1f} outputs/s (the slower of the client and the workers), "
+          f"{bound * cpu_alone / count:.2f}× one process's {count / cpu_alone:.1f} outputs per CPU second")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,683 @@
+"""``--cluster``: build an archive's outputs, or a batch of subscribers' digests, on a Dask cluster.
+
+``local[:N]`` starts a Dask ``LocalCluster`` of N worker processes (one per core by default), one thread
+each; ``tcp://HOST:PORT`` joins a running ``dask scheduler`` and its workers.  Dask is imported only here,
+and only when a build asks for a cluster (``pip install broadsheet[cluster]``).
+
+The client (this process) reads the sources and plans every output (``pipeline.plan``), as a local build
+does.  What the outputs of one edition share — its model (converted and typeset), its settings and theme,
+and the files the workers must read (its pictures, the theme's own folder) — is pickled once and handed to
+the scheduler as one task of its own (:func:`_shared`): each worker fetches it once (from a peer, or runs
+it again if the worker that held it is lost, which a ``scatter`` could not do) and keeps it, with the
+pictures and theme files written into the worker's scratch folder and the model's paths moved there
+(:func:`_moved`).  A worker thus needs no file system in common with the client.
+
+A task makes one output (one issue in one format; a few subscribers' digests at a time for ``digest
+--subscribers``): it renders and packs (or lays out, its PDF layout in one process: the worker's thread is
+its share of the machine) into a private temporary folder and returns the files' bytes.  The client writes
+each file atomically (``output.py``) as its task finishes, in any order, and the manifests once all are
+written, so an output folder holds only whole files.  Tasks are pure: the same inputs give the same bytes
+(``SOURCE_DATE_EPOCH`` is the client's), so a task whose worker is lost mid-way is simply run again
+elsewhere (the scheduler's ``allowed-failures``); a fault of the input (a template error) fails its task,
+which is not retried, and stops the build with one line.
+
+Before any work is sent, every worker is checked (:func:`check_workers`): broadsheet installed there, in the
+client's version, and the fonts the editions need present (fontconfig).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+from .errors import BroadsheetError
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .config import ClusterConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Steps:
+    """What the pipeline lends this module (which never imports it): ``plan(editions, formats, out, overrides,
+    stem=)``, ``write_manifests(editions, out, kind)``, ``written(write, out)`` (a write whose fault names the
+    output folder) and ``subscriber_digest`` (one subscriber's digest, run in the workers)."""
+
+    plan: Callable
+    write_manifests: Callable
+    written: Callable
+    subscriber_digest: Callable
+
+log = logging.getLogger("broadsheet")
+
+#: Seconds to wait for the scheduler (and for its first worker) when none is configured.
+CONNECT_SECONDS = 10.0
+#: The most subscribers one digest task makes.
+BATCH = 20
+#: Shared inputs a worker keeps unpacked (with their files, memos and rendered articles), the latest used.
+KEPT = 64
+#: Issues of an edition shared as one input (its model and pictures): what a worker fetches for one of them.
+CHUNK = 8
+
+
+class ClusterError(BroadsheetError):
+    """The cluster cannot do the build: its scheduler unreachable, a worker unfit for it."""
+
+
+# --- the session: a LocalCluster or a running scheduler, checked ------------------------------------------
+
+
+@contextlib.contextmanager
+def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Sequence[str] = ()) -> Iterator[Any]:
+    """A connected, checked ``distributed.Client`` for ``config``; closed (a LocalCluster ended) on exit.  The
+    workers start importing the renderer and the backends of ``formats`` at once, while the client plans."""
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError("--cluster needs Dask: pip install 'broadsheet[cluster]'") from None
+    for name in ("distributed", "tornado", "bokeh"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # a lost worker is handled, not reported
+    address = config.address
+    seconds = config.timeout or CONNECT_SECONDS
+    with contextlib.ExitStack() as stack:
+        if address.startswith("local"):
+            workers = int(address.partition(":")[2] or 0) or None
+            from . import limits
+
+            import dask
+
+            # Dask's nannies set MALLOC_TRIM_THRESHOLD_ in their workers, which turns off glibc's adaptive mmap
+            # threshold: every large buffer (a picture, a cover) is then mapped and faulted in anew, and an EPUB
+            # takes two to three times as long.  The workers of a local cluster are started without it.
+            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
+            # The resource tracker that the workers' processes start tells of their semaphores when a stopped
+            # build (a signal, the time limit) ends it: a warning for Python's developers, not the user's.
+            quiet_tracker = "ignore::UserWarning:multiprocessing.resource_tracker"
+            if quiet_tracker not in sys.warnoptions:
+                sys.warnoptions.append(quiet_tracker)
+            with warnings.catch_warnings():  # "port 8787 is in use": another port is taken, nothing to tell
+                warnings.simplefilter("ignore")
+                cluster = distributed.LocalCluster(
+                    n_workers=workers or limits.cores(), threads_per_worker=1, processes=True,
+                    dashboard_address=":0" if log.isEnabledFor(logging.INFO) else None,
+                    silence_logs=logging.CRITICAL)
+            stack.enter_context(cluster)
+            client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
+        else:
+            try:
+                client = distributed.Client(address, timeout=seconds, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ClusterError(f"cannot reach the dask scheduler at {address} within {seconds:g} s "
+                                   f"({type(exc).__name__}); is `dask scheduler` running there?") from None
+            stack.enter_context(client)
+            try:
+                client.wait_for_workers(1, timeout=seconds)
+            except (OSError, TimeoutError):
+                raise ClusterError(f"the dask scheduler at {address} has no worker (none joined within "
+                                   f"{seconds:g} s): start `dask worker {address}` on each machine") from None
+        link = client.dashboard_link if client.scheduler_info().get("services", {}).get("dashboard") else None
+        log.info("cluster %s: %d workers%s", address, len(client.scheduler_info()["workers"]),
+                 f"; dashboard {link}" if link else "")
+        check_workers(client, languages)
+        client.run(_warm_up, tuple(formats), wait=False)
+        yield client
+
+
+def check_workers(client, languages: Sequence[str] = ()) -> None:
+    """Refuse a cluster with a worker that lacks broadsheet, runs another version of it, or lacks a font
+    the editions need (one the client has); raise :class:`ClusterError` naming the worker."""
+    from importlib.metadata import version
+
+    found = client.run(version, "broadsheet", on_error="return")
+    for worker, answer in sorted(found.items()):
+        if isinstance(answer, BaseException):
+            raise ClusterError(f"worker {worker}: broadsheet is not installed there ({type(answer).__name__}); "
+                               f"install broadsheet {__version__} on every worker")
+        if answer != __version__:
+            raise ClusterError(f"worker {worker}: broadsheet {answer} is installed there, this client runs "
+                               f"{__version__}; install the same version on every worker")
+    patterns = font_patterns(languages)
+    if not patterns:
+        return
+    mine = font_matches(patterns)
+    needed = [p for p in patterns if mine.get(p) == p.partition(":")[0]]  # the fonts this client has
+    if not needed:
+        return
+    theirs = client.run(font_matches, needed, on_error="return")
+    for worker, answer in sorted(theirs.items()):
+        if isinstance(answer, BaseException):
+            raise ClusterError(f"worker {worker}: its fonts cannot be listed ({type(answer).__name__}: {answer})")
+        for pattern in needed:
+            if answer.get(pattern) != mine[pattern]:
+                family = pattern.partition(":")[0]
+                raise ClusterError(f"worker {worker}: the font {family} is missing (fontconfig picks "
+                                   f"{answer.get(pattern) or 'nothing'}); install the client's fonts on "
+                                   f"every worker (fonts-noto-core, fonts-noto-cjk)")
+
+
+async def _warm_up(formats: tuple[str, ...]) -> None:
+    """In each worker, once checked: import what its first task needs, in a thread beside its event loop."""
+    import asyncio
+
+    await asyncio.get_running_loop().run_in_executor(None, _import_for, formats)
+
+
+def _import_for(formats: tuple[str, ...]) -> None:
+    import importlib
+
+    from .backends import BACKENDS
+
+    importlib.import_module(f"{__package__}.render")
+    for fmt in formats:
+        BACKENDS[fmt]  # imports the backend's module
+
+
+#: The families the shipped themes name first, for every edition, and for CJK text by language.
+_FAMILIES = ("Noto Serif", "Noto Sans")
+_CJK = {"zh": "SC", "zh-tw": "TC", "zh-hk": "TC", "zh-hant": "TC", "ja": "JP", "ko": "KR"}
+
+
+def font_patterns(languages: Sequence[str]) -> list[str]:
+    """fontconfig patterns (``FAMILY:lang=xx``) of the fonts editions in ``languages`` are set in."""
+    patterns = []
+    for language in dict.fromkeys(lang.lower() for lang in languages if lang):
+        base = language.split("-")[0]
+        patterns += [f"{family}:lang={base}" for family in _FAMILIES]
+        script = _CJK.get(language) or _CJK.get(base) if base in ("zh", "ja", "ko") else None
+        if language.startswith("zh-") and "hant" in language:
+            script = "TC"
+        if script:
+            patterns += [f"Noto Serif CJK {script}:lang={base}", f"Noto Sans CJK {script}:lang={base}"]
+    return list(dict.fromkeys(patterns))
+
+
+def font_matches(patterns: Sequence[str]) -> dict[str, str]:
+    """The family fontconfig picks for each pattern on this machine ("" when it picks none)."""
+    import subprocess
+
+    if shutil.which("fc-match") is None:
+        return {pattern: "" for pattern in patterns}
+    found = {}
+    for pattern in patterns:
+        result = subprocess.run(["fc-match", "--format", "%{family[0]}", pattern], capture_output=True,
+                                text=True, check=False, timeout=30)
+        found[pattern] = result.stdout.strip()
+    return found
+
+
+# --- what the tasks share: an edition, its settings, its files --------------------------------------------
+
+
+def shared_inputs(editions: Sequence[Any], settings: Any, extra: dict | None = None, themes: Sequence[Any] = ()) -> bytes:
+    """The pickled inputs the tasks of ``editions`` share: the editions, ``settings`` (any value: a
+    :class:`pipeline.Settings`, a digest's spec), the files they read that a worker may not have (the
+    pictures, the theme's own folders), and the client's working folder, shipped root and build time."""
+    from .files import read_inside
+    from .model import Image
+    from .render.theme import _shipped_root
+
+    files: dict[str, bytes] = {}
+    folders: set[str] = set()
+    shipped = _shipped_root()
+    for value, owner in _paths((editions, settings, extra)):
+        path = Path(os.path.abspath(value))
+        if path.is_relative_to(shipped) or path.is_relative_to(_data_root()):
+            continue
+        if isinstance(owner, Image) and value == owner.path:  # a picture: read as the backends would read it
+            if str(path) not in files:
+                files[str(path)] = read_inside(path, owner.root or _root_of(path, editions) or path.parent,
+                                               what="picture")
+        elif path.is_dir():  # a source's folder (a picture's root): made in the worker, empty
+            folders.add(str(path))
+    for theme in [*_themes(settings), *themes]:
+        for folder in theme.folders:
+            if folder.resolve().is_relative_to(shipped):
+                continue
+            for file in sorted(Path(folder).rglob("*")):
+                if file.is_file() and not file.is_symlink():
+                    files[os.path.abspath(file)] = read_inside(file, folder, what="theme file")
+                elif file.is_dir() and not file.is_symlink():
+                    folders.add(os.path.abspath(file))
+            folders.add(os.path.abspath(folder))
+    payload = {"editions": list(editions), "settings": settings, "files": files, "folders": sorted(folders),
+               "cwd": os.getcwd(), "shipped": str(_data_root()), "extra": extra or {},
+               "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
+    return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _data_root() -> Path:
+    """The folder that holds the shipped templates and styles (the same package on every worker)."""
+    from .resources import data_dir
+
+    return data_dir("templates").parent
+
+
+def _root_of(path: Path, editions: Sequence[Any]) -> Path | None:
+    for edition in editions:
+        root = Path(os.path.abspath(edition.root))
+        if path.is_relative_to(root):
+            return root
+    return None
+
+
+def _themes(settings: Any) -> list[Any]:
+    from .render.theme import Theme
+
+    found = []
+    for value in settings if isinstance(settings, (list, tuple)) else [settings]:
+        theme = getattr(value, "theme", None)
+        if isinstance(theme, Theme):
+            found.append(theme)
+    return found
+
+
+def _paths(value: Any, owner: Any = None) -> Iterator[tuple[PurePath, Any]]:
+    """Every path held in ``value`` (models, dataclasses, tuples, lists, dicts), with the object holding it."""
+    if isinstance(value, PurePath):
+        yield value, owner
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _paths(item, owner)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _paths(item, owner)
+    else:
+        for name in _fields(value):
+            yield from _paths(getattr(value, name), value)
+
+
+def _fields(value: Any) -> tuple[str, ...]:
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return tuple(type(value).model_fields)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(f.name for f in dataclasses.fields(value))
+    return ()
+
+
+def _moved(value: Any, move: Callable[[PurePath], PurePath]) -> Any:
+    """``value`` with every path in it replaced by ``move(path)`` (unchanged parts kept as they are)."""
+    if isinstance(value, PurePath):
+        return move(value)
+    if isinstance(value, (list, tuple)):
+        items = [_moved(item, move) for item in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return type(value)(items) if isinstance(value, list) or type(value) is tuple else type(value)(*items)
+    if isinstance(value, dict):
+        items = {key: _moved(item, move) for key, item in value.items()}
+        return value if all(items[k] is value[k] for k in value) else items
+    changes = {}
+    for name in _fields(value):
+        old = getattr(value, name)
+        new = _moved(old, move)
+        if new is not old:
+            changes[name] = new
+    if not changes:
+        return value
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_copy(update=changes)
+    return dataclasses.replace(value, **changes)
+
+
+# --- in a worker ------------------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+#: What this worker process unpacked of each shared input: its key → (base folder, payload with paths moved).
+_unpacked: dict[str, tuple[Path, dict]] = {}
+#: Rendered articles kept by this worker between the digests of one batch run (``render_issue``'s cache).
+_render_caches: dict[str, dict] = {}
+#: The stylesheets read and checked, kept by this worker for the outputs of one shared input (``render_issue``'s memo).
+_memos: dict[str, dict] = {}
+
+
+def _in_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
+def _scratch() -> Path:
+    """This worker's own scratch folder (removed by Dask when the worker ends)."""
+    try:
+        from distributed import get_worker
+
+        return Path(get_worker().local_directory)
+    except (ImportError, ValueError):  # not in a worker: a test calling a task itself
+        folder = Path(tempfile.gettempdir()) / f"broadsheet-worker-{os.getpid()}"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+
+def _shared(key: str, blob: bytes) -> tuple[str, bytes]:
+    """The task that holds a build's shared inputs: their key and bytes, kept by the workers that need them."""
+    return key, blob
+
+
+def _unpack(shared: tuple[str, bytes]) -> tuple[Path, dict]:
+    """The shared inputs in this worker: their files written under a scratch folder of its own (once),
+    every path of the model and the theme moved there."""
+    key, blob = shared
+    with _lock:
+        if key in _unpacked:
+            _unpacked[key] = _unpacked.pop(key)  # the most recently used last
+            return _unpacked[key]
+        while len(_unpacked) >= KEPT:  # a long-lived worker serves many builds: the least recently used go
+            old = next(iter(_unpacked))
+            shutil.rmtree(_unpacked.pop(old)[0], ignore_errors=True)
+            _memos.pop(old, None)
+            _render_caches.pop(old, None)
+        payload = pickle.loads(blob)
+        base = _scratch() / "broadsheet-inputs" / key
+        here = _data_root()
+        cwd = PurePath(payload["cwd"])
+        shipped = PurePath(payload["shipped"])
+
+        def move(path: PurePath) -> Path:
+            full = path if path.is_absolute() else cwd / path
+            if full.is_relative_to(shipped):
+                return here / full.relative_to(shipped)
+            return base / full.relative_to(full.anchor)
+
+        for folder in payload["folders"]:
+            Path(move(PurePath(folder))).mkdir(parents=True, exist_ok=True)
+        for name, data in payload["files"].items():
+            target = Path(move(PurePath(name)))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        payload["files"] = {}
+        payload["editions"] = _moved(payload["editions"], move)
+        payload["settings"] = _moved(payload["settings"], move)
+        payload["extra"] = _moved(payload["extra"], move)
+        payload["key"] = key
+        _unpacked[key] = (base, payload)
+        return base, payload
+
+
+@contextlib.contextmanager
+def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
+    """A task's surroundings: the shared inputs unpacked, the client's build time, one layout process per
+    task, a private output folder (removed after), and faults named by the client's paths."""
+    from . import limits
+
+    base, payload = _unpack(blob)
+    if payload["epoch"] is None:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    else:
+        os.environ["SOURCE_DATE_EPOCH"] = payload["epoch"]
+    if limits.current().jobs != 1:
+        limits.use(dataclasses.replace(limits.current(), jobs=1))
+    folder = Path(tempfile.mkdtemp(prefix="broadsheet-task-", dir=_scratch()))
+    told = _Told(base, folder)
+    logger = logging.getLogger("broadsheet")
+    logger.addHandler(told)
+    if _in_dask_worker() and (logger.level == logging.NOTSET or logger.level > logging.INFO):
+        logger.setLevel(logging.INFO)  # the client decides what it shows (-v)
+    try:
+        yield payload, folder, told.messages
+    except BroadsheetError as exc:
+        raise _named_for_client(exc, base, folder) from None
+    finally:
+        logger.removeHandler(told)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class _Told(logging.Handler):
+    """What one task logs (this thread's records only), kept to be told by the client: (level, message)."""
+
+    def __init__(self, base: Path, folder: Path) -> None:
+        super().__init__(logging.INFO)
+        self.thread = threading.get_ident()
+        self.base, self.folder = str(base), str(folder) + os.sep
+        self.messages: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            text = record.getMessage().replace(self.base, "").replace(self.folder, "")
+            self.messages.append((record.levelno, text))
+
+
+def _tell(messages: Sequence[tuple[int, str]]) -> None:
+    """Log, here in the client, what a task logged."""
+    for level, text in messages:
+        log.log(level, "%s", text)
+
+
+def _named_for_client(exc: BroadsheetError, base: Path, folder: Path) -> BroadsheetError:
+    """``exc`` with the worker's folders taken out of its path and message (the client's paths)."""
+    def client_path(text: str) -> str:
+        return text.replace(str(base), "").replace(str(folder) + os.sep, "")
+
+    fault = type(exc).__new__(type(exc))
+    fault.__dict__.update(exc.__dict__)
+    fault.args = tuple(client_path(a) if isinstance(a, str) else a for a in exc.args)
+    fault.message = client_path(exc.message)
+    fault.path = Path(client_path(str(exc.path))) if exc.path is not None else None
+    return fault
+
+
+def _collect(folder: Path) -> list[tuple[str, bytes]]:
+    """Every file written under ``folder``: (path relative to it, bytes), the manifests last."""
+    files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+    files.sort(key=lambda path: path.relative_to(folder).parts[0] == ".broadsheet")
+    return [(path.relative_to(folder).as_posix(), path.read_bytes()) for path in files]
+
+
+def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, name: str):
+    """Task: one issue of one edition in one format, written in a private folder; returns its files'
+    bytes and what the client's manifest needs of the rendering."""
+    from .backends import BACKENDS
+    from .render import render_issue
+
+    with _in_worker(blob) as (payload, folder, told):
+        made = payload["editions"][edition]
+        settings = payload["settings"][edition]
+        backend = BACKENDS[fmt]
+        result = render_issue(made.publication, made.publication.issues[issue], settings.theme,
+                              backend.render_target, print_options=settings.pdf, epub_options=settings.epub,
+                              allow_missing_glyphs=settings.allow_missing_glyphs,
+                              memo=_memos.setdefault(payload["key"], {}))
+        writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub, cache_folder=None)
+        writer.write(result, folder / name)
+        return _collect(folder), _for_manifest(result), told
+
+
+def _for_manifest(result):
+    """What ``manifest.record`` reads of a rendering (its metadata, issue, cover's name), without the
+    documents and pictures."""
+    from .rendered import Asset
+
+    cover = result.cover
+    if cover is not None:
+        cover = Asset(name=cover.name, id=cover.id, media_type=cover.media_type, data=b"")
+    publication = result.publication.model_copy(update={"issues": ()})  # not every issue of the edition
+    return dataclasses.replace(result, publication=publication, documents=(), assets=(), nav=(), cover=cover)
+
+
+def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_digest: Callable):
+    """Task: the digests of a few subscribers, each written in a private folder; returns, for each, its
+    id and its files' bytes (``None``: no article matches), and what the task logged."""
+    with _in_worker(blob) as (payload, folder, told):
+        extra = payload["extra"]
+        cache = _render_caches.setdefault(payload["key"], {})
+        made = []
+        for person in people:
+            out = folder / person.id
+            paths, _ = subscriber_digest(payload["editions"], payload["settings"], person, config=extra["config"],
+                                         folder=extra["folder"], formats=extra["formats"], out=out,
+                                         overrides=extra["overrides"], render_cache=cache, cache=False)
+            made.append((person.id, None if paths is None else _collect(out)))
+        return made, told
+
+
+# --- in the client ----------------------------------------------------------------------------------------
+
+
+def _write_file(out: Path, relative: str, data: bytes, written: Callable) -> Path:
+    from .output import atomic_path
+
+    target = out / relative
+
+    def write() -> list[Path]:
+        with atomic_path(target) as temporary:
+            temporary.write_bytes(data)
+        return [target]
+
+    written(write, out)
+    return target
+
+
+def _submit_shared(client, blob: bytes):
+    key = hashlib.sha256(blob).hexdigest()[:24]
+    return client.submit(_shared, key, blob, key=f"broadsheet-inputs-{key}", pure=False)
+
+
+def _results(client, futures: list, progress: Callable[[int], None]) -> Iterator[tuple[int, Any]]:
+    """``(index, result)`` of each future as it finishes; the first fault cancels the rest and is raised."""
+    from distributed import as_completed
+
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+
+    index = {future.key: n for n, future in enumerate(futures)}
+    done = 0
+    try:
+        # results come with their futures, through the client's event loop; a task's fault is raised here
+        for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=True):
+            if future.status != "finished":  # cancelled: the scheduler lost, or the build's tasks cancelled there
+                raise FutureCancelledError(future.key, None)
+            done += 1
+            progress(done)
+            yield index[future.key], result
+    except KilledWorker as exc:  # the same task ended its worker again and again (allowed-failures)
+        raise ClusterError(f"a task ended every worker that ran it ({exc}); the build stops") from None
+    except FutureCancelledError:
+        raise ClusterError("the dask scheduler was lost or cancelled the build's tasks: the outputs written are "
+                           "whole, a rerun makes the rest") from None
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+
+
+def _token() -> str:
+    import secrets
+
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, formats: Sequence[str], out: Path,
+                   overrides: Any, progress: Callable[[str, int, int], None] | None = None,
+                   stem: str | None = None, kind: str = "issue") -> list[Path]:
+    """The pipeline's ``write_editions`` on a cluster: one task per output, each file written here as it comes."""
+    if "html" in formats:
+        raise ClusterError("--cluster makes EPUB and PDF files: build the html format without it")
+    out = Path(out)
+    outputs = steps.plan(editions, formats, out, overrides, stem=stem)
+    made = list({id(output.edition): output.edition for output in outputs}.values())  # in order, each once
+    number = {id(edition): n for n, edition in enumerate(made)}
+    issue_number = {id(issue): n for edition in made for n, issue in enumerate(edition.publication.issues)}
+    languages = [edition.publication.language for edition in made]
+    total = len(outputs)
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress("Built", done, total)
+
+    report(0)
+    with session(config, languages, formats) as client:
+        settings = {number[id(o.edition)]: o.settings for o in outputs}
+        shared: dict[tuple[int, int], Any] = {}
+        futures = []
+        token = _token()
+        for output in outputs:
+            n, issue = number[id(output.edition)], issue_number[id(output.issue)]
+            chunk = issue // CHUNK
+            if (n, chunk) not in shared:  # a few issues of the edition: a worker gets only what its tasks read
+                whole = made[n].publication
+                part = dataclasses.replace(made[n], publication=whole.model_copy(
+                    update={"issues": whole.issues[chunk * CHUNK:(chunk + 1) * CHUNK]}))
+                shared[n, chunk] = _submit_shared(client, shared_inputs([part], [settings[n]]))
+            futures.append(client.submit(make_output, shared[n, chunk], 0, issue - chunk * CHUNK,
+                                         output.backend.name, output.target.name, pure=False,
+                                         key=f"broadsheet-output-{token}-{len(futures)}-{output.target.name}"))
+        written: list[list[Path]] = [[] for _ in outputs]
+        renderings: list[Any] = [None] * len(outputs)
+        for index, (files, rendering, told) in _results(client, futures, report):
+            _tell(told)
+            written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
+            renderings[index] = rendering
+    editions_written: dict[Path, tuple[Any, list[Path]]] = {}
+    for output, rendering, paths in zip(outputs, renderings, written):
+        _, files = editions_written.setdefault(output.target.with_suffix(""), (rendering, []))
+        files.extend(paths)
+    steps.write_manifests(editions_written, out, kind)
+    return [path for paths in written for path in paths]
+
+
+def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec: Any, people: Sequence[Any], *,
+                  digest_config: Any, folder: Path, formats: Sequence[str], out: Path, overrides: Any,
+                  progress: Callable[[str, int, int], None] | None = None,
+                  written: dict[str, list[Path]] | None = None, subscribers_path: Path | None = None) -> list[Path]:
+    """The subscribers' digests on a cluster: the sources' model shared, a few subscribers per task."""
+    out = Path(out)
+    languages = [edition.publication.language for edition in editions]
+    total = len(people)
+    with session(config, languages, formats) as client:
+        workers = max(1, sum(client.nthreads().values()))
+        size = max(1, min(BATCH, total // (4 * workers) or 1))
+        batches = [list(people[i:i + size]) for i in range(0, total, size)]
+        from .render import find_theme
+
+        theme = find_theme(digest_config.theme, folder)
+        blob = shared_inputs(editions, spec, {"config": digest_config, "folder": folder, "formats": tuple(formats),
+                                              "overrides": overrides}, themes=[theme])
+        shared = _submit_shared(client, blob)
+        token = _token()
+        futures = [client.submit(make_digests, shared, batch, steps.subscriber_digest, pure=False,
+                                 key=f"broadsheet-digests-{token}-{n}") for n, batch in enumerate(batches)]
+        done = 0
+        per_batch: list[list] = [[] for _ in batches]
+
+        def report(_: int) -> None:
+            if progress is not None:
+                progress("Subscribers", done, total)
+
+        report(0)
+        for index, (made, told) in _results(client, futures, lambda _: None):
+            _tell(told)
+            for person_id, files in made:
+                done += 1
+                if files is None:
+                    log.warning("%s: subscriber %s: no article matches; nothing written", subscribers_path, person_id)
+                    per_batch[index].append((person_id, []))
+                    continue
+                paths = [_write_file(out, name, data, steps.written) for name, data in files]
+                per_batch[index].append((person_id, [p for p in paths if ".broadsheet" not in p.relative_to(out).parts]))
+            report(done)
+    result: list[Path] = []
+    for made in per_batch:
+        for person_id, paths in made:
+            result += paths
+            if written is not None and paths:
+                written[person_id] = list(paths)
+    return result

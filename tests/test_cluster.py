@@ -1,0 +1,393 @@
+"""--cluster: outputs made by Dask workers are the bytes of a local build; a lost worker costs nothing but
+time; an unfit cluster is refused with one line before any work is sent.
+
+The integration tests start a real ``dask scheduler`` and ``dask worker`` processes (the venv's ``dask``
+command) on 127.0.0.1 and stop every one of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXED_EPOCH, run_cli
+
+pytest.importorskip("distributed")
+
+PICTURE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005"
+    "0001ff5ccbd5a90000000049454e44ae426082")
+DASK = Path(sys.executable).with_name("dask")
+
+
+def make_archive(root: Path, issues: int = 30) -> Path:
+    """A publication folder of ``issues`` small one-page issues (a picture in every fifth)."""
+    archive = root / "archive"
+    archive.mkdir()
+    (archive / "broadsheet.toml").write_text('[publication]\ntitle = "河洛日报"\nlanguage = "zh-CN"\nid = "hlrb"\n',
+                                             encoding="utf-8")
+    for n in range(issues):
+        day = f"2024-{5 + n // 28:02d}-{1 + n % 28:02d}"
+        folder = archive / day
+        folder.mkdir()
+        (folder / "issue.toml").write_text(f'date = {day}\nnumber = "{100 + n}"\nsections = [{{ name = "要闻", '
+                                           f'page = "01" }}]\n', encoding="utf-8")
+        for a in range(2):
+            figure = ""
+            if n % 5 == 0 and a == 0:
+                (folder / "p.png").write_bytes(PICTURE)
+                figure = "![图](p.png)\n\n"
+            (folder / f"a{a}.md").write_text(
+                f"---\ntitle: 第{n + 1}期第{a + 1}篇\nsection: 要闻\norder: {a}\ntags: [t{(n + a) % 3}]\n---\n\n"
+                f"{figure}" + f"推进基层治理现代化，第{n}期取得新进展。" * 15 + "\n", encoding="utf-8")
+    return archive
+
+
+def subscribers(path: Path, count: int) -> Path:
+    rows = ["id,sections,tags,language,formats"]
+    for n in range(count):
+        rows.append(f"s{n:04d},要闻,t{n % 3},{'s2t' if n % 7 == 0 else ''},epub")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` but the local build's cache: relative path → bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".broadsheet-cache" not in p.parts}
+
+
+def assert_same_build(local: Path, cluster: Path) -> None:
+    mine, theirs = files(local), files(cluster)
+    assert sorted(theirs) == sorted(mine)
+    assert not [name for name in theirs if name.endswith(".part")]
+    different = [name for name in mine if mine[name] != theirs[name]]
+    assert different == []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """A dask scheduler and workers started as processes on 127.0.0.1; :meth:`stop` ends every one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.scheduler: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    def _start(self, *args: str, env: dict | None = None, log: str) -> subprocess.Popen:
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": "1",  # the client's epoch is used, not this one
+                       "DASK_TEMPORARY_DIRECTORY": str(self.root / "scratch"), **(env or {})}
+        return subprocess.Popen([str(DASK), *args], cwd=self.root, env=environment, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=(self.root / log).open("wb"))
+
+    def start_scheduler(self) -> None:
+        self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                                     "--no-dashboard", "--no-show", log="scheduler.log")
+
+    def start_worker(self, env: dict | None = None) -> subprocess.Popen:
+        worker = self._start("worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                             "--host", "127.0.0.1", "--local-directory", str(self.root / "scratch"),
+                             env=env, log=f"worker-{len(self.workers)}.log")
+        self.workers.append(worker)
+        return worker
+
+    def wait_for(self, workers: int, seconds: float = 60) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=seconds, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=seconds)
+
+    def stop(self) -> None:
+        """SIGTERM to every process group started (each one's scratch folder removed), SIGKILL to any left."""
+        started = [p for p in [*self.workers, self.scheduler] if p is not None]
+        for process in started:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+        for process in started:  # nothing of its group is left either (a layout process dies with its worker)
+            assert process.poll() is not None
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"a process of group {process.pid} outlived SIGKILL")
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    running = Cluster(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.mark.slow
+def test_an_archive_built_on_a_local_cluster_is_the_local_build_byte_for_byte(tmp_path):
+    """30 issues, EPUB and PDF, and a damaged source that --keep-going skips in both builds alike."""
+    archive = make_archive(tmp_path, 30)
+    (archive / "2024-05-02" / "damaged.txt").write_text("第15版:理论 上一版3  4下一版\n", encoding="utf-8")
+    local = run_cli("build", archive, "-f", "epub", "-f", "pdf", "-o", tmp_path / "local", "-q", "--no-cache",
+                    "--keep-going")
+    on_cluster = run_cli("build", archive, "-f", "epub", "-f", "pdf", "-o", tmp_path / "cluster", "-q",
+                         "--keep-going", "--cluster", "local:2")
+    assert local.returncode == on_cluster.returncode == 1
+    assert on_cluster.stderr == local.stderr and "damaged.txt" in on_cluster.stderr
+    assert len([p for p in (tmp_path / "cluster").iterdir() if p.suffix in (".epub", ".pdf")]) == 60
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
+def test_a_theme_of_its_own_travels_to_the_workers_and_its_fault_is_one_line(tmp_path):
+    from test_cli import write
+
+    archive = make_archive(tmp_path, 6)
+    theme = tmp_path / "house"
+    write(theme / "theme.toml", 'inherit = "default"\n')
+    write(theme / "theme.css", ".headline { color: #123456; }\n")
+    local = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "local", "-q", "--theme", theme)
+    on_cluster = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "cluster", "-q", "--theme", theme,
+                         "--cluster", "local:2")
+    assert local.returncode == on_cluster.returncode == 0, on_cluster.stderr
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+    write(theme / "epub/article.xhtml", "{{ article.no_such_field }}")
+    broken = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "broken", "--theme", theme,
+                     "--cluster", "local:2")
+    assert broken.returncode == 1
+    assert broken.stderr.count("\n") == 1 and "template" in broken.stderr, broken.stderr
+    assert "broadsheet-inputs" not in broken.stderr and "dask-scratch" not in broken.stderr
+    assert not (tmp_path / "broken").exists() or not any(p.suffix == ".epub" for p in (tmp_path / "broken").iterdir())
+
+
+def _build_killing_a_worker(cluster: Cluster, args: list, out: Path) -> subprocess.CompletedProcess:
+    """Run ``broadsheet ARGS --cluster ADDRESS`` and SIGKILL the first worker (``cluster.workers[0]``, whatever
+    process it is) once the first output is written."""
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8"}
+    build = subprocess.Popen([sys.executable, "-m", "broadsheet", *map(str, args), "-o", str(out), "-q",
+                              "--cluster", cluster.address], env=environment, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        victim = cluster.workers[0]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and build.poll() is None:
+            if out.is_dir() and any(p.suffix in (".epub", ".pdf") for p in out.iterdir()):
+                break
+            time.sleep(0.02)
+        assert build.poll() is None, "the build ended before a worker could be lost"
+        assert victim.poll() is None
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+        stdout, stderr = build.communicate(timeout=300)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    return subprocess.CompletedProcess(build.args, build.returncode, stdout, stderr)
+
+
+@pytest.mark.slow
+def test_a_worker_lost_half_way_costs_nothing_but_time(cluster, tmp_path):
+    cluster.start_scheduler()
+    cluster.start_worker()
+    cluster.start_worker()
+    archive = make_archive(tmp_path, 30)
+    people = subscribers(tmp_path / "subscribers.csv", 200)
+    local = run_cli("build", archive, "-f", "epub", "-f", "pdf", "-o", tmp_path / "local", "-q", "--no-cache")
+    assert local.returncode == 0, local.stderr
+    local_digests = run_cli("digest", archive, "--subscribers", people, "-f", "epub", "-o", tmp_path / "local-digests",
+                            "-q")
+    assert local_digests.returncode == 0, local_digests.stderr
+    cluster.wait_for(2)
+
+    built = _build_killing_a_worker(cluster, ["build", archive, "-f", "epub", "-f", "pdf"], tmp_path / "cluster")
+    assert built.returncode == 0, built.stderr
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+    cluster.start_worker()  # two workers again, one to lose
+    cluster.wait_for(2)
+    cluster.workers[0] = cluster.workers.pop(1)  # the survivor of the first build is the one killed now
+    digests = _build_killing_a_worker(cluster, ["digest", archive, "--subscribers", people, "-f", "epub"],
+                                      tmp_path / "cluster-digests")
+    assert digests.returncode == 0, digests.stderr
+    assert len([p for p in (tmp_path / "cluster-digests").iterdir() if p.suffix == ".epub"]) == 200
+    assert_same_build(tmp_path / "local-digests", tmp_path / "cluster-digests")
+
+
+def test_an_unreachable_scheduler_is_one_line_and_status_1(tmp_path):
+    archive = make_archive(tmp_path, 2)
+    (archive / "broadsheet.toml").write_text(
+        (archive / "broadsheet.toml").read_text(encoding="utf-8")
+        + f'\n[cluster]\naddress = "tcp://127.0.0.1:{free_port()}"\ntimeout = 2\n', encoding="utf-8")
+    result = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "out", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "cannot reach the dask scheduler at tcp://127.0.0.1:" in result.stderr and "within 2 s" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("value", ["bogus", "local:0", "tcp://127.0.0.1", "tcp://127.0.0.1:70000", "udp://h:1"])
+def test_a_cluster_address_of_the_wrong_form_is_a_usage_error(tmp_path, value):
+    result = run_cli("build", tmp_path, "--cluster", value)
+    assert result.returncode == 2
+    assert "Invalid value for '--cluster'" in result.stderr
+
+
+def test_a_wrong_cluster_table_names_its_file(tmp_path):
+    archive = make_archive(tmp_path, 1)
+    (archive / "broadsheet.toml").write_text('[cluster]\naddress = "nowhere"\n', encoding="utf-8")
+    result = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "out")
+    assert result.returncode == 1
+    assert "broadsheet.toml: cluster.address: expected local, local:N or tcp://HOST:PORT" in result.stderr
+
+
+@pytest.mark.slow
+def test_an_unfit_worker_is_refused_before_any_work(cluster, tmp_path):
+    """A worker whose broadsheet is another version (a stale install's metadata first on its path), then a
+    worker whose fontconfig finds none of the client's fonts: one line each, status 1, nothing written."""
+    stale = tmp_path / "stale"
+    (stale / "broadsheet-0.0.1.dist-info").mkdir(parents=True)
+    (stale / "broadsheet-0.0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: broadsheet\nVersion: 0.0.1\n", encoding="utf-8")
+    (stale / "broadsheet-0.0.1.dist-info" / "RECORD").write_text("", encoding="utf-8")
+    archive = make_archive(tmp_path, 2)
+    cluster.start_scheduler()
+    cluster.start_worker(env={"PYTHONPATH": str(stale)})
+    cluster.wait_for(1)
+    result = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "out", "--cluster", cluster.address)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "broadsheet 0.0.1 is installed there, this client runs" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+    os.killpg(cluster.workers[0].pid, signal.SIGKILL)
+    cluster.workers[0].wait(timeout=30)
+    fonts = tmp_path / "fonts.conf"
+    fonts.write_text(f"<?xml version='1.0'?><fontconfig><dir>{tmp_path / 'no-fonts'}</dir>"
+                     f"<cachedir>{tmp_path / 'font-cache'}</cachedir></fontconfig>\n", encoding="utf-8")
+    cluster.start_worker(env={"FONTCONFIG_FILE": str(fonts)})
+    cluster.wait_for(1)
+    result = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "out", "--cluster", cluster.address)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "the font Noto" in result.stderr and "is missing" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+    # a scheduler lost half-way: one line; what was written is whole
+    os.killpg(cluster.workers[1].pid, signal.SIGKILL)
+    cluster.workers[1].wait(timeout=30)
+    cluster.start_worker()
+    cluster.wait_for(1)
+    cluster.workers[0] = cluster.scheduler  # the one _build_killing_a_worker kills
+    (tmp_path / "more").mkdir()
+    lost = _build_killing_a_worker(cluster, ["build", make_archive(tmp_path / "more", 12), "-f", "pdf"],
+                                   tmp_path / "lost")
+    assert lost.returncode == 1
+    assert lost.stderr.count("\n") == 1 and "the dask scheduler was lost" in lost.stderr, lost.stderr
+    assert not [p for p in (tmp_path / "lost").iterdir() if p.name.endswith(".part")]
+    for pdf in (tmp_path / "lost").glob("*.pdf"):
+        assert pdf.read_bytes().rstrip().endswith(b"%%EOF")
+
+
+def test_paths_move_into_a_worker_folder_and_back_in_its_messages(tmp_path):
+    from broadsheet import pipeline
+    from broadsheet.cluster import _moved, _named_for_client, _paths
+    from broadsheet.errors import RenderError
+
+    archive = make_archive(tmp_path, 5)
+    [edition] = pipeline.load([archive])
+    base = Path("/scratch/inputs")
+    moved = _moved(edition, lambda p: base / Path(p).relative_to("/"))
+    paths = [str(p) for p, _ in _paths(moved)]
+    assert paths and all(p.startswith(str(base)) for p in paths)
+    assert any(p.endswith("p.png") for p in paths)
+    assert [i.articles[0].title for i in moved.publication.issues] == [i.articles[0].title
+                                                                       for i in edition.publication.issues]
+    fault = _named_for_client(RenderError("bad template", base / str(archive).lstrip("/") / "x.html"), base,
+                              tmp_path / "task")
+    assert fault.path == archive / "x.html" and isinstance(fault, RenderError)
+
+
+def test_a_recipe_names_its_cluster_and_its_digest_is_made_there(tmp_path):
+    """[cluster] of a digest recipe (the subscribers' batches go the same way: see the lost-worker test)."""
+    archive = make_archive(tmp_path, 8)
+    common = f'title = "周刊"\nsources = ["{archive}"]\nformats = ["epub"]\n'
+    (tmp_path / "weekly.toml").write_text(common + 'out = "cluster"\n[cluster]\naddress = "local:1"\n',
+                                          encoding="utf-8")
+    (tmp_path / "local.toml").write_text(common + 'out = "local"\n', encoding="utf-8")
+    for name in ("local.toml", "weekly.toml"):
+        made = run_cli("digest", "--recipe", tmp_path / name, "-v")
+        assert made.returncode == 0, made.stderr
+    assert "cluster local:1: 1 workers" in made.stderr
+    assert len(list((tmp_path / "cluster").glob("*.epub"))) == 1
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
+def test_a_worker_without_broadsheet_is_named(monkeypatch):
+    """What ``client.run`` answers for a worker whose Python has no broadsheet becomes one line naming it."""
+    from importlib.metadata import PackageNotFoundError
+
+    from broadsheet.cluster import ClusterError, check_workers
+
+    class Client:
+        def run(self, function, *args, on_error="raise"):
+            assert on_error == "return"
+            try:
+                return {"tcp://10.0.0.7:4000": function("a-package-that-is-not-installed")}
+            except PackageNotFoundError as exc:
+                return {"tcp://10.0.0.7:4000": exc}
+
+    with pytest.raises(ClusterError) as caught:
+        check_workers(Client())
+    assert "worker tcp://10.0.0.7:4000: broadsheet is not installed there" in str(caught.value)
+
+
+def test_a_task_run_here_makes_the_local_bytes_and_a_worker_keeps_few_inputs(tmp_path, monkeypatch):
+    """``make_output`` outside Dask: each output the bytes of the local build, the inputs unpacked under the
+    worker's scratch folder, the least recently used removed beyond ``KEPT``."""
+    import dataclasses
+
+    from broadsheet import cluster, pipeline
+    from broadsheet.config import Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    monkeypatch.setattr(cluster, "KEPT", 2)
+    monkeypatch.setattr(cluster, "_unpacked", {})
+    monkeypatch.setattr(cluster, "_scratch", lambda: tmp_path / "scratch")
+    (tmp_path / "scratch").mkdir()
+    archive = make_archive(tmp_path, 6)
+    local = pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
+    outputs = pipeline.plan(pipeline.load([archive]), ["epub"], tmp_path / "x", Overrides())
+    for n, output in enumerate(outputs):
+        part = dataclasses.replace(output.edition, publication=output.edition.publication.model_copy(
+            update={"issues": (output.issue,)}))
+        files, _, _ = cluster.make_output((f"input-{n}", cluster.shared_inputs([part], [output.settings])), 0, 0,
+                                          "epub", output.target.name)
+        assert files == [(output.target.name, local[n].read_bytes())]
+    assert list(cluster._unpacked) == ["input-4", "input-5"]
+    assert sorted(p.name for p in (tmp_path / "scratch" / "broadsheet-inputs").iterdir()) == ["input-4", "input-5"]
