@@ -391,3 +391,31 @@ def test_a_task_run_here_makes_the_local_bytes_and_a_worker_keeps_few_inputs(tmp
         assert files == [(output.target.name, local[n].read_bytes())]
     assert list(cluster._unpacked) == ["input-4", "input-5"]
     assert sorted(p.name for p in (tmp_path / "scratch" / "broadsheet-inputs").iterdir()) == ["input-4", "input-5"]
+
+
+def test_a_facsimile_edition_travels_whole_its_source_folder_gone(tmp_path, monkeypatch):
+    """The page pictures and the page PDF go with the shared inputs: a worker without the source folder makes
+    the local build's bytes (the folder is moved away once the inputs are packed)."""
+    import dataclasses
+    import shutil
+
+    from broadsheet import cluster, pipeline
+    from broadsheet.config import Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    monkeypatch.setattr(cluster, "_unpacked", {})
+    monkeypatch.setattr(cluster, "_scratch", lambda: tmp_path / "scratch")
+    (tmp_path / "scratch").mkdir()
+    site = tmp_path / "site"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "epaper" / "founder-facsimile", site)
+    local = pipeline.build([site], formats=["epub", "pdf"], out=tmp_path / "local", cache=False)
+    outputs = pipeline.plan(pipeline.load([site]), ["epub", "pdf"], tmp_path / "x", Overrides())
+    assert any(s.facsimile is not None and s.facsimile.pdf is not None
+               for o in outputs for s in o.issue.sections), "the fixture has a page PDF"
+    shared = [cluster.shared_inputs([dataclasses.replace(o.edition, publication=o.edition.publication.model_copy(
+        update={"issues": (o.issue,)}))], [o.settings]) for o in outputs]
+    site.rename(tmp_path / "gone")
+    for n, (output, inputs) in enumerate(zip(outputs, shared)):
+        files, _, _ = cluster.make_output((f"facsimile-{n}", inputs), 0, 0, output.backend.suffix.lstrip("."),
+                                          output.target.name)
+        assert files == [(output.target.name, next(p for p in local if p.name == output.target.name).read_bytes())]

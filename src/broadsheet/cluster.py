@@ -227,7 +227,7 @@ def shared_inputs(editions: Sequence[Any], settings: Any, extra: dict | None = N
     :class:`pipeline.Settings`, a digest's spec), the files they read that a worker may not have (the
     pictures, the theme's own folders), and the client's working folder, shipped root and build time."""
     from .files import read_inside
-    from .model import Image
+    from .model import Facsimile, Image
     from .render.theme import _shipped_root
 
     files: dict[str, bytes] = {}
@@ -241,6 +241,10 @@ def shared_inputs(editions: Sequence[Any], settings: Any, extra: dict | None = N
             if str(path) not in files:
                 files[str(path)] = read_inside(path, owner.root or _root_of(path, editions) or path.parent,
                                                what="picture")
+        elif isinstance(owner, Facsimile) and value == owner.pdf:  # a printed page's PDF, drawn in the PDF
+            if str(path) not in files:
+                files[str(path)] = read_inside(path, owner.pdf_root or _root_of(path, editions) or path.parent,
+                                               what="page PDF")
         elif path.is_dir():  # a source's folder (a picture's root): made in the worker, empty
             folders.add(str(path))
     for theme in [*_themes(settings), *themes]:
