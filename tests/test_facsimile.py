@@ -194,11 +194,10 @@ def test_grayscale_page_pictures_for_e_ink(tmp_path):
             r == g == b for r, g, b in zip(*[iter(picture.getpalette()[:768])] * 3))), picture.mode
 
 
-def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
-    from pypdf import PdfReader
-
-    pdf = only_file(build(tmp_path, "--bleed", "3mm", formats=("pdf",)), ".pdf")
-    reader = PdfReader(pdf)
+def facsimile_destinations(reader) -> dict[str, int]:
+    """Each named destination's page index, once every facsimile page was checked: one link annotation per
+    region, landing on the page where its article starts (after the facsimile page), inside the trim, and a
+    link back from each article's head."""
     destinations = {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
     for section, label in (("s01", "01"), ("s02", "02")):
         page = reader.pages[destinations[f"fac-{section}"]]
@@ -220,6 +219,15 @@ def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
             backs = [a.get_object() for a in start.get("/Annots", [])
                      if str(a.get_object().get("/Dest")) == f"fac-{section}"]
             assert backs
+    return destinations
+
+
+def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
+    from pypdf import PdfReader
+
+    pdf = only_file(build(tmp_path, "--bleed", "3mm", formats=("pdf",)), ".pdf")
+    reader = PdfReader(pdf)
+    destinations = facsimile_destinations(reader)
     # each link traces its region (/QuadPoints inside its box): the L-shaped polygon of page 01 does not
     # reach the rectangle that its bounding box overlaps
     first = reader.pages[destinations["fac-s01"]]
@@ -242,6 +250,28 @@ def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
     # page 01's page PDF is drawn as a vector page (a form XObject), page 02 as its picture
     xobjects = first["/Resources"]["/XObject"]
     assert "/BroadsheetPages01" in xobjects and xobjects["/BroadsheetPages01"]["/Subtype"] == "/Form"
+
+
+def test_newspaper_theme_opens_each_section_with_its_facsimile_page(tmp_path):
+    """The newspaper theme's print edition (one document, sections on the next page) has the same facsimile
+    pages as the default theme's, from the same shared markup (pdf/facsimile.html)."""
+    from pypdf import PdfReader
+
+    pdf = only_file(build(tmp_path, "--theme", "newspaper", "--bleed", "3mm", formats=("pdf",)), ".pdf")
+    reader = PdfReader(pdf)
+    destinations = facsimile_destinations(reader)
+    # page 01's facsimile opens the edition, the front page (masthead and lead) follows it; page 02's
+    # facsimile has a page of its own before its section's articles
+    assert destinations["fac-s01"] == 0 and destinations["art-content-7001"] == 1
+    assert destinations["fac-s02"] > destinations["art-content-7002"]
+    assert "星港日报" not in reader.pages[0].extract_text() and "星港日报" in reader.pages[1].extract_text()
+    for section in ("s01", "s02"):
+        page = reader.pages[destinations[f"fac-{section}"]]
+        assert not page.extract_text().strip()  # the picture (or page PDF) and its links alone
+        links = [a.get_object() for a in page["/Annots"]]
+        assert all(link.get("/QuadPoints") for link in links)
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]
+    assert xobjects["/BroadsheetPages01"]["/Subtype"] == "/Form"
 
 
 def test_pdf_is_reproducible(tmp_path):
