@@ -194,16 +194,17 @@ def test_grayscale_page_pictures_for_e_ink(tmp_path):
             r == g == b for r, g, b in zip(*[iter(picture.getpalette()[:768])] * 3))), picture.mode
 
 
-def facsimile_destinations(reader) -> dict[str, int]:
+def facsimile_destinations(reader, regions: dict = REGIONS) -> dict[str, int]:
     """Each named destination's page index, once every facsimile page was checked: one link annotation per
     region, landing on the page where its article starts (after the facsimile page), inside the trim, and a
     link back from each article's head."""
     destinations = {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
-    for section, label in (("s01", "01"), ("s02", "02")):
+    for label in regions:
+        section = f"s{label}"
         page = reader.pages[destinations[f"fac-{section}"]]
         links = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Link"]
         targets = sorted(str(a["/Dest"]) for a in links)
-        assert targets == sorted(f"art-{article}" for _, article in REGIONS[label])
+        assert targets == sorted(f"art-{article}" for _, article in regions[label])
         # each lands on the page where its article starts, after the facsimile page
         for target in targets:
             assert destinations[target] > destinations[f"fac-{section}"]
@@ -214,7 +215,7 @@ def facsimile_destinations(reader) -> dict[str, int]:
             assert trim[0] - 0.01 <= min(x0, x1) and max(x0, x1) <= trim[2] + 0.01
             assert trim[1] - 0.01 <= min(y0, y1) and max(y0, y1) <= trim[3] + 0.01
         # each article's head links back to its facsimile page
-        for _, article in REGIONS[label]:
+        for _, article in regions[label]:
             start = reader.pages[destinations[f"art-{article}"]]
             backs = [a.get_object() for a in start.get("/Annots", [])
                      if str(a.get_object().get("/Dest")) == f"fac-{section}"]
@@ -481,3 +482,114 @@ def test_the_mode_from_broadsheet_toml_and_the_command_line_over_it(tmp_path):
     assert result.returncode == 1 and "broadsheet.toml" in result.stderr and "facsimile" in result.stderr
     result = run_cli("build", SITE, "-f", "epub", "--out", tmp_path / "bad", "--facsimile", "some")
     assert result.returncode == 2 and "--facsimile" in result.stderr
+
+
+VARIANTS = SITE.parent / "facsimile-variants"
+RMRB = SITE.parent / "facsimile-variants-rmrb"
+#: the regions kept of the variants' maps (see scripts/facsimile-fixture): shape, coordinates in the picture's
+#: pixels, article
+VARIANT_REGIONS = {
+    "01": [("polygon", [190, 5, 10, 5, 10, 140, 190, 140], "content-8001"),  # POLY, spaces, a trailing comma
+           ("rect", [10, 150, 190, 290], "content-8002"),  # RECT, given twice (?div=0, ?div=-1): kept once
+           ("circle", [100, 70, 20], "content-8001")],  # circ, a #fragment
+    "02": [("polygon", [0, 0, 200, 0, 200, 160, 0, 160], "content-8003"),  # off the picture: kept on it
+           ("polygon", [0, 160, 200, 160, 200, 300, 0, 300], "content-8004"),  # the site's own absolute link
+           ("circle", [100, 80, 20], "content-8003")],  # on a picture shown at half its size
+}
+
+
+def test_image_maps_as_real_sites_write_them():
+    data, result = inspect_cli(VARIANTS, "-v")
+    sections = data["issues"][0]["sections"]
+    assert [s["page"] for s in sections] == ["01", "02"]
+    for section in sections:
+        facsimile = section["facsimile"]
+        # the page picture, not the navigation picture whose map comes first
+        assert facsimile["picture"]["src"].endswith(f"XGRB20240604{section['page']}_b.png")
+        assert [(r["shape"], r["coords"], r["article"]) for r in facsimile["regions"]] == \
+            [(shape, coords, article) for shape, coords, article in VARIANT_REGIONS[section["page"]]]
+        # each page links both pages' PDFs: its own is the one named like its picture
+        assert facsimile["pdf"] == f"XGRB20240604{section['page']}.pdf"
+    notes = result.stderr
+    assert "Traceback" not in notes
+    assert "'node_3.htm' links no article read" in notes  # the navigation map's area
+    assert "marked nohref; dropped" in notes
+    assert "coords '10,10,50,50') is not a polygon of three points or more" in notes
+    assert "'content_8003.htm' lies outside the page picture (200x300); dropped" in notes
+    assert "'http://elsewhere.example.com/content_8003.htm' links no article read" in notes
+    _, quiet = inspect_cli(VARIANTS)
+    assert "dropped" not in quiet.stderr
+
+
+def test_a_peoples_daily_image_map():
+    data, _ = inspect_cli(RMRB, "-v")
+    (section,) = data["issues"][0]["sections"]
+    facsimile = section["facsimile"]
+    assert facsimile["picture"]["src"] == "../../../page/2023-02/10/01/rmrb2023021001_b.jpg"
+    assert (facsimile["picture"]["width"], facsimile["picture"]["height"]) == (200, 300)
+    # shown at width=100 height=150: the coordinates doubled; the second area an absolute link to the site
+    assert [(r["coords"], r["article"]) for r in facsimile["regions"]] == [
+        ([196, 94, 196, 2, 2, 2, 2, 94], "nw-d110000renmrb-20230210-1-01"),
+        ([2, 100, 196, 100, 196, 148, 2, 148], "nw-d110000renmrb-20230210-2-01")]
+    assert [a["title"] for a in section["articles"]] == ["春耕备耕有序推进", "冰雪经济持续升温"]
+
+
+def test_the_variants_make_page_views_and_facsimile_pages_that_link_their_articles(tmp_path, assert_valid_epub):
+    from pypdf import PdfReader
+
+    out = build(tmp_path, source=VARIANTS, formats=("epub", "pdf"))
+    book = only_file(out, ".epub")
+    assert_valid_epub(book)
+    files = epub_files(book)
+    for label, (name, doc) in page_views(files).items():
+        links = doc.xpath("//svg:svg/svg:a", namespaces=NS)
+        assert [(a[-1].tag.split("}")[1], article_of(files, name, a.get(XLINK))) for a in links] == \
+            [(shape, article) for shape, _, article in VARIANT_REGIONS[label]]
+    regions = {label: [(shape, article) for shape, _, article in kept] for label, kept in VARIANT_REGIONS.items()}
+    destinations = facsimile_destinations(PdfReader(only_file(out, ".pdf")), regions)
+    assert destinations["fac-s01"] < destinations["art-content-8001"]
+
+
+@pytest.mark.parametrize("area", [
+    '<area shape="poly" coords="5,5" href="content_7001.htm">',
+    '<area shape="poly" coords="" href="content_7001.htm">',
+    '<area shape="circle" coords="10,10,-4" href="content_7001.htm">',
+    '<area shape="circle" coords="9000,9000,20" href="content_7001.htm">',
+    '<area shape="rect" coords="1,2,3" href="content_7001.htm">',
+    '<area shape="rect" coords="40,40,40,90" href="content_7001.htm">',
+    '<area shape="polygon" coords="10,10,20,20,30,30" href="content_7001.htm">',
+    '<area shape="polygon" coords="-5,-5,-1,-5,-1,-1" href="content_7001.htm">',
+    '<area shape="default" href="content_7001.htm">',
+    '<area shape="rect" coords="a,b,c,d" href="content_7001.htm">',
+    '<area shape="rect" coords="0,0,10,10" href="javascript:void(0)">',
+    '<area shape="rect" coords="0,0,10,10" href="../../../../../../etc/passwd">',
+])
+def test_an_area_that_is_no_region_is_dropped_with_a_note(tmp_path, area):
+    data, result = inspect_cli(with_area(tmp_path, area), "-v")
+    assert "Traceback" not in result.stderr and "dropped" in result.stderr
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert [(r["shape"], r["article"]) for r in regions] == REGIONS["01"]
+
+
+def with_area(tmp_path: Path, area: str) -> Path:
+    """A copy of the fixture site whose page 01 has ``area`` first in its map."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    page = site / "html" / "2024-06" / "03" / "node_2.htm"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("<map name=PagePicMap>", f"<map name=PagePicMap>\n{area}"), encoding="utf-8")
+    return site
+
+
+def test_an_area_running_off_the_picture_is_kept_on_it(tmp_path):
+    site = with_area(tmp_path, '<area shape="rect" coords="-40,700,99999999999999999999999,900" '
+                               'href="content_7002.htm">')
+    data, result = inspect_cli(site)
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert (regions[0]["shape"], regions[0]["coords"], regions[0]["article"]) == \
+        ("rect", [0, 700, 500, 750], "content-7002")
+    # a circle whose centre lies off the picture but which reaches onto it keeps its radius
+    site = with_area(tmp_path / "circle", '<area shape="circle" coords="-10,100,30" href="content_7002.htm">')
+    data, _ = inspect_cli(site)
+    assert data["issues"][0]["sections"][0]["facsimile"]["regions"][0]["coords"] == [0, 100, 30]
+
