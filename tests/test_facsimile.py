@@ -593,3 +593,18 @@ def test_an_area_running_off_the_picture_is_kept_on_it(tmp_path):
     data, _ = inspect_cli(site)
     assert data["issues"][0]["sections"][0]["facsimile"]["regions"][0]["coords"] == [0, 100, 30]
 
+
+
+@pytest.mark.parametrize("options", [("--writing-mode", "vertical"), ("--profile", "kindle")],
+                         ids=["vertical", "kindle"])
+def test_page_views_in_vertical_writing_and_for_kindle(tmp_path, assert_valid_epub, options):
+    """The page views are EPUBCheck clean in 竖排 books and in Kindle books too, each region still linking its
+    article."""
+    book = only_file(build(tmp_path, *options), ".epub")
+    assert_valid_epub(book)
+    files = epub_files(book)
+    views = page_views(files)
+    assert sorted(views) == ["01", "02"]
+    for label, (name, doc) in views.items():
+        links = doc.xpath("//svg:svg/svg:a", namespaces=NS)
+        assert [article_of(files, name, a.get(XLINK)) for a in links] == [a for _, a in REGIONS[label]]
