@@ -608,3 +608,43 @@ def test_page_views_in_vertical_writing_and_for_kindle(tmp_path, assert_valid_ep
     for label, (name, doc) in views.items():
         links = doc.xpath("//svg:svg/svg:a", namespaces=NS)
         assert [article_of(files, name, a.get(XLINK)) for a in links] == [a for _, a in REGIONS[label]]
+
+
+def test_pdf_ua_facsimile_pages_tag_the_page_picture_with_its_text_alternative(tmp_path):
+    """Under --pdf-variant pdf/ua-1 each facsimile page's picture is a /Figure with /Alt naming the page and its
+    articles; where the page PDF is drawn instead, its drawing is that figure's marked content (found through
+    the structure parent tree)."""
+    import re
+
+    import pikepdf
+
+    pdf = pikepdf.open(only_file(build(tmp_path, "--pdf-variant", "pdf/ua-1", formats=("pdf",)), ".pdf"))
+    dests = pikepdf.NameTree(pdf.Root.Names.Dests)
+    figures = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for child in node:
+                walk(child)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            if node.S == "/Figure":
+                figures.append(node)
+            walk(node.get("/K"))
+
+    walk(pdf.Root.StructTreeRoot.K)
+    for section, label in (("s01", "01"), ("s02", "02")):
+        dest = dests[f"fac-{section}"]
+        page = (dest.D if isinstance(dest, pikepdf.Dictionary) else dest)[0]
+        (figure,) = [f for f in figures if f.Pg.objgen == page.objgen]
+        alt = str(figure.Alt)
+        assert alt.startswith(f"第{label}版") and all(TITLES[a] in alt for _, a in REGIONS[label])
+    # page 01's page PDF: its drawing is the marked content of the figure
+    dest = dests["fac-s01"]
+    page = pikepdf.Page((dest.D if isinstance(dest, pikepdf.Dictionary) else dest)[0])
+    (figure,) = [f for f in figures if f.Pg.objgen == page.obj.objgen]
+    (mcid,) = list(figure.K)
+    content = b"".join(c.read_bytes() for c in page.obj.Contents) if isinstance(page.obj.Contents, pikepdf.Array) \
+        else page.obj.Contents.read_bytes()
+    assert re.search(rb"/Figure <</MCID %d>> BDC [^E]*/BroadsheetPages01 Do Q EMC" % int(mcid), content)
+    parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+    assert figure.objgen != (0, 0) and parents[int(page.obj.StructParents)][int(mcid)].objgen == figure.objgen
