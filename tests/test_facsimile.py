@@ -494,7 +494,8 @@ VARIANT_REGIONS = {
            ("circle", [100, 70, 20], "content-8001")],  # circ, a #fragment
     "02": [("polygon", [0, 0, 200, 0, 200, 160, 0, 160], "content-8003"),  # off the picture: kept on it
            ("polygon", [0, 160, 200, 160, 200, 300, 0, 300], "content-8004"),  # the site's own absolute link
-           ("circle", [100, 80, 20], "content-8003")],  # on a picture shown at half its size
+           ("circle", [100, 80, 20], "content-8003"),  # on a picture shown at half its size
+           ("rect", [140, 200, 190, 280], "content-8004")],  # onclick="window.open('content_8004.htm')"
 }
 
 
@@ -517,6 +518,7 @@ def test_image_maps_as_real_sites_write_them():
     assert "coords '10,10,50,50') is not a polygon of three points or more" in notes
     assert "'content_8003.htm' lies outside the page picture (200x300); dropped" in notes
     assert "'http://elsewhere.example.com/content_8003.htm' links no article read" in notes
+    assert "map area without a link; dropped" in notes  # href="javascript:void(0)"
     _, quiet = inspect_cli(VARIANTS)
     assert "dropped" not in quiet.stderr
 

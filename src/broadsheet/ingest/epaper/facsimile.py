@@ -10,7 +10,8 @@ note (``-v``).
 
 Real sites vary the markup: the map before or after the picture, named by ``name`` or ``id`` in any
 case, beside other maps (the page picture's is the one linking the most articles); ``poly``/``POLY``,
-``rect``/``RECT``, ``circ`` shapes; coordinates with spaces or a trailing comma; an area given twice
+``rect``/``RECT``, ``circ`` shapes; coordinates with spaces or a trailing comma; a link a script opens
+(``onclick="window.open('content_3.htm')"``); an area given twice
 (``?div=0`` and ``?div=-1``: kept once); ``nohref`` areas (dropped); absolute links to the site's own
 pages (kept when their path is the path of a saved file; nothing is fetched).  An area that is no
 shape (a polygon of fewer than three points) or lies wholly outside the picture is dropped with a note;
@@ -36,6 +37,8 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _SHAPE_NAMES = {"poly": "polygon", "polygon": "polygon", "rect": "rect", "rectangle": "rect", "circle": "circle",
                 "circ": "circle"}
 _COUNTS = {"rect": 4, "circle": 3}
+#: a link an area's script opens: ``onclick="window.open('content_3.htm','_self')"``, ``location.href='…'``
+_SCRIPTED = re.compile(r"""(?:window\.open\s*\(|location(?:\.href)?\s*=)\s*['"]([^'"]+)['"]""")
 MAX_REGIONS = 500  # areas kept from one page's map
 MAX_PDF_BYTES = 64 * 1024 * 1024  # one page PDF
 
@@ -85,6 +88,9 @@ def _areas(doc: Doc, area_map, root: Path, resolve, articles: dict[Path, Article
     what is dropped is noted (``-v``)."""
     for area in area_map.iter("area"):
         href = (area.get("href") or "").strip()
+        if not href or href.lower().startswith("javascript:"):  # the link given by a script: window.open('…')
+            found = _SCRIPTED.search(area.get("onclick") or "") or _SCRIPTED.search(href)
+            href = found.group(1).strip() if found else ("" if href.lower().startswith("javascript:") else href)
         raw_shape = (area.get("shape") or "rect").strip().lower()
         shape = _SHAPE_NAMES.get(raw_shape)
         numbers = [float(n) for n in _NUMBER.findall(area.get("coords") or "")]
