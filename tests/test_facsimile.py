@@ -194,10 +194,10 @@ def test_grayscale_page_pictures_for_e_ink(tmp_path):
             r == g == b for r, g, b in zip(*[iter(picture.getpalette()[:768])] * 3))), picture.mode
 
 
-def facsimile_destinations(reader, regions: dict = REGIONS) -> dict[str, int]:
+def facsimile_destinations(reader, regions: dict = REGIONS, titles: dict = TITLES) -> dict[str, int]:
     """Each named destination's page index, once every facsimile page was checked: one link annotation per
-    region, landing on the page where its article starts (after the facsimile page), inside the trim, and a
-    link back from each article's head."""
+    region, named by its article's title, landing on the page where its article starts (after the facsimile
+    page), inside the trim, and a link back from each article's head."""
     destinations = {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
     for label in regions:
         section = f"s{label}"
@@ -205,6 +205,8 @@ def facsimile_destinations(reader, regions: dict = REGIONS) -> dict[str, int]:
         links = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Link"]
         targets = sorted(str(a["/Dest"]) for a in links)
         assert targets == sorted(f"art-{article}" for _, article in regions[label])
+        # each link says which article it opens (what a screen reader reads of it)
+        assert all(str(a.get("/Contents")) == titles[str(a["/Dest"]).removeprefix("art-")] for a in links)
         # each lands on the page where its article starts, after the facsimile page
         for target in targets:
             assert destinations[target] > destinations[f"fac-{section}"]
@@ -499,6 +501,10 @@ VARIANT_REGIONS = {
 }
 
 
+VARIANT_TITLES = {"content-8001": "江心岛开放日迎客", "content-8002": "社区食堂添新味", "content-8003": "早市焕新",
+                  "content-8004": "夜读空间上新"}
+
+
 def test_image_maps_as_real_sites_write_them():
     data, result = inspect_cli(VARIANTS, "-v")
     sections = data["issues"][0]["sections"]
@@ -548,7 +554,7 @@ def test_the_variants_make_page_views_and_facsimile_pages_that_link_their_articl
         assert [(a[-1].tag.split("}")[1], article_of(files, name, a.get(XLINK))) for a in links] == \
             [(shape, article) for shape, _, article in VARIANT_REGIONS[label]]
     regions = {label: [(shape, article) for shape, _, article in kept] for label, kept in VARIANT_REGIONS.items()}
-    destinations = facsimile_destinations(PdfReader(only_file(out, ".pdf")), regions)
+    destinations = facsimile_destinations(PdfReader(only_file(out, ".pdf")), regions, VARIANT_TITLES)
     assert destinations["fac-s01"] < destinations["art-content-8001"]
 
 

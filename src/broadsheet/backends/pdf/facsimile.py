@@ -41,6 +41,7 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
     pages = {page.objgen: index for index, page in enumerate(document.pages)}
     tagged = "/StructTreeRoot" in document.Root and "/ParentTree" in document.Root.StructTreeRoot
     alts = _vector_alts(rendered) if tagged else {}
+    titles = {a.id: a.title for a in rendered.issue.articles}
     for section in sections:
         facsimile = section.facsimile
         dest = dests.get(f"fac-{section.id}")
@@ -58,7 +59,7 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
         left, top, width, height = facsimile.placed(width_mm, height_mm)
         box = (trim[0] + left * POINTS_PER_MM, trim[3] - (top + height) * POINTS_PER_MM,
                width * POINTS_PER_MM, height * POINTS_PER_MM)
-        _shape_links(page, facsimile, box)
+        _shape_links(page, facsimile, box, titles)
         if facsimile.pdf is None:
             continue
         try:
@@ -72,8 +73,9 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
     return out.getvalue()
 
 
-def _shape_links(page, facsimile, box: tuple[float, float, float, float]) -> None:
-    """Give each region's link annotation (found by its target and its box) the region's quadrilaterals."""
+def _shape_links(page, facsimile, box: tuple[float, float, float, float], titles: dict[str, str]) -> None:
+    """Give each region's link annotation (found by its target and its box) the region's quadrilaterals, and
+    its article's title as its description (``/Contents``: what a screen reader says of the link)."""
     import pikepdf
 
     x, y, width, _ = box
@@ -95,6 +97,8 @@ def _shape_links(page, facsimile, box: tuple[float, float, float, float]) -> Non
             for px, py in ((ax, ay), (bx, by), (dx, dy), (cx, cy)):  # upper left, upper right, lower left, lower right
                 quads.extend(round(v, 3) for v in to_page(px, py))
         match.QuadPoints = pikepdf.Array(quads)
+        if region.article in titles:
+            match.Contents = pikepdf.String(titles[region.article])
 
 
 def _normal(rect) -> tuple[float, float, float, float]:
