@@ -180,6 +180,16 @@ def test_off_is_the_edition_of_a_source_without_facsimiles(tmp_path):
     assert only_file(pages, ".epub").read_bytes() != only_file(off, ".epub").read_bytes()
 
 
+def test_off_in_the_newspaper_theme_is_its_edition_without_facsimiles(tmp_path):
+    plain = tmp_path / "plain"
+    shutil.copytree(SITE, plain)
+    for page in (plain / "html").rglob("node_*.htm"):
+        page.write_text(page.read_text(encoding="utf-8").replace(" USEMAP=#PagePicMap", ""), encoding="utf-8")
+    off = build(tmp_path / "off", "--theme", "newspaper", "--facsimile", "off", "--no-cache", formats=("pdf",))
+    without = build(tmp_path / "without", "--theme", "newspaper", "--no-cache", source=plain, formats=("pdf",))
+    assert only_file(off, ".pdf").read_bytes() == only_file(without, ".pdf").read_bytes()
+
+
 def test_grayscale_page_pictures_for_e_ink(tmp_path):
     from io import BytesIO
 
