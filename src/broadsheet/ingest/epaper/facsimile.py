@@ -91,8 +91,7 @@ def _areas(doc: Doc, area_map, root: Path, resolve, articles: dict[Path, Article
         if not href or href.lower().startswith("javascript:"):  # the link given by a script: window.open('…')
             found = _SCRIPTED.search(area.get("onclick") or "") or _SCRIPTED.search(href)
             href = found.group(1).strip() if found else ("" if href.lower().startswith("javascript:") else href)
-        raw_shape = (area.get("shape") or "rect").strip().lower()
-        shape = _SHAPE_NAMES.get(raw_shape)
+        shape = _SHAPE_NAMES.get((area.get("shape") or "rect").strip().lower())
         numbers = [float(n) for n in _NUMBER.findall(area.get("coords") or "")]
         if shape == "polygon" and len(numbers) % 2:
             numbers = numbers[:-1]  # an odd number left over is not a point: browsers ignore it too
@@ -214,9 +213,10 @@ def _page_pdf(doc: Doc, root: Path, picture: Path) -> Path | None:
     """The page PDF the page links (``<a href=…/KJRB2023021001.pdf>``), when it is saved inside the folder.
 
     A page may link the PDF of every page (People's Daily lists them beside the page list): the one named
-    like the page picture (``rmrb2017101601_b.jpg`` → ``rmrb2017101601.pdf``) or lying beside it is this
-    page's; else the page's only PDF link."""
-    links = []
+    like the page picture (``rmrb2017101601_b.jpg`` → ``rmrb2017101601.pdf``), or the only one lying beside
+    it, is this page's; else the page's only PDF link."""
+    links: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
     for link in doc.xpath("//a[@href]"):
         href = (link.get("href") or "").strip()
         parts = urlsplit(href)
@@ -226,11 +226,12 @@ def _page_pdf(doc: Doc, root: Path, picture: Path) -> Path | None:
         if relative.startswith("/") or "\x00" in relative:
             continue
         candidate = Path(os.path.normpath(doc.path.parent / relative))
-        if all(candidate != c for _, c in links):
+        if candidate not in seen:
+            seen.add(candidate)
             links.append((href, candidate))
     stem = re.sub(r"[_-]?(?:b|big|brief|s|small|p)$", "", picture.stem, flags=re.I).lower()
-    mine = [link for link in links if link[1].stem.lower() == stem] or \
-        [link for link in links if link[1].parent == picture.parent]
+    beside = [link for link in links if link[1].parent == picture.parent]
+    mine = [link for link in links if link[1].stem.lower() == stem] or (beside if len(beside) == 1 else [])
     if not mine and len(links) > 1:
         log.info("%s: the page links %d PDFs, none named like its picture; the page picture stands for them",
                  doc.path, len(links))
