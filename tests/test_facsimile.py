@@ -666,3 +666,13 @@ def test_pdf_ua_facsimile_pages_tag_the_page_picture_with_its_text_alternative(t
     assert re.search(rb"/Figure <</MCID %d>> BDC [^E]*/BroadsheetPages01 Do Q EMC" % int(mcid), content)
     parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
     assert figure.objgen != (0, 0) and parents[int(page.obj.StructParents)][int(mcid)].objgen == figure.objgen
+
+
+def test_a_map_of_thousands_of_areas_is_read_within_bounds(tmp_path):
+    areas = "\n".join(f'<area shape=rect coords="{n % 400},{n % 600},{n % 400 + 50},{n % 600 + 50}" '
+                      f'href="content_7001.htm?div={n}">' for n in range(3000))
+    data, result = inspect_cli(with_area(tmp_path, areas), "-v")
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert len(regions) == 500  # MAX_REGIONS kept, each on the picture
+    assert "more than 2000 areas in a map of the page; the rest are not looked at" in result.stderr
+    assert "more than 500 areas in the page's map; the rest are not kept" in result.stderr

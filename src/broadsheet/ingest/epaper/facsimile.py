@@ -20,6 +20,7 @@ one running off the picture is kept on it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable
@@ -40,6 +41,8 @@ _COUNTS = {"rect": 4, "circle": 3}
 #: a link an area's script opens: ``onclick="window.open('content_3.htm','_self')"``, ``location.href='…'``
 _SCRIPTED = re.compile(r"""(?:window\.open\s*\(|location(?:\.href)?\s*=)\s*['"]([^'"]+)['"]""")
 MAX_REGIONS = 500  # areas kept from one page's map
+MAX_AREAS = 4 * MAX_REGIONS  # areas looked at in one map
+MAX_MAPS = 20  # pictures with maps looked at on one page
 MAX_PDF_BYTES = 64 * 1024 * 1024  # one page PDF
 
 
@@ -51,7 +54,7 @@ def page_facsimile(doc: Doc, ctx: Context, root: Path, resolve: Callable[[str, P
     from each file.  Of several pictures with maps, the page picture is the one whose map links the most
     articles (a page may also map a small navigation picture)."""
     candidates = []
-    for img, area_map in _pictures_and_maps(doc):
+    for img, area_map in itertools.islice(_pictures_and_maps(doc), MAX_MAPS):
         areas = list(_areas(doc, area_map, root, resolve, articles))
         candidates.append((sum(1 for a in areas if a[2] is not None), img, areas))
     if not candidates:
@@ -86,7 +89,10 @@ def page_facsimile(doc: Doc, ctx: Context, root: Path, resolve: Callable[[str, P
 def _areas(doc: Doc, area_map, root: Path, resolve, articles: dict[Path, Article]):
     """(shape, numbers, article or None, href) of each area of ``area_map`` that is a shape with a link;
     what is dropped is noted (``-v``)."""
-    for area in area_map.iter("area"):
+    for count, area in enumerate(area_map.iter("area")):
+        if count >= MAX_AREAS:
+            log.info("%s: more than %d areas in a map of the page; the rest are not looked at", doc.path, MAX_AREAS)
+            return
         href = (area.get("href") or "").strip()
         if not href or href.lower().startswith("javascript:"):  # the link given by a script: window.open('…')
             found = _SCRIPTED.search(area.get("onclick") or "") or _SCRIPTED.search(href)
