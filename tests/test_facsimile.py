@@ -180,6 +180,16 @@ def test_off_is_the_edition_of_a_source_without_facsimiles(tmp_path):
     assert only_file(pages, ".epub").read_bytes() != only_file(off, ".epub").read_bytes()
 
 
+def test_off_in_the_newspaper_theme_is_its_edition_without_facsimiles(tmp_path):
+    plain = tmp_path / "plain"
+    shutil.copytree(SITE, plain)
+    for page in (plain / "html").rglob("node_*.htm"):
+        page.write_text(page.read_text(encoding="utf-8").replace(" USEMAP=#PagePicMap", ""), encoding="utf-8")
+    off = build(tmp_path / "off", "--theme", "newspaper", "--facsimile", "off", "--no-cache", formats=("pdf",))
+    without = build(tmp_path / "without", "--theme", "newspaper", "--no-cache", source=plain, formats=("pdf",))
+    assert only_file(off, ".pdf").read_bytes() == only_file(without, ".pdf").read_bytes()
+
+
 def test_grayscale_page_pictures_for_e_ink(tmp_path):
     from io import BytesIO
 
@@ -194,17 +204,19 @@ def test_grayscale_page_pictures_for_e_ink(tmp_path):
             r == g == b for r, g, b in zip(*[iter(picture.getpalette()[:768])] * 3))), picture.mode
 
 
-def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
-    from pypdf import PdfReader
-
-    pdf = only_file(build(tmp_path, "--bleed", "3mm", formats=("pdf",)), ".pdf")
-    reader = PdfReader(pdf)
+def facsimile_destinations(reader, regions: dict = REGIONS, titles: dict = TITLES) -> dict[str, int]:
+    """Each named destination's page index, once every facsimile page was checked: one link annotation per
+    region, named by its article's title, landing on the page where its article starts (after the facsimile
+    page), inside the trim, and a link back from each article's head."""
     destinations = {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
-    for section, label in (("s01", "01"), ("s02", "02")):
+    for label in regions:
+        section = f"s{label}"
         page = reader.pages[destinations[f"fac-{section}"]]
         links = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Link"]
         targets = sorted(str(a["/Dest"]) for a in links)
-        assert targets == sorted(f"art-{article}" for _, article in REGIONS[label])
+        assert targets == sorted(f"art-{article}" for _, article in regions[label])
+        # each link says which article it opens (what a screen reader reads of it)
+        assert all(str(a.get("/Contents")) == titles[str(a["/Dest"]).removeprefix("art-")] for a in links)
         # each lands on the page where its article starts, after the facsimile page
         for target in targets:
             assert destinations[target] > destinations[f"fac-{section}"]
@@ -215,11 +227,20 @@ def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
             assert trim[0] - 0.01 <= min(x0, x1) and max(x0, x1) <= trim[2] + 0.01
             assert trim[1] - 0.01 <= min(y0, y1) and max(y0, y1) <= trim[3] + 0.01
         # each article's head links back to its facsimile page
-        for _, article in REGIONS[label]:
+        for _, article in regions[label]:
             start = reader.pages[destinations[f"art-{article}"]]
             backs = [a.get_object() for a in start.get("/Annots", [])
                      if str(a.get_object().get("/Dest")) == f"fac-{section}"]
             assert backs
+    return destinations
+
+
+def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
+    from pypdf import PdfReader
+
+    pdf = only_file(build(tmp_path, "--bleed", "3mm", formats=("pdf",)), ".pdf")
+    reader = PdfReader(pdf)
+    destinations = facsimile_destinations(reader)
     # each link traces its region (/QuadPoints inside its box): the L-shaped polygon of page 01 does not
     # reach the rectangle that its bounding box overlaps
     first = reader.pages[destinations["fac-s01"]]
@@ -242,6 +263,28 @@ def test_pdf_facsimile_pages_link_each_region_to_its_article(tmp_path):
     # page 01's page PDF is drawn as a vector page (a form XObject), page 02 as its picture
     xobjects = first["/Resources"]["/XObject"]
     assert "/BroadsheetPages01" in xobjects and xobjects["/BroadsheetPages01"]["/Subtype"] == "/Form"
+
+
+def test_newspaper_theme_opens_each_section_with_its_facsimile_page(tmp_path):
+    """The newspaper theme's print edition (one document, sections on the next page) has the same facsimile
+    pages as the default theme's, from the same shared markup (pdf/facsimile.html)."""
+    from pypdf import PdfReader
+
+    pdf = only_file(build(tmp_path, "--theme", "newspaper", "--bleed", "3mm", formats=("pdf",)), ".pdf")
+    reader = PdfReader(pdf)
+    destinations = facsimile_destinations(reader)
+    # page 01's facsimile opens the edition, the front page (masthead and lead) follows it; page 02's
+    # facsimile has a page of its own before its section's articles
+    assert destinations["fac-s01"] == 0 and destinations["art-content-7001"] == 1
+    assert destinations["fac-s02"] > destinations["art-content-7002"]
+    assert "星港日报" not in reader.pages[0].extract_text() and "星港日报" in reader.pages[1].extract_text()
+    for section in ("s01", "s02"):
+        page = reader.pages[destinations[f"fac-{section}"]]
+        assert not page.extract_text().strip()  # the picture (or page PDF) and its links alone
+        links = [a.get_object() for a in page["/Annots"]]
+        assert all(link.get("/QuadPoints") for link in links)
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]
+    assert xobjects["/BroadsheetPages01"]["/Subtype"] == "/Form"
 
 
 def test_pdf_is_reproducible(tmp_path):
@@ -451,3 +494,185 @@ def test_the_mode_from_broadsheet_toml_and_the_command_line_over_it(tmp_path):
     assert result.returncode == 1 and "broadsheet.toml" in result.stderr and "facsimile" in result.stderr
     result = run_cli("build", SITE, "-f", "epub", "--out", tmp_path / "bad", "--facsimile", "some")
     assert result.returncode == 2 and "--facsimile" in result.stderr
+
+
+VARIANTS = SITE.parent / "facsimile-variants"
+RMRB = SITE.parent / "facsimile-variants-rmrb"
+#: the regions kept of the variants' maps (see scripts/facsimile-fixture): shape, coordinates in the picture's
+#: pixels, article
+VARIANT_REGIONS = {
+    "01": [("polygon", [190, 5, 10, 5, 10, 140, 190, 140], "content-8001"),  # POLY, spaces, a trailing comma
+           ("rect", [10, 150, 190, 290], "content-8002"),  # RECT, given twice (?div=0, ?div=-1): kept once
+           ("circle", [100, 70, 20], "content-8001")],  # circ, a #fragment
+    "02": [("polygon", [0, 0, 200, 0, 200, 160, 0, 160], "content-8003"),  # off the picture: kept on it
+           ("polygon", [0, 160, 200, 160, 200, 300, 0, 300], "content-8004"),  # the site's own absolute link
+           ("circle", [100, 80, 20], "content-8003"),  # on a picture shown at half its size
+           ("rect", [140, 200, 190, 280], "content-8004")],  # onclick="window.open('content_8004.htm')"
+}
+
+
+VARIANT_TITLES = {"content-8001": "江心岛开放日迎客", "content-8002": "社区食堂添新味", "content-8003": "早市焕新",
+                  "content-8004": "夜读空间上新"}
+
+
+def test_image_maps_as_real_sites_write_them():
+    data, result = inspect_cli(VARIANTS, "-v")
+    sections = data["issues"][0]["sections"]
+    assert [s["page"] for s in sections] == ["01", "02"]
+    for section in sections:
+        facsimile = section["facsimile"]
+        # the page picture, not the navigation picture whose map comes first
+        assert facsimile["picture"]["src"].endswith(f"XGRB20240604{section['page']}_b.png")
+        assert [(r["shape"], r["coords"], r["article"]) for r in facsimile["regions"]] == \
+            [(shape, coords, article) for shape, coords, article in VARIANT_REGIONS[section["page"]]]
+        # each page links both pages' PDFs: its own is the one named like its picture
+        assert facsimile["pdf"] == f"XGRB20240604{section['page']}.pdf"
+    notes = result.stderr
+    assert "Traceback" not in notes
+    assert "'node_3.htm' links no article read" in notes  # the navigation map's area
+    assert "marked nohref; dropped" in notes
+    assert "coords '10,10,50,50') is not a polygon of three points or more" in notes
+    assert "'content_8003.htm' lies outside the page picture (200x300); dropped" in notes
+    assert "'http://elsewhere.example.com/content_8003.htm' links no article read" in notes
+    assert "map area without a link; dropped" in notes  # href="javascript:void(0)"
+    _, quiet = inspect_cli(VARIANTS)
+    assert "dropped" not in quiet.stderr
+
+
+def test_a_peoples_daily_image_map():
+    data, _ = inspect_cli(RMRB, "-v")
+    (section,) = data["issues"][0]["sections"]
+    facsimile = section["facsimile"]
+    assert facsimile["picture"]["src"] == "../../../page/2023-02/10/01/rmrb2023021001_b.jpg"
+    assert (facsimile["picture"]["width"], facsimile["picture"]["height"]) == (200, 300)
+    # shown at width=100 height=150: the coordinates doubled; the second area an absolute link to the site
+    assert [(r["coords"], r["article"]) for r in facsimile["regions"]] == [
+        ([196, 94, 196, 2, 2, 2, 2, 94], "nw-d110000renmrb-20230210-1-01"),
+        ([2, 100, 196, 100, 196, 148, 2, 148], "nw-d110000renmrb-20230210-2-01")]
+    assert [a["title"] for a in section["articles"]] == ["春耕备耕有序推进", "冰雪经济持续升温"]
+
+
+def test_the_variants_make_page_views_and_facsimile_pages_that_link_their_articles(tmp_path, assert_valid_epub):
+    from pypdf import PdfReader
+
+    out = build(tmp_path, source=VARIANTS, formats=("epub", "pdf"))
+    book = only_file(out, ".epub")
+    assert_valid_epub(book)
+    files = epub_files(book)
+    for label, (name, doc) in page_views(files).items():
+        links = doc.xpath("//svg:svg/svg:a", namespaces=NS)
+        assert [(a[-1].tag.split("}")[1], article_of(files, name, a.get(XLINK))) for a in links] == \
+            [(shape, article) for shape, _, article in VARIANT_REGIONS[label]]
+    regions = {label: [(shape, article) for shape, _, article in kept] for label, kept in VARIANT_REGIONS.items()}
+    destinations = facsimile_destinations(PdfReader(only_file(out, ".pdf")), regions, VARIANT_TITLES)
+    assert destinations["fac-s01"] < destinations["art-content-8001"]
+
+
+@pytest.mark.parametrize("area", [
+    '<area shape="poly" coords="5,5" href="content_7001.htm">',
+    '<area shape="poly" coords="" href="content_7001.htm">',
+    '<area shape="circle" coords="10,10,-4" href="content_7001.htm">',
+    '<area shape="circle" coords="9000,9000,20" href="content_7001.htm">',
+    '<area shape="rect" coords="1,2,3" href="content_7001.htm">',
+    '<area shape="rect" coords="40,40,40,90" href="content_7001.htm">',
+    '<area shape="polygon" coords="10,10,20,20,30,30" href="content_7001.htm">',
+    '<area shape="polygon" coords="-5,-5,-1,-5,-1,-1" href="content_7001.htm">',
+    '<area shape="default" href="content_7001.htm">',
+    '<area shape="rect" coords="a,b,c,d" href="content_7001.htm">',
+    '<area shape="rect" coords="0,0,10,10" href="javascript:void(0)">',
+    '<area shape="rect" coords="0,0,10,10" href="../../../../../../etc/passwd">',
+])
+def test_an_area_that_is_no_region_is_dropped_with_a_note(tmp_path, area):
+    data, result = inspect_cli(with_area(tmp_path, area), "-v")
+    assert "Traceback" not in result.stderr and "dropped" in result.stderr
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert [(r["shape"], r["article"]) for r in regions] == REGIONS["01"]
+
+
+def with_area(tmp_path: Path, area: str) -> Path:
+    """A copy of the fixture site whose page 01 has ``area`` first in its map."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    page = site / "html" / "2024-06" / "03" / "node_2.htm"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("<map name=PagePicMap>", f"<map name=PagePicMap>\n{area}"), encoding="utf-8")
+    return site
+
+
+def test_an_area_running_off_the_picture_is_kept_on_it(tmp_path):
+    site = with_area(tmp_path, '<area shape="rect" coords="-40,700,99999999999999999999999,900" '
+                               'href="content_7002.htm">')
+    data, result = inspect_cli(site)
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert (regions[0]["shape"], regions[0]["coords"], regions[0]["article"]) == \
+        ("rect", [0, 700, 500, 750], "content-7002")
+    # a circle whose centre lies off the picture but which reaches onto it keeps its radius
+    site = with_area(tmp_path / "circle", '<area shape="circle" coords="-10,100,30" href="content_7002.htm">')
+    data, _ = inspect_cli(site)
+    assert data["issues"][0]["sections"][0]["facsimile"]["regions"][0]["coords"] == [0, 100, 30]
+
+
+
+@pytest.mark.parametrize("options", [("--writing-mode", "vertical"), ("--profile", "kindle")],
+                         ids=["vertical", "kindle"])
+def test_page_views_in_vertical_writing_and_for_kindle(tmp_path, assert_valid_epub, options):
+    """The page views are EPUBCheck clean in 竖排 books and in Kindle books too, each region still linking its
+    article."""
+    book = only_file(build(tmp_path, *options), ".epub")
+    assert_valid_epub(book)
+    files = epub_files(book)
+    views = page_views(files)
+    assert sorted(views) == ["01", "02"]
+    for label, (name, doc) in views.items():
+        links = doc.xpath("//svg:svg/svg:a", namespaces=NS)
+        assert [article_of(files, name, a.get(XLINK)) for a in links] == [a for _, a in REGIONS[label]]
+
+
+def test_pdf_ua_facsimile_pages_tag_the_page_picture_with_its_text_alternative(tmp_path):
+    """Under --pdf-variant pdf/ua-1 each facsimile page's picture is a /Figure with /Alt naming the page and its
+    articles; where the page PDF is drawn instead, its drawing is that figure's marked content (found through
+    the structure parent tree)."""
+    import re
+
+    import pikepdf
+
+    pdf = pikepdf.open(only_file(build(tmp_path, "--pdf-variant", "pdf/ua-1", formats=("pdf",)), ".pdf"))
+    dests = pikepdf.NameTree(pdf.Root.Names.Dests)
+    figures = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for child in node:
+                walk(child)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            if node.S == "/Figure":
+                figures.append(node)
+            walk(node.get("/K"))
+
+    walk(pdf.Root.StructTreeRoot.K)
+    for section, label in (("s01", "01"), ("s02", "02")):
+        dest = dests[f"fac-{section}"]
+        page = (dest.D if isinstance(dest, pikepdf.Dictionary) else dest)[0]
+        (figure,) = [f for f in figures if f.Pg.objgen == page.objgen]
+        alt = str(figure.Alt)
+        assert alt.startswith(f"第{label}版") and all(TITLES[a] in alt for _, a in REGIONS[label])
+    # page 01's page PDF: its drawing is the marked content of the figure
+    dest = dests["fac-s01"]
+    page = pikepdf.Page((dest.D if isinstance(dest, pikepdf.Dictionary) else dest)[0])
+    (figure,) = [f for f in figures if f.Pg.objgen == page.obj.objgen]
+    (mcid,) = list(figure.K)
+    content = b"".join(c.read_bytes() for c in page.obj.Contents) if isinstance(page.obj.Contents, pikepdf.Array) \
+        else page.obj.Contents.read_bytes()
+    assert re.search(rb"/Figure <</MCID %d>> BDC [^E]*/BroadsheetPages01 Do Q EMC" % int(mcid), content)
+    parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+    assert figure.objgen != (0, 0) and parents[int(page.obj.StructParents)][int(mcid)].objgen == figure.objgen
+
+
+def test_a_map_of_thousands_of_areas_is_read_within_bounds(tmp_path):
+    areas = "\n".join(f'<area shape=rect coords="{n % 400},{n % 600},{n % 400 + 50},{n % 600 + 50}" '
+                      f'href="content_7001.htm?div={n}">' for n in range(3000))
+    data, result = inspect_cli(with_area(tmp_path, areas), "-v")
+    regions = data["issues"][0]["sections"][0]["facsimile"]["regions"]
+    assert len(regions) == 500  # MAX_REGIONS kept, each on the picture
+    assert "more than 2000 areas in a map of the page; the rest are not looked at" in result.stderr
+    assert "more than 500 areas in the page's map; the rest are not kept" in result.stderr

@@ -6,7 +6,9 @@ page into it, scaled to fit and centred as the picture would have been (``Facsim
 pikepdf: the page's content becomes a form XObject of the finished PDF; nothing is rasterised.  The
 facsimile page is found by its named destination ``fac-<section id>``; its link annotations stay, each
 given ``/QuadPoints`` that trace its region (WeasyPrint links a box; a polygon's box may overlap another
-region, the quadrilaterals do not).
+region, the quadrilaterals do not).  In a tagged PDF (``--pdf-variant pdf/ua-1``, ``pdf/ua-2``) the page PDF
+drawn is marked content of a ``/Figure`` whose ``/Alt`` is the box's text alternative (its ``aria-label``
+in the print HTML), put where WeasyPrint tagged the empty box.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
         return pdf
     dests = pikepdf.NameTree(names.Dests)
     pages = {page.objgen: index for index, page in enumerate(document.pages)}
+    tagged = "/StructTreeRoot" in document.Root and "/ParentTree" in document.Root.StructTreeRoot
+    alts = _vector_alts(rendered) if tagged else {}
+    titles = {a.id: a.title for a in rendered.issue.articles}
     for section in sections:
         facsimile = section.facsimile
         dest = dests.get(f"fac-{section.id}")
@@ -54,21 +59,23 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
         left, top, width, height = facsimile.placed(width_mm, height_mm)
         box = (trim[0] + left * POINTS_PER_MM, trim[3] - (top + height) * POINTS_PER_MM,
                width * POINTS_PER_MM, height * POINTS_PER_MM)
-        _shape_links(page, facsimile, box)
+        _shape_links(page, facsimile, box, titles)
         if facsimile.pdf is None:
             continue
         try:
             source = pikepdf.open(io.BytesIO(read_asset(None, facsimile.pdf, facsimile.pdf_root)))
         except Exception as exc:  # noqa: BLE001 - a page PDF that changed since it was read
             raise BackendError(f"page PDF {facsimile.pdf.name} cannot be read: {exc}") from None
-        _draw(document, page, source.pages[0], box, f"/BroadsheetPage{section.id}")
+        figure = _figure_of(document, page, alts.get(section.id)) if tagged else None
+        _draw(document, page, source.pages[0], box, f"/BroadsheetPage{section.id}", figure)
     out = io.BytesIO()
     document.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 
-def _shape_links(page, facsimile, box: tuple[float, float, float, float]) -> None:
-    """Give each region's link annotation (found by its target and its box) the region's quadrilaterals."""
+def _shape_links(page, facsimile, box: tuple[float, float, float, float], titles: dict[str, str]) -> None:
+    """Give each region's link annotation (found by its target and its box) the region's quadrilaterals, and
+    its article's title as its description (``/Contents``: what a screen reader says of the link)."""
     import pikepdf
 
     x, y, width, _ = box
@@ -90,6 +97,8 @@ def _shape_links(page, facsimile, box: tuple[float, float, float, float]) -> Non
             for px, py in ((ax, ay), (bx, by), (dx, dy), (cx, cy)):  # upper left, upper right, lower left, lower right
                 quads.extend(round(v, 3) for v in to_page(px, py))
         match.QuadPoints = pikepdf.Array(quads)
+        if region.article in titles:
+            match.Contents = pikepdf.String(titles[region.article])
 
 
 def _normal(rect) -> tuple[float, float, float, float]:
@@ -132,9 +141,66 @@ def region_quads(region) -> list[tuple[tuple[float, float], ...]]:
     return out
 
 
-def _draw(document, page, source_page, box: tuple[float, float, float, float], name: str) -> None:
+def _vector_alts(rendered: RenderedIssue) -> dict[str, str]:
+    """Section id → the text alternative of its page PDF's box, as the print HTML gives it."""
+    import lxml.html
+
+    tree = lxml.html.fromstring(rendered.documents[0].content)
+    alts = {}
+    for box in tree.xpath("//div[starts-with(@id, 'fac-')]/div[contains(@class, 'facsimile-vector')]"):
+        alts[box.getparent().get("id").removeprefix("fac-")] = box.get("aria-label") or ""
+    return alts
+
+
+def _figure_of(document, page, alt: str | None) -> int | None:
+    """Make the empty structure element WeasyPrint gave the page PDF's box (the first childless ``/Div`` of
+    the page) a ``/Figure`` with ``alt``; return the marked-content id its drawing takes, or None."""
+    import pikepdf
+
+    if alt is None or "/StructParents" not in page.obj:
+        return None
+    parents = pikepdf.NumberTree(document.Root.StructTreeRoot.ParentTree)
+    key = int(page.obj.StructParents)
+    marked = parents.get(key)
+    if marked is None:
+        return None
+    element = _empty_div(document.Root.StructTreeRoot.K, page.obj.objgen)
+    if element is None:
+        return None
+    mcid = len(marked)
+    element.S = pikepdf.Name.Figure
+    element.Alt = pikepdf.String(alt)
+    element.K = pikepdf.Array([mcid])
+    marked.append(element)
+    return mcid
+
+
+def _empty_div(node, page: tuple[int, int], depth: int = 0):
+    """The first ``/Div`` structure element of ``page`` without children, depth first."""
+    import pikepdf
+
+    if depth > 64:
+        return None
+    if isinstance(node, pikepdf.Array):
+        for child in node:
+            found = _empty_div(child, page, depth + 1)
+            if found is not None:
+                return found
+        return None
+    if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
+        return None
+    kids = node.get("/K")
+    if (node.S == "/Div" and "/Pg" in node and node.Pg.objgen == page
+            and (kids is None or (isinstance(kids, pikepdf.Array) and len(kids) == 0))):
+        return node
+    return _empty_div(kids, page, depth + 1) if kids is not None else None
+
+
+def _draw(document, page, source_page, box: tuple[float, float, float, float], name: str,
+          mcid: int | None = None) -> None:
     """Draw ``source_page`` as a form XObject named ``name``, scaled to fit ``box`` (x, y, width, height in
-    points) and centred: under a name of its own, so the bytes are the same from one build to the next."""
+    points) and centred: under a name of its own, so the bytes are the same from one build to the next.
+    With ``mcid``, the drawing is marked content of that id (a ``/Figure``)."""
     import pikepdf
 
     form = document.copy_foreign(source_page.as_form_xobject())
@@ -152,5 +218,7 @@ def _draw(document, page, source_page, box: tuple[float, float, float, float], n
     xobjects[name] = form
     resources.XObject = xobjects
     page.contents_add(document.make_stream(b"q\n"), prepend=True)
-    page.contents_add(document.make_stream(
-        f"Q q {scale:.6f} 0 0 {scale:.6f} {dx:.4f} {dy:.4f} cm {name} Do Q\n".encode()), prepend=False)
+    drawing = f"q {scale:.6f} 0 0 {scale:.6f} {dx:.4f} {dy:.4f} cm {name} Do Q"
+    if mcid is not None:
+        drawing = f"/Figure <</MCID {mcid}>> BDC {drawing} EMC"
+    page.contents_add(document.make_stream(f"Q {drawing}\n".encode()), prepend=False)
