@@ -57,7 +57,8 @@ def test_layout_memory_limit(tmp_path):
 
 @pytest.mark.parametrize("signum,status", [(signal.SIGINT, 1), (signal.SIGTERM, 1)])
 def test_interrupted_build_keeps_yesterdays_output(tmp_path, signum, status):
-    write(tmp_path / "ed/2024-01-01/a.md", f"---\ntitle: 长文\n---\n\n{LONG_ZH}\n")
+    for name in "abcd":  # long enough to be stopped halfway on a fast machine
+        write(tmp_path / f"ed/2024-01-01/{name}.md", f"---\ntitle: 长文{name}\n---\n\n{LONG_ZH}\n")
     out = tmp_path / "out"
     out.mkdir()
     yesterday = {name: f"yesterday's {name}".encode() for name in ("ed-2024-01-01.epub", "ed-2024-01-01.pdf")}
@@ -66,7 +67,7 @@ def test_interrupted_build_keeps_yesterdays_output(tmp_path, signum, status):
     env = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH}
     process = subprocess.Popen([sys.executable, "-m", "broadsheet", "build", str(tmp_path / "ed"), "--out", str(out),
                                 "-f", "pdf", "-f", "epub"], stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(3)  # reading, rendering, laying out the long article
+    time.sleep(2)  # reading, rendering, laying out the long articles
     assert process.poll() is None, "the build finished before it could be interrupted"
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
