@@ -409,9 +409,6 @@ def build_digest(
     is assembled from the same model, and each article's XHTML is rendered once and reused.  Returns
     (paths written, report of the single digest or of the last subscriber's).
     """
-    from .digest import make_digest
-    from .ingest import Edition
-
     warm_up(formats)
     editions = load(sources, kind=kind, since=spec.since, until=spec.until)
     folder = (base or Path.cwd()).resolve()
@@ -419,13 +416,7 @@ def build_digest(
         seen.extend(editions)
 
     def edition_of(spec_for: DigestSpec) -> tuple[Edition | None, DigestReport]:
-        publication, report = make_digest(editions, spec_for)
-        if not publication.issues[0].articles:
-            return None, report
-        made = Edition(publication=publication, config=config, root=folder, config_path=None)
-        if seen is not None:
-            seen.append(made)
-        return made, report
+        return _digest_edition(editions, spec_for, config, folder, seen)
 
     cluster = cluster_of(overrides, [(config, None)])
     if subscribers is None:
@@ -480,21 +471,31 @@ def subscriber_digest(editions: list[Edition], spec: DigestSpec, person, *, conf
     """One subscriber's digest of ``editions`` (their sections and tags over ``spec``, their language and
     formats over the recipe's), written into ``out``: (the paths written, or ``None`` when no article
     matches; the digest's report)."""
-    from .digest import make_digest
-    from .ingest import Edition
-
     personal = spec.model_copy(update={"sections": person.sections or spec.sections,
                                        "tags": person.tags or spec.tags})
-    publication, report = make_digest(editions, personal)
-    if not publication.issues[0].articles:
+    edition, report = _digest_edition(editions, personal, config, folder, seen)
+    if edition is None:
         return None, report
-    edition = Edition(publication=publication, config=config, root=folder, config_path=None)
-    if seen is not None:
-        seen.append(edition)
     mine = dataclasses.replace(overrides, convert=person.language or overrides.convert)
     return write_editions([edition], formats=person.formats or formats, out=out, overrides=mine,
                           render_cache=render_cache, stem=_digest_stem(edition, f"-{person.id}"), kind="digest",
                           cache=cache), report
+
+
+def _digest_edition(editions: list[Edition], spec: DigestSpec, config: BroadsheetConfig, folder: Path,
+                    seen: list | None) -> tuple[Edition | None, DigestReport]:
+    """The digest of ``editions`` by ``spec`` as an edition of ``folder`` (``None`` when no article matches),
+    and its report; ``seen``, when given, gets the edition made."""
+    from .digest import make_digest
+    from .ingest import Edition
+
+    publication, report = make_digest(editions, spec)
+    if not publication.issues[0].articles:
+        return None, report
+    made = Edition(publication=publication, config=config, root=folder, config_path=None)
+    if seen is not None:
+        seen.append(made)
+    return made, report
 
 
 def _digest_stem(edition: Edition, suffix: str = "") -> str:
