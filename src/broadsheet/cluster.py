@@ -122,6 +122,10 @@ def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Seque
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
             stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **QUIET}))
+            # A nanny sets its spawn environment in this process's own (and leaves it there): after any earlier
+            # LocalCluster of this process, the workers would inherit the variable from it.  Left out while ours
+            # start, put back after.
+            stack.enter_context(_without_environ("MALLOC_TRIM_THRESHOLD_"))
             # The resource tracker that the workers' processes start tells of their semaphores when a stopped
             # build (a signal, the time limit) ends it: a warning for Python's developers, not the user's.
             quiet_tracker = "ignore::UserWarning:multiprocessing.resource_tracker"
@@ -153,6 +157,17 @@ def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Seque
         check_workers(client, languages)
         client.run(_warm_up, tuple(formats), wait=False)
         yield client
+
+
+@contextlib.contextmanager
+def _without_environ(name: str) -> Iterator[None]:
+    """``name`` out of this process's environment within the context, as it was after."""
+    saved = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ.setdefault(name, saved)
 
 
 def check_workers(client, languages: Sequence[str] = ()) -> None:
