@@ -12,9 +12,11 @@ it again if the worker that held it is lost, which a ``scatter`` could not do) a
 pictures and theme files written into the worker's scratch folder and the model's paths moved there
 (:func:`_moved`).  A worker thus needs no file system in common with the client.
 
-A task makes one output (one issue in one format; a few subscribers' digests at a time for ``digest
---subscribers``): it renders and packs (or lays out, its PDF layout in one process: the worker's thread is
-its share of the machine) into a private temporary folder and returns the files' bytes.  The client writes
+A task makes a few outputs of one shared input (up to :data:`UNITS` small EPUBs of neighbouring issues, a PDF
+alone; a few subscribers' digests at a time for ``digest --subscribers``), each still a unit of its own in the
+results, the progress and the faults: it renders and packs (or lays out, its PDF layout in one process: the
+worker's thread is its share of the machine) into a private temporary folder (in memory where the worker has
+it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
 each file atomically (``output.py``) as its task finishes, in any order, and the manifests once all are
 written, so an output folder holds only whole files.  Tasks are pure: the same inputs give the same bytes
 (``SOURCE_DATE_EPOCH`` is the client's), so a task whose worker is lost mid-way is simply run again
