@@ -393,6 +393,71 @@ def test_a_task_run_here_makes_the_local_bytes_and_a_worker_keeps_few_inputs(tmp
     assert sorted(p.name for p in (tmp_path / "scratch" / "broadsheet-inputs").iterdir()) == ["input-4", "input-5"]
 
 
+def test_a_task_of_several_outputs_makes_each_ones_bytes(tmp_path, monkeypatch):
+    """``make_outputs``: the outputs of one shared input made in one task, each the bytes of the local build and
+    each with its own manifest's rendering; its private folders are gone after."""
+    import dataclasses
+
+    from broadsheet import cluster, manifest, pipeline
+    from broadsheet.config import Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    monkeypatch.setattr(cluster, "_unpacked", {})
+    monkeypatch.setattr(cluster, "_scratch", lambda: tmp_path / "scratch")
+    monkeypatch.setattr(cluster, "MEMORY_FOLDER", tmp_path / "memory")
+    (tmp_path / "scratch").mkdir()
+    (tmp_path / "memory").mkdir()
+    archive = make_archive(tmp_path, 4)
+    local = pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
+    outputs = pipeline.plan(pipeline.load([archive]), ["epub"], tmp_path / "x", Overrides())
+    edition = outputs[0].edition
+    assert all(o.edition is edition for o in outputs) and len(outputs) == 4
+    made, _ = cluster.make_outputs(("several", cluster.shared_inputs([edition], [outputs[0].settings])),
+                                   [(0, n, "epub", o.target.name) for n, o in enumerate(outputs)])
+    assert [files for files, _ in made] == [[(o.target.name, local[n].read_bytes())] for n, o in enumerate(outputs)]
+    for output, (_, rendering) in zip(outputs, made):
+        record = manifest.record(cluster._manifested(rendering, output), [output.target], output.target.stem)
+        assert record["issued"] == output.issue.date.isoformat() and record["cover"]["file"] == output.target.name
+    assert list((tmp_path / "memory").iterdir()) == []
+
+
+def test_task_folders_left_by_a_killed_worker_are_removed(tmp_path, monkeypatch):
+    from broadsheet import cluster
+
+    monkeypatch.setattr(cluster, "MEMORY_FOLDER", tmp_path)
+    monkeypatch.setattr(cluster, "_swept", False)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f"broadsheet-task-{dead.stdout.strip()}-abc123"
+    (left / "0").mkdir(parents=True)
+    (left / "0" / "half.epub").write_bytes(b"PK")
+    mine = tmp_path / f"broadsheet-task-{os.getpid()}-def456"
+    mine.mkdir()
+    assert cluster._task_root() == tmp_path
+    assert not left.exists() and mine.exists()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_after_another_starts_its_workers_without_the_trim_threshold(monkeypatch):
+    """A nanny leaves MALLOC_TRIM_THRESHOLD_ in this process's environment; the workers of a later local
+    cluster are started without it (it makes their pictures and covers far slower), and it is put back."""
+    import logging
+
+    import distributed
+
+    from broadsheet import cluster
+    from broadsheet.config import ClusterConfig
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=logging.CRITICAL):
+        pass
+    left = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    with cluster.session(ClusterConfig(address="local:1")) as client:
+        found = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
+    assert list(found.values()) == [None]
+    assert os.environ.get("MALLOC_TRIM_THRESHOLD_") == left
+
+
 def test_a_facsimile_edition_travels_whole_its_source_folder_gone(tmp_path, monkeypatch):
     """The page pictures and the page PDF go with the shared inputs: a worker without the source folder makes
     the local build's bytes (the folder is moved away once the inputs are packed)."""

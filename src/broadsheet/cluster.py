@@ -12,9 +12,11 @@ it again if the worker that held it is lost, which a ``scatter`` could not do) a
 pictures and theme files written into the worker's scratch folder and the model's paths moved there
 (:func:`_moved`).  A worker thus needs no file system in common with the client.
 
-A task makes one output (one issue in one format; a few subscribers' digests at a time for ``digest
---subscribers``): it renders and packs (or lays out, its PDF layout in one process: the worker's thread is
-its share of the machine) into a private temporary folder and returns the files' bytes.  The client writes
+A task makes a few outputs of one shared input (up to :data:`UNITS` small EPUBs of neighbouring issues, a PDF
+alone; a few subscribers' digests at a time for ``digest --subscribers``), each still a unit of its own in the
+results, the progress and the faults: it renders and packs (or lays out, its PDF layout in one process: the
+worker's thread is its share of the machine) into a private temporary folder (in memory where the worker has
+it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
 each file atomically (``output.py``) as its task finishes, in any order, and the manifests once all are
 written, so an output folder holds only whole files.  Tasks are pure: the same inputs give the same bytes
 (``SOURCE_DATE_EPOCH`` is the client's), so a task whose worker is lost mid-way is simply run again
@@ -70,6 +72,24 @@ BATCH = 20
 KEPT = 64
 #: Issues of an edition shared as one input (its model and pictures): what a worker fetches for one of them.
 CHUNK = 8
+#: The most outputs one archive task makes, when they are small (:data:`SMALL`): an EPUB of a small issue takes
+#: 10–30 ms, about what its round trip through the scheduler costs the client and the worker, paid here once
+#: for a few; a PDF (its layout 0.3 s and more) is a task of its own.  Each output stays a unit of its own in
+#: the results, the progress and the faults.
+UNITS = 4
+#: The formats whose outputs are small enough to be made a few to a task.
+SMALL = frozenset({"epub"})
+
+
+#: Dask's settings for the workers of a local cluster (the nannies hand them on): its statistical profiler off (it
+#: samples every thread's stack a hundred times a second, for a dashboard a build does not show) and its
+#: monitors of memory and of the machine asked less often; on two cores what they take is the build's.
+QUIET = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.tick.interval": "200ms",
+}
 
 
 class ClusterError(BroadsheetError):
@@ -103,7 +123,11 @@ def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Seque
             # takes two to three times as long.  The workers of a local cluster are started without it.
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-            stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
+            stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **QUIET}))
+            # A nanny sets its spawn environment in this process's own (and leaves it there): after any earlier
+            # LocalCluster of this process, the workers would inherit the variable from it.  Left out while ours
+            # start, put back after.
+            stack.enter_context(_without_environ("MALLOC_TRIM_THRESHOLD_"))
             # The resource tracker that the workers' processes start tells of their semaphores when a stopped
             # build (a signal, the time limit) ends it: a warning for Python's developers, not the user's.
             quiet_tracker = "ignore::UserWarning:multiprocessing.resource_tracker"
@@ -135,6 +159,17 @@ def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Seque
         check_workers(client, languages)
         client.run(_warm_up, tuple(formats), wait=False)
         yield client
+
+
+@contextlib.contextmanager
+def _without_environ(name: str) -> Iterator[None]:
+    """``name`` out of this process's environment within the context, as it was after."""
+    saved = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ.setdefault(name, saved)
 
 
 def check_workers(client, languages: Sequence[str] = ()) -> None:
@@ -374,6 +409,31 @@ def _scratch() -> Path:
         return folder
 
 
+#: Where a task writes its outputs before it returns their bytes, when the machine has it: a folder in memory
+#: (tmpfs), since the bytes go to the client and the files are removed at once.  On a disk, creating and
+#: removing the few folders and files of each output cost 0.5 ms each on this project's build machine, as
+#: much as the rest of a small output's packing.
+MEMORY_FOLDER = Path("/dev/shm")
+_swept = False
+
+
+def _task_root() -> Path:
+    """The folder a task's private folder is made in: :data:`MEMORY_FOLDER` if it can be written, else the
+    worker's scratch folder.  The first time, the task folders left there by worker processes that were
+    killed mid-task (no ``finally`` ran) are removed."""
+    global _swept
+    root = MEMORY_FOLDER
+    if not (root.is_dir() and os.access(root, os.W_OK | os.X_OK)):
+        return _scratch()
+    if not _swept:
+        _swept = True
+        for left in root.glob("broadsheet-task-*-*"):
+            pid = left.name.split("-")[2]
+            if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(left, ignore_errors=True)
+    return root
+
+
 def _shared(key: str, blob: bytes) -> tuple[str, bytes]:
     """The task that holds a build's shared inputs: their key and bytes, kept by the workers that need them."""
     return key, blob
@@ -432,7 +492,7 @@ def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
         os.environ["SOURCE_DATE_EPOCH"] = payload["epoch"]
     if limits.current().jobs != 1:
         limits.use(dataclasses.replace(limits.current(), jobs=1))
-    folder = Path(tempfile.mkdtemp(prefix="broadsheet-task-", dir=_scratch()))
+    folder = Path(tempfile.mkdtemp(prefix=f"broadsheet-task-{os.getpid()}-", dir=_task_root()))
     told = _Told(base, folder)
     logger = logging.getLogger("broadsheet")
     logger.addHandler(told)
@@ -490,33 +550,49 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
 
 def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, name: str):
     """Task: one issue of one edition in one format, written in a private folder; returns its files'
-    bytes and what the client's manifest needs of the rendering."""
+    bytes, what the client's manifest needs of the rendering (:func:`_for_manifest`) and what it logged."""
+    (made,), told = make_outputs(blob, [(edition, issue, fmt, name)])
+    return (*made, told)
+
+
+def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]]):
+    """Task: a few outputs of one shared input, each an (edition, issue, format, file name) and written in a
+    private folder of its own; returns, for each, its files' bytes and what the client's manifest needs of
+    the rendering, and what the task logged."""
     from .backends import BACKENDS
     from .render import render_issue
 
+    made = []
     with _in_worker(blob) as (payload, folder, told):
-        made = payload["editions"][edition]
-        settings = payload["settings"][edition]
-        backend = BACKENDS[fmt]
-        result = render_issue(made.publication, made.publication.issues[issue], settings.theme,
-                              backend.render_target, print_options=settings.pdf, epub_options=settings.epub,
-                              allow_missing_glyphs=settings.allow_missing_glyphs,
-                              memo=_memos.setdefault(payload["key"], {}))
-        writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub, cache_folder=None)
-        writer.write(result, folder / name)
-        return _collect(folder), _for_manifest(result), told
+        memo = _memos.setdefault(payload["key"], {})
+        for n, (edition, issue, fmt, name) in enumerate(units):
+            edition_made = payload["editions"][edition]
+            settings = payload["settings"][edition]
+            backend = BACKENDS[fmt]
+            result = render_issue(edition_made.publication, edition_made.publication.issues[issue], settings.theme,
+                                  backend.render_target, print_options=settings.pdf, epub_options=settings.epub,
+                                  allow_missing_glyphs=settings.allow_missing_glyphs, memo=memo)
+            writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub, cache_folder=None)
+            own = folder / str(n)
+            writer.write(result, own / name)
+            made.append((_collect(own), _for_manifest(result)))
+        return made, told
 
 
 def _for_manifest(result):
-    """What ``manifest.record`` reads of a rendering (its metadata, issue, cover's name), without the
-    documents and pictures."""
+    """What ``manifest.record`` reads of a rendering that the client does not hold already: its metadata and
+    its cover's name (the client puts back the publication and the issue it planned, :func:`_manifested`)."""
     from .rendered import Asset
 
     cover = result.cover
     if cover is not None:
         cover = Asset(name=cover.name, id=cover.id, media_type=cover.media_type, data=b"")
-    publication = result.publication.model_copy(update={"issues": ()})  # not every issue of the edition
-    return dataclasses.replace(result, publication=publication, documents=(), assets=(), nav=(), cover=cover)
+    return dataclasses.replace(result, publication=None, issue=None, documents=(), assets=(), nav=(), cover=cover)
+
+
+def _manifested(rendering, output):
+    """A rendering from :func:`_for_manifest` with the publication and issue of its planned ``output``."""
+    return dataclasses.replace(rendering, publication=output.edition.publication, issue=output.issue)
 
 
 def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_digest: Callable):
@@ -611,9 +687,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     with session(config, languages, formats) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
         shared: dict[tuple[int, int], Any] = {}
-        futures = []
-        token = _token()
-        for output in outputs:
+        tasks: list[list[int]] = []  # the outputs (their indexes) each task makes
+        for index, output in enumerate(outputs):
             n, issue = number[id(output.edition)], issue_number[id(output.issue)]
             chunk = issue // CHUNK
             if (n, chunk) not in shared:  # a few issues of the edition: a worker gets only what its tasks read
@@ -621,15 +696,36 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
                 part = dataclasses.replace(made[n], publication=whole.model_copy(
                     update={"issues": whole.issues[chunk * CHUNK:(chunk + 1) * CHUNK]}))
                 shared[n, chunk] = _submit_shared(client, shared_inputs([part], [settings[n]]))
-            futures.append(client.submit(make_output, shared[n, chunk], 0, issue - chunk * CHUNK,
-                                         output.backend.name, output.target.name, pure=False,
-                                         key=f"broadsheet-output-{token}-{len(futures)}-{output.target.name}"))
+            last = outputs[tasks[-1][-1]] if tasks else None
+            if (last is not None and output.backend.name in SMALL and last.backend.name in SMALL
+                    and len(tasks[-1]) < UNITS and (number[id(last.edition)], issue_number[id(last.issue)] // CHUNK)
+                    == (n, chunk)):
+                tasks[-1].append(index)  # a few small outputs of one shared input: one round trip for them
+            else:
+                tasks.append([index])
+        token = _token()
+        futures = []
+        for members in tasks:
+            n, chunk = number[id(outputs[members[0]].edition)], issue_number[id(outputs[members[0]].issue)] // CHUNK
+            units = [(0, issue_number[id(outputs[i].issue)] - chunk * CHUNK, outputs[i].backend.name,
+                      outputs[i].target.name) for i in members]
+            futures.append(client.submit(make_outputs, shared[n, chunk], units, pure=False,
+                                         key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)
-        for index, (files, rendering, told) in _results(client, futures, report):
+        done = 0
+
+        def count(units: int) -> None:
+            nonlocal done
+            done += units
+            report(done)
+
+        for task, (made_here, told) in _results(client, futures, lambda _: None):
             _tell(told)
-            written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
-            renderings[index] = rendering
+            for index, (files, rendering) in zip(tasks[task], made_here):
+                written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
+                renderings[index] = _manifested(rendering, outputs[index])
+            count(len(made_here))
     editions_written: dict[Path, tuple[Any, list[Path]]] = {}
     for output, rendering, paths in zip(outputs, renderings, written):
         _, files = editions_written.setdefault(output.target.with_suffix(""), (rendering, []))
