@@ -484,3 +484,15 @@ def test_a_facsimile_edition_travels_whole_its_source_folder_gone(tmp_path, monk
         files, _, _ = cluster.make_output((f"facsimile-{n}", inputs), 0, 0, output.backend.suffix.lstrip("."),
                                           output.target.name)
         assert files == [(output.target.name, next(p for p in local if p.name == output.target.name).read_bytes())]
+
+
+def test_a_task_folder_in_memory_only_where_there_is_room(tmp_path, monkeypatch):
+    from broadsheet import cluster
+
+    monkeypatch.setattr(cluster, "_scratch", lambda: tmp_path / "scratch")
+    monkeypatch.setattr(cluster, "MEMORY_FOLDER", tmp_path / "memory")
+    (tmp_path / "memory").mkdir()
+    monkeypatch.setattr(cluster, "MEMORY_FOLDER_FREE", 1)
+    assert cluster._task_root() == tmp_path / "memory"
+    monkeypatch.setattr(cluster, "MEMORY_FOLDER_FREE", 1 << 62)  # more than any disk: a small /dev/shm
+    assert cluster._task_root() == tmp_path / "scratch"

@@ -414,16 +414,24 @@ def _scratch() -> Path:
 #: removing the few folders and files of each output cost 0.5 ms each on this project's build machine, as
 #: much as the rest of a small output's packing.
 MEMORY_FOLDER = Path("/dev/shm")
+#: ... and only when it has this much room: a container's /dev/shm is often 64 MB, less than one large PDF.
+MEMORY_FOLDER_FREE = 1 << 30
 _swept = False
 
 
 def _task_root() -> Path:
-    """The folder a task's private folder is made in: :data:`MEMORY_FOLDER` if it can be written, else the
-    worker's scratch folder.  The first time, the task folders left there by worker processes that were
+    """The folder a task's private folder is made in: :data:`MEMORY_FOLDER` if it can be written and has
+    :data:`MEMORY_FOLDER_FREE` bytes free, else the worker's scratch folder.  The first time, the task folders left there by worker processes that were
     killed mid-task (no ``finally`` ran) are removed."""
     global _swept
     root = MEMORY_FOLDER
     if not (root.is_dir() and os.access(root, os.W_OK | os.X_OK)):
+        return _scratch()
+    try:
+        room = os.statvfs(root)
+    except OSError:
+        return _scratch()
+    if room.f_bavail * room.f_frsize < MEMORY_FOLDER_FREE:
         return _scratch()
     if not _swept:
         _swept = True
