@@ -496,3 +496,16 @@ def test_a_task_folder_in_memory_only_where_there_is_room(tmp_path, monkeypatch)
     assert cluster._task_root() == tmp_path / "memory"
     monkeypatch.setattr(cluster, "MEMORY_FOLDER_FREE", 1 << 62)  # more than any disk: a small /dev/shm
     assert cluster._task_root() == tmp_path / "scratch"
+
+
+def test_page_views_alone_on_a_cluster_as_here(tmp_path):
+    """``--facsimile only`` reaches the workers: the EPUB of page views alone is the local build's."""
+    site = Path(__file__).parent / "fixtures" / "epaper" / "founder-facsimile"
+    local = run_cli("build", site, "-f", "epub", "-o", tmp_path / "local", "-q", "--no-cache", "--facsimile", "only")
+    pages = run_cli("build", site, "-f", "epub", "-o", tmp_path / "pages", "-q", "--no-cache")
+    on_cluster = run_cli("build", site, "-f", "epub", "-o", tmp_path / "cluster", "-q", "--facsimile", "only",
+                         "--cluster", "local:1")
+    assert local.returncode == pages.returncode == on_cluster.returncode == 0, on_cluster.stderr
+    [only] = (tmp_path / "local").glob("*.epub")
+    assert only.read_bytes() != (tmp_path / "pages" / only.name).read_bytes()  # "only" is another book
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")

@@ -568,7 +568,6 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
     private folder of its own; returns, for each, its files' bytes and what the client's manifest needs of
     the rendering, and what the task logged."""
     from .backends import BACKENDS
-    from .render import render_issue
 
     made = []
     with _in_worker(blob) as (payload, folder, told):
@@ -577,9 +576,8 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
             edition_made = payload["editions"][edition]
             settings = payload["settings"][edition]
             backend = BACKENDS[fmt]
-            result = render_issue(edition_made.publication, edition_made.publication.issues[issue], settings.theme,
-                                  backend.render_target, print_options=settings.pdf, epub_options=settings.epub,
-                                  allow_missing_glyphs=settings.allow_missing_glyphs, memo=memo)
+            result = settings.render(edition_made.publication, edition_made.publication.issues[issue],
+                                     backend.render_target, memo=memo)
             writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub, cache_folder=None)
             own = folder / str(n)
             writer.write(result, own / name)

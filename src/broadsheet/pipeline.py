@@ -58,6 +58,16 @@ class Settings:
     keep_punctuation: bool = False
     facsimile: str = "pages"  # names.FACSIMILE_MODES
 
+    def render(self, publication, issue: Issue, target: str, *, cache: dict | None = None,
+               memo: dict | None = None) -> RenderedIssue:
+        """``issue`` of ``publication`` rendered for ``target`` as these settings say (here and in a cluster's
+        workers, which hold the settings but never import this module)."""
+        from .render import render_issue
+
+        return render_issue(publication, issue, self.theme, target, print_options=self.pdf, epub_options=self.epub,
+                            allow_missing_glyphs=self.allow_missing_glyphs, cache=cache, memo=memo,
+                            facsimile=self.facsimile)
+
 
 @dataclass(frozen=True)
 class Output:
@@ -280,8 +290,6 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
     editions as converted and typeset: a caller that lets go of the editions it read before this call
     holds one copy of the model while the outputs are made, not two (an archive's model is the largest
     thing a build holds)."""
-    from .render import render_issue
-
     out = Path(out)
     total = 2 * len(outputs)
 
@@ -304,12 +312,8 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
                 disk_caches[folders] = DiskCache(out / CACHE_FOLDER / "xhtml",
                                                  salt=folder_digest(settings.theme.template_path))
             article_cache = disk_caches[folders]
-        rendered.append(render_issue(
-            output.edition.publication, output.issue, settings.theme, output.backend.render_target,
-            print_options=settings.pdf, epub_options=settings.epub,
-            allow_missing_glyphs=settings.allow_missing_glyphs, cache=article_cache, memo=memo,
-            facsimile=settings.facsimile,
-        ))
+        rendered.append(settings.render(output.edition.publication, output.issue, output.backend.render_target,
+                                        cache=article_cache, memo=memo))
     # Outputs are written in order, each once those before it are: a PDF laid out whole is started ahead
     # (``Backend.start``, up to ``jobs`` layouts at a time) and written in its turn, so that the small
     # editions of an archive are laid out side by side while this process writes the outputs before them;
