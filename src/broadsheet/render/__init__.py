@@ -24,11 +24,11 @@ from ..errors import FontCoverageError, RenderError
 from ..model import Article, Figure, Issue, Publication
 from ..lang import is_cjk, no_word_spaces, primary
 from ..names import RENDERINGS
-from ..paper import DEFAULT_PAGE
+from ..paper import DEFAULT_PAGE, to_mm
 from ..xhtml import parse as parse_xml
 from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_asset
 from .cover import draw_cover
-from .facsimile import EPUB_CSS as FACSIMILE_CSS, link_label, page_view_name, picture_alt, svg_regions
+from .facsimile import EPUB_CSS as FACSIMILE_CSS, link_label, page_view_name, picture_alt, print_regions, svg_regions
 from .css import check_stylesheet
 from .environment import make_environment
 from .fonts import describe_missing, is_pictograph, missing_characters
@@ -187,9 +187,6 @@ def render_issue(
 def _print_sheets(issue: Issue, view: Issue, page, lang: str) -> dict:
     """Each facsimile section's print page: the picture's box on the trim and the regions' link boxes (mm).
     ``vector``: the section has a page PDF, which the PDF backend draws in the picture's place."""
-    from ..paper import to_mm
-    from .facsimile import print_regions, picture_alt
-
     width, height = to_mm(page.width), to_mm(page.height)
     titles = {a.id: a.title for a in view.articles}
     sheets = {}

@@ -4,7 +4,8 @@ The model gives each region in the picture's own pixels; the EPUB page view draw
 in an SVG whose ``viewBox`` is that pixel space (so the picture may be downscaled for e-readers
 without moving a region), each region an SVG ``<a>`` over it.  The print page places the
 picture scaled into the trim (``Facsimile.placed``) and each region as a link box in millimetres over
-it (its bounding box: WeasyPrint makes one rectangular link annotation of each ``<a>``).
+it (its bounding box: WeasyPrint makes one rectangular link annotation of each ``<a>``; the PDF backend then
+traces the region's own shape in it, ``backends/pdf/facsimile.py``).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def svg_regions(section: Section, titles: dict[str, str]) -> list[SvgRegion]:
 
 
 def print_regions(section: Section, width_mm: float, height_mm: float, titles: dict[str, str]) -> list[PrintRegion]:
-    """The regions as link boxes over the picture placed by :func:`print_layout`; the larger first, so
+    """The regions as link boxes over the picture placed by ``Facsimile.placed``; the larger first, so
     that a smaller region lying over a larger one's box is the one a click finds."""
     facsimile = section.facsimile
     if facsimile is None:

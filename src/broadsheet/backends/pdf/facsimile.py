@@ -13,6 +13,7 @@ in the print HTML), put where WeasyPrint tagged the empty box.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -33,7 +34,14 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
         return pdf
     import pikepdf
 
-    document = pikepdf.open(io.BytesIO(pdf))
+    # the page PDFs stay open until the edition is saved: qpdf copies their streams' data when it writes
+    with pikepdf.open(io.BytesIO(pdf)) as document, contextlib.ExitStack() as sources:
+        return _finished(document, sources, sections, rendered, pdf)
+
+
+def _finished(document, sources: contextlib.ExitStack, sections, rendered: RenderedIssue, pdf: bytes) -> bytes:
+    import pikepdf
+
     names = document.Root.get("/Names")
     if names is None or "/Dests" not in names:
         return pdf
@@ -66,6 +74,7 @@ def with_page_pdfs(pdf: bytes, rendered: RenderedIssue) -> bytes:
             source = pikepdf.open(io.BytesIO(read_asset(None, facsimile.pdf, facsimile.pdf_root)))
         except Exception as exc:  # noqa: BLE001 - a page PDF that changed since it was read
             raise BackendError(f"page PDF {facsimile.pdf.name} cannot be read: {exc}") from None
+        sources.enter_context(source)
         figure = _figure_of(document, page, alts.get(section.id)) if tagged else None
         _draw(document, page, source.pages[0], box, f"/BroadsheetPage{section.id}", figure)
     out = io.BytesIO()
