@@ -17,7 +17,7 @@ import secrets
 import shutil
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 _journal: int | None = None
@@ -231,7 +231,7 @@ class CacheFolder:
         finally:
             os.close(fd)
 
-    def commit(self, pending: dict[str, bytes], used: set[str], days: float = 30) -> None:
+    def commit(self, pending: Mapping[str, bytes], used: set[str], days: float = 30) -> None:
         """Write ``pending`` (each atomically), touch the entries in ``used`` and remove this
         cache's entries no build has used for ``days``.  A cache that cannot be written is a
         warning, not a failed build."""

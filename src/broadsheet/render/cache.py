@@ -12,6 +12,7 @@ ever removed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..output import HEX_NAME, CacheFolder, seal, unseal
@@ -83,5 +84,25 @@ class DiskCache:
     def commit(self, days: float = 30) -> None:
         """Once the build has succeeded: write what it rendered, touch what it used, and
         remove what no build has used for ``days`` (a failed build leaves nothing behind)."""
-        self.store.commit({name: seal(name, value) for name, value in self.pending.items()}, self.used, days)
+        self.store.commit(_Sealed(self.pending), self.used, days)
         self.pending.clear()
+
+
+class _Sealed(Mapping):
+    """``pending`` as the entries written: each sealed when it is written, not all of them at once (a copy of
+    every article's XHTML, hundreds of megabytes for a digest of an archive, held beside the rendered book)."""
+
+    def __init__(self, pending: dict[str, bytes]) -> None:
+        self.pending = pending
+
+    def __getitem__(self, name: str) -> bytes:
+        return seal(name, self.pending[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.pending
+
+    def __iter__(self):
+        return iter(self.pending)
+
+    def __len__(self) -> int:
+        return len(self.pending)
