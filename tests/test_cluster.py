@@ -509,3 +509,18 @@ def test_page_views_alone_on_a_cluster_as_here(tmp_path):
     [only] = (tmp_path / "local").glob("*.epub")
     assert only.read_bytes() != (tmp_path / "pages" / only.name).read_bytes()  # "only" is another book
     assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
+def test_a_task_run_outside_a_worker_leaves_no_scratch_folder(tmp_path):
+    """A task called in a plain process (not a Dask worker) unpacks into a folder of the temporary folder; it
+    is removed when that process ends, as Dask removes a worker's own."""
+    code = ("from broadsheet import cluster\n"
+            "folder = cluster._scratch()\n"
+            "(folder / 'inputs').mkdir()\n"
+            "(folder / 'inputs' / 'picture.jpg').write_bytes(b'x')\n"
+            "print(folder)\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp_path and folder.name.startswith("broadsheet-worker-")
+    assert not folder.exists()

@@ -29,6 +29,7 @@ client's version, and the fonts the editions need present (fontconfig).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import hashlib
@@ -405,7 +406,9 @@ def _scratch() -> Path:
         return Path(get_worker().local_directory)
     except (ImportError, ValueError):  # not in a worker: a test calling a task itself
         folder = Path(tempfile.gettempdir()) / f"broadsheet-worker-{os.getpid()}"
-        folder.mkdir(exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir()
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)  # as Dask removes a worker's own
         return folder
 
 
