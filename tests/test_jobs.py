@@ -35,3 +35,37 @@ def test_jobs_1_2_and_3_give_the_same_bytes(tmp_path, name):
                 found = re.search(r"(\d+) parts laid out \((\d+) at a time\)", stderr)  # all of them: a fresh folder
                 assert found and "cache" not in stderr, stderr
                 assert int(found.group(1)) >= 5 and 1 <= int(found.group(2)) <= jobs
+
+
+def test_a_process_with_other_threads_starts_its_layout_zygote_afresh(tmp_path, monkeypatch):
+    """Where other threads run (a Dask worker), the layout zygote is a new interpreter, not a fork (which could
+    copy a lock one of them holds); the PDF is the same bytes as the command line's."""
+    import os
+    import threading
+    from pathlib import Path
+
+    from broadsheet import pipeline
+    from broadsheet.backends import processes
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(processes, "_zygotes", {})  # this test's zygotes only, ended below
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        (made,) = pipeline.build([ZH_EXAMPLE], formats=["pdf"], out=tmp_path / "threaded", cache=False)
+        zygotes = dict(processes._zygotes)
+        assert zygotes
+        for zygote in zygotes.values():
+            command = Path(f"/proc/{zygote.pid}/cmdline").read_bytes().split(b"\0")
+            assert command[1:3] == [b"-I", b"-c"] and b"_spawned" in command[3], command
+            assert f"PPid:\t{os.getpid()}\n" in Path(f"/proc/{zygote.pid}/status").read_text()  # dies with us
+    finally:
+        stop.set()
+        other.join()
+        for zygote in processes._zygotes.values():
+            zygote.control.close()  # the zygote ends when its socket closes
+            os.waitpid(zygote.pid, 0)
+    result = run_cli("build", ZH_EXAMPLE, "-o", tmp_path / "cli", "-f", "pdf", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert made.read_bytes() == (tmp_path / "cli" / made.name).read_bytes()

@@ -9,7 +9,9 @@ again, nothing to guard in scripts): the parent hands the zygote one end of a pi
 (``socket.send_fds``), the zygote forks a worker on it and answers with its pid; the worker
 receives its work (a pickled function and arguments) through the pipe and talks to the
 parent through it.  What a worker logs comes back through the pipe too (``forward_logs``),
-to be told by the parent (``tell``).  A zygote ends when the parent closes its end of the
+to be told by the parent (``tell``).  In a process where other threads run (a Dask worker), the zygote is
+started as a new interpreter instead of forked (``_spawn``): a fork there could copy a lock another thread
+holds.  A zygote ends when the parent closes its end of the
 control socket, or exits.  The zygote and every worker die with their parent
 (``processes.die_with_parent``): a build killed outright leaves no worker running.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import logging
 import multiprocessing
 import os
@@ -32,6 +35,8 @@ import resource
 import signal
 import socket
 import struct
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -67,6 +72,12 @@ class _Zygote:
     def __init__(self, preload: str) -> None:
         self.control, theirs = socket.socketpair()
         parent = os.getpid()
+        if threading.active_count() > 1:  # a Dask worker, say: started afresh, not forked (see _spawn)
+            try:
+                self.pid = _spawn(theirs, parent, preload)
+            finally:
+                theirs.close()
+            return
         pid = os.fork()
         if pid == 0:  # the zygote
             code = 0
@@ -96,6 +107,39 @@ class _Zygote:
             raise RuntimeError("the layout zygote could not fork")
         ours.send((target, args))
         return Worker(pid, ours)
+
+
+#: The descriptor a zygote started afresh (:func:`_spawn`) finds its control socket on.
+SPAWNED_CONTROL_FD = 3
+
+
+def _spawn(theirs: socket.socket, parent: int, preload: str) -> int:
+    """Start the zygote as a new interpreter (``posix_spawn``), for a process in which other threads run.
+
+    A fork copies only the thread that forks: a lock another thread held at that moment (in a C library, in
+    the interpreter) stays held in the child for ever, and the zygote could hang on it.  Started afresh, the
+    zygote imports what it needs itself; it gets the parent's module path (the working folder for its empty
+    entry, as a fork would resolve it) and nothing else of its surroundings (``-I``: no path from the
+    environment, no user site, not the working folder), and the control socket on a known descriptor."""
+    path = [os.getcwd() if entry == "" else entry for entry in sys.path]
+    code = ("import json, sys; sys.path[:] = json.loads(sys.argv[3]); "
+            "from broadsheet.backends.processes import _spawned; _spawned()")
+    argv = [sys.executable, "-I", "-c", code, str(parent), preload, json.dumps(path)]
+    return os.posix_spawn(sys.executable, argv, os.environ,
+                          file_actions=[(os.POSIX_SPAWN_DUP2, theirs.fileno(), SPAWNED_CONTROL_FD)],
+                          setsigmask=(), setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGCHLD))
+
+
+def _spawned() -> None:
+    """A zygote started by :func:`_spawn`: the same service as a forked one."""
+    code = 0
+    try:
+        die_with_parent(int(sys.argv[1]))
+        _serve(socket.socket(fileno=SPAWNED_CONTROL_FD), sys.argv[2])
+    except BaseException:  # noqa: BLE001 - the parent sees the socket close
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _serve(control: socket.socket, preload: str) -> None:
