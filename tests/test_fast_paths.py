@@ -101,7 +101,7 @@ def some_pictures(count: int) -> list[Asset]:
     return pictures
 
 
-@pytest.mark.parametrize("threads", [1, 2], ids=["processes", "threads"])
+@pytest.mark.parametrize("threads", [1, 2], ids=["forked", "by-a-zygote"])
 def test_pictures_made_in_parallel_are_those_made_one_by_one(monkeypatch, threads):
     pictures = some_pictures(epub_images.PARALLEL_PICTURES + 3)
     limits = PictureLimits(long_side=1000, quality=75)
@@ -109,7 +109,7 @@ def test_pictures_made_in_parallel_are_those_made_one_by_one(monkeypatch, thread
         return [m if isinstance(m, tuple) else m.split(" <")[0] for m in _prepare_all(pictures, limits, jobs)]
 
     one_by_one = made(1)
-    # processes are forked only from a process without other threads; else threads make them
+    # processes are forked only from a process without other threads; else a zygote started afresh forks them
     monkeypatch.setattr(epub_images.threading, "active_count", lambda: threads)
     assert made(2) == one_by_one
     assert one_by_one[-1] == "cannot identify image file"  # the broken picture: why it could not be made

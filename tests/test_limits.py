@@ -266,6 +266,30 @@ def test_a_picture_that_takes_too_long_is_ended_and_the_others_made(tmp_path):
     assert time.perf_counter() - start < 10
 
 
+def test_a_picture_too_slow_is_ended_in_a_process_where_other_threads_run(tmp_path):
+    """A Dask worker runs other threads: its pictures are made in processes all the same (forked by a zygote
+    started afresh, not from it), each within the time limit."""
+    import threading
+
+    from broadsheet.backends.epub.pictures import PictureLimits, _prepare_all
+    from broadsheet.render import Asset
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        pictures = [Asset(name="images/slow.jpg", id="slow", media_type="image/jpeg",
+                          data=scan_bomb(20_000, (4000, 4000)))]
+        limits.use(limits.Limits(picture_seconds=0.5))
+        start = time.perf_counter()
+        (slow,) = _prepare_all(pictures, PictureLimits(long_side=1000), 1)
+        assert slow == "making it took longer than 0.5 s"
+        assert time.perf_counter() - start < 10
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_flattening_leaves_the_content_of_scripts_and_styles_alone():
     """Markup inside a script is its text: it neither counts as nesting nor loses its end tag."""
     page = ("<html><head><script>var s = '" + "<div>" * 250 + "';</script><style>p{}</style></head><body>"

@@ -274,3 +274,50 @@ def test_a_stopped_build_leaves_no_partial_output_and_spares_another_builds(tmp_
     assert (out / "today.epub").read_bytes() == b"yesterday"
     assert (out / "today/index.html").read_text() == "yesterday"
     assert (out / other).read_bytes() == b"another build's"
+
+
+def test_a_zygote_started_by_a_thread_outlives_the_thread_and_not_its_process():
+    """In a process with other threads (a Dask worker), a zygote is started afresh by whichever thread needs it
+    first. It serves the process after that thread has ended (the kernel's parent-death signal would follow the
+    thread), and ends with the process."""
+    code = r"""
+import io, threading, time
+from PIL import Image
+from broadsheet.backends import processes
+from broadsheet.backends.epub import pictures
+from broadsheet.render import Asset
+
+idle = threading.Event()
+threading.Thread(target=idle.wait, daemon=True).start()  # another thread: zygotes are started afresh
+out = io.BytesIO()
+Image.new("RGB", (300, 200), (200, 10, 10)).save(out, "PNG")
+picture = [Asset(name="images/a.png", id="a", media_type="image/png", data=out.getvalue())]
+
+
+def make():
+    made = pictures._prepare_all(picture, pictures.PictureLimits(long_side=100), 1)
+    assert isinstance(made[0], tuple) and made[0][2] == (100, 66), made
+
+
+starter = threading.Thread(target=make)  # starts the zygote and has it serve a picture
+starter.start()
+starter.join()  # the thread that started the zygote has ended
+zygote = processes._zygotes["broadsheet.backends.epub.pictures"].pid
+time.sleep(0.2)
+make()
+assert processes._zygotes["broadsheet.backends.epub.pictures"].pid == zygote  # the same zygote served
+print(zygote, flush=True)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    zygote = int(done.stdout.strip())
+    for _ in range(100):  # it ends once its process has ended (its control socket closed)
+        try:
+            state = Path(f"/proc/{zygote}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            break
+        if state in ("Z", "X"):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the zygote {zygote} still runs after its process ended")

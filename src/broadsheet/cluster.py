@@ -219,7 +219,26 @@ def _import_for(formats: tuple[str, ...]) -> None:
 
     importlib.import_module(f"{__package__}.render")
     for fmt in formats:
-        BACKENDS[fmt]  # imports the backend's module
+        BACKENDS[fmt].warm_up()  # imports the backend's module; the PDF's layout zygote starts
+    if "epub" in formats:
+        from .backends.epub import pictures
+
+        pictures.warm_up()  # the picture workers' zygote (a worker runs other threads: it is started afresh)
+        _keep_picture_workers()
+
+
+_keeping = contextlib.ExitStack()
+
+
+def _keep_picture_workers() -> None:
+    """Keep this worker's picture workers from one task to the next, for as long as the worker lives (they
+    die with it): an EPUB with pictures then starts no process."""
+    from .backends.epub import pictures
+
+    with _lock:
+        if pictures._kept is None:
+            _keeping.enter_context(pictures.keep_workers())
+            atexit.register(_keeping.close)
 
 
 #: The families the shipped themes name first, for every edition, and for CJK text by language.
@@ -497,6 +516,8 @@ def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
     from . import limits
 
     base, payload = _unpack(blob)
+    if _in_dask_worker():
+        _keep_picture_workers()
     if payload["epoch"] is None:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
     else:

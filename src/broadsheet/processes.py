@@ -37,9 +37,10 @@ _PR_SET_PDEATHSIG = 1
 _prctl = None
 
 
-def die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int | None) -> None:
     """In a process just forked from ``parent``: be killed (SIGKILL) when the parent ends, and
-    end now if it has ended already (the child was then adopted by another process)."""
+    end now if it has ended already (the child was then adopted by another process).  ``None``: the
+    parent is a fork server whose pid the child was not told; only the first part holds."""
     global _prctl
     if sys.platform.startswith("linux"):
         try:
@@ -50,7 +51,7 @@ def die_with_parent(parent: int) -> None:
             _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent:
+    if parent is not None and os.getppid() != parent:
         os._exit(1)
 
 

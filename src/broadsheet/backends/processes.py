@@ -47,6 +47,8 @@ from ..processes import die_with_parent
 
 #: The running zygotes, by the name of the module they preload.
 _zygotes: dict[str, _Zygote] = {}
+#: Held while a zygote is started: the threads of a Dask worker may ask for one at once.
+_starting = threading.Lock()
 
 
 class Worker:
@@ -131,10 +133,13 @@ def _spawn(theirs: socket.socket, parent: int, preload: str) -> int:
 
 
 def _spawned() -> None:
-    """A zygote started by :func:`_spawn`: the same service as a forked one."""
+    """A zygote started by :func:`_spawn`: the same service as a forked one.  It ends when its control socket
+    closes (the parent process ends, however), not by ``die_with_parent``: the kernel's parent-death signal
+    follows the *thread* that started it, and a Dask worker's threads come and go."""
     code = 0
     try:
-        die_with_parent(int(sys.argv[1]))
+        if os.getppid() != int(sys.argv[1]):  # the parent ended already
+            os._exit(1)
         _serve(socket.socket(fileno=SPAWNED_CONTROL_FD), sys.argv[2])
     except BaseException:  # noqa: BLE001 - the parent sees the socket close
         code = 1
@@ -180,8 +185,9 @@ def _serve(control: socket.socket, preload: str) -> None:
 def warm_up(preload: str) -> None:
     """Fork the zygote that preloads the module named ``preload`` now (once), so that it imports
     that module while the build goes on."""
-    if preload not in _zygotes:
-        _zygotes[preload] = _Zygote(preload)
+    with _starting:
+        if preload not in _zygotes:
+            _zygotes[preload] = _Zygote(preload)
 
 
 def start(preload: str, target, *args) -> Worker:

@@ -29,6 +29,7 @@ import os
 import re
 import struct
 import sys
+import time
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -161,9 +162,12 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
     jobs = max(1, min(jobs, len(work) if len(work) >= PARALLEL_PICTURES else 1))
     # fork: the workers start at once with everything imported; only where it is the norm, and
     # only from a process with no other threads, which a forked child could find holding a lock.
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
+    # Where other threads run (a Dask worker), a zygote started afresh forks them instead
+    # (``backends/processes.py``), so that each picture keeps its time limit there too.
+    if sys.platform.startswith("linux"):
+        method = "fork" if threading.active_count() == 1 else "zygote"
         try:
-            return _in_workers(work, jobs, policy.current().picture_seconds)
+            return _in_workers(work, jobs, policy.current().picture_seconds, method)
         except OSError:  # no worker could start: make them here
             pass
     if jobs < 2:
@@ -177,8 +181,9 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
         return list(pool.map(_prepare_one, work))
 
 
-def _worker(connection, parent: int) -> None:
-    """A picture worker: make each picture it is sent, until the pipe closes; dies with its parent.
+def _worker(connection, parent: int | None) -> None:
+    """A picture worker: make each picture it is sent, until the pipe closes; dies with its parent
+    (``parent``, or the fork server that started it, which ends with the build's process: ``None``).
 
     Ctrl-C and SIGTERM are the parent's to handle (it ends its workers): here they end the
     worker without a word."""
@@ -220,9 +225,49 @@ def keep_workers():
             process.join(1)
 
 
-def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
-    """Make the pictures of ``work`` in ``jobs`` forked workers, one at a time each, each within ``seconds``
-    (the workers kept by :func:`keep_workers` first)."""
+def warm_up() -> None:
+    """Where the picture workers come from a zygote (a process with other threads running: a Dask worker),
+    start it now, so that it imports Pillow before the first picture."""
+    if sys.platform.startswith("linux") and threading.active_count() > 1:
+        from ..processes import warm_up as start_zygote
+
+        start_zygote(__name__)
+
+
+class _ZygoteChild:
+    """A picture worker forked by a zygote (``backends/processes.py``), with the process methods used here.
+    It is the zygote's child, not this process's: the zygote reaps it."""
+
+    def __init__(self, worker) -> None:
+        self.worker = worker
+
+    def is_alive(self) -> bool:
+        try:
+            with open(f"/proc/{self.worker.pid}/stat", "rb") as stat:
+                state = stat.read().rpartition(b")")[2].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in (b"Z", b"X")  # a zombie (its zygote gone, nobody reaping it) is not alive
+
+    def kill(self) -> None:
+        self.worker.kill()
+
+    def join(self, timeout: float) -> None:
+        ends = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < ends:
+            time.sleep(0.005)
+
+
+def _zygote_worker(connection) -> None:
+    """A picture worker forked by a zygote (which already made it die with its parent)."""
+    _worker(connection, None)
+
+
+def _in_workers(work: list, jobs: int, seconds: float, method: str = "fork") -> list[_Made]:
+    """Make the pictures of ``work`` in ``jobs`` worker processes, one at a time each, each within ``seconds``
+    (the workers kept by :func:`keep_workers` first).  ``method``: "fork" (from this process, which runs no
+    other thread) or "zygote" (forked by a zygote of :mod:`backends.processes`, started afresh where other
+    threads run)."""
     import multiprocessing
     import time
     from multiprocessing.connection import wait
@@ -236,10 +281,21 @@ def _in_workers(work: list, jobs: int, seconds: float) -> list[_Made]:
 
     def start():
         while _kept:
-            connection, process = _kept.pop()
+            try:
+                connection, process = _kept.pop()
+            except IndexError:  # taken by another thread's EPUB (a Dask worker with several threads)
+                break
             if process.is_alive():
                 return connection, process
             connection.close()
+        if method == "zygote":
+            from ..processes import start as start_worker
+
+            try:
+                worker = start_worker(__name__, _zygote_worker)
+            except RuntimeError as exc:
+                raise OSError(str(exc)) from None
+            return worker.connection, _ZygoteChild(worker)
         parent, child = context.Pipe()
         process = context.Process(target=_worker, args=(child, os.getpid()), daemon=True)
         process.start()
