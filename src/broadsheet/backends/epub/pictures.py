@@ -152,8 +152,9 @@ def _prepare_one(job: tuple[bytes | None, Path | None, Path | None, str, Picture
 
 def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Iterable[_Made]:
     """Make every picture, in order, in ``jobs`` worker processes: one that takes longer than
-    ``picture_seconds`` is ended and reported (it stays as it came).  Where worker processes
-    cannot be forked safely (other threads run), in threads, without the time bound."""
+    ``picture_seconds`` is ended and reported (it stays as it came).  Where this process cannot
+    fork safely (other threads run: a Dask worker), a zygote started afresh forks the workers; where
+    no worker process can start at all, the pictures are made in threads, without the time bound."""
     from ... import limits as policy
 
     work = [(a.data, a.path if a.data is None else None, a.root, a.media_type, limits) for a in pictures]
