@@ -163,6 +163,7 @@ def report(what: str, count: int, alone: tuple, together: tuple, started: float,
     rate = count / max(wall - started, 1e-9)
     cpu_alone = own_alone + children_alone
     bound = count / max(client, workers_cpu / workers, 1e-9)
+    shared = count / max((client + workers_cpu) / min(workers, os.cpu_count() or workers), 1e-9)
     print(f"{what}:")
     print(f"  one process (--jobs 1): {wall_alone:.2f} s wall, {rate_alone:.1f} outputs/s; CPU {cpu_alone:.2f} s "
           f"({cpu_alone / count * 1000:.1f} ms per output)")
@@ -172,6 +173,8 @@ def report(what: str, count: int, alone: tuple, together: tuple, started: float,
           f"reading and planning included), workers beyond their start {workers_cpu:.2f} s ({workers_cpu / count * 1000:.1f} ms per output)")
     print(f"    on {workers} idle cores: at most {bound:.1f} outputs/s (the slower of the client and the workers), "
           f"{bound * cpu_alone / count:.2f}× one process's {count / cpu_alone:.1f} outputs per CPU second")
+    print(f"    the client sharing those cores with the workers: at most {shared:.1f} outputs/s (all the CPU over the "
+          f"cores, nothing idle), {shared * cpu_alone / count:.2f}× one process's")
 
 
 if __name__ == "__main__":
