@@ -40,7 +40,7 @@ _prctl = None
 def die_with_parent(parent: int | None) -> None:
     """In a process just forked from ``parent``: be killed (SIGKILL) when the parent ends, and
     end now if it has ended already (the child was then adopted by another process).  ``None``: the
-    parent is a fork server whose pid the child was not told; only the first part holds."""
+    parent is a zygote whose pid the child was not told; only the first part holds."""
     global _prctl
     if sys.platform.startswith("linux"):
         try:

@@ -29,8 +29,8 @@ import os
 import re
 import struct
 import sys
-import time
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -184,7 +184,7 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
 
 def _worker(connection, parent: int | None) -> None:
     """A picture worker: make each picture it is sent, until the pipe closes; dies with its parent
-    (``parent``, or the fork server that started it, which ends with the build's process: ``None``).
+    (``parent``; ``None``: the zygote that forked it, which ends with the build's process).
 
     Ctrl-C and SIGTERM are the parent's to handle (it ends its workers): here they end the
     worker without a word."""
