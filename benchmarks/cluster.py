@@ -6,7 +6,7 @@ Everything is measured in this one run, in this process (the API the command lin
 
 * the archive (benchmarks/archive.py's generator: ``--issues`` small one-page issues, a picture in every
   fourth) built as EPUB by the plain local build with ``--jobs 1`` (one process, one output after the
-  other), then with ``--cluster local:N``;
+  other), then with ``--cluster local:N``, both without the cache (``--no-cache``);
 * the subscriber batch (tests/archive.py's 7-issue archive, ``--subscribers`` generated subscribers, EPUB)
   built the same two ways;
 * the cluster's fixed start (a LocalCluster of N workers started, checked and ended, nothing built), and
@@ -133,7 +133,7 @@ def main() -> None:
         alone = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-local", cache=False))
         limits.use(one)
         together = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-cluster",
-                                                   overrides=cluster))
+                                                   overrides=cluster, cache=False))
         report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started, args.workers,
                same(work / "a-local", work / "a-cluster", "*.epub"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -524,3 +525,30 @@ def test_a_task_run_outside_a_worker_leaves_no_scratch_folder(tmp_path):
     folder = Path(done.stdout.strip())
     assert folder.parent == tmp_path and folder.name.startswith("broadsheet-worker-")
     assert not folder.exists()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_shares_the_build_s_cache_and_a_rebuild_lays_out_only_what_changed(tmp_path):
+    """The workers of a local cluster find the build's own cache folder (the very folder, by its identity) and
+    keep their laid-out parts and rendered articles there, as a local build does: a rebuild after an edit lays
+    out only the part that changed, and the files are the bytes of a build without a cache."""
+    from test_parallel_and_cache import write_edition
+
+    source = write_edition(tmp_path)
+    out = tmp_path / "out"
+    first = run_cli("build", source, "-f", "pdf", "-f", "epub", "-o", out, "--cluster", "local:2", "-v")
+    assert first.returncode == 0, first.stderr
+    cached = out / ".broadsheet-cache"
+    assert list((cached / "pdf").iterdir()) and list((cached / "xhtml").iterdir())
+    assert "from the cache" not in first.stderr
+    article = sorted(source.rglob("a0*.md"))[1]
+    article.write_text(article.read_text(encoding="utf-8").replace("取得新进展", "取得重大进展", 1), encoding="utf-8")
+    again = run_cli("build", source, "-f", "pdf", "-f", "epub", "-o", out, "--cluster", "local:2", "-v")
+    assert again.returncode == 0, again.stderr
+    found = re.search(r"(\d+) of (\d+) parts laid out .*the rest from the cache", again.stderr)
+    assert found and int(found.group(1)) < int(found.group(2)), again.stderr
+    plain = run_cli("build", source, "-f", "pdf", "-f", "epub", "-o", tmp_path / "plain", "--no-cache")
+    assert plain.returncode == 0, plain.stderr
+    assert_same_build(tmp_path / "plain", out)
+    bare = run_cli("build", source, "-f", "epub", "-o", tmp_path / "bare", "--cluster", "local:2", "--no-cache")
+    assert bare.returncode == 0 and not (tmp_path / "bare" / ".broadsheet-cache").exists()

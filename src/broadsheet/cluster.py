@@ -580,33 +580,89 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
     return [(path.relative_to(folder).as_posix(), path.read_bytes()) for path in files]
 
 
-def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, name: str):
+def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, name: str, cache=None):
     """Task: one issue of one edition in one format, written in a private folder; returns its files'
     bytes, what the client's manifest needs of the rendering (:func:`_for_manifest`) and what it logged."""
-    (made,), told = make_outputs(blob, [(edition, issue, fmt, name)])
+    (made,), told = make_outputs(blob, [(edition, issue, fmt, name)], cache)
     return (*made, told)
 
 
-def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]]):
+def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]], cache=None):
     """Task: a few outputs of one shared input, each an (edition, issue, format, file name) and written in a
     private folder of its own; returns, for each, its files' bytes and what the client's manifest needs of
-    the rendering, and what the task logged."""
+    the rendering, and what the task logged.  ``cache``: the build's cache folder as the client names it
+    (:func:`_cache_for_workers`), None for none."""
     from .backends import BACKENDS
 
     made = []
     with _in_worker(blob) as (payload, folder, told):
         memo = _memos.setdefault(payload["key"], {})
+        cache_folder = _worker_cache(cache)
         for n, (edition, issue, fmt, name) in enumerate(units):
             edition_made = payload["editions"][edition]
             settings = payload["settings"][edition]
             backend = BACKENDS[fmt]
+            articles = None
+            if cache_folder is not None and backend.render_target == "epub":
+                articles = _article_cache(cache_folder, settings.theme, memo)
             result = settings.render(edition_made.publication, edition_made.publication.issues[issue],
-                                     backend.render_target, memo=memo)
-            writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub, cache_folder=None)
+                                     backend.render_target, cache=articles, memo=memo)
+            writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub,
+                             cache_folder=cache_folder)
             own = folder / str(n)
             writer.write(result, own / name)
+            if articles is not None:
+                articles.commit()  # this output is whole: what it rendered is kept
             made.append((_collect(own), _for_manifest(result)))
         return made, told
+
+
+def _cache_for_workers(folder: Path | None) -> tuple[str, int, int] | None:
+    """The build's cache folder (``<out>/.broadsheet-cache``) as the workers are told of it: its path and its
+    identity (device and inode), made here (through :class:`output.CacheFolder`: never a link) if it is not
+    there yet.  A worker on this machine finds the very folder at that path and shares it with the local
+    builds; one elsewhere keeps a cache of its own.  None: no cache (``--no-cache``)."""
+    if folder is None:
+        return None
+    from .output import HEX_NAME, CacheFolder
+
+    opened = CacheFolder(folder, HEX_NAME)
+    fd = opened._open(create=True)
+    if fd is None:  # refused (a link, another user's folder): said once; the workers keep their own
+        return ("", 0, 0)
+    try:
+        info = os.fstat(fd)
+    finally:
+        opened.close()
+    return (os.path.abspath(folder), info.st_dev, info.st_ino)
+
+
+def _worker_cache(cache: tuple[str, int, int] | None) -> Path | None:
+    """The cache folder a task uses: the client's where this worker sees the very folder at its path (the same
+    machine, a local cluster), else the worker's own in its scratch folder (it lives as long as the worker);
+    None without a cache.  Entries are content-addressed and written atomically: workers share a folder
+    safely."""
+    if cache is None:
+        return None
+    path, device, inode = cache
+    if path:
+        try:
+            info = os.stat(path, follow_symlinks=False)
+        except OSError:
+            info = None
+        if info is not None and (info.st_dev, info.st_ino) == (device, inode):
+            return Path(path)
+    return _scratch() / ".broadsheet-cache"
+
+
+def _article_cache(folder: Path, theme: Any, memo: dict) -> Any:
+    """The on-disk cache of rendered article XHTML under ``folder`` for ``theme`` (its salt computed once)."""
+    from .render.cache import DiskCache, folder_digest
+
+    salts = memo.setdefault("cache salts", {})
+    if theme.folders not in salts:
+        salts[theme.folders] = folder_digest(theme.template_path)
+    return DiskCache(folder / "xhtml", salt=salts[theme.folders])
 
 
 def _for_manifest(result):
@@ -697,8 +753,9 @@ def _token() -> str:
 
 def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, formats: Sequence[str], out: Path,
                    overrides: Any, progress: Callable[[str, int, int], None] | None = None,
-                   stem: str | None = None, kind: str = "issue") -> list[Path]:
-    """The pipeline's ``write_editions`` on a cluster: one task per output, each file written here as it comes."""
+                   stem: str | None = None, kind: str = "issue", cache_folder: Path | None = None) -> list[Path]:
+    """The pipeline's ``write_editions`` on a cluster: one task per output, each file written here as it comes.
+    ``cache_folder``: the build's cache (:func:`_cache_for_workers`); None, no cache."""
     if "html" in formats:
         raise ClusterError("--cluster makes EPUB and PDF files: build the html format without it")
     out = Path(out)
@@ -734,12 +791,13 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             else:
                 tasks.append([index])
         token = _token()
+        cache = _cache_for_workers(cache_folder)
         futures = []
         for members in tasks:
             n, chunk = number[id(outputs[members[0]].edition)], issue_number[id(outputs[members[0]].issue)] // CHUNK
             units = [(0, issue_number[id(outputs[i].issue)] - chunk * CHUNK, outputs[i].backend.name,
                       outputs[i].target.name) for i in members]
-            futures.append(client.submit(make_outputs, shared[n, chunk], units, pure=False,
+            futures.append(client.submit(make_outputs, shared[n, chunk], units, cache, pure=False,
                                          key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)

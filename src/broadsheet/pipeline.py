@@ -238,7 +238,7 @@ def build(
         from .cluster import write_editions as on_cluster
 
         return on_cluster(cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
-                          progress=progress)
+                          progress=progress, cache_folder=Path(out) / CACHE_FOLDER if cache else None)
     outputs = plan(editions, formats, Path(out), overrides)
     del editions  # the model as read; the outputs hold it typeset
     return write_outputs(outputs, out=out, progress=progress, cache=cache)
