@@ -617,6 +617,19 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
         return made, told
 
 
+@contextlib.contextmanager
+def _removed_if_empty_on_failure(folders: Sequence[Path]) -> Iterator[None]:
+    """Of ``folders`` (outermost first), those not there yet are removed again, if empty, when the context fails."""
+    missing = [Path(folder) for folder in folders if not os.path.lexists(folder)]
+    try:
+        yield
+    except BaseException:
+        for folder in reversed(missing):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
 def _cache_for_workers(folder: Path | None) -> tuple[str, int, int] | None:
     """The build's cache folder (``<out>/.broadsheet-cache``) as the workers are told of it: its path and its
     identity (device and inode), made here (through :class:`output.CacheFolder`: never a link) if it is not
@@ -771,7 +784,7 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             progress("Built", done, total)
 
     report(0)
-    with session(config, languages, formats) as client:
+    with contextlib.ExitStack() as stack, session(config, languages, formats) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
         shared: dict[tuple[int, int], Any] = {}
         tasks: list[list[int]] = []  # the outputs (their indexes) each task makes
@@ -791,6 +804,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             else:
                 tasks.append([index])
         token = _token()
+        if cache_folder is not None:  # a build that fails leaves no empty folder of its own making
+            stack.enter_context(_removed_if_empty_on_failure([out, cache_folder]))
         cache = _cache_for_workers(cache_folder)
         futures = []
         for members in tasks:
