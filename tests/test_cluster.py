@@ -347,6 +347,10 @@ def test_a_recipe_names_its_cluster_and_its_digest_is_made_there(tmp_path):
     assert "cluster local:1: 1 workers" in made.stderr
     assert len(list((tmp_path / "cluster").glob("*.epub"))) == 1
     assert_same_build(tmp_path / "local", tmp_path / "cluster")
+    # the worker kept the rendered articles in the digest's own cache, under the names a local build gives them
+    entries = {side: sorted(p.name for p in (tmp_path / side / ".broadsheet-cache" / "xhtml").iterdir())
+               for side in ("local", "cluster")}
+    assert entries["cluster"] and entries["cluster"] == entries["local"]
 
 
 def test_a_worker_without_broadsheet_is_named(monkeypatch):
@@ -552,3 +556,36 @@ def test_a_local_cluster_shares_the_build_s_cache_and_a_rebuild_lays_out_only_wh
     assert_same_build(tmp_path / "plain", out)
     bare = run_cli("build", source, "-f", "epub", "-o", tmp_path / "bare", "--cluster", "local:2", "--no-cache")
     assert bare.returncode == 0 and not (tmp_path / "bare" / ".broadsheet-cache").exists()
+
+
+def test_the_fonts_a_worker_must_have_are_those_the_stylesheets_name():
+    """Each language's body font in styles/cjk.css is among the fonts a worker is checked for."""
+    from broadsheet.cluster import font_patterns
+
+    css = (Path(__file__).resolve().parents[1] / "styles" / "cjk.css").read_text(encoding="utf-8")
+    rules = re.findall(r"^((?::lang\([\w-]+\),?\s*)+)\{\s*font-family:\s*\"(Noto Serif CJK \w+)\"", css, re.M)
+    assert len(rules) >= 5
+    for selectors, family in rules:
+        for language in re.findall(r":lang\(([\w-]+)\)", selectors):
+            base = language.split("-")[0].lower()
+            assert f"{family}:lang={base}" in font_patterns([language]), (language, family)
+    assert not [p for p in font_patterns(["en", "fr"]) if "CJK" in p]
+
+
+def test_a_cache_folder_that_cannot_be_used_is_a_warning_and_no_cache(tmp_path, caplog):
+    from broadsheet import cluster
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".broadsheet-cache").write_text("not a folder", encoding="utf-8")
+    assert cluster._cache_for_workers(tmp_path / "out" / ".broadsheet-cache") is None
+    assert "not cached (the cache folder cannot be written: a file stands where a folder must be)" in caplog.text
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / ".broadsheet-cache").symlink_to(tmp_path / "elsewhere")
+    assert cluster._cache_for_workers(tmp_path / "linked" / ".broadsheet-cache") is None  # never through a link
+    made = cluster._cache_for_workers(tmp_path / "new" / ".broadsheet-cache")
+    info = (tmp_path / "new" / ".broadsheet-cache").stat()
+    assert made == (str(tmp_path / "new" / ".broadsheet-cache"), info.st_dev, info.st_ino)
+    assert cluster._worker_cache(made) == tmp_path / "new" / ".broadsheet-cache"  # the very folder: shared
+    moved = (str(tmp_path / "elsewhere"), info.st_dev, info.st_ino)  # another folder at the path: the worker's own
+    assert cluster._worker_cache(moved) != tmp_path / "elsewhere"

@@ -241,22 +241,21 @@ def _keep_picture_workers() -> None:
             atexit.register(_keeping.close)
 
 
-#: The families the shipped themes name first, for every edition, and for CJK text by language.
+#: The families the shipped themes name first, for every edition (and the Noto CJK ones for CJK text).
 _FAMILIES = ("Noto Serif", "Noto Sans")
-_CJK = {"zh": "SC", "zh-tw": "TC", "zh-hk": "TC", "zh-hant": "TC", "ja": "JP", "ko": "KR"}
 
 
 def font_patterns(languages: Sequence[str]) -> list[str]:
     """fontconfig patterns (``FAMILY:lang=xx``) of the fonts editions in ``languages`` are set in."""
+    from .render.fonts import cjk_variant
+
     patterns = []
     for language in dict.fromkeys(lang.lower() for lang in languages if lang):
         base = language.split("-")[0]
         patterns += [f"{family}:lang={base}" for family in _FAMILIES]
-        script = _CJK.get(language) or _CJK.get(base) if base in ("zh", "ja", "ko") else None
-        if language.startswith("zh-") and "hant" in language:
-            script = "TC"
-        if script:
-            patterns += [f"Noto Serif CJK {script}:lang={base}", f"Noto Sans CJK {script}:lang={base}"]
+        if base in ("zh", "ja", "ko"):  # the variant the stylesheets name for it (zh-HK: HK, zh-TW: TC)
+            variant = cjk_variant(language)
+            patterns += [f"Noto Serif CJK {variant}:lang={base}", f"Noto Sans CJK {variant}:lang={base}"]
     return list(dict.fromkeys(patterns))
 
 
@@ -634,20 +633,14 @@ def _cache_for_workers(folder: Path | None) -> tuple[str, int, int] | None:
     """The build's cache folder (``<out>/.broadsheet-cache``) as the workers are told of it: its path and its
     identity (device and inode), made here (through :class:`output.CacheFolder`: never a link) if it is not
     there yet.  A worker on this machine finds the very folder at that path and shares it with the local
-    builds; one elsewhere keeps a cache of its own.  None: no cache (``--no-cache``)."""
+    builds; one elsewhere keeps a cache of its own.  None: no cache (``--no-cache``, or a cache folder that is
+    refused or cannot be made, which is said once as a local build says it)."""
     if folder is None:
         return None
     from .output import HEX_NAME, CacheFolder
 
-    opened = CacheFolder(folder, HEX_NAME)
-    fd = opened._open(create=True)
-    if fd is None:  # refused (a link, another user's folder): said once; the workers keep their own
-        return ("", 0, 0)
-    try:
-        info = os.fstat(fd)
-    finally:
-        opened.close()
-    return (os.path.abspath(folder), info.st_dev, info.st_ino)
+    found = CacheFolder(folder, HEX_NAME).identity()
+    return None if found is None else (os.path.abspath(folder), *found)
 
 
 def _worker_cache(cache: tuple[str, int, int] | None) -> Path | None:
@@ -658,13 +651,12 @@ def _worker_cache(cache: tuple[str, int, int] | None) -> Path | None:
     if cache is None:
         return None
     path, device, inode = cache
-    if path:
-        try:
-            info = os.stat(path, follow_symlinks=False)
-        except OSError:
-            info = None
-        if info is not None and (info.st_dev, info.st_ino) == (device, inode):
-            return Path(path)
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        info = None
+    if info is not None and (info.st_dev, info.st_ino) == (device, inode):
+        return Path(path)
     return _scratch() / ".broadsheet-cache"
 
 

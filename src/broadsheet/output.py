@@ -231,6 +231,25 @@ class CacheFolder:
         finally:
             os.close(fd)
 
+    def _unwritable(self, exc: OSError) -> None:
+        from .errors import os_fault
+
+        logging.getLogger("broadsheet").warning(
+            "%s: not cached (the cache folder cannot be written: %s); the next build does this work again",
+            self.folder, os_fault(exc) or exc.strerror or exc)
+
+    def identity(self) -> tuple[int, int] | None:
+        """The cache folder's (device, inode), the folder made if it is not there yet; None when it is
+        refused or cannot be made (said, as for a commit: the cache is then not used)."""
+        try:
+            fd = self._open(create=True)
+            return None if fd is None else (os.fstat(fd).st_dev, os.fstat(fd).st_ino)
+        except OSError as exc:
+            self._unwritable(exc)
+            return None
+        finally:
+            self.close()
+
     def commit(self, pending: Mapping[str, bytes], used: set[str], days: float = 30) -> None:
         """Write ``pending`` (each atomically), touch the entries in ``used`` and remove this
         cache's entries no build has used for ``days``.  A cache that cannot be written is a
@@ -258,10 +277,7 @@ class CacheFolder:
                 finally:
                     os.close(fd)
         except OSError as exc:
-            from .errors import os_fault
-
-            log.warning("%s: not cached (the cache folder cannot be written: %s); the next build does this "
-                        "work again", self.folder, os_fault(exc) or exc.strerror or exc)
+            self._unwritable(exc)
         if self._fd is None:
             return
         now = time.time()

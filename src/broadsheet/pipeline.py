@@ -431,7 +431,7 @@ def build_digest(
             from .cluster import write_editions as on_cluster
 
             return on_cluster(cluster, _steps(), [edition], formats=formats, out=out, overrides=overrides, progress=progress,
-                              stem=_digest_stem(edition), kind="digest"), report
+                              stem=_digest_stem(edition), kind="digest", cache_folder=Path(out) / CACHE_FOLDER), report
         outputs = plan([edition], formats, Path(out), overrides, stem=_digest_stem(edition))
         editions.clear()  # the archive as read, and the digest before typesetting: the outputs hold what is written
         del edition

@@ -13,7 +13,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import RenderError
-from .fonts import face_has, font_file
+from .fonts import cjk_variant, face_has, font_file
 
 WIDTH, HEIGHT = 1600, 2560
 MARGIN = 120
@@ -22,14 +22,8 @@ PAPER = (250, 248, 242)
 ACCENT = (150, 20, 30)
 
 
-#: The CJK face for a language's Han characters (and kana, hangul), as the EPUB and the PDF embed them.
-_CJK = (("zh-tw", "TC"), ("zh-hant", "TC"), ("zh-hk", "HK"), ("zh-mo", "HK"), ("ja", "JP"), ("ko", "KR"))
+#: The language fontconfig is asked for with each Noto CJK variant.
 _CJK_LANG = {"SC": "zh-cn", "TC": "zh-tw", "HK": "zh-hk", "JP": "ja", "KR": "ko"}
-
-
-def _cjk_variant(lang: str) -> str:
-    lowered = lang.lower()
-    return next((variant for prefix, variant in _CJK if lowered.startswith(prefix)), "SC")
 
 
 class _Faces:
@@ -72,7 +66,7 @@ def _faces(lang: str, bold: bool) -> _Faces:
     """The font files that may draw a cover's text, best first: the language's own (a CJK serif for Chinese,
     Noto Serif otherwise), then for what it lacks the CJK serif of the language's variant (SC when the
     language is not a CJK one: a digest in English with Chinese section names), Noto Serif and Noto Sans."""
-    variant = _cjk_variant(lang)
+    variant = cjk_variant(lang)
     return _Faces([("Noto Serif CJK SC" if lang.startswith("zh") else "Noto Serif", lang), ("serif", lang),
                    ("sans-serif", lang), (f"Noto Serif CJK {variant}", _CJK_LANG[variant]),
                    (f"Noto Sans CJK {variant}", _CJK_LANG[variant]), ("Noto Serif", "en"), ("Noto Sans", "en")],

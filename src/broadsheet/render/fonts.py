@@ -15,6 +15,15 @@ from pathlib import Path
 from ..errors import FontCoverageError
 
 _IGNORED_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"}
+#: The Noto CJK variant of a language's Han characters (and kana, hangul), as the stylesheets name it
+#: (styles/cjk.css): by the language tag's beginning, SC (simplified Chinese) for any other.
+_CJK_VARIANTS = (("zh-tw", "TC"), ("zh-hant", "TC"), ("zh-hk", "HK"), ("zh-mo", "HK"), ("ja", "JP"), ("ko", "KR"))
+
+
+def cjk_variant(lang: str) -> str:
+    """The Noto CJK variant (SC, TC, HK, JP, KR) that sets ``lang``'s CJK characters."""
+    lowered = lang.lower()
+    return next((variant for prefix, variant in _CJK_VARIANTS if lowered.startswith(prefix)), "SC")
 _CACHE_MAGIC = b"broadsheet-coverage-1\n"
 
 
