@@ -589,3 +589,82 @@ def test_a_cache_folder_that_cannot_be_used_is_a_warning_and_no_cache(tmp_path, 
     assert cluster._worker_cache(made) == tmp_path / "new" / ".broadsheet-cache"  # the very folder: shared
     moved = (str(tmp_path / "elsewhere"), info.st_dev, info.st_ino)  # another folder at the path: the worker's own
     assert cluster._worker_cache(moved) != tmp_path / "elsewhere"
+
+
+def _faults(skipped) -> list[str]:
+    return [str(fault) for fault in skipped]
+
+
+def test_the_workers_read_the_sources_as_this_process_would(tmp_path):
+    """On a cluster whose workers find the sources, the issue folders are read there: the same model, under the
+    client's limits, the same faults skipped in the same order, the same first fault raised."""
+    import dataclasses
+
+    from distributed import get_task_stream
+
+    from broadsheet import limits, pipeline
+    from broadsheet.cluster import connected, reading_on
+    from broadsheet.config import ClusterConfig
+    from broadsheet.errors import IngestError
+    from broadsheet.ingest import keep_going
+
+    archive = make_archive(tmp_path, 12)
+    for day in ("2024-05-04", "2024-05-10"):
+        (archive / day / "zz.txt").write_text("第15版:理论 上一版3  4下一版\n", encoding="utf-8")
+    here = {}
+    with keep_going() as skipped:
+        here["model"] = pipeline.load([archive])[0].publication
+    here["skipped"] = _faults(skipped)
+    with pytest.raises(IngestError) as first:
+        pipeline.load([archive])
+    here["first"] = str(first.value)
+    before = limits.current()
+    try:
+        limits.use(dataclasses.replace(before, source_bytes=200))
+        with pytest.raises(IngestError) as bounded:
+            pipeline.load([archive])
+        here["bounded"] = str(bounded.value)
+    finally:
+        limits.use(before)
+    assert len(here["skipped"]) == 2 and "more than the limit of 200" in here["bounded"]
+
+    with connected(ClusterConfig(address="local:2")) as client:
+        with get_task_stream(client) as stream, reading_on(client, [archive]):
+            with keep_going() as skipped:
+                model = pipeline.load([archive])[0].publication
+            with pytest.raises(IngestError) as first:
+                pipeline.load([archive])
+            try:
+                limits.use(dataclasses.replace(before, source_bytes=200))  # the workers' own limits are 64 MB
+                with pytest.raises(IngestError) as bounded:
+                    pipeline.load([archive])
+            finally:
+                limits.use(before)
+    assert [t for t in stream.data if t["key"].startswith("broadsheet-read-")]  # read by the workers
+    assert model == here["model"]
+    assert _faults(skipped) == here["skipped"]
+    assert str(first.value) == here["first"]
+    assert str(bounded.value) == here["bounded"]
+
+
+def test_workers_that_do_not_find_the_sources_leave_the_reading_here(tmp_path):
+    from broadsheet import ingest
+    from broadsheet.cluster import _identities, reading_on
+
+    archive = make_archive(tmp_path, 2)
+
+    class Client:
+        def __init__(self, answer):
+            self.answer = answer
+
+        def run(self, function, *args, **kwargs):
+            return {"tcp://127.0.0.1:1": self.answer(*args)}
+
+    with reading_on(Client(_identities), [archive]):
+        assert ingest._READER.get() is not None  # the same machine, the same folders
+    elsewhere = [lambda paths: ("another machine", _identities(paths)[1]),
+                 lambda paths: (_identities(paths)[0], [None, *(_identities(paths)[1][1:])]),  # another working folder
+                 lambda paths: (_identities(paths)[0], _identities(paths)[1][:1] + [(0, 0)])]  # not that folder
+    for answer in elsewhere:
+        with reading_on(Client(answer), [archive]):
+            assert ingest._READER.get() is None

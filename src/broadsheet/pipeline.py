@@ -230,6 +230,17 @@ def build(
     ``overrides`` (see :class:`config.Overrides`) goes over each source's broadsheet.toml.  ``cache=False``
     neither reads nor writes the cache in ``<out>/.broadsheet-cache``.
     """
+    if overrides.cluster is not None:  # --cluster: the workers read the sources too (cluster.reading_on)
+        from .cluster import connected, reading_on
+        from .cluster import write_editions as on_cluster
+
+        with connected(overrides.cluster) as client:
+            with reading_on(client, [Path(s) for s in sources]):
+                editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
+                                allow_remote_hosts=allow_remote_hosts)
+            return on_cluster(overrides.cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
+                              progress=progress, cache_folder=Path(out) / CACHE_FOLDER if cache else None,
+                              client=client)
     warm_up(formats)
     editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
                     allow_remote_hosts=allow_remote_hosts)

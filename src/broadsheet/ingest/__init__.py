@@ -292,29 +292,93 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
                         raise
             return batches + _loose_issues(source, kind, root, config, context)
 
-    found = []
     skipped_at_start = len(_SKIPPED.get() or ())
-    for issue_dir in _issue_folders(source, kind, root):
-        issue_cfg = load_issue_config(issue_dir / ISSUE_NAME, root=root)
-        batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
-                       fallback_title=_folder_title(source))
-        skipped_before = len(_SKIPPED.get() or ())
-        for item_kind, item in _items(issue_dir, kind, root):
-            try:
-                batch.drafts.extend(_load(item_kind, item, context))
-            except IngestError as exc:
-                if not _skip(exc):
-                    raise
-        if not any(s.articles for d in batch.drafts for s in d.sections):
-            if len(_SKIPPED.get() or ()) > skipped_before:
-                continue  # every source of this folder was skipped (--keep-going), each named
-            raise IngestError("no articles found", issue_dir)
-        found.append(batch)
+    folders = _issue_folders(source, kind, root)
+    found = [batch for batch in _issue_batches(folders, (config_path, config, root, _folder_title(source), kind,
+                                                         context)) if batch is not None]
     if not found and len(_SKIPPED.get() or ()) > skipped_at_start:
         return []  # every issue folder was skipped (--keep-going), each named
     if not found:
         raise IngestError("no articles found: expected Markdown, text dumps, e-paper pages or feeds", source)
     return found
+
+
+#: How the issue folders of a source are read elsewhere (:func:`read_with`): None, here, one after the other.
+_READER: contextvars.ContextVar = contextvars.ContextVar("reader", default=None)
+
+#: At most this many issue folders in one piece of reading handed to a reader.
+READ_CHUNK = 16
+
+
+@contextlib.contextmanager
+def read_with(reader):
+    """Within this block the issue folders of a source are read by ``reader(function, arguments)``, which calls
+    ``function(*a)`` for each tuple ``a`` of ``arguments`` (in other processes: both pickle) and yields, in
+    their order, each call's ``(result, messages)``: what it returned and what it logged, ``(level, text)``.
+    A fault of the sources is the same as reading them here, one after the other: the same batches, the same
+    faults skipped under :func:`keep_going`, the same first fault raised, the same messages before it."""
+    token = _READER.set(reader)
+    try:
+        yield
+    finally:
+        _READER.reset(token)
+
+
+def _issue_batches(folders: list[Path], how: tuple):
+    """The batch of each issue folder, in order (None for a folder whose every source was skipped)."""
+    reader = _READER.get()
+    context = how[-1]
+    if reader is None or len(folders) < 2 or context.allow_remote:  # what is fetched is fetched from here
+        for issue_dir in folders:
+            yield _read_issue_folder(issue_dir, *how)
+        return
+    skipped = _SKIPPED.get()
+    size = max(1, min(READ_CHUNK, len(folders) // 8 or 1))
+    pieces = [(folders[n:n + size], how, skipped is not None) for n in range(0, len(folders), size)]
+    for (batches, faults, fault), messages in reader(read_issue_folders, pieces):
+        for level, text in messages:
+            log.log(level, "%s", text)
+        if skipped is not None:
+            skipped.extend(faults)
+        yield from batches
+        if fault is not None:
+            raise fault
+
+
+def read_issue_folders(folders: list[Path], how: tuple, keep: bool) -> tuple[list, list[IngestError], IngestError | None]:
+    """Read ``folders`` one after the other, as a build does (a reader's piece of work, see :func:`read_with`):
+    their batches, the faults skipped (``keep``: as under :func:`keep_going`) and the fault that stopped the
+    reading, if one did."""
+    token = _SKIPPED.set([] if keep else None)
+    found: list[_Batch | None] = []
+    try:
+        for issue_dir in folders:
+            found.append(_read_issue_folder(issue_dir, *how))
+        return found, _SKIPPED.get() or [], None
+    except IngestError as exc:
+        return found, _SKIPPED.get() or [], exc
+    finally:
+        _SKIPPED.reset(token)
+
+
+def _read_issue_folder(issue_dir: Path, config_path: Path | None, config: BroadsheetConfig, root: Path,
+                       fallback_title: str, kind: str | None, context: Context) -> _Batch | None:
+    """One issue folder's batch; None when every source in it was skipped (:func:`keep_going`), each named."""
+    issue_cfg = load_issue_config(issue_dir / ISSUE_NAME, root=root)
+    batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
+                   fallback_title=fallback_title)
+    skipped_before = len(_SKIPPED.get() or ())
+    for item_kind, item in _items(issue_dir, kind, root):
+        try:
+            batch.drafts.extend(_load(item_kind, item, context))
+        except IngestError as exc:
+            if not _skip(exc):
+                raise
+    if not any(s.articles for d in batch.drafts for s in d.sections):
+        if len(_SKIPPED.get() or ()) > skipped_before:
+            return None
+        raise IngestError("no articles found", issue_dir)
+    return batch
 
 
 def _load(kind: str, path: Path, context: Context) -> list[Draft]:
