@@ -357,7 +357,7 @@ def test_a_worker_without_broadsheet_is_named(monkeypatch):
     """What ``client.run`` answers for a worker whose Python has no broadsheet becomes one line naming it."""
     from importlib.metadata import PackageNotFoundError
 
-    from broadsheet.cluster import ClusterError, check_workers
+    from broadsheet.cluster import ClusterError, check_versions
 
     class Client:
         def run(self, function, *args, on_error="raise"):
@@ -368,12 +368,12 @@ def test_a_worker_without_broadsheet_is_named(monkeypatch):
                 return {"tcp://10.0.0.7:4000": exc}
 
     with pytest.raises(ClusterError) as caught:
-        check_workers(Client())
+        check_versions(Client())
     assert "worker tcp://10.0.0.7:4000: broadsheet is not installed there" in str(caught.value)
 
 
 def test_a_task_run_here_makes_the_local_bytes_and_a_worker_keeps_few_inputs(tmp_path, monkeypatch):
-    """``make_output`` outside Dask: each output the bytes of the local build, the inputs unpacked under the
+    """``make_outputs`` outside Dask: each output the bytes of the local build, the inputs unpacked under the
     worker's scratch folder, the least recently used removed beyond ``KEPT``."""
     import dataclasses
 
@@ -391,8 +391,8 @@ def test_a_task_run_here_makes_the_local_bytes_and_a_worker_keeps_few_inputs(tmp
     for n, output in enumerate(outputs):
         part = dataclasses.replace(output.edition, publication=output.edition.publication.model_copy(
             update={"issues": (output.issue,)}))
-        files, _, _ = cluster.make_output((f"input-{n}", cluster.shared_inputs([part], [output.settings])), 0, 0,
-                                          "epub", output.target.name)
+        [(files, _)], _ = cluster.make_outputs((f"input-{n}", cluster.shared_inputs([part], [output.settings])),
+                                               [(0, 0, "epub", output.target.name)])
         assert files == [(output.target.name, local[n].read_bytes())]
     assert list(cluster._unpacked) == ["input-4", "input-5"]
     assert sorted(p.name for p in (tmp_path / "scratch" / "broadsheet-inputs").iterdir()) == ["input-4", "input-5"]
@@ -486,8 +486,8 @@ def test_a_facsimile_edition_travels_whole_its_source_folder_gone(tmp_path, monk
         update={"issues": (o.issue,)}))], [o.settings]) for o in outputs]
     site.rename(tmp_path / "gone")
     for n, (output, inputs) in enumerate(zip(outputs, shared)):
-        files, _, _ = cluster.make_output((f"facsimile-{n}", inputs), 0, 0, output.backend.suffix.lstrip("."),
-                                          output.target.name)
+        [(files, _)], _ = cluster.make_outputs((f"facsimile-{n}", inputs),
+                                               [(0, 0, output.backend.suffix.lstrip("."), output.target.name)])
         assert files == [(output.target.name, next(p for p in local if p.name == output.target.name).read_bytes())]
 
 

@@ -303,3 +303,30 @@ def test_front_matter_faults_are_told_in_pyyaml_words_after_the_bounds_check(tmp
 
     with pytest.raises(ConfigError, match=r"a.md: malformed front matter \(line 2\): mapping values are not allowed here"):
         parse_front_matter("---\ntitle: a: b: c\n---\nBody\n", tmp_path / "a.md")
+
+
+def test_limits_within_a_thread_leave_the_other_threads_theirs():
+    """A Dask worker's threads run tasks of several builds: one task's limits (limits.within) are its thread's."""
+    import dataclasses
+    import threading
+
+    process = limits.current()
+    entered, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def task() -> None:
+        with limits.within(dataclasses.replace(process, source_bytes=200)):
+            seen["inside"] = limits.current().source_bytes
+            entered.set()
+            leave.wait(10)
+        seen["after"] = limits.current().source_bytes
+
+    thread = threading.Thread(target=task)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        assert limits.current() is process  # this thread, while the other is within its own
+    finally:
+        leave.set()
+        thread.join(10)
+    assert seen == {"inside": 200, "after": process.source_bytes}

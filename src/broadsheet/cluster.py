@@ -25,8 +25,9 @@ written, so an output folder holds only whole files.  Tasks are pure: the same i
 elsewhere (the scheduler's ``allowed-failures``); a fault of the input (a template error) fails its task,
 which is not retried, and stops the build with one line.
 
-Before any work is sent, every worker is checked (:func:`check_workers`): broadsheet installed there, in the
-client's version, and the fonts the editions need present (fontconfig).
+Before any work is sent, every worker is checked: broadsheet installed there, in the client's version
+(:func:`check_versions`), and, before the first build task, the fonts the editions need present (fontconfig,
+:func:`check_fonts`).
 """
 
 from __future__ import annotations
@@ -113,12 +114,9 @@ def session(config: ClusterConfig, languages: Sequence[str] = (), formats: Seque
     workers start importing the renderer and the backends of ``formats`` at once, while the client plans.
     ``client``: one already connected (:func:`connected`), checked for the fonts of ``languages`` here and
     left open."""
-    if client is not None:
-        check_fonts(client, languages)
-        client.run(_warm_up, tuple(formats), wait=False)
-        yield client
-        return
-    with connected(config) as client:
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(connected(config))
         check_fonts(client, languages)
         client.run(_warm_up, tuple(formats), wait=False)
         yield client
@@ -194,13 +192,6 @@ def _without_environ(name: str) -> Iterator[None]:
     finally:
         if saved is not None:
             os.environ.setdefault(name, saved)
-
-
-def check_workers(client, languages: Sequence[str] = ()) -> None:
-    """Refuse a cluster with a worker that lacks broadsheet, runs another version of it, or lacks a font
-    the editions need (one the client has); raise :class:`ClusterError` naming the worker."""
-    check_versions(client)
-    check_fonts(client, languages)
 
 
 def check_versions(client) -> None:
@@ -353,7 +344,7 @@ def shared_inputs(editions: Sequence[Any], settings: Any, extra: dict | None = N
                     folders.add(os.path.abspath(file))
             folders.add(os.path.abspath(folder))
     payload = {"editions": list(editions), "settings": settings, "files": files, "folders": sorted(folders),
-               "cwd": os.getcwd(), "shipped": str(_data_root()), "extra": extra or {},
+               "cwd": os.getcwd(), "shipped": str(data_root), "extra": extra or {},
                "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -583,18 +574,28 @@ def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
     if limits.current().jobs != 1:
         limits.use(dataclasses.replace(limits.current(), jobs=1))
     folder = Path(tempfile.mkdtemp(prefix=f"broadsheet-task-{os.getpid()}-", dir=_task_root()))
+    try:
+        with _telling(base, folder) as told:
+            yield payload, folder, told
+    except BroadsheetError as exc:
+        raise _named_for_client(exc, base, folder) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _telling(base: Path | None = None, folder: Path | None = None) -> Iterator[list[tuple[int, str]]]:
+    """What this thread logs within the block, kept to be told by the client (:class:`_Told`); in a Dask worker
+    the logger lets through what the client may show (-v: the client decides)."""
     told = _Told(base, folder)
     logger = logging.getLogger("broadsheet")
     logger.addHandler(told)
     if _in_dask_worker() and (logger.level == logging.NOTSET or logger.level > logging.INFO):
-        logger.setLevel(logging.INFO)  # the client decides what it shows (-v)
+        logger.setLevel(logging.INFO)
     try:
-        yield payload, folder, told.messages
-    except BroadsheetError as exc:
-        raise _named_for_client(exc, base, folder) from None
+        yield told.messages
     finally:
         logger.removeHandler(told)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Told(logging.Handler):
@@ -653,14 +654,18 @@ def reading_on(client, sources: Sequence[Path]) -> Iterator[None]:
         log.info("cluster: the sources are read here (not every worker finds them where this process does)")
         yield
         return
-    def reader(function: Callable, arguments: Sequence[tuple]) -> Iterator[tuple[Any, list]]:
+
+    def reader(function: Callable, arguments: Sequence[tuple]) -> Iterator[Any]:
         bounds = dataclasses.replace(limits.current(), jobs=1)  # as they are now; one piece: one worker thread
         token = _token()
         futures = [client.submit(_read_task, function, args, bounds, pure=False, key=f"broadsheet-read-{token}-{n}")
                    for n, args in enumerate(arguments)]
         try:
             for future in futures:
-                yield _result(future)
+                with _cluster_faults("the build stops"):
+                    result, told = future.result()
+                _tell(told)
+                yield result
         finally:
             client.cancel([f for f in futures if not f.done()])
 
@@ -668,17 +673,19 @@ def reading_on(client, sources: Sequence[Path]) -> Iterator[None]:
         yield
 
 
-def _result(future) -> Any:
-    """One future's result; a task that ended every worker it ran on, or the scheduler lost: :class:`ClusterError`."""
+@contextlib.contextmanager
+def _cluster_faults(lost: str) -> Iterator[None]:
+    """A task that ended every worker it ran on (``allowed-failures``), or the scheduler lost (the build's
+    tasks cancelled there), as a :class:`ClusterError`; ``lost`` ends the line of the latter."""
     from distributed import KilledWorker
     from distributed.client import FutureCancelledError
 
     try:
-        return future.result()
+        yield
     except KilledWorker as exc:
         raise ClusterError(f"a task ended every worker that ran it ({exc}); the build stops") from None
     except FutureCancelledError:
-        raise ClusterError("the dask scheduler was lost or cancelled the build's tasks; the build stops") from None
+        raise ClusterError(f"the dask scheduler was lost or cancelled the build's tasks: {lost}") from None
 
 
 def _read_task(function: Callable, arguments: tuple, bounds: Any) -> tuple[Any, list[tuple[int, str]]]:
@@ -686,20 +693,8 @@ def _read_task(function: Callable, arguments: tuple, bounds: Any) -> tuple[Any, 
     and what it logged."""
     from . import limits
 
-    before = limits.current()
-    limits.use(bounds)
-    told = _Told(None, None)
-    logger = logging.getLogger("broadsheet")
-    logger.addHandler(told)
-    level = logger.level
-    if _in_dask_worker() and (level == logging.NOTSET or level > logging.INFO):
-        logger.setLevel(logging.INFO)  # the client decides what it shows (-v)
-    try:
-        return function(*arguments), told.messages
-    finally:
-        logger.removeHandler(told)
-        logger.setLevel(level)
-        limits.use(before)
+    with limits.within(bounds), _telling() as told:
+        return function(*arguments), told
 
 
 def _named_for_client(exc: BroadsheetError, base: Path, folder: Path) -> BroadsheetError:
@@ -720,13 +715,6 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
     files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
     files.sort(key=lambda path: path.relative_to(folder).parts[0] == ".broadsheet")
     return [(path.relative_to(folder).as_posix(), path.read_bytes()) for path in files]
-
-
-def make_output(blob: tuple[str, bytes], edition: int, issue: int, fmt: str, name: str, cache=None):
-    """Task: one issue of one edition in one format, written in a private folder; returns its files'
-    bytes, what the client's manifest needs of the rendering (:func:`_for_manifest`) and what it logged."""
-    (made,), told = make_outputs(blob, [(edition, issue, fmt, name)], cache)
-    return (*made, told)
 
 
 def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]], cache=None):
@@ -877,28 +865,19 @@ def _given(client, blob: bytes):
     return hashlib.sha256(blob).hexdigest()[:24], blob
 
 
-def _results(client, futures: list, progress: Callable[[int], None]) -> Iterator[tuple[int, Any]]:
+def _results(client, futures: list) -> Iterator[tuple[int, Any]]:
     """``(index, result)`` of each future as it finishes; the first fault cancels the rest and is raised."""
     from distributed import as_completed
-
-    from distributed import KilledWorker
     from distributed.client import FutureCancelledError
 
     index = {future.key: n for n, future in enumerate(futures)}
-    done = 0
     try:
-        # results come with their futures, through the client's event loop; a task's fault is raised here
-        for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=True):
-            if future.status != "finished":  # cancelled: the scheduler lost, or the build's tasks cancelled there
-                raise FutureCancelledError(future.key, None)
-            done += 1
-            progress(done)
-            yield index[future.key], result
-    except KilledWorker as exc:  # the same task ended its worker again and again (allowed-failures)
-        raise ClusterError(f"a task ended every worker that ran it ({exc}); the build stops") from None
-    except FutureCancelledError:
-        raise ClusterError("the dask scheduler was lost or cancelled the build's tasks: the outputs written are "
-                           "whole, a rerun makes the rest") from None
+        with _cluster_faults("the outputs written are whole, a rerun makes the rest"):
+            # results come with their futures, through the client's event loop; a task's fault is raised here
+            for future, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=True):
+                if future.status != "finished":  # cancelled: the scheduler lost, or the build's tasks cancelled
+                    raise FutureCancelledError(future.key, None)
+                yield index[future.key], result
     finally:
         client.cancel([f for f in futures if not f.done()])
 
@@ -969,7 +948,7 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             done += units
             report(done)
 
-        for task, (made_here, told) in _results(client, futures, lambda _: None):
+        for task, (made_here, told) in _results(client, futures):
             _tell(told)
             for index, (files, rendering) in zip(tasks[task], made_here):
                 written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
@@ -1012,7 +991,7 @@ def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec
                 progress("Subscribers", done, total)
 
         report(0)
-        for index, (made, told) in _results(client, futures, lambda _: None):
+        for index, (made, told) in _results(client, futures):
             _tell(told)
             for person_id, files in made:
                 done += 1

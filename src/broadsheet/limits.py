@@ -8,11 +8,14 @@ never lifts its own leash).  The process-wide value is set once by the command l
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
 import os
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +66,29 @@ class Limits:
 
 
 _CURRENT = Limits()
+#: Limits of this thread alone (:func:`within`), over the process's.
+_HERE: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("limits", default=None)
 
 
 def current() -> Limits:
-    return _CURRENT
+    here = _HERE.get()
+    return _CURRENT if here is None else here
 
 
 def use(limits: Limits) -> None:
     global _CURRENT
     _CURRENT = limits
+
+
+@contextlib.contextmanager
+def within(limits: Limits) -> Iterator[None]:
+    """``limits`` in this thread only, within the block: a task of a Dask worker, whose other threads may run
+    the tasks of other builds under their own limits."""
+    token = _HERE.set(limits)
+    try:
+        yield
+    finally:
+        _HERE.reset(token)
 
 
 def quote(value: object, limit: int | None = None) -> str:

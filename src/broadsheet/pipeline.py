@@ -230,26 +230,26 @@ def build(
     ``overrides`` (see :class:`config.Overrides`) goes over each source's broadsheet.toml.  ``cache=False``
     neither reads nor writes the cache in ``<out>/.broadsheet-cache``.
     """
-    if overrides.cluster is not None:  # --cluster: the workers read the sources too (cluster.reading_on)
-        from .cluster import connected, reading_on
-        from .cluster import write_editions as on_cluster
+    with contextlib.ExitStack() as connection:
+        client = None
+        reading: contextlib.AbstractContextManager = contextlib.nullcontext()
+        if overrides.cluster is not None:  # --cluster: connected first, so that the workers read the sources too
+            from .cluster import connected, reading_on
 
-        with connected(overrides.cluster) as client:
-            with reading_on(client, [Path(s) for s in sources]):
-                editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
-                                allow_remote_hosts=allow_remote_hosts)
-            return on_cluster(overrides.cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
+            client = connection.enter_context(connected(overrides.cluster))
+            reading = reading_on(client, [Path(s) for s in sources])
+        else:
+            warm_up(formats)
+        with reading:
+            editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
+                            allow_remote_hosts=allow_remote_hosts)
+        cluster = cluster_of(overrides, [(edition.config, edition.config_path) for edition in editions])
+        if cluster is not None:  # --cluster or [cluster]: one task per output (cluster.py)
+            from .cluster import write_editions as on_cluster
+
+            return on_cluster(cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
                               progress=progress, cache_folder=Path(out) / CACHE_FOLDER if cache else None,
                               client=client)
-    warm_up(formats)
-    editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
-                    allow_remote_hosts=allow_remote_hosts)
-    cluster = cluster_of(overrides, [(edition.config, edition.config_path) for edition in editions])
-    if cluster is not None:  # --cluster or [cluster]: one task per output (cluster.py)
-        from .cluster import write_editions as on_cluster
-
-        return on_cluster(cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
-                          progress=progress, cache_folder=Path(out) / CACHE_FOLDER if cache else None)
     outputs = plan(editions, formats, Path(out), overrides)
     del editions  # the model as read; the outputs hold it typeset
     return write_outputs(outputs, out=out, progress=progress, cache=cache)

@@ -314,7 +314,7 @@ READ_CHUNK = 16
 def read_with(reader):
     """Within this block the issue folders of a source are read by ``reader(function, arguments)``, which calls
     ``function(*a)`` for each tuple ``a`` of ``arguments`` (in other processes: both pickle) and yields, in
-    their order, each call's ``(result, messages)``: what it returned and what it logged, ``(level, text)``.
+    their order, what each call returned, having told (logged here) what the call logged before it yields.
     A fault of the sources is the same as reading them here, one after the other: the same batches, the same
     faults skipped under :func:`keep_going`, the same first fault raised, the same messages before it."""
     token = _READER.set(reader)
@@ -335,9 +335,7 @@ def _issue_batches(folders: list[Path], how: tuple):
     skipped = _SKIPPED.get()
     size = max(1, min(READ_CHUNK, len(folders) // 8 or 1))
     pieces = [(folders[n:n + size], how, skipped is not None) for n in range(0, len(folders), size)]
-    for (batches, faults, fault), messages in reader(read_issue_folders, pieces):
-        for level, text in messages:
-            log.log(level, "%s", text)
+    for batches, faults, fault in reader(read_issue_folders, pieces):
         if skipped is not None:
             skipped.extend(faults)
         yield from batches

@@ -24,6 +24,8 @@ def cjk_variant(lang: str) -> str:
     """The Noto CJK variant (SC, TC, HK, JP, KR) that sets ``lang``'s CJK characters."""
     lowered = lang.lower()
     return next((variant for prefix, variant in _CJK_VARIANTS if lowered.startswith(prefix)), "SC")
+
+
 _CACHE_MAGIC = b"broadsheet-coverage-1\n"
 
 
