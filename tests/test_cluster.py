@@ -421,7 +421,8 @@ def test_a_task_of_several_outputs_makes_each_ones_bytes(tmp_path, monkeypatch):
                                    [(0, n, "epub", o.target.name) for n, o in enumerate(outputs)])
     assert [files for files, _ in made] == [[(o.target.name, local[n].read_bytes())] for n, o in enumerate(outputs)]
     for output, (_, rendering) in zip(outputs, made):
-        record = manifest.record(cluster._manifested(rendering, output), [output.target], output.target.stem)
+        record = manifest.record(cluster._manifested(rendering, output, output.issue), [output.target],
+                                 output.target.stem)
         assert record["issued"] == output.issue.date.isoformat() and record["cover"]["file"] == output.target.name
     assert list((tmp_path / "memory").iterdir()) == []
 
@@ -668,3 +669,53 @@ def test_workers_that_do_not_find_the_sources_leave_the_reading_here(tmp_path):
     for answer in elsewhere:
         with reading_on(Client(answer), [archive]):
             assert ingest._READER.get() is None
+
+
+def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_articles():
+    """Small EPUBs a few to a task (one round trip for several), fewer as the build ends, so that the
+    workers finish together; a day's paper of many articles alone; a PDF alone."""
+    import types
+
+    from broadsheet.cluster import UNITS, _tasks, _units
+
+    assert _units(200, 2) == UNITS == 16  # an archive: a few round trips for many outputs
+    assert _units(20, 2) == 10 and _units(3, 2) == 1  # a task for each worker left at least
+    assert _units(1000, 100) == 10  # a large cluster: smaller tasks, every worker given some
+
+    def outputs(articles: list[int], fmt: str = "epub"):
+        edition = types.SimpleNamespace()
+        issues = [types.SimpleNamespace(sections=[types.SimpleNamespace(articles=[None] * n)]) for n in articles]
+        made = [types.SimpleNamespace(edition=edition, issue=issue, backend=types.SimpleNamespace(name=fmt))
+                for issue in issues]
+        return made, {id(edition): 0}, {id(issue): n for n, issue in enumerate(issues)}
+
+    made, number, issue_number = outputs([3] * 100)
+    tasks, size = _tasks(made, number, issue_number, 2)
+    # 16 issues to a shared input, a task within one; the last tasks of one output
+    assert size == 16 and [len(t) for t in tasks] == [16, 16, 16, 16, 16, 10, 5, 1, 2, 1, 1]
+    assert sum(tasks, []) == list(range(100))
+    made, number, issue_number = outputs([100, 30, 30, 10, 50])  # a day's paper alone; 64 articles at most
+    assert _tasks(made, number, issue_number, 1)[0] == [[0], [1, 2], [3, 4]]
+    made, number, issue_number = outputs([3] * 4, "pdf")
+    assert _tasks(made, number, issue_number, 1)[0] == [[0], [1], [2], [3]]
+
+
+def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, monkeypatch):
+    """EPUBs a few to a task, each task's issues shared as one input and set in their language just before
+    it is packed (while the workers build the issues before): the files and manifests of the local build."""
+    from distributed import get_task_stream
+
+    from broadsheet import cluster, pipeline
+    from broadsheet.cluster import connected
+    from broadsheet.config import ClusterConfig, Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    archive = make_archive(tmp_path, 12)
+    pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
+    monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # 12 issues, 8 to an input: tasks of 5, 3, 4
+    with connected(ClusterConfig(address="local:2")) as client, get_task_stream(client) as stream:
+        pipeline.build([archive], formats=["epub"], out=tmp_path / "cluster", cache=False,
+                       overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
+    assert len([t for t in stream.data if t["key"].startswith("broadsheet-output-")]) == 3
+    assert len(list((tmp_path / "cluster").glob("*.epub"))) == 12
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")

@@ -58,10 +58,12 @@ if TYPE_CHECKING:
 @dataclasses.dataclass(frozen=True)
 class Steps:
     """What the pipeline lends this module (which never imports it): ``plan(editions, formats, out, overrides,
-    stem=)``, ``write_manifests(editions, out, kind)``, ``written(write, out)`` (a write whose fault names the
+    stem=, typeset=)``, ``typeset(edition, settings)`` (a few of a planned edition's issues set in their
+    language), ``write_manifests(editions, out, kind)``, ``written(write, out)`` (a write whose fault names the
     output folder) and ``subscriber_digest`` (one subscriber's digest, run in the workers)."""
 
     plan: Callable
+    typeset: Callable
     write_manifests: Callable
     written: Callable
     subscriber_digest: Callable
@@ -77,10 +79,14 @@ KEPT = 64
 #: Issues of an edition shared as one input (its model and pictures): what a worker fetches for one of them.
 CHUNK = 8
 #: The most outputs one archive task makes, when they are small (:data:`SMALL`): an EPUB of a small issue takes
-#: 10–30 ms, about what its round trip through the scheduler costs the client and the worker, paid here once
-#: for a few; a PDF (its layout 0.3 s and more) is a task of its own.  Each output stays a unit of its own in
-#: the results, the progress and the faults.
-UNITS = 4
+#: 10–30 ms, and each task costs the client, the scheduler and a worker about 5 ms of processor time (its round
+#: trip, its shared inputs unpacked), paid here once for a few; a PDF (its layout 0.3 s and more) is a task of
+#: its own.  Fewer outputs to a task towards the end of a build (:func:`_units`).
+#: Each output stays a unit of its own in the results, the progress and the faults.
+UNITS = 16
+#: ... and the most articles their issues have together: a day's paper of a hundred articles (an EPUB of half a
+#: second) is a task of its own.
+TASK_ARTICLES = 64
 #: The formats whose outputs are small enough to be made a few to a task.
 SMALL = frozenset({"epub"})
 #: Shared inputs of up to this many bytes go with each task that reads them (:func:`_given`).  Tasks that
@@ -213,11 +219,11 @@ def check_fonts(client, languages: Sequence[str] = ()) -> None:
     patterns = font_patterns(languages)
     if not patterns:
         return
-    mine = font_matches(patterns)
+    with _matching(patterns) as mine:  # the client's fonts looked up while the workers look up theirs
+        theirs = client.run(font_matches, patterns, on_error="return")
     needed = [p for p in patterns if mine.get(p) == p.partition(":")[0]]  # the fonts this client has
     if not needed:
         return
-    theirs = client.run(font_matches, needed, on_error="return")
     for worker, answer in sorted(theirs.items()):
         if isinstance(answer, BaseException):
             raise ClusterError(f"worker {worker}: its fonts cannot be listed ({type(answer).__name__}: {answer})")
@@ -285,16 +291,37 @@ def font_patterns(languages: Sequence[str]) -> list[str]:
 
 def font_matches(patterns: Sequence[str]) -> dict[str, str]:
     """The family fontconfig picks for each pattern on this machine ("" when it picks none)."""
+    with _matching(patterns) as found:
+        pass
+    return found
+
+
+@contextlib.contextmanager
+def _matching(patterns: Sequence[str]) -> Iterator[dict[str, str]]:
+    """:func:`font_matches`, asked of fontconfig at once, one process per pattern, on entering; the answers
+    are in the dict on leaving (the caller does other work meanwhile)."""
     import subprocess
 
+    found: dict[str, str] = {}
     if shutil.which("fc-match") is None:
-        return {pattern: "" for pattern in patterns}
-    found = {}
-    for pattern in patterns:
-        result = subprocess.run(["fc-match", "--format", "%{family[0]}", pattern], capture_output=True,
-                                text=True, check=False, timeout=30)
-        found[pattern] = result.stdout.strip()
-    return found
+        yield found
+        found.update((pattern, "") for pattern in patterns)
+        return
+    running: list[tuple[str, subprocess.Popen]] = []
+    try:
+        for pattern in patterns:
+            running.append((pattern, subprocess.Popen(["fc-match", "--format", "%{family[0]}", pattern],
+                                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                                      stdin=subprocess.DEVNULL, text=True)))
+        yield found
+        for pattern, process in running:
+            answer, _ = process.communicate(timeout=30)
+            found[pattern] = answer.strip()
+    finally:
+        for _, process in running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 # --- what the tasks share: an edition, its settings, its files --------------------------------------------
@@ -812,9 +839,10 @@ def _for_manifest(result):
     return dataclasses.replace(result, publication=None, issue=None, documents=(), assets=(), nav=(), cover=cover)
 
 
-def _manifested(rendering, output):
-    """A rendering from :func:`_for_manifest` with the publication and issue of its planned ``output``."""
-    return dataclasses.replace(rendering, publication=output.edition.publication, issue=output.issue)
+def _manifested(rendering, output, issue):
+    """A rendering from :func:`_for_manifest` with the publication of its planned ``output`` and ``issue``, the
+    output's issue as set in its language."""
+    return dataclasses.replace(rendering, publication=output.edition.publication, issue=issue)
 
 
 def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_digest: Callable):
@@ -882,6 +910,41 @@ def _results(client, futures: list) -> Iterator[tuple[int, Any]]:
         client.cancel([f for f in futures if not f.done()])
 
 
+def _tasks(outputs: Sequence[Any], number: dict[int, int], issue_number: dict[int, int],
+           workers: int) -> tuple[list[list[int]], int]:
+    """The outputs (their indexes) each task makes, and how many issues of an edition are shared as one input
+    (:data:`CHUNK`, more when a task makes more).  A task makes one output, or a few small ones (:data:`SMALL`)
+    of one shared input, neighbours in ``outputs``: at most :func:`_units` of them, with :data:`TASK_ARTICLES`
+    articles at most.  ``number``: each edition's place (by ``id``), ``issue_number``: each issue's in its
+    edition."""
+    tasks: list[list[int]] = []
+    small = [output.backend.name in SMALL for output in outputs]
+    left = sum(small)  # small outputs not in a task yet
+    size = max(CHUNK, _units(left, workers))
+    most = articles = 0  # outputs the task being filled may take; the articles it has
+    for index, output in enumerate(outputs):
+        chunk = (number[id(output.edition)], issue_number[id(output.issue)] // size)
+        last = outputs[tasks[-1][-1]] if tasks else None
+        weight = sum(len(section.articles) for section in output.issue.sections)
+        if (last is not None and small[index] and last.backend.name in SMALL and len(tasks[-1]) < most
+                and articles + weight <= TASK_ARTICLES
+                and (number[id(last.edition)], issue_number[id(last.issue)] // size) == chunk):
+            tasks[-1].append(index)  # a few small outputs of one shared input: one round trip for them
+            articles += weight
+        else:
+            tasks.append([index])
+            most, articles = _units(left, workers), weight
+        left -= small[index]
+    return tasks, size
+
+
+def _units(left: int, workers: int) -> int:
+    """How many small outputs the next task makes, ``left`` of them not yet in a task: :data:`UNITS`, fewer
+    when that would leave less than a task for each of ``workers``.  The tasks grow smaller towards the end of
+    a build, so that the workers finish together: the last are of one output, not sixteen."""
+    return max(1, min(UNITS, left // max(1, workers)))
+
+
 def _token() -> str:
     import secrets
 
@@ -898,7 +961,9 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     if "html" in formats:
         raise ClusterError("--cluster makes EPUB and PDF files: build the html format without it")
     out = Path(out)
-    outputs = steps.plan(editions, formats, out, overrides, stem=stem)
+    # Planned untypeset: each few issues are set just before they are packed, so that the workers build the
+    # first issues while this process sets the rest.
+    outputs = steps.plan(editions, formats, out, overrides, stem=stem, typeset=False)
     made = list({id(output.edition): output.edition for output in outputs}.values())  # in order, each once
     number = {id(edition): n for n, edition in enumerate(made)}
     issue_number = {id(issue): n for edition in made for n, issue in enumerate(edition.publication.issues)}
@@ -913,29 +978,23 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     with contextlib.ExitStack() as stack, session(config, languages, formats, client) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
         shared: dict[tuple[int, int], Any] = {}
-        tasks: list[list[int]] = []  # the outputs (their indexes) each task makes
-        for index, output in enumerate(outputs):
-            n, chunk = number[id(output.edition)], issue_number[id(output.issue)] // CHUNK
-            last = outputs[tasks[-1][-1]] if tasks else None
-            if (last is not None and output.backend.name in SMALL and last.backend.name in SMALL
-                    and len(tasks[-1]) < UNITS and (number[id(last.edition)], issue_number[id(last.issue)] // CHUNK)
-                    == (n, chunk)):
-                tasks[-1].append(index)  # a few small outputs of one shared input: one round trip for them
-            else:
-                tasks.append([index])
+        typeset: dict[tuple[int, int], tuple] = {}  # each few issues as set in their language
+        # the outputs (their indexes) each task makes; issues to a shared input
+        tasks, size = _tasks(outputs, number, issue_number, sum(client.nthreads().values()))
         token = _token()
         if cache_folder is not None:  # a build that fails leaves no empty folder of its own making
             stack.enter_context(_removed_if_empty_on_failure([out, cache_folder]))
         cache = _cache_for_workers(cache_folder)
         futures = []
         for members in tasks:  # each sent as soon as its inputs are packed: the first while the rest are
-            n, chunk = number[id(outputs[members[0]].edition)], issue_number[id(outputs[members[0]].issue)] // CHUNK
+            n, chunk = number[id(outputs[members[0]].edition)], issue_number[id(outputs[members[0]].issue)] // size
             if (n, chunk) not in shared:  # a few issues of the edition: a worker gets only what its tasks read
                 whole = made[n].publication
-                part = dataclasses.replace(made[n], publication=whole.model_copy(
-                    update={"issues": whole.issues[chunk * CHUNK:(chunk + 1) * CHUNK]}))
+                part = steps.typeset(dataclasses.replace(made[n], publication=whole.model_copy(
+                    update={"issues": whole.issues[chunk * size:(chunk + 1) * size]})), settings[n])
+                typeset[n, chunk] = part.publication.issues
                 shared[n, chunk] = _given(client, shared_inputs([part], [settings[n]]))
-            units = [(0, issue_number[id(outputs[i].issue)] - chunk * CHUNK, outputs[i].backend.name,
+            units = [(0, issue_number[id(outputs[i].issue)] - chunk * size, outputs[i].backend.name,
                       outputs[i].target.name) for i in members]
             futures.append(client.submit(make_outputs, shared[n, chunk], units, cache, pure=False,
                                          key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
@@ -952,7 +1011,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             _tell(told)
             for index, (files, rendering) in zip(tasks[task], made_here):
                 written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
-                renderings[index] = _manifested(rendering, outputs[index])
+                n, place = number[id(outputs[index].edition)], issue_number[id(outputs[index].issue)]
+                renderings[index] = _manifested(rendering, outputs[index], typeset[n, place // size][place % size])
             count(len(made_here))
     editions_written: dict[Path, tuple[Any, list[Path]]] = {}
     for output, rendering, paths in zip(outputs, renderings, written):

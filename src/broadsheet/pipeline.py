@@ -129,11 +129,12 @@ def resolve_settings(edition: Edition, overrides: Overrides, themes: dict | None
 
 
 def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: Overrides = Overrides(), *,
-         stem: str | None = None) -> list[Output]:
+         stem: str | None = None, typeset: bool = True) -> list[Output]:
     """Every output of ``editions``: ``<publication id>-<date>[-n].<suffix>`` under ``out`` (``stem`` names
     the only edition's instead); a name longer than ``MAX_STEM_BYTES`` is shortened with a hash
     (``short_stem``).  Each edition's settings are resolved, and its text converted and typeset
-    (``typography.py``), once."""
+    (``typography.py``, :func:`typeset_edition`), once.  ``typeset=False`` leaves the typesetting to the
+    caller, a few issues at a time (the cluster does it while the workers build the issues before)."""
     from .backends import BACKENDS
 
     outputs: list[Output] = []
@@ -149,10 +150,8 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
 
             made = dataclasses.replace(edition, publication=convert_publication(edition.publication,
                                                                                 settings.convert))
-        from .typography import typeset_publication
-
-        made = dataclasses.replace(made, publication=typeset_publication(
-            made.publication, keep_punctuation=settings.keep_punctuation))
+        if typeset:
+            made = typeset_edition(made, settings)
         if settings.facsimile == "off":  # no page pictures: the edition as a source without them makes it
             made = dataclasses.replace(made, publication=_without_facsimiles(made.publication))
         for issue, issue_made in zip(edition.publication.issues, made.publication.issues, strict=True):
@@ -169,6 +168,15 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
                 backend = BACKENDS[fmt]
                 outputs.append(Output(made, issue_made, backend, out / f"{candidate}{backend.suffix}", settings))
     return outputs
+
+
+def typeset_edition(edition: Edition, settings: Settings) -> Edition:
+    """``edition`` with every article set in its language (``typography.py``); each article is set alone, so a
+    few issues of an edition are set as they are in the whole."""
+    from .typography import typeset_publication
+
+    return dataclasses.replace(edition, publication=typeset_publication(
+        edition.publication, keep_punctuation=settings.keep_punctuation))
 
 
 def _without_facsimiles(publication):
@@ -259,7 +267,8 @@ def _steps():
     """What cluster.py borrows of the pipeline (it never imports it)."""
     from .cluster import Steps
 
-    return Steps(plan=plan, write_manifests=_write_manifests, written=_written, subscriber_digest=subscriber_digest)
+    return Steps(plan=plan, typeset=typeset_edition, write_manifests=_write_manifests, written=_written,
+                 subscriber_digest=subscriber_digest)
 
 
 def cluster_of(overrides: Overrides, configs: Sequence[tuple[BroadsheetConfig, Path | None]]):
