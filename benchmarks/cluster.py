@@ -7,6 +7,9 @@ Everything is measured in this one run, in this process (the API the command lin
 * the archive (benchmarks/archive.py's generator: ``--issues`` small one-page issues, a picture in every
   fourth) built as EPUB by the plain local build with ``--jobs 1`` (one process, one output after the
   other), then with ``--cluster local:N``, both without the cache (``--no-cache``);
+* the archive again on a cluster already running (a ``local:N`` cluster started once and reached as
+  ``tcp://``), first warmed by the same four-issue build that warms the one process: what a cluster serving
+  many builds does once its workers have compiled the templates and opened the fonts;
 * the subscriber batch (tests/archive.py's 7-issue archive, ``--subscribers`` generated subscribers, EPUB)
   built the same two ways;
 * the cluster's fixed start (a LocalCluster of N workers started, checked and ended, nothing built), and
@@ -140,6 +143,7 @@ def main() -> None:
                                                    overrides=cluster, cache=False))
         report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started, args.workers,
                same(work / "a-local", work / "a-cluster", "*.epub"))
+        running(address, archive, make_issues(work / "warm-cluster", 4), work, args.issues, alone)
 
         small = make_fixture(work / "fixture")
         people = load_subscribers(subscriber_csv(work / "subscribers.csv", args.subscribers))
@@ -153,6 +157,35 @@ def main() -> None:
         report(f"subscriber batch, {args.subscribers} subscribers, EPUB", args.subscribers, alone, together, started,
                args.workers, same(work / "d-local", work / "d-cluster", "*.epub"))
     print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _worker_cpu() -> float:
+    """CPU seconds used so far by this worker's process and its ended children (its picture workers)."""
+    import psutil
+
+    times = psutil.Process().cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def running(address: str, archive: Path, warm: Path, work: Path, count: int, alone: tuple) -> None:
+    """The archive on a cluster already running (``--cluster tcp://``, a LocalCluster started as ``local`` starts
+    it) and warmed as the one process is, by the same four-issue build: the throughput of a cluster that serves
+    many builds, both sides having paid their first outputs' costs (the templates compiled, the fonts opened)."""
+    from broadsheet.cluster import connected
+
+    with connected(ClusterConfig(address=address)) as client:
+        on = Overrides(cluster=ClusterConfig(address=client.scheduler.address))
+        pipeline.build([warm], formats=["epub"], out=work / "warm-cluster-out", cache=False, overrides=on)
+        before = sum(client.run(_worker_cpu).values())
+        wall, own, _ = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-running",
+                                                       overrides=on, cache=False))
+        workers_cpu = sum(client.run(_worker_cpu).values()) - before
+    rate_alone, rate = count / alone[0], count / wall
+    print(f"  --cluster tcp:// (a local:2 cluster already running, warmed by the one process's four-issue build): "
+          f"{wall:.2f} s wall, {rate:.1f} outputs/s ({rate / rate_alone:.2f}× throughput); files "
+          f"{same(work / 'a-local', work / 'a-running', '*.epub')}")
+    print(f"    CPU: client {own:.2f} s (the scheduler's included), workers {workers_cpu:.2f} s "
+          f"({workers_cpu / count * 1000:.1f} ms per output)")
 
 
 def report(what: str, count: int, alone: tuple, together: tuple, started: float, workers: int, check: str) -> None:

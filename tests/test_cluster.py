@@ -8,6 +8,7 @@ command) on 127.0.0.1 and stop every one of them.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import signal
@@ -561,16 +562,17 @@ def test_a_local_cluster_shares_the_build_s_cache_and_a_rebuild_lays_out_only_wh
 
 def test_the_fonts_a_worker_must_have_are_those_the_stylesheets_name():
     """Each language's body font in styles/cjk.css is among the fonts a worker is checked for."""
-    from broadsheet.cluster import font_patterns
+    from broadsheet.cluster import font_families, installed_families
 
     css = (Path(__file__).resolve().parents[1] / "styles" / "cjk.css").read_text(encoding="utf-8")
     rules = re.findall(r"^((?::lang\([\w-]+\),?\s*)+)\{\s*font-family:\s*\"(Noto Serif CJK \w+)\"", css, re.M)
     assert len(rules) >= 5
     for selectors, family in rules:
         for language in re.findall(r":lang\(([\w-]+)\)", selectors):
-            base = language.split("-")[0].lower()
-            assert f"{family}:lang={base}" in font_patterns([language]), (language, family)
-    assert not [p for p in font_patterns(["en", "fr"]) if "CJK" in p]
+            assert family in font_families([language]), (language, family)
+    assert font_families(["en", "fr"]) == ["Noto Serif", "Noto Sans"] and font_families([]) == []
+    # what this machine has, as fontconfig lists it (fonts-noto-core and fonts-noto-cjk are installed here)
+    assert installed_families(font_families(["zh-CN"]) + ["No Such Family"]) == set(font_families(["zh-CN"]))
 
 
 def test_a_cache_folder_that_cannot_be_used_is_a_warning_and_no_cache(tmp_path, caplog):
@@ -719,3 +721,70 @@ def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, mo
     assert len([t for t in stream.data if t["key"].startswith("broadsheet-output-")]) == 3
     assert len(list((tmp_path / "cluster").glob("*.epub"))) == 12
     assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
+def _papers(root: Path) -> Path:
+    """An archive of two publication folders of four issues each: in the first a damaged source (a fault
+    found when it is read), in the second a linked issue folder (a fault found when its folders are listed)."""
+    papers = root / "papers"
+    papers.mkdir()
+    for name in ("first", "second"):
+        (root / name).mkdir()
+        make_archive(root / name, 4).rename(papers / name)
+    (papers / "second" / "broadsheet.toml").write_text(
+        '[publication]\ntitle = "东城晚报"\nlanguage = "zh-CN"\nid = "dcwb"\n', encoding="utf-8")
+    (papers / "first" / "2024-05-03" / "zz.txt").write_text("第15版:理论 上一版3  4下一版\n", encoding="utf-8")
+    (root / "outside").mkdir()
+    (papers / "second" / "2024-05-09").symlink_to(root / "outside")
+    return papers
+
+
+def _read(papers: Path, caplog) -> dict:
+    from broadsheet import pipeline
+    from broadsheet.errors import IngestError
+    from broadsheet.ingest import keep_going
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="broadsheet"), keep_going() as skipped:
+        model = [edition.publication for edition in pipeline.load([papers])]
+    told = [record.getMessage() for record in caplog.records if not record.getMessage().startswith("cluster ")]
+    with pytest.raises(IngestError) as first:
+        pipeline.load([papers])
+    return {"model": model, "skipped": _faults(skipped), "told": told, "first": str(first.value)}
+
+
+def test_the_publications_of_an_archive_are_begun_ahead_and_told_in_turn(tmp_path, caplog):
+    """Every publication folder of an archive is handed to the reader before the first is taken in, so that the
+    workers read the second while the client takes in the first; what each logs and each fault, found when
+    its folders are listed or when they are read, are still told in the publications' order."""
+    from broadsheet.cluster import connected, reading_on
+    from broadsheet.config import ClusterConfig
+    from broadsheet.ingest import read_with
+
+    papers = _papers(tmp_path)
+    here = _read(papers, caplog)
+    assert [fault.split(": ")[0] for fault in here["skipped"]] == [
+        str(papers / "first" / "2024-05-03" / "zz.txt"), str(papers / "second" / "2024-05-09")]
+    skips = [text for text in here["told"] if text.endswith("(skipped)")]
+    assert [text.removesuffix(" (skipped)") for text in skips] == here["skipped"]
+    assert here["first"].startswith(str(papers / "first" / "2024-05-03" / "zz.txt"))
+    assert len(here["model"]) == 2
+
+    events = []
+
+    def reader(function, arguments):
+        events.append("handed")
+
+        def results():
+            for args in arguments:
+                events.append("taken")
+                yield function(*args)
+
+        return results()
+
+    with read_with(reader):
+        assert _read(papers, caplog) == here
+    assert events[:2] == ["handed", "handed"] and events[2:4] == ["taken", "taken"]
+
+    with connected(ClusterConfig(address="local:2")) as client, reading_on(client, [papers]):
+        assert _read(papers, caplog) == here

@@ -216,23 +216,22 @@ def check_versions(client) -> None:
 
 def check_fonts(client, languages: Sequence[str] = ()) -> None:
     """Refuse a cluster with a worker that lacks a font the editions need (one the client has)."""
-    patterns = font_patterns(languages)
-    if not patterns:
+    families = font_families(languages)
+    if not families:
         return
-    with _matching(patterns) as mine:  # the client's fonts looked up while the workers look up theirs
-        theirs = client.run(font_matches, patterns, on_error="return")
-    needed = [p for p in patterns if mine.get(p) == p.partition(":")[0]]  # the fonts this client has
+    with _listing() as mine:  # this machine's fonts listed while the workers list theirs
+        theirs = client.run(installed_families, families, on_error="return")
+    needed = [family for family in families if family in mine]  # the fonts this client has
     if not needed:
         return
     for worker, answer in sorted(theirs.items()):
         if isinstance(answer, BaseException):
             raise ClusterError(f"worker {worker}: its fonts cannot be listed ({type(answer).__name__}: {answer})")
-        for pattern in needed:
-            if answer.get(pattern) != mine[pattern]:
-                family = pattern.partition(":")[0]
-                raise ClusterError(f"worker {worker}: the font {family} is missing (fontconfig picks "
-                                   f"{answer.get(pattern) or 'nothing'}); install the client's fonts on "
-                                   f"every worker (fonts-noto-core, fonts-noto-cjk)")
+        for family in needed:
+            if family not in answer:
+                raise ClusterError(f"worker {worker}: the font {family} is missing (fontconfig lists no such "
+                                   f"family there); install the client's fonts on every worker (fonts-noto-core, "
+                                   f"fonts-noto-cjk)")
 
 
 async def _warm_up(formats: tuple[str, ...]) -> None:
@@ -275,53 +274,46 @@ def _keep_picture_workers() -> None:
 _FAMILIES = ("Noto Serif", "Noto Sans")
 
 
-def font_patterns(languages: Sequence[str]) -> list[str]:
-    """fontconfig patterns (``FAMILY:lang=xx``) of the fonts editions in ``languages`` are set in."""
+def font_families(languages: Sequence[str]) -> list[str]:
+    """The font families editions in ``languages`` are set in: the shipped themes' first ones, and for Chinese,
+    Japanese and Korean the Noto CJK variant the stylesheets name for the language."""
     from .render.fonts import cjk_variant
 
-    patterns = []
+    families = list(_FAMILIES) if any(languages) else []
     for language in dict.fromkeys(lang.lower() for lang in languages if lang):
-        base = language.split("-")[0]
-        patterns += [f"{family}:lang={base}" for family in _FAMILIES]
-        if base in ("zh", "ja", "ko"):  # the variant the stylesheets name for it (zh-HK: HK, zh-TW: TC)
+        if language.split("-")[0] in ("zh", "ja", "ko"):  # zh-HK: HK, zh-TW: TC
             variant = cjk_variant(language)
-            patterns += [f"Noto Serif CJK {variant}:lang={base}", f"Noto Sans CJK {variant}:lang={base}"]
-    return list(dict.fromkeys(patterns))
+            families += [f"Noto Serif CJK {variant}", f"Noto Sans CJK {variant}"]
+    return list(dict.fromkeys(families))
 
 
-def font_matches(patterns: Sequence[str]) -> dict[str, str]:
-    """The family fontconfig picks for each pattern on this machine ("" when it picks none)."""
-    with _matching(patterns) as found:
+def installed_families(among: Sequence[str]) -> set[str]:
+    """Which of the families ``among`` fontconfig lists on this machine (one ``fc-list``)."""
+    with _listing() as found:
         pass
-    return found
+    return found & set(among)
 
 
 @contextlib.contextmanager
-def _matching(patterns: Sequence[str]) -> Iterator[dict[str, str]]:
-    """:func:`font_matches`, asked of fontconfig at once, one process per pattern, on entering; the answers
-    are in the dict on leaving (the caller does other work meanwhile)."""
+def _listing() -> Iterator[set[str]]:
+    """The font families fontconfig lists on this machine, asked on entering (one ``fc-list``, about 5 ms):
+    the set holds them on leaving, the caller having done other work meanwhile.  Empty without fontconfig."""
     import subprocess
 
-    found: dict[str, str] = {}
-    if shutil.which("fc-match") is None:
+    found: set[str] = set()
+    if shutil.which("fc-list") is None:
         yield found
-        found.update((pattern, "") for pattern in patterns)
         return
-    running: list[tuple[str, subprocess.Popen]] = []
+    process = subprocess.Popen(["fc-list", "--format", "%{family}\n"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
     try:
-        for pattern in patterns:
-            running.append((pattern, subprocess.Popen(["fc-match", "--format", "%{family[0]}", pattern],
-                                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                                      stdin=subprocess.DEVNULL, text=True)))
         yield found
-        for pattern, process in running:
-            answer, _ = process.communicate(timeout=30)
-            found[pattern] = answer.strip()
+        listed, _ = process.communicate(timeout=30)
     finally:
-        for _, process in running:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    found.update(name.strip() for line in listed.splitlines() for name in line.split(","))  # each name it has
 
 
 # --- what the tasks share: an edition, its settings, its files --------------------------------------------
@@ -682,22 +674,31 @@ def reading_on(client, sources: Sequence[Path]) -> Iterator[None]:
         yield
         return
 
+    sent: list[Any] = []
+
     def reader(function: Callable, arguments: Sequence[tuple]) -> Iterator[Any]:
         bounds = dataclasses.replace(limits.current(), jobs=1)  # as they are now; one piece: one worker thread
         token = _token()
         futures = [client.submit(_read_task, function, args, bounds, pure=False, key=f"broadsheet-read-{token}-{n}")
-                   for n, args in enumerate(arguments)]
-        try:
+                   for n, args in enumerate(arguments)]  # sent now: the workers start while earlier ones are taken
+        sent.extend(futures)
+
+        def results() -> Iterator[Any]:
             for future in futures:
                 with _cluster_faults("the build stops"):
                     result, told = future.result()
                 _tell(told)
                 yield result
-        finally:
-            client.cancel([f for f in futures if not f.done()])
 
-    with read_with(reader):
-        yield
+        return results()
+
+    try:
+        with read_with(reader):
+            yield
+    finally:  # a fault stopped the reading: what is still read for it is let go
+        left = [future for future in sent if not future.done()]
+        if left:
+            client.cancel(left)
 
 
 @contextlib.contextmanager

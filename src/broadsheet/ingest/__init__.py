@@ -19,7 +19,7 @@ import importlib
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -258,6 +258,15 @@ def _find_config(folder: Path) -> Path | None:
 
 def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = False,
              remote_hosts: tuple[str, ...] = ()) -> list[_Batch]:
+    return _begun(source, kind, since, until, allow_remote, remote_hosts)()
+
+
+def _begun(source: Path, kind: str | None, since, until, allow_remote: bool = False,
+           remote_hosts: tuple[str, ...] = ()) -> Callable[[], list[_Batch]]:
+    """:func:`_batches` in two steps: this call finds the source's issue folders and hands them to the reader
+    (:func:`read_with`), which starts on them at once; the function it returns gives their batches, in order,
+    each fault raised (or skipped) as :func:`_batches` raises it.  The publications of an archive are all begun
+    before the first is finished: a reader elsewhere reads the second while this process takes in the first."""
     if not source.exists():
         raise IngestError("no such file or folder", source)
     if source.is_symlink():  # the source named on the command line may be a link: the user chose it
@@ -278,29 +287,87 @@ def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = 
         if not any(s.articles for d in batch.drafts for s in d.sections):
             raise IngestError("no articles found", source)
         batch.fallback_title = _first_title(batch) or source.stem
-        return [batch]
+        return lambda: [batch]
 
     if config_path is None and not _is_issue_folder(source, root):  # an archive: publication folders below it
         publications = _publication_folders(source, root)
         if publications:
-            batches: list[_Batch] = []
-            for publication in publications:
-                try:
-                    batches.extend(_batches(publication, kind, since, until, allow_remote, remote_hosts))
-                except IngestError as exc:
-                    if not _skip(exc):
-                        raise
-            return batches + _loose_issues(source, kind, root, config, context)
+            begun = [_ahead(lambda publication=publication: _begun(publication, kind, since, until, allow_remote,
+                                                                    remote_hosts)) for publication in publications]
+
+            def archive() -> list[_Batch]:
+                batches: list[_Batch] = []
+                for publication in begun:
+                    try:
+                        batches.extend(publication())
+                    except IngestError as exc:
+                        if not _skip(exc):
+                            raise
+                return batches + _loose_issues(source, kind, root, config, context)
+
+            return archive
 
     skipped_at_start = len(_SKIPPED.get() or ())
     folders = _issue_folders(source, kind, root)
-    found = [batch for batch in _issue_batches(folders, (config_path, config, root, _folder_title(source), kind,
-                                                         context)) if batch is not None]
-    if not found and len(_SKIPPED.get() or ()) > skipped_at_start:
-        return []  # every issue folder was skipped (--keep-going), each named
-    if not found:
-        raise IngestError("no articles found: expected Markdown, text dumps, e-paper pages or feeds", source)
-    return found
+    skipped_finding = len(_SKIPPED.get() or ()) - skipped_at_start  # linked folders refused (--keep-going)
+    pending = _issue_batches(folders, (config_path, config, root, _folder_title(source), kind, context))
+
+    def issues() -> list[_Batch]:
+        skipped_before = len(_SKIPPED.get() or ())
+        found = [batch for batch in pending if batch is not None]
+        if not found and (skipped_finding or len(_SKIPPED.get() or ()) > skipped_before):
+            return []  # every issue folder was skipped (--keep-going), each named
+        if not found:
+            raise IngestError("no articles found: expected Markdown, text dumps, e-paper pages or feeds", source)
+        return found
+
+    return issues
+
+
+#: While a publication is begun ahead of its turn (:func:`_ahead`), what this thread logs is kept here.
+_KEPT_LOG: contextvars.ContextVar[list[logging.LogRecord] | None] = contextvars.ContextVar("kept_log", default=None)
+
+
+def _kept_for_later(record: logging.LogRecord) -> bool:
+    """The log's filter: a record logged while a publication is begun ahead is kept, to be told in its turn."""
+    kept = _KEPT_LOG.get()
+    if kept is None:
+        return True
+    kept.append(record)
+    return False
+
+
+log.addFilter(_kept_for_later)
+
+
+def _ahead(begin: Callable[[], Callable[[], list[_Batch]]]) -> Callable[[], list[_Batch]]:
+    """``begin()`` now, ahead of its turn; what it logs, the faults it skips (:func:`keep_going`) and the fault
+    that stops it are kept and told, skipped or raised when the function returned is called, in its turn, so
+    that beginning early changes nothing but the time."""
+    outer = _SKIPPED.get()
+    skipped_token = _SKIPPED.set([] if outer is not None else None)
+    records: list[logging.LogRecord] = []
+    log_token = _KEPT_LOG.set(records)
+    fault: IngestError | None = None
+    try:
+        finish = begin()
+    except IngestError as exc:
+        fault = exc
+    finally:
+        skipped = _SKIPPED.get()
+        _KEPT_LOG.reset(log_token)
+        _SKIPPED.reset(skipped_token)
+
+    def in_turn() -> list[_Batch]:
+        for record in records:
+            log.handle(record)
+        if skipped:
+            _SKIPPED.get().extend(skipped)
+        if fault is not None:
+            raise fault
+        return finish()
+
+    return in_turn
 
 
 #: How the issue folders of a source are read elsewhere (:func:`read_with`): None, here, one after the other.
@@ -312,9 +379,10 @@ READ_CHUNK = 16
 
 @contextlib.contextmanager
 def read_with(reader):
-    """Within this block the issue folders of a source are read by ``reader(function, arguments)``, which calls
-    ``function(*a)`` for each tuple ``a`` of ``arguments`` (in other processes: both pickle) and yields, in
-    their order, what each call returned, having told (logged here) what the call logged before it yields.
+    """Within this block the issue folders of a source are read by ``reader(function, arguments)``, which starts
+    ``function(*a)`` for each tuple ``a`` of ``arguments`` at once (in other processes: both pickle) and returns
+    an iterator of what each call returned, in their order, having told (logged here) what the call logged
+    before it gives it.
     A fault of the sources is the same as reading them here, one after the other: the same batches, the same
     faults skipped under :func:`keep_going`, the same first fault raised, the same messages before it."""
     token = _READER.set(reader)
@@ -324,18 +392,23 @@ def read_with(reader):
         _READER.reset(token)
 
 
-def _issue_batches(folders: list[Path], how: tuple):
-    """The batch of each issue folder, in order (None for a folder whose every source was skipped)."""
+def _issue_batches(folders: list[Path], how: tuple) -> Iterator[_Batch | None]:
+    """The batch of each issue folder, in order (None for a folder whose every source was skipped), read as they
+    are taken; a reader (:func:`read_with`) starts on them at once."""
     reader = _READER.get()
     context = how[-1]
     if reader is None or len(folders) < 2 or context.allow_remote:  # what is fetched is fetched from here
-        for issue_dir in folders:
-            yield _read_issue_folder(issue_dir, *how)
-        return
-    skipped = _SKIPPED.get()
+        return (_read_issue_folder(issue_dir, *how) for issue_dir in folders)
     size = max(1, min(READ_CHUNK, len(folders) // 8 or 1))
-    pieces = [(folders[n:n + size], how, skipped is not None) for n in range(0, len(folders), size)]
-    for batches, faults, fault in reader(read_issue_folders, pieces):
+    keep = _SKIPPED.get() is not None
+    return _read_by(reader(read_issue_folders, [(folders[n:n + size], how, keep)
+                                                for n in range(0, len(folders), size)]))
+
+
+def _read_by(results: Iterator[tuple]) -> Iterator[_Batch | None]:
+    """The batches a reader gives, the faults it skipped recorded as they are taken."""
+    for batches, faults, fault in results:
+        skipped = _SKIPPED.get()
         if skipped is not None:
             skipped.extend(faults)
         yield from batches
