@@ -757,9 +757,11 @@ def test_the_publications_of_an_archive_are_begun_ahead_and_told_in_turn(tmp_pat
     """Every publication folder of an archive is handed to the reader before the first is taken in, so that the
     workers read the second while the client takes in the first; what each logs and each fault, found when
     its folders are listed or when they are read, are still told in the publications' order."""
+    from broadsheet import pipeline
     from broadsheet.cluster import connected, reading_on
     from broadsheet.config import ClusterConfig
-    from broadsheet.ingest import read_with
+    from broadsheet.errors import BroadsheetError
+    from broadsheet.ingest import keep_going, read_with
 
     papers = _papers(tmp_path)
     here = _read(papers, caplog)
@@ -788,3 +790,12 @@ def test_the_publications_of_an_archive_are_begun_ahead_and_told_in_turn(tmp_pat
 
     with connected(ClusterConfig(address="local:2")) as client, reading_on(client, [papers]):
         assert _read(papers, caplog) == here
+
+    # a fault of another kind found in a later publication (its broadsheet.toml) waits for its turn too
+    (papers / "second" / "broadsheet.toml").write_text("[publication\n", encoding="utf-8")
+    with pytest.raises(BroadsheetError) as first, read_with(reader):
+        pipeline.load([papers])
+    assert str(first.value).startswith(str(papers / "first" / "2024-05-03" / "zz.txt"))
+    with keep_going(), pytest.raises(BroadsheetError) as later, read_with(reader):
+        pipeline.load([papers])
+    assert "broadsheet.toml" in str(later.value)

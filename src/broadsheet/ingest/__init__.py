@@ -348,10 +348,10 @@ def _ahead(begin: Callable[[], Callable[[], list[_Batch]]]) -> Callable[[], list
     skipped_token = _SKIPPED.set([] if outer is not None else None)
     records: list[logging.LogRecord] = []
     log_token = _KEPT_LOG.set(records)
-    fault: IngestError | None = None
+    fault: Exception | None = None
     try:
         finish = begin()
-    except IngestError as exc:
+    except Exception as exc:  # a source's fault, a bad broadsheet.toml, a folder that cannot be listed: in turn
         fault = exc
     finally:
         skipped = _SKIPPED.get()
