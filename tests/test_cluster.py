@@ -678,7 +678,7 @@ def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_a
     workers finish together; a day's paper of many articles alone; a PDF alone."""
     import types
 
-    from broadsheet.cluster import UNITS, _tasks, _units
+    from broadsheet.cluster import UNITS, _span, _tasks, _units
 
     assert _units(200, 2) == UNITS == 16  # an archive: a few round trips for many outputs
     assert _units(20, 2) == 10 and _units(3, 2) == 1  # a task for each worker left at least
@@ -692,14 +692,19 @@ def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_a
         return made, {id(edition): 0}, {id(issue): n for n, issue in enumerate(issues)}
 
     made, number, issue_number = outputs([3] * 100)
-    tasks, size = _tasks(made, number, issue_number, 2)
-    # 16 issues to a shared input, a task within one; the last tasks of one output
-    assert size == 16 and [len(t) for t in tasks] == [16, 16, 16, 16, 16, 10, 5, 1, 2, 1, 1]
+    tasks = _tasks(made, number, issue_number, 2)
+    assert [len(t) for t in tasks] == [16, 16, 16, 16, 16, 10, 5, 2, 1, 1, 1]  # the last of one output
     assert sum(tasks, []) == list(range(100))
     made, number, issue_number = outputs([100, 30, 30, 10, 50])  # a day's paper alone; 64 articles at most
-    assert _tasks(made, number, issue_number, 1)[0] == [[0], [1, 2], [3, 4]]
+    assert _tasks(made, number, issue_number, 1) == [[0], [1, 2], [3, 4]]
     made, number, issue_number = outputs([3] * 4, "pdf")
-    assert _tasks(made, number, issue_number, 1)[0] == [[0], [1], [2], [3]]
+    assert _tasks(made, number, issue_number, 1) == [[0], [1], [2], [3]]
+    # the issues each task's shared input holds: a few small outputs, their own; a PDF, the CHUNK around it
+    made, number, issue_number = outputs([3] * 20)
+    assert _span([3, 4, 5], made, number, issue_number, 20) == (0, 3, 6)
+    made, number, issue_number = outputs([3] * 20, "pdf")
+    assert _span([9], made, number, issue_number, 20) == (0, 8, 16)
+    assert _span([17], made, number, issue_number, 20) == (0, 16, 20)
 
 
 def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, monkeypatch):
@@ -714,7 +719,7 @@ def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, mo
     monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
     archive = make_archive(tmp_path, 12)
     pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
-    monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # 12 issues, 8 to an input: tasks of 5, 3, 4
+    monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # 12 issues: tasks of 5, 5 and 2
     with connected(ClusterConfig(address="local:2")) as client, get_task_stream(client) as stream:
         pipeline.build([archive], formats=["epub"], out=tmp_path / "cluster", cache=False,
                        overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
@@ -799,3 +804,39 @@ def test_the_publications_of_an_archive_are_begun_ahead_and_told_in_turn(tmp_pat
     with keep_going(), pytest.raises(BroadsheetError) as later, read_with(reader):
         pipeline.load([papers])
     assert "broadsheet.toml" in str(later.value)
+
+
+def test_the_tasks_of_one_build_check_its_stylesheets_once_in_a_worker(tmp_path, monkeypatch):
+    """Each task of a few small outputs has an input of its own (its issues); the tasks of one build still read
+    and check the theme's stylesheets once in a worker, and another build checks them again."""
+    import dataclasses
+
+    from broadsheet import cluster, pipeline, render
+    from broadsheet.config import Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    monkeypatch.setattr(cluster, "_unpacked", {})
+    monkeypatch.setattr(cluster, "_memos", {})
+    monkeypatch.setattr(cluster, "_scratch", lambda: tmp_path / "scratch")
+    monkeypatch.setattr(cluster, "MEMORY_FOLDER", tmp_path / "memory")
+    (tmp_path / "scratch").mkdir()
+    (tmp_path / "memory").mkdir()
+    outputs = pipeline.plan(pipeline.load([make_archive(tmp_path, 6)]), ["epub"], tmp_path / "x", Overrides())
+    edition, settings = outputs[0].edition, outputs[0].settings
+    checked = []
+    real = render.check_stylesheet
+    monkeypatch.setattr(render, "check_stylesheet", lambda css, path: (checked.append(path), real(css, path))[1])
+
+    def task(n: int, build: str) -> None:
+        part = dataclasses.replace(edition, publication=edition.publication.model_copy(
+            update={"issues": edition.publication.issues[2 * n:2 * n + 2]}))
+        made, _ = cluster.make_outputs((f"part-{n}", cluster.shared_inputs([part], [settings])),
+                                       [(0, 0, "epub", f"{n}.epub"), (0, 1, "epub", f"{n}b.epub")], None, build)
+        assert len(made) == 2
+
+    task(0, "build-1")
+    once = len(checked)
+    task(1, "build-1")
+    assert once > 0 and len(checked) == once
+    task(2, "build-2")
+    assert len(checked) == 2 * once and list(cluster._memos) == ["build-1", "build-2"]

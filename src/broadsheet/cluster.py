@@ -7,15 +7,16 @@ and only when a build asks for a cluster (``pip install broadsheet[cluster]``).
 The sources are read by the workers, a few issue folders to a task (:func:`reading_on`), when every worker
 runs on the client's machine and finds the working folder and the sources where the client does; else by the
 client (this process), as a local build reads them.  The client plans every output (``pipeline.plan``), as a
-local build does.  What the outputs of one edition share — its model (converted and typeset), its settings and theme,
-and the files the workers must read (its pictures, the theme's own folder) — is pickled once and handed to
-the scheduler as one task of its own (:func:`_shared`): each worker fetches it once (from a peer, or runs
-it again if the worker that held it is lost, which a ``scatter`` could not do) and keeps it, with the
-pictures and theme files written into the worker's scratch folder and the model's paths moved there
-(:func:`_moved`).  A worker thus needs no file system in common with the client.
+local build does, and sets each few issues' text in its language as it packs them.  What a task's outputs read —
+their issues' model (converted and typeset), the settings and theme, and the files the workers must read (the
+pictures, the theme's own folder) — is pickled once: up to :data:`GIVEN_BYTES` it goes with the task
+(:func:`_given`), else it is handed to the scheduler as one task of its own (:func:`_shared`) that each
+worker fetches once (from a peer, or runs again if the worker that held it is lost, which a ``scatter`` could
+not do).  A worker keeps it, with the pictures and theme files written into its scratch folder and the model's
+paths moved there (:func:`_moved`).  A worker thus needs no file system in common with the client.
 
 A task makes a few outputs of one shared input (up to :data:`UNITS` small EPUBs of neighbouring issues, a PDF
-alone; a few subscribers' digests at a time for ``digest --subscribers``), each still a unit of its own in the
+alone: :func:`_tasks`); a few subscribers' digests at a time for ``digest --subscribers``), each still a unit of its own in the
 results, the progress and the faults: it renders and packs (or lays out, its PDF layout in one process: the
 worker's thread is its share of the machine) into a private temporary folder (in memory where the worker has
 it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
@@ -76,7 +77,8 @@ CONNECT_SECONDS = 10.0
 BATCH = 20
 #: Shared inputs a worker keeps unpacked (with their files, memos and rendered articles), the latest used.
 KEPT = 64
-#: Issues of an edition shared as one input (its model and pictures): what a worker fetches for one of them.
+#: Issues of an edition shared as one input by their PDFs (its model and pictures): what a worker fetches for one
+#: of them.  A task of a few small outputs has an input of its own, its issues.
 CHUNK = 8
 #: The most outputs one archive task makes, when they are small (:data:`SMALL`): an EPUB of a small issue takes
 #: 10–30 ms, and each task costs the client, the scheduler and a worker about 5 ms of processor time (its round
@@ -471,8 +473,19 @@ _lock = threading.Lock()
 _unpacked: dict[str, tuple[Path, dict]] = {}
 #: Rendered articles kept by this worker between the digests of one batch run (``render_issue``'s cache).
 _render_caches: dict[str, dict] = {}
-#: The stylesheets read and checked, kept by this worker for the outputs of one shared input (``render_issue``'s memo).
+#: The stylesheets read and checked, kept by this worker for the outputs of one build (``render_issue``'s memo),
+#: the latest :data:`KEPT` builds.
 _memos: dict[str, dict] = {}
+
+
+def _memo(key: str) -> dict:
+    """The memo of the build ``key`` (the client's token for it) in this worker, the most recently used last."""
+    with _lock:
+        memo = _memos.pop(key, None)
+        _memos[key] = {} if memo is None else memo
+        while len(_memos) > KEPT:
+            _memos.pop(next(iter(_memos)))
+        return _memos[key]
 
 
 def _in_dask_worker() -> bool:
@@ -745,16 +758,18 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
     return [(path.relative_to(folder).as_posix(), path.read_bytes()) for path in files]
 
 
-def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]], cache=None):
+def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]], cache=None,
+                 build: str | None = None):
     """Task: a few outputs of one shared input, each an (edition, issue, format, file name) and written in a
     private folder of its own; returns, for each, its files' bytes and what the client's manifest needs of
     the rendering, and what the task logged.  ``cache``: the build's cache folder as the client names it
-    (:func:`_cache_for_workers`), None for none."""
+    (:func:`_cache_for_workers`), None for none.  ``build``: the client's token for the build, whose tasks
+    share what they read and check once (the stylesheets: 10–15 ms a task otherwise)."""
     from .backends import BACKENDS
 
     made = []
     with _in_worker(blob) as (payload, folder, told):
-        memo = _memos.setdefault(payload["key"], {})
+        memo = _memo(build or payload["key"])
         cache_folder = _worker_cache(cache)
         for n, (edition, issue, fmt, name) in enumerate(units):
             edition_made = payload["editions"][edition]
@@ -912,31 +927,39 @@ def _results(client, futures: list) -> Iterator[tuple[int, Any]]:
 
 
 def _tasks(outputs: Sequence[Any], number: dict[int, int], issue_number: dict[int, int],
-           workers: int) -> tuple[list[list[int]], int]:
-    """The outputs (their indexes) each task makes, and how many issues of an edition are shared as one input
-    (:data:`CHUNK`, more when a task makes more).  A task makes one output, or a few small ones (:data:`SMALL`)
-    of one shared input, neighbours in ``outputs``: at most :func:`_units` of them, with :data:`TASK_ARTICLES`
-    articles at most.  ``number``: each edition's place (by ``id``), ``issue_number``: each issue's in its
-    edition."""
+           workers: int) -> list[list[int]]:
+    """The outputs (their indexes) each task makes: one output, or a few small ones (:data:`SMALL`) of
+    neighbouring issues of one edition, neighbours in ``outputs`` too: at most :func:`_units` of them, with
+    :data:`TASK_ARTICLES` articles at most.  ``number``: each edition's place (by ``id``), ``issue_number``:
+    each issue's in its edition."""
     tasks: list[list[int]] = []
     small = [output.backend.name in SMALL for output in outputs]
     left = sum(small)  # small outputs not in a task yet
-    size = max(CHUNK, _units(left, workers))
     most = articles = 0  # outputs the task being filled may take; the articles it has
     for index, output in enumerate(outputs):
-        chunk = (number[id(output.edition)], issue_number[id(output.issue)] // size)
         last = outputs[tasks[-1][-1]] if tasks else None
         weight = sum(len(section.articles) for section in output.issue.sections)
         if (last is not None and small[index] and last.backend.name in SMALL and len(tasks[-1]) < most
-                and articles + weight <= TASK_ARTICLES
-                and (number[id(last.edition)], issue_number[id(last.issue)] // size) == chunk):
-            tasks[-1].append(index)  # a few small outputs of one shared input: one round trip for them
+                and articles + weight <= TASK_ARTICLES and number[id(last.edition)] == number[id(output.edition)]
+                and issue_number[id(output.issue)] == issue_number[id(last.issue)] + 1):
+            tasks[-1].append(index)  # a few small outputs: one round trip and one shared input for them
             articles += weight
         else:
             tasks.append([index])
             most, articles = _units(left, workers), weight
         left -= small[index]
-    return tasks, size
+    return tasks
+
+
+def _span(members: Sequence[int], outputs: Sequence[Any], number: dict[int, int], issue_number: dict[int, int],
+          issues: int) -> tuple[int, int, int]:
+    """The issues a task's shared input holds: (edition, first, end).  A few small outputs: their own issues;
+    a large one (a PDF): the :data:`CHUNK` issues around it, one input for the tasks of all of them."""
+    first = outputs[members[0]]
+    n, place = number[id(first.edition)], issue_number[id(first.issue)]
+    if first.backend.name in SMALL:
+        return n, place, place + len(members)
+    return n, place // CHUNK * CHUNK, min(issues, (place // CHUNK + 1) * CHUNK)
 
 
 def _units(left: int, workers: int) -> int:
@@ -979,25 +1002,26 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     with contextlib.ExitStack() as stack, session(config, languages, formats, client) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
         shared: dict[tuple[int, int], Any] = {}
-        typeset: dict[tuple[int, int], tuple] = {}  # each few issues as set in their language
-        # the outputs (their indexes) each task makes; issues to a shared input
-        tasks, size = _tasks(outputs, number, issue_number, sum(client.nthreads().values()))
+        typeset: dict[tuple[int, int, int], tuple] = {}  # each few issues as set in their language
+        tasks = _tasks(outputs, number, issue_number, sum(client.nthreads().values()))
+        spans = [_span(members, outputs, number, issue_number, len(made[number[id(outputs[members[0]].edition)]]
+                                                                   .publication.issues)) for members in tasks]
         token = _token()
         if cache_folder is not None:  # a build that fails leaves no empty folder of its own making
             stack.enter_context(_removed_if_empty_on_failure([out, cache_folder]))
         cache = _cache_for_workers(cache_folder)
         futures = []
-        for members in tasks:  # each sent as soon as its inputs are packed: the first while the rest are
-            n, chunk = number[id(outputs[members[0]].edition)], issue_number[id(outputs[members[0]].issue)] // size
-            if (n, chunk) not in shared:  # a few issues of the edition: a worker gets only what its tasks read
+        for members, span in zip(tasks, spans):  # each sent once its inputs are packed, the first while the rest are
+            n, first, end = span
+            if span not in shared:  # a few issues of the edition: a worker gets only what its tasks read
                 whole = made[n].publication
                 part = steps.typeset(dataclasses.replace(made[n], publication=whole.model_copy(
-                    update={"issues": whole.issues[chunk * size:(chunk + 1) * size]})), settings[n])
-                typeset[n, chunk] = part.publication.issues
-                shared[n, chunk] = _given(client, shared_inputs([part], [settings[n]]))
-            units = [(0, issue_number[id(outputs[i].issue)] - chunk * size, outputs[i].backend.name,
+                    update={"issues": whole.issues[first:end]})), settings[n])
+                typeset[span] = part.publication.issues
+                shared[span] = _given(client, shared_inputs([part], [settings[n]]))
+            units = [(0, issue_number[id(outputs[i].issue)] - first, outputs[i].backend.name,
                       outputs[i].target.name) for i in members]
-            futures.append(client.submit(make_outputs, shared[n, chunk], units, cache, pure=False,
+            futures.append(client.submit(make_outputs, shared[span], units, cache, token, pure=False,
                                          key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)
@@ -1012,8 +1036,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             _tell(told)
             for index, (files, rendering) in zip(tasks[task], made_here):
                 written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
-                n, place = number[id(outputs[index].edition)], issue_number[id(outputs[index].issue)]
-                renderings[index] = _manifested(rendering, outputs[index], typeset[n, place // size][place % size])
+                issue = typeset[spans[task]][issue_number[id(outputs[index].issue)] - spans[task][1]]
+                renderings[index] = _manifested(rendering, outputs[index], issue)
             count(len(made_here))
     editions_written: dict[Path, tuple[Any, list[Path]]] = {}
     for output, rendering, paths in zip(outputs, renderings, written):
