@@ -243,14 +243,53 @@ def test_a_worker_lost_half_way_costs_nothing_but_time(cluster, tmp_path):
 
 def test_an_unreachable_scheduler_is_one_line_and_status_1(tmp_path):
     archive = make_archive(tmp_path, 2)
-    (archive / "broadsheet.toml").write_text(
-        (archive / "broadsheet.toml").read_text(encoding="utf-8")
-        + f'\n[cluster]\naddress = "tcp://127.0.0.1:{free_port()}"\ntimeout = 2\n', encoding="utf-8")
-    result = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "out", timeout=60)
+    (tmp_path / "weekly.toml").write_text(
+        f'title = "周刊"\nsources = ["{archive}"]\nformats = ["epub"]\nout = "out"\n'
+        f'[cluster]\naddress = "tcp://127.0.0.1:{free_port()}"\ntimeout = 2\n', encoding="utf-8")
+    result = run_cli("digest", "--recipe", tmp_path / "weekly.toml", timeout=60)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert "cannot reach the dask scheduler at tcp://127.0.0.1:" in result.stderr and "within 2 s" in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_source_names_no_running_scheduler_and_no_more_workers_than_cores(tmp_path, caplog):
+    """A source folder's own broadsheet.toml may ask for a local cluster, not a running scheduler: the client
+    would connect where the source says and unpickle what comes back.  One line, status 1, nothing written,
+    no connection made; the address is given with --cluster (or in a recipe) instead."""
+    from broadsheet.config import BroadsheetConfig, ClusterConfig, Overrides
+    from broadsheet.errors import IngestError
+    from broadsheet.limits import cores
+    from broadsheet.pipeline import cluster_of
+
+    archive = make_archive(tmp_path, 2)
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        listening.setblocking(False)
+        (archive / "broadsheet.toml").write_text(
+            (archive / "broadsheet.toml").read_text(encoding="utf-8")
+            + f'\n[cluster]\naddress = "tcp://127.0.0.1:{listening.getsockname()[1]}"\n', encoding="utf-8")
+        result = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "out", timeout=60)
+        with pytest.raises(BlockingIOError):
+            listening.accept()  # nobody came
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "broadsheet.toml: [cluster] names a running scheduler" in result.stderr and "--cluster tcp://" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+    many = BroadsheetConfig(cluster=ClusterConfig(address="local:256", timeout=3))
+    with caplog.at_level("WARNING", logger="broadsheet"):
+        chosen = cluster_of(Overrides(), [(many, archive / "broadsheet.toml")], sources=True)
+    assert chosen == ClusterConfig(address=f"local:{cores()}", timeout=3)
+    assert f"asks for 256 workers; this machine has {cores()} cores" in caplog.text
+    assert cluster_of(Overrides(), [(many, None)]) == many.cluster  # a recipe's: the user's own choice
+    remote = BroadsheetConfig(cluster=ClusterConfig(address="tcp://10.0.0.1:8786"))
+    assert cluster_of(Overrides(), [(remote, None)]) == remote.cluster
+    with pytest.raises(IngestError):
+        cluster_of(Overrides(), [(remote, archive / "broadsheet.toml")], sources=True)
+    given = Overrides(cluster=ClusterConfig(address="tcp://10.0.0.1:8786"))
+    assert cluster_of(given, [(remote, archive / "broadsheet.toml")], sources=True) == given.cluster
 
 
 @pytest.mark.parametrize("value", ["bogus", "local:0", "tcp://127.0.0.1", "tcp://127.0.0.1:70000", "udp://h:1"])

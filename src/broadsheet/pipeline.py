@@ -251,7 +251,8 @@ def build(
         with reading:
             editions = load(sources, title=title, kind=kind, since=since, until=until, allow_remote=allow_remote,
                             allow_remote_hosts=allow_remote_hosts)
-        cluster = cluster_of(overrides, [(edition.config, edition.config_path) for edition in editions])
+        cluster = cluster_of(overrides, [(edition.config, edition.config_path) for edition in editions],
+                             sources=True)
         if cluster is not None:  # --cluster or [cluster]: one task per output (cluster.py)
             from .cluster import write_editions as on_cluster
 
@@ -271,9 +272,16 @@ def _steps():
                  subscriber_digest=subscriber_digest)
 
 
-def cluster_of(overrides: Overrides, configs: Sequence[tuple[BroadsheetConfig, Path | None]]):
+def cluster_of(overrides: Overrides, configs: Sequence[tuple[BroadsheetConfig, Path | None]], *,
+               sources: bool = False):
     """The cluster a build runs on: ``--cluster``, else the one [cluster] its broadsheet.toml files (or
-    recipe) name; ``None``: this machine."""
+    recipe) name; ``None``: this machine.
+
+    ``sources``: the files are the sources' own broadsheet.toml, which the user may not have written.  Such a
+    file may name a local cluster, of at most one worker per core (more are cut to that, with a warning), but
+    not a running scheduler: a client trusts what a scheduler and its workers send back (Dask unpickles it),
+    and nothing is reached over the network unless the user asks.  A ``tcp://`` cluster is given with
+    ``--cluster`` or in a recipe."""
     if overrides.cluster is not None:
         return overrides.cluster
     named = {config.cluster: path for config, path in configs if config.cluster.address is not None}
@@ -281,7 +289,20 @@ def cluster_of(overrides: Overrides, configs: Sequence[tuple[BroadsheetConfig, P
         first, second = list(named.items())[:2]
         raise IngestError(f"[cluster] differs from that of {second[1]} ({second[0].address}): give --cluster",
                           first[1])
-    return next(iter(named), None)
+    if not named or not sources:
+        return next(iter(named), None)
+    (cluster, path), = named.items()
+    if cluster.address.startswith("tcp://"):
+        raise IngestError(f"[cluster] names a running scheduler ({cluster.address}): a source's own broadsheet.toml "
+                          f"may name only a local cluster; give --cluster {cluster.address} to build there", path)
+    from .limits import cores
+
+    workers = int(cluster.address.partition(":")[2] or 0)
+    if workers > cores():
+        log.warning("%s: [cluster] asks for %d workers; this machine has %d cores, so %d are started", path,
+                    workers, cores(), cores())
+        return cluster.model_copy(update={"address": f"local:{cores()}"})
+    return cluster
 
 
 def write_editions(
