@@ -1,12 +1,14 @@
 """Throughput on a Dask cluster: an archive build and a subscriber batch, on one process and on ``--cluster local:N``.
 
-    .venv/bin/python benchmarks/cluster.py [--issues 200] [--subscribers 2000] [--workers 2] [--tasks 2000]
+    .venv/bin/python benchmarks/cluster.py [--issues 200] [--subscribers 2000] [--workers 2] [--tasks 2000] [--rounds 3]
 
 Everything is measured in this one run, in this process (the API the command line calls):
 
 * the archive (benchmarks/archive.py's generator: ``--issues`` small one-page issues, a picture in every
   fourth) built as EPUB by the plain local build with ``--jobs 1`` (one process, one output after the
-  other), then with ``--cluster local:N``, both without the cache (``--no-cache``);
+  other), then with ``--cluster local:N``, both without the cache (``--no-cache``), ``--rounds`` times each
+  way in turn (the machine's speed drifts by 10% from one minute to the next), the cluster's start measured
+  again before each of its builds; the median round is reported, and every round's ratio printed;
 * the archive again on a cluster already running (a ``local:N`` cluster started once and reached as
   ``tcp://``), first warmed by the same four-issue build that warms the one process: what a cluster serving
   many builds does once its workers have compiled the templates and opened the fonts;
@@ -98,6 +100,8 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=2000, help="empty tasks for the scheduler's overhead")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="archive builds each way (and cluster starts), in turn; the median round is shown")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     address = f"local:{args.workers}"
@@ -116,10 +120,9 @@ def main() -> None:
             with session(ClusterConfig(address=address), ["zh-CN", "en"], ("epub",)) as client:
                 client.run(_import_for, ("epub",))  # the workers' warm-up waited for: imports, picture workers
 
-        started, start_client, start_workers = measured(start)
-        print(f"cluster start: {address} started, checked, warmed and ended in {started:.2f} s (CPU: client "
-              f"{start_client:.2f} s, workers {start_workers:.2f} s)")
-        started = (started, start_client, start_workers)
+        started = measured(start)
+        print(f"cluster start: {address} started, checked, warmed and ended in {started[0]:.2f} s (CPU: client "
+              f"{started[1]:.2f} s, workers {started[2]:.2f} s)")
 
         import distributed
 
@@ -137,13 +140,23 @@ def main() -> None:
         limits.use(sequential)
         # the one process warmed as the workers are: its imports done and its picture workers started
         pipeline.build([make_issues(work / "warm", 4)], formats=["epub"], out=work / "warm-out", cache=False)
-        alone = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-local", cache=False))
-        limits.use(one)
-        together = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / "a-cluster",
-                                                   overrides=cluster, cache=False))
+        rounds = []  # (ratio, alone, together, start): this machine's speed drifts, so each way in turn
+        for n in range(max(1, args.rounds)):
+            limits.use(sequential)
+            alone = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / f"a-local-{n}",
+                                                    cache=False))
+            limits.use(one)
+            begun = measured(start)  # again: the first, before anything else, runs colder than the build
+            together = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / f"a-cluster-{n}",
+                                                       overrides=cluster, cache=False))
+            rounds.append((alone[0] / max(together[0] - begun[0], 1e-9), n, alone, together, begun))
+        ratio, n, alone, together, started = sorted(rounds)[len(rounds) // 2]
+        print(f"archive rounds ({len(rounds)}, each way in turn): throughput ratios "
+              f"{', '.join(f'{r[0]:.2f}× ({r[2][0]:.2f} s; {r[3][0]:.2f} s, start {r[4][0]:.2f} s)' for r in rounds)}; "
+              f"the median round follows")
         report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started, args.workers,
-               same(work / "a-local", work / "a-cluster", "*.epub"))
-        running(address, archive, make_issues(work / "warm-cluster", 4), work, args.issues, alone)
+               same(work / f"a-local-{n}", work / f"a-cluster-{n}", "*.epub"))
+        running(address, archive, make_issues(work / "warm-cluster", 4), work, args.issues, alone, f"a-local-{n}")
 
         small = make_fixture(work / "fixture")
         people = load_subscribers(subscriber_csv(work / "subscribers.csv", args.subscribers))
@@ -167,7 +180,7 @@ def _worker_cpu() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def running(address: str, archive: Path, warm: Path, work: Path, count: int, alone: tuple) -> None:
+def running(address: str, archive: Path, warm: Path, work: Path, count: int, alone: tuple, local: str) -> None:
     """The archive on a cluster already running (``--cluster tcp://``, a LocalCluster started as ``local`` starts
     it) and warmed as the one process is, by the same four-issue build: the throughput of a cluster that serves
     many builds, both sides having paid their first outputs' costs (the templates compiled, the fonts opened)."""
@@ -183,7 +196,7 @@ def running(address: str, archive: Path, warm: Path, work: Path, count: int, alo
     rate_alone, rate = count / alone[0], count / wall
     print(f"  --cluster tcp:// (a local:2 cluster already running, warmed by the one process's four-issue build): "
           f"{wall:.2f} s wall, {rate:.1f} outputs/s ({rate / rate_alone:.2f}× throughput); files "
-          f"{same(work / 'a-local', work / 'a-running', '*.epub')}")
+          f"{same(work / local, work / 'a-running', '*.epub')}")
     print(f"    CPU: client {own:.2f} s (the scheduler's included), workers {workers_cpu:.2f} s "
           f"({workers_cpu / count * 1000:.1f} ms per output)")
 
