@@ -831,6 +831,14 @@ def test_the_publications_of_an_archive_are_begun_ahead_and_told_in_turn(tmp_pat
     with read_with(reader):
         assert _read(papers, caplog) == here
     assert events[:2] == ["handed", "handed"] and events[2:4] == ["taken", "taken"]
+    # two sources on the command line alike: both handed out first, read as one after the other
+    sources = [papers / "first", papers / "second"]
+    with keep_going():
+        serial = [edition.publication for edition in pipeline.load(sources[:1]) + pipeline.load(sources[1:])]
+    events.clear()
+    with read_with(reader), keep_going() as skipped:
+        assert [edition.publication for edition in pipeline.load(sources)] == serial
+    assert events[:2] == ["handed", "handed"] and _faults(skipped) == here["skipped"]
 
     with connected(ClusterConfig(address="local:2")) as client, reading_on(client, [papers]):
         assert _read(papers, caplog) == here

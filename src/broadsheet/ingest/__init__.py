@@ -141,9 +141,12 @@ def load_editions(
     if kind is not None:
         ingester(kind)
     batches: list[_Batch] = []
-    for source in sources:
+    hosts = tuple(allow_remote_hosts)
+    begun = [_ahead(lambda source=source: _begun(Path(source), kind, since, until, allow_remote, hosts))
+             for source in sources]  # every source handed to the reader (read_with) before the first is taken in
+    for source in begun:
         try:
-            batches.extend(_batches(Path(source), kind, since, until, allow_remote, tuple(allow_remote_hosts)))
+            batches.extend(source())
         except IngestError as exc:
             if not _skip(exc):
                 raise
