@@ -140,16 +140,9 @@ def load_editions(
     (canonical patterns, see ``remote.host_pattern``)."""
     if kind is not None:
         ingester(kind)
-    batches: list[_Batch] = []
     hosts = tuple(allow_remote_hosts)
-    begun = [_ahead(lambda source=source: _begun(Path(source), kind, since, until, allow_remote, hosts))
-             for source in sources]  # every source handed to the reader (read_with) before the first is taken in
-    for source in begun:
-        try:
-            batches.extend(source())
-        except IngestError as exc:
-            if not _skip(exc):
-                raise
+    batches = _in_turn([_ahead(lambda source=source: _begun(Path(source), kind, since, until, allow_remote, hosts))
+                        for source in sources])  # every source handed to the reader before the first is taken in
     if not batches and _SKIPPED.get():
         raise IngestError(f"nothing left to read: every source was skipped ({len(_SKIPPED.get())})")
     groups: dict[tuple, list[_Batch]] = {}
@@ -299,14 +292,7 @@ def _begun(source: Path, kind: str | None, since, until, allow_remote: bool = Fa
                                                                     remote_hosts)) for publication in publications]
 
             def archive() -> list[_Batch]:
-                batches: list[_Batch] = []
-                for publication in begun:
-                    try:
-                        batches.extend(publication())
-                    except IngestError as exc:
-                        if not _skip(exc):
-                            raise
-                return batches + _loose_issues(source, kind, root, config, context)
+                return _in_turn(begun) + _loose_issues(source, kind, root, config, context)
 
             return archive
 
@@ -325,6 +311,19 @@ def _begun(source: Path, kind: str | None, since, until, allow_remote: bool = Fa
         return found
 
     return issues
+
+
+def _in_turn(begun: Sequence[Callable[[], list[_Batch]]]) -> list[_Batch]:
+    """The batches of sources begun (:func:`_ahead`), taken in one after the other; a source's fault raised, or
+    under :func:`keep_going` named and skipped."""
+    batches: list[_Batch] = []
+    for source in begun:
+        try:
+            batches.extend(source())
+        except IngestError as exc:
+            if not _skip(exc):
+                raise
+    return batches
 
 
 #: While a publication is begun ahead of its turn (:func:`_ahead`), what this thread logs is kept here.
