@@ -724,8 +724,8 @@ def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_a
     assert _units(1000, 100) == 10  # a large cluster: smaller tasks, every worker given some
 
     def outputs(articles: list[int], fmt: str = "epub"):
-        edition = types.SimpleNamespace()
         issues = [types.SimpleNamespace(sections=[types.SimpleNamespace(articles=[None] * n)]) for n in articles]
+        edition = types.SimpleNamespace(publication=types.SimpleNamespace(issues=issues))
         made = [types.SimpleNamespace(edition=edition, issue=issue, backend=types.SimpleNamespace(name=fmt))
                 for issue in issues]
         return made, {id(edition): 0}, {id(issue): n for n, issue in enumerate(issues)}
@@ -740,10 +740,10 @@ def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_a
     assert _tasks(made, number, issue_number, 1) == [[0], [1], [2], [3]]
     # the issues each task's shared input holds: a few small outputs, their own; a PDF, the CHUNK around it
     made, number, issue_number = outputs([3] * 20)
-    assert _span([3, 4, 5], made, number, issue_number, 20) == (0, 3, 6)
+    assert _span([3, 4, 5], made, number, issue_number) == (0, 3, 6)
     made, number, issue_number = outputs([3] * 20, "pdf")
-    assert _span([9], made, number, issue_number, 20) == (0, 8, 16)
-    assert _span([17], made, number, issue_number, 20) == (0, 16, 20)
+    assert _span([9], made, number, issue_number) == (0, 8, 16)
+    assert _span([17], made, number, issue_number) == (0, 16, 20)
 
 
 def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, monkeypatch):

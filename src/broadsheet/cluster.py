@@ -16,8 +16,8 @@ not do).  A worker keeps it, with the pictures and theme files written into its 
 paths moved there (:func:`_moved`).  A worker thus needs no file system in common with the client.
 
 A task makes a few outputs of one shared input (up to :data:`UNITS` small EPUBs of neighbouring issues, a PDF
-alone: :func:`_tasks`); a few subscribers' digests at a time for ``digest --subscribers``), each still a unit of its own in the
-results, the progress and the faults: it renders and packs (or lays out, its PDF layout in one process: the
+alone, :func:`_tasks`; a few subscribers' digests at a time for ``digest --subscribers``), each still a unit of
+its own in the results, the progress and the faults: it renders and packs (or lays out, its PDF layout in one process: the
 worker's thread is its share of the machine) into a private temporary folder (in memory where the worker has
 it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
 each file atomically (``output.py``) as its task finishes, in any order, and the manifests once all are
@@ -561,7 +561,6 @@ def _unpack(shared: tuple[str, bytes]) -> tuple[Path, dict]:
         while len(_unpacked) >= KEPT:  # a long-lived worker serves many builds: the least recently used go
             old = next(iter(_unpacked))
             shutil.rmtree(_unpacked.pop(old)[0], ignore_errors=True)
-            _memos.pop(old, None)
             _render_caches.pop(old, None)
         payload = pickle.loads(blob)
         base = _scratch() / "broadsheet-inputs" / key
@@ -951,15 +950,15 @@ def _tasks(outputs: Sequence[Any], number: dict[int, int], issue_number: dict[in
     return tasks
 
 
-def _span(members: Sequence[int], outputs: Sequence[Any], number: dict[int, int], issue_number: dict[int, int],
-          issues: int) -> tuple[int, int, int]:
+def _span(members: Sequence[int], outputs: Sequence[Any], number: dict[int, int],
+          issue_number: dict[int, int]) -> tuple[int, int, int]:
     """The issues a task's shared input holds: (edition, first, end).  A few small outputs: their own issues;
     a large one (a PDF): the :data:`CHUNK` issues around it, one input for the tasks of all of them."""
     first = outputs[members[0]]
     n, place = number[id(first.edition)], issue_number[id(first.issue)]
     if first.backend.name in SMALL:
         return n, place, place + len(members)
-    return n, place // CHUNK * CHUNK, min(issues, (place // CHUNK + 1) * CHUNK)
+    return n, place // CHUNK * CHUNK, min(len(first.edition.publication.issues), (place // CHUNK + 1) * CHUNK)
 
 
 def _units(left: int, workers: int) -> int:
@@ -1001,11 +1000,10 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     report(0)
     with contextlib.ExitStack() as stack, session(config, languages, formats, client) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
-        shared: dict[tuple[int, int], Any] = {}
-        typeset: dict[tuple[int, int, int], tuple] = {}  # each few issues as set in their language
+        # each task's input, by its issues: as handed to the tasks, and the issues as set in their language
+        inputs: dict[tuple[int, int, int], tuple[Any, tuple]] = {}
         tasks = _tasks(outputs, number, issue_number, sum(client.nthreads().values()))
-        spans = [_span(members, outputs, number, issue_number, len(made[number[id(outputs[members[0]].edition)]]
-                                                                   .publication.issues)) for members in tasks]
+        spans = [_span(members, outputs, number, issue_number) for members in tasks]
         token = _token()
         if cache_folder is not None:  # a build that fails leaves no empty folder of its own making
             stack.enter_context(_removed_if_empty_on_failure([out, cache_folder]))
@@ -1013,15 +1011,14 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
         futures = []
         for members, span in zip(tasks, spans):  # each sent once its inputs are packed, the first while the rest are
             n, first, end = span
-            if span not in shared:  # a few issues of the edition: a worker gets only what its tasks read
+            if span not in inputs:  # a few issues of the edition: a worker gets only what its tasks read
                 whole = made[n].publication
                 part = steps.typeset(dataclasses.replace(made[n], publication=whole.model_copy(
                     update={"issues": whole.issues[first:end]})), settings[n])
-                typeset[span] = part.publication.issues
-                shared[span] = _given(client, shared_inputs([part], [settings[n]]))
+                inputs[span] = _given(client, shared_inputs([part], [settings[n]])), part.publication.issues
             units = [(0, issue_number[id(outputs[i].issue)] - first, outputs[i].backend.name,
                       outputs[i].target.name) for i in members]
-            futures.append(client.submit(make_outputs, shared[span], units, cache, token, pure=False,
+            futures.append(client.submit(make_outputs, inputs[span][0], units, cache, token, pure=False,
                                          key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)
@@ -1036,7 +1033,7 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             _tell(told)
             for index, (files, rendering) in zip(tasks[task], made_here):
                 written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
-                issue = typeset[spans[task]][issue_number[id(outputs[index].issue)] - spans[task][1]]
+                issue = inputs[spans[task]][1][issue_number[id(outputs[index].issue)] - spans[task][1]]
                 renderings[index] = _manifested(rendering, outputs[index], issue)
             count(len(made_here))
     editions_written: dict[Path, tuple[Any, list[Path]]] = {}

@@ -252,17 +252,12 @@ def _find_config(folder: Path) -> Path | None:
     return None
 
 
-def _batches(source: Path, kind: str | None, since, until, allow_remote: bool = False,
-             remote_hosts: tuple[str, ...] = ()) -> list[_Batch]:
-    return _begun(source, kind, since, until, allow_remote, remote_hosts)()
-
-
 def _begun(source: Path, kind: str | None, since, until, allow_remote: bool = False,
            remote_hosts: tuple[str, ...] = ()) -> Callable[[], list[_Batch]]:
-    """:func:`_batches` in two steps: this call finds the source's issue folders and hands them to the reader
-    (:func:`read_with`), which starts on them at once; the function it returns gives their batches, in order,
-    each fault raised (or skipped) as :func:`_batches` raises it.  The publications of an archive are all begun
-    before the first is finished: a reader elsewhere reads the second while this process takes in the first."""
+    """The batches of one source, in two steps: this call finds its issue folders and hands them to the reader
+    (:func:`read_with`), which starts on them at once; the function it returns gives their batches, in order, a
+    fault raised there (or skipped, :func:`keep_going`).  The publications of an archive are all begun before the
+    first is finished: a reader elsewhere reads the second while this process takes in the first."""
     if not source.exists():
         raise IngestError("no such file or folder", source)
     if source.is_symlink():  # the source named on the command line may be a link: the user chose it
