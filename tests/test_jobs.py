@@ -32,9 +32,12 @@ def test_jobs_1_2_and_3_give_the_same_bytes(tmp_path, name):
         assert digests[1] == digests[2] == digests[3], digests
         if name == "synthetic":  # large enough to be cut into parts, with any number of processes
             for jobs, (_, stderr) in runs.items():
-                found = re.search(r"(\d+) parts laid out \((\d+) at a time\)", stderr)  # all of them: a fresh folder
+                found = re.search(r"(\d+) parts laid out \((\d+) at a time\) by (\d+) process", stderr)  # all: a fresh folder
                 assert found and "cache" not in stderr, stderr
-                assert int(found.group(1)) >= 5 and 1 <= int(found.group(2)) <= jobs
+                parts, at_once, processes = map(int, found.groups())
+                assert parts >= 5 and 1 <= at_once <= jobs
+                # a process done with a small part is handed the next one: fewer processes than parts
+                assert at_once <= processes < parts, stderr
 
 
 def test_a_process_with_other_threads_starts_its_layout_zygote_afresh(tmp_path, monkeypatch):
@@ -69,3 +72,30 @@ def test_a_process_with_other_threads_starts_its_layout_zygote_afresh(tmp_path, 
     result = run_cli("build", ZH_EXAMPLE, "-o", tmp_path / "cli", "-f", "pdf", "--no-cache")
     assert result.returncode == 0, result.stderr
     assert made.read_bytes() == (tmp_path / "cli" / made.name).read_bytes()
+
+
+def test_a_process_per_part_gives_the_same_bytes(tmp_path, monkeypatch, caplog):
+    """Above ``REUSE_BYTES`` a layout process is not handed another part; a part laid out in a fresh
+    process and one laid out in a process that laid out others before are the same bytes."""
+    import logging
+    import os
+
+    from broadsheet import pipeline
+    from broadsheet.backends import processes
+    from broadsheet.backends.pdf import scheduler
+
+    source = write_edition(tmp_path)
+    reused, _ = pdf_digests(source, tmp_path / "reused", 1)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(processes, "_zygotes", {})  # this test's zygote only, ended below
+    monkeypatch.setattr(scheduler, "REUSE_BYTES", 0)
+    try:
+        with caplog.at_level(logging.INFO, logger="broadsheet"):
+            (made,) = pipeline.build([source], formats=["pdf"], out=tmp_path / "fresh", cache=False)
+    finally:
+        for zygote in processes._zygotes.values():
+            zygote.control.close()
+            os.waitpid(zygote.pid, 0)
+    found = re.search(r"(\d+) parts laid out \(\d+ at a time\) by (\d+) process", caplog.text)
+    assert found and found.group(1) == found.group(2), caplog.text
+    assert {made.name: hashlib.sha256(made.read_bytes()).hexdigest()} == reused

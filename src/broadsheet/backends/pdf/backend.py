@@ -162,7 +162,7 @@ class PdfBackend:
         )
         render = functools.partial(render_part, self._settings(), _pictures(rendered), assets)
         try:
-            pdf, laid_out, count = lay_out_in_parts(parts, render, jobs, self._leash["layout_seconds"],
+            pdf, laid_out, count, processes = lay_out_in_parts(parts, render, jobs, self._leash["layout_seconds"],
                                                     self._leash["layout_memory_mb"], cache)
         except (Repaginate, FontUnavailable) as exc:
             log.info("%s: laid out as one document: %s", target.name, exc)
@@ -173,12 +173,13 @@ class PdfBackend:
         except RuntimeError as exc:
             raise BackendError(f"PDF layout failed: {exc}", target) from None
         if laid_out == count:
-            log.info("%s: %d part%s laid out (%d at a time)", target.name, count, "s" if count != 1 else "", jobs)
+            log.info("%s: %d part%s laid out (%d at a time) by %d process%s", target.name, count,
+                     "s" if count != 1 else "", jobs, processes, "es" if processes != 1 else "")
         elif laid_out == 0:
             log.info("%s: all %d parts from the cache", target.name, count)
         else:
-            log.info("%s: %d of %d parts laid out (%d at a time), the rest from the cache", target.name,
-                     laid_out, count, jobs)
+            log.info("%s: %d of %d parts laid out (%d at a time) by %d process%s, the rest from the cache",
+                     target.name, laid_out, count, jobs, processes, "es" if processes != 1 else "")
         self._staged = cache
         return pdf
 

@@ -151,32 +151,39 @@ class FontUnavailable(RuntimeError):
 STUB = {"otf": b"OTTO", "ttf": b"\x00\x01\x00\x00"}
 
 
+#: The record of the part being written (``defer_font_programs``); None outside a layout process.
+_deferred: dict[str, dict] | None = None
+
+
 def defer_font_programs() -> dict[str, dict]:
     """In a layout process: leave the font program of every face that can be found again to
     the parent (a four-byte stub), and record the face and the glyphs this part uses.
 
     Returns the record, filled in when WeasyPrint writes the part's PDF: font name
-    (``ABCDEF+Family-Name``) → family, face index, file size, glyph ids.
+    (``ABCDEF+Family-Name``) → family, face index, file size, glyph ids.  WeasyPrint is patched
+    once; each call starts a new record (a layout process may lay out several parts in turn).
     """
+    global _deferred
     from weasyprint.pdf.fonts import Font
 
-    faces: dict[str, dict] = {}
-    original = Font.clean
+    if _deferred is None:
+        original = Font.clean
 
-    def clean(font, to_unicode, hinting):
-        plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)
-        if plain and not font.missing and to_unicode and not hinting:
-            size = len(font.file_content)
-            if find_face(font.family, font.index, size) is not None:
-                faces[font.name.decode()[1:]] = {"family": font.family, "index": font.index, "size": size,
-                                                 "glyphs": sorted(to_unicode)}
-                # the type WeasyPrint's subset would have (a collection's file starts "ttcf")
-                font.file_content = STUB["otf" if "CFF " in font.tables else "ttf"]
-                return None
-        return original(font, to_unicode, hinting)
+        def clean(font, to_unicode, hinting):
+            plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)
+            if plain and not font.missing and to_unicode and not hinting:
+                size = len(font.file_content)
+                if find_face(font.family, font.index, size) is not None:
+                    _deferred[font.name.decode()[1:]] = {"family": font.family, "index": font.index, "size": size,
+                                                         "glyphs": sorted(to_unicode)}
+                    # the type WeasyPrint's subset would have (a collection's file starts "ttcf")
+                    font.file_content = STUB["otf" if "CFF " in font.tables else "ttf"]
+                    return None
+            return original(font, to_unicode, hinting)
 
-    Font.clean = clean
-    return faces
+        Font.clean = clean
+    _deferred = {}
+    return _deferred
 
 
 def _descriptors(pages):

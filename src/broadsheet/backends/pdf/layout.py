@@ -14,6 +14,7 @@ BleedBox), ``variant`` (a WeasyPrint PDF variant or None).
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 from collections.abc import Callable
 
@@ -155,41 +156,67 @@ class _Parent:
         return self.connection.recv()
 
 
-def _offset_folios(connection) -> None:
-    """Make WeasyPrint ask the parent for the first page number before it draws margin boxes."""
-    import weasyprint.layout as layout
+class _Folios:
+    """WeasyPrint patched (once in a process) to ask the parent for a part's first page number
+    before it draws the margin boxes, and to draw the folios from there."""
 
-    original = layout.make_margin_boxes
-    offset: list[int] = []
+    def __init__(self, connection) -> None:
+        import weasyprint.layout as layout
 
-    def make_margin_boxes(context, page, state):
-        if not offset:
-            connection.send(("pages", len(context.page_maker) - 1, bool(context.page_maker[0][2])))
-            offset.append(connection.recv() - 1)
-        if offset[0]:
-            state = copy.deepcopy(state)
-            counters = state[1]
-            counters["page"] = [value + offset[0] for value in counters.get("page", [0])]
-        return original(context, page, state)
+        self.connection = connection
+        self.asking = False
+        self.offset: int | None = None
+        original = layout.make_margin_boxes
 
-    layout.make_margin_boxes = make_margin_boxes
+        def make_margin_boxes(context, page, state):
+            if not self.asking:
+                return original(context, page, state)
+            if self.offset is None:
+                connection.send(("pages", len(context.page_maker) - 1, bool(context.page_maker[0][2])))
+                self.offset = connection.recv() - 1
+            if self.offset:
+                state = copy.deepcopy(state)
+                counters = state[1]
+                counters["page"] = [value + self.offset for value in counters.get("page", [0])]
+            return original(context, page, state)
+
+        layout.make_margin_boxes = make_margin_boxes
+
+    def part(self, role: str) -> None:
+        """A new part: its first page number not known yet (the blank pages have no folios)."""
+        self.asking = role != "blank"
+        self.offset = None
 
 
 def lay_out(connection, memory_bytes: int, render: Callable, html: str, role: str, log_level: int) -> None:
-    """Child process: lay out one part, report its pages, wait for its first folio, send the PDF.
+    """Child process: lay out one part, report its pages, wait for its first folio, send the PDF;
+    then wait for the next part (``(html, role)``) and do the same, until told to end (``None``,
+    or the pipe closed).  A process that lays out part after part pays its start once, and finds
+    its caches warm (fontconfig's and Pango's, the faces found on disk).
 
     ``render(html, role, parent)`` lays the part out and returns its PDF and a dict of facts
     about it ("bookmarks": WeasyPrint's bookmark tree, "fonts": the faces embedded); it calls
     ``parent.anchors(anchors)`` before writing the PDF (the page of each anchor in the part)
     and, for the contents, ``parent.page_numbers()``.  Contents that must be laid out again
-    with their numbers send ``("stale",)`` instead of a PDF.
+    with their numbers send ``("stale",)`` instead of a PDF, and the process ends.
     """
     with child_process(connection, memory_bytes, log_level):
-        if role != "blank":
-            _offset_folios(connection)
-        try:
-            pdf, meta = render(html, role, _Parent(connection))
-        except Stale:
-            connection.send(("stale",))
-            return
-        connection.send(("done", pdf, meta))
+        folios = _Folios(connection)
+        while True:
+            folios.part(role)
+            try:
+                pdf, meta = render(html, role, _Parent(connection))
+            except Stale:
+                connection.send(("stale",))
+                return
+            connection.send(("done", pdf, meta))
+            try:
+                following = connection.recv()
+            except EOFError:
+                return
+            if following is None:
+                return
+            html, role = following
+            # The last part's boxes hold one another in cycles: freed now, not at the collector's next
+            # full pass, so that a process holds one part's layout at a time, as a fresh one does.
+            gc.collect()

@@ -31,6 +31,10 @@ BLANK_LEFT, BLANK_RIGHT = 1, 4
 #: edition with less than MIN_SPLIT of sections is laid out whole.
 MIN_PART = 16 * 1024
 MIN_SPLIT = 64 * 1024
+#: A layout process is handed another part while it has laid out less than this much HTML: small
+#: parts gain most from a process that has started already and whose caches are warm; after large
+#: ones a fresh process is faster (a heap grown by one large layout makes the next one slower).
+REUSE_BYTES = 128 * 1024
 
 @dataclass
 class Parts:

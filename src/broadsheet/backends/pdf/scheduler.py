@@ -5,8 +5,10 @@ contents) and each section, which opens on a page of known side (a recto).  Laid
 own, a section therefore breaks into exactly the pages it gets in the whole document; only
 its folios depend on what comes before it.  So:
 
-1. Each part (``parts``) is laid out in its own child process (``layout``), at most ``jobs``
-   at a time, in order.  How the edition is cut depends on the document alone, never on
+1. Each part (``parts``) is laid out in a child process (``layout``), at most ``jobs`` at a
+   time, in order; a process done with a small part is handed the next one (it pays its
+   start once and keeps its caches warm, ``parts.REUSE_BYTES``), and ends when no part is
+   left to start.  How the edition is cut depends on the document alone, never on
    ``jobs``: the parts, their font subsets and so every byte of the PDF are the same whatever
    the number of processes.
 2. When a child has made its pages, and before WeasyPrint draws the margin boxes, it reports
@@ -44,7 +46,7 @@ from ..processes import start, tell
 from .assembly import assemble
 from .cache import PartCache
 from .layout import PRELOAD, lay_out
-from .parts import BLANK_MAKER, Job, Parts, group_sections, right_hand, with_page_numbers
+from .parts import BLANK_MAKER, REUSE_BYTES, Job, Parts, group_sections, right_hand, with_page_numbers
 
 log = logging.getLogger("broadsheet")
 
@@ -69,6 +71,8 @@ class Scheduler:
         self.cache = cache
         self.laid_out = 0
         self.contents: Job | None = None  # the contents laid out again with their numbers
+        self.idle: list = []  # layout processes done with their part, ready for the next (processes.Worker)
+        self.carried: dict[int, int] = {}  # bytes of HTML each process (by pid) has been given
 
     def run(self, flow: list[Job], extra: tuple[Job, ...] = ()) -> None:
         waiting = [*flow, *extra]
@@ -104,6 +108,8 @@ class Scheduler:
                     waiting.remove(job)
                     self._start(job)
                     running.append(job)
+                if not startable:  # nothing to hand them now: no process is kept beyond those running
+                    self._retire()
                 if not running:
                     if len(waiting) < before:  # parts came from the cache: others may follow from them
                         continue
@@ -118,6 +124,9 @@ class Scheduler:
                     job = next(j for j in running if j.connection is connection)
                     if self._receive(job):
                         running.remove(job)
+                        if job.pdf is not None and self.carried.get(job.worker.pid, REUSE_BYTES) < REUSE_BYTES:
+                            self.idle.append(job.worker)  # it waits for another part
+                            job.worker = None
                         self._stop(job)
                         if job.pdf is None:  # stale contents: again, with their numbers written in
                             self.contents = Job(index=job.index, role="contents", html=job.final(), start=1,
@@ -129,6 +138,7 @@ class Scheduler:
         finally:
             for job in running:
                 self._stop(job)
+            self._retire()
 
     @staticmethod
     def _tell(running: list[Job]) -> None:
@@ -167,10 +177,27 @@ class Scheduler:
             previous_end = job.start + job.pages - 1
 
     def _start(self, job: Job) -> None:
-        level = logging.getLogger("broadsheet").getEffectiveLevel()
-        job.worker = start(PRELOAD, lay_out, self.memory_bytes, self.render, job.html, job.role, level)
+        """Hand ``job`` to a process done with its last part, or to a new one."""
+        while self.idle:
+            worker = self.idle.pop()
+            try:
+                worker.connection.send((job.html, job.role))
+            except OSError:  # it ended meanwhile
+                worker.stop()
+                continue
+            job.worker = worker
+            break
+        else:
+            level = logging.getLogger("broadsheet").getEffectiveLevel()
+            job.worker = start(PRELOAD, lay_out, self.memory_bytes, self.render, job.html, job.role, level)
         job.connection = job.worker.connection
+        self.carried[job.worker.pid] = self.carried.get(job.worker.pid, 0) + len(job.html.encode())
         self.laid_out += 1
+
+    def _retire(self) -> None:
+        """End the processes that wait for a part."""
+        while self.idle:
+            self.idle.pop().stop()
 
     def _receive(self, job: Job) -> bool:
         """Read one message from ``job``'s child; return True when the child is finished (a
@@ -213,9 +240,9 @@ class Repaginate(Exception):
 
 
 def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, memory_mb: int,
-                     cache: PartCache) -> tuple[bytes, int, int]:
-    """Lay the parts out and join them; return the PDF, how many parts were laid out anew and
-    how many there were.  ``render(html, role, parent)`` runs in the layout processes: it is
+                     cache: PartCache) -> tuple[bytes, int, int, int]:
+    """Lay the parts out and join them; return the PDF, how many parts were laid out anew, how
+    many there were and how many layout processes laid them out.  ``render(html, role, parent)`` runs in the layout processes: it is
     pickled (see ``layout.lay_out``).  What was laid out is staged in ``cache``: the caller commits it
     once the PDF is written, so a build that fails to write it leaves no cache behind."""
     scheduler = Scheduler(render, jobs, timeout, memory_mb, cache)
@@ -227,6 +254,7 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
     sections = [job(i + 1, "section", body) for i, body in enumerate(group_sections(parts.sections))]
     blank = job(-1, "blank", BLANK_MAKER)
     blank.pages, blank.right, blank.start = 0, False, 0
+    blank.told = True  # no folios: its process never asks for its first page
 
     def page_numbers() -> dict[str, int] | None:
         """The page of each anchor of the sections, once every section is placed."""
@@ -251,4 +279,4 @@ def lay_out_in_parts(parts: Parts, render: Callable, jobs: int, timeout: float, 
     if contents.pages != front.pages:
         raise Repaginate(f"the contents took {contents.pages} pages with their numbers, {front.pages} without")
     pdf = assemble(contents, sections, blank, cache)
-    return pdf, scheduler.laid_out, len(sections) + 2 + (scheduler.contents is not None)
+    return pdf, scheduler.laid_out, len(sections) + 2 + (scheduler.contents is not None), len(scheduler.carried)
