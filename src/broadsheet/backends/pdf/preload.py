@@ -5,6 +5,8 @@ Neither the configuration nor the renderer: a layout process gets plain settings
 what a layout sets up the first time (fontconfig, Pango, the PDF writer) is set up here, once, for every
 layout process of the build."""
 
+import gc
+
 import weasyprint  # noqa: F401
 
 from . import layout  # noqa: F401
@@ -18,3 +20,10 @@ try:
     layout.warm_up()
 except Exception:  # noqa: BLE001 - a layout process meets and reports whatever fails here
     pass
+# What the zygote holds now lives as long as every layout process: out of the collector's sight
+# (its full collections no longer walk it, nor write to the pages a fork shares with the zygote).
+# A layout makes objects by the hundred thousand and frees nearly all of them by reference
+# counting; collecting the young ones ten times less often halved the collector's share of a
+# large section's layout (13% of it).
+gc.freeze()
+gc.set_threshold(7000, 10, 10)
