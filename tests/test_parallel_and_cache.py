@@ -259,3 +259,24 @@ def test_a_cache_that_cannot_be_written_is_a_warning(builds, tmp_path, assert_va
     assert "not cached" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.suffix for p in outputs(out)) == [".epub", ".pdf"]
     assert_valid_epub(next(out.glob("*.epub")))
+
+
+def test_faces_that_keep_their_own_programs_in_parts(tmp_path):
+    """A colour emoji face and a glyph no face has (each face then keeps its own program, not one shared
+    by the parts) laid out in parts: the same text as laid out whole, every face embedded."""
+    edition = write_edition(tmp_path)
+    (edition / "2026-03-02" / "a99.md").write_text(
+        "---\ntitle: \"表情（99）\"\nsection: 第2版\norder: 99\n---\n\n"
+        + "派对 🎉 点赞 👍🏽 火 🔥，还有 \U0010fffd 无字可用。\n\n" * 6, encoding="utf-8")
+    built = {}
+    for name, extra in (("whole", ["--layout", "whole"]), ("parts", ["--jobs", "2"])):
+        result = run_cli("build", edition, "-o", tmp_path / name, "-f", "pdf", "--allow-missing-glyphs",
+                         "--no-cache", "-v", *extra)
+        assert result.returncode == 0, result.stderr
+        (built[name],) = [p for p in outputs(tmp_path / name) if p.suffix == ".pdf"]
+    assert laid_out(result)[1] >= 5
+    texts = page_texts(built["parts"])
+    assert texts == page_texts(built["whole"]) and "🎉" in "".join(texts)
+    faces = fonts(built["parts"])
+    assert any("Emoji" in name for name in faces) and all(font.embedded for font in faces.values()), faces
+    assert sorted(name.split("+")[-1] for name in faces) == sorted(name.split("+")[-1] for name in fonts(built["whole"]))

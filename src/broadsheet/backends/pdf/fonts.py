@@ -155,6 +155,29 @@ STUB = {"otf": b"OTTO", "ttf": b"\x00\x01\x00\x00"}
 _deferred: dict[str, dict] | None = None
 
 
+class _Unread:
+    """A face's program not copied out of HarfBuzz (yet): only its length is known.  WeasyPrint copies
+    every face a part draws with into a bytes object when it meets the face (20–27 MB for each CJK
+    collection here, 9 ms a copy, held until the part's PDF is written); a deferred face needs only its
+    length, to be found again on disk."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+
+def _face_length(hb_face) -> int:
+    from weasyprint.text.ffi import harfbuzz
+
+    blob = harfbuzz.hb_face_reference_blob(hb_face)
+    try:
+        return harfbuzz.hb_blob_get_length(blob)
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+
+
 def defer_font_programs() -> dict[str, dict]:
     """In a layout process: leave the font program of every face that can be found again to
     the parent (a four-byte stub), and record the face and the glyphs this part uses.
@@ -162,12 +185,32 @@ def defer_font_programs() -> dict[str, dict]:
     Returns the record, filled in when WeasyPrint writes the part's PDF: font name
     (``ABCDEF+Family-Name``) → family, face index, file size, glyph ids.  WeasyPrint is patched
     once; each call starts a new record (a layout process may lay out several parts in turn).
+    A face's program is copied out of HarfBuzz only for a face that keeps it (variable, colour or
+    bitmap faces, faces with missing glyphs, faces not found on disk), when WeasyPrint needs it.
     """
     global _deferred
-    from weasyprint.pdf.fonts import Font
+    import weasyprint.pdf as weasyprint_pdf
+    from weasyprint.pdf import fonts as pdf_fonts
 
     if _deferred is None:
-        original = Font.clean
+        Font = pdf_fonts.Font
+        read = pdf_fonts.get_hb_object_data
+        original_init, original_clean = Font.__init__, Font.clean
+        meeting: list[bool] = []
+
+        def get_hb_object_data(hb_object, ot_color=None, glyph=None):
+            if meeting and ot_color is None:  # the face's whole program, asked for by Font.__init__
+                return _Unread(_face_length(hb_object))
+            return read(hb_object, ot_color, glyph)
+
+        def init(font, *args, **kwargs):
+            meeting.append(True)
+            try:
+                original_init(font, *args, **kwargs)
+            finally:
+                meeting.pop()
+            if font.bitmap or font.png or font.svg or font.colr or "fvar" in font.tables:
+                font.file_content = read(font.hb_face)  # kept whatever happens: read as WeasyPrint does
 
         def clean(font, to_unicode, hinting):
             plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)
@@ -179,9 +222,24 @@ def defer_font_programs() -> dict[str, dict]:
                     # the type WeasyPrint's subset would have (a collection's file starts "ttcf")
                     font.file_content = STUB["otf" if "CFF " in font.tables else "ttf"]
                     return None
-            return original(font, to_unicode, hinting)
+            if isinstance(font.file_content, _Unread):
+                font.file_content = read(font.hb_face)
+            return original_clean(font, to_unicode, hinting)
 
-        Font.clean = clean
+        def build_fonts_dictionary(pdf, fonts, compress, subset, options):
+            # WeasyPrint cleans (``clean``) the first font of each face and reads the others' programs
+            # as they are, and the whole program of a font used in a form: those are read here.
+            first: set[str] = set()
+            for font in fonts.values():
+                if isinstance(font.file_content, _Unread) and (font.hash in first or font.used_in_forms):
+                    font.file_content = read(font.hb_face)
+                first.add(font.hash)
+            return original_build(pdf, fonts, compress, subset, options)
+
+        original_build = weasyprint_pdf.build_fonts_dictionary
+        weasyprint_pdf.build_fonts_dictionary = build_fonts_dictionary
+        pdf_fonts.get_hb_object_data = get_hb_object_data
+        Font.__init__, Font.clean = init, clean
     _deferred = {}
     return _deferred
 
