@@ -209,8 +209,8 @@ def defer_font_programs() -> dict[str, dict]:
                 original_init(font, *args, **kwargs)
             finally:
                 meeting.pop()
-            if font.bitmap or font.png or font.svg or font.colr or "fvar" in font.tables:
-                font.file_content = read(font.hb_face)  # kept whatever happens: read as WeasyPrint does
+            if font.bitmap:  # drawn without ``clean``, from its whole program
+                font.file_content = read(font.hb_face)
 
         def clean(font, to_unicode, hinting):
             plain = "fvar" not in font.tables and not (font.png or font.svg or font.colr or font.bitmap)

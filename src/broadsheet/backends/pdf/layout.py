@@ -163,7 +163,6 @@ class _Folios:
     def __init__(self, connection) -> None:
         import weasyprint.layout as layout
 
-        self.connection = connection
         self.asking = False
         self.offset: int | None = None
         original = layout.make_margin_boxes

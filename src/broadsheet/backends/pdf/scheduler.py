@@ -124,7 +124,7 @@ class Scheduler:
                     job = next(j for j in running if j.connection is connection)
                     if self._receive(job):
                         running.remove(job)
-                        if job.pdf is not None and self.carried.get(job.worker.pid, REUSE_BYTES) < REUSE_BYTES:
+                        if job.pdf is not None and self.carried[job.worker.pid] < REUSE_BYTES:
                             self.idle.append(job.worker)  # it waits for another part
                             job.worker = None
                         self._stop(job)
