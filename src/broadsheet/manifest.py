@@ -83,8 +83,8 @@ class Manifest(_Strict):
     edition: str | None = _Text
     description: str = Field(default="", max_length=20000)
     publication: PublicationRecord
-    sections: list[SectionRecord] = Field(default_factory=list, max_length=10_000)
-    files: list[FileRecord] = Field(default_factory=list, max_length=16)
+    sections: list[SectionRecord] = Field(default=[], max_length=10_000)  # copied per value by pydantic
+    files: list[FileRecord] = Field(default=[], max_length=16)
     cover: CoverRecord | None = None
 
 
