@@ -62,3 +62,52 @@ def test_chinese_section_names_of_an_english_cover_are_drawn():
                                    font=ImageFont.truetype(cover._faces("en-GB", True)[0][0], 260,
                                                            index=cover._faces("en-GB", True)[0][1]))
     assert _difference(image, all_latin, title_box) > 1.5
+
+
+_BESIDE = r"""
+import os, sys
+from broadsheet.render import cover
+
+args = ("郑州日报", "2024年5月1日", "第1234期", ["要闻", "Theory 理论", "国际"], "zh-CN")
+pending = cover.cover_soon(*args)
+forked = pending._pid is not None
+beside = pending.result()
+left = []
+try:
+    left.append(os.waitpid(-1, os.WNOHANG))
+except ChildProcessError:
+    pass
+cover._beside.clear()
+here = cover._draw(*args[:3], tuple(args[3]), args[4])
+second = cover.cover_soon(*args)  # the next cover of the process: drawn here
+stopped = cover.cover_soon("x", "", "", ["y"], "en")
+stopped.cancel()
+print(forked, second._pid is None, beside == here, len(here) > 10_000, left)
+"""
+
+
+def test_a_cover_drawn_beside_is_the_cover_drawn_here():
+    """The first cover of a build is drawn by a child process while the documents are rendered: the same
+    bytes as drawn in the build's own process, the child reaped, and later covers drawn in the process."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _BESIDE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "True", "[]"], result.stdout
+
+
+def test_a_cover_not_sent_back_is_drawn_here(monkeypatch):
+    """A child that dies without sending its cover (killed, out of memory): the cover is drawn in the
+    process, the same bytes."""
+    pending = cover.Pending(("T", "1 May", "", ("A",), "en"), pid=None)
+    assert pending.result() == cover.draw_cover("T", "1 May", "", ["A"], "en")
+    import os
+
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(3)  # ends at once, sends nothing
+    os.close(writer)
+    assert cover.Pending(("T", "1 May", "", ("A",), "en"), pid, reader).result() == \
+        cover.draw_cover("T", "1 May", "", ["A"], "en")

@@ -7,6 +7,7 @@ take it and write one format.  Nothing here knows how an EPUB or a PDF is packag
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -28,7 +29,7 @@ from ..names import RENDERINGS
 from ..paper import DEFAULT_PAGE, to_mm
 from ..xhtml import parse as parse_xml
 from ..rendered import Asset, Document, Metadata, NavEntry, RenderedIssue, read_asset
-from .cover import draw_cover
+from .cover import cover_soon
 from .facsimile import EPUB_CSS as FACSIMILE_CSS, link_label, page_view_name, picture_alt, print_regions, svg_regions
 from .css import check_stylesheet
 from .environment import make_environment
@@ -152,18 +153,27 @@ def render_issue(
     )
 
     if target == "epub":
-        rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache, memo,
-                                facsimile)
-        # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
-        # vertical writing is for CJK editions only (the pipeline warns of others and keeps them horizontal)
-        if epub_options is not None and epub_options.writing_mode == "vertical" and is_cjk(lang):
-            from .vertical import make_vertical
+        # The cover is drawn beside the documents (by a child process, where one can be had) and taken last;
+        # its lines are the sections' entries of the contents.
+        cover = cover_soon(publication.title, issue.edition or context["date_text"], context["number_text"],
+                           [section_label(section.name, section.page, lang) for section in view.sections], lang)
+        try:
+            rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache,
+                                    memo, facsimile)
+            # [epub] writing_mode and embed_fonts: post-processing steps on the finished EPUB documents.
+            # vertical writing is for CJK editions only (the pipeline warns of others and keeps them horizontal)
+            if epub_options is not None and epub_options.writing_mode == "vertical" and is_cjk(lang):
+                from .vertical import make_vertical
 
-            rendered = make_vertical(rendered, theme)
-        if epub_options is not None and epub_options.embed_fonts:
-            from .embed import embed_fonts
+                rendered = make_vertical(rendered, theme)
+            if epub_options is not None and epub_options.embed_fonts:
+                from .embed import embed_fonts
 
-            rendered = embed_fonts(rendered)
+                rendered = embed_fonts(rendered)
+            _check_glyphs(rendered, allow_missing_glyphs)
+            return dataclasses.replace(rendered, cover=dataclasses.replace(rendered.cover, data=cover.result()))
+        finally:
+            cover.cancel()
     else:
         options = print_options or PdfConfig()
         page = options.page_size or DEFAULT_PAGE  # chosen by the pipeline (command line, source, theme)
@@ -286,8 +296,7 @@ def _render_epub(env, context, publication, issue, theme, langs, image_assets, m
     documents.insert(1, documents.pop())
     cover_image = Asset(
         name="images/cover.jpg", id="cover-image", media_type="image/jpeg",
-        data=draw_cover(publication.title, issue.edition or context["date_text"], context["number_text"],
-                        [n.title for n in nav], lang),
+        data=b"",  # drawn beside: see render_issue
     )
     return RenderedIssue(
         publication=publication, issue=issue, target="epub", metadata=meta, documents=tuple(documents),

@@ -7,6 +7,10 @@ each has), so that none is a box."""
 from __future__ import annotations
 
 import io
+import os
+import pickle
+import sys
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -131,7 +135,116 @@ def _text(draw: ImageDraw.ImageDraw, y: float, text: str, lang: str, size: int, 
 
 def draw_cover(title: str, date_text: str, number_text: str, sections: list[str], lang: str) -> bytes:
     """Return the cover as JPEG bytes (deterministic for the same input and fonts)."""
-    return _draw(title, date_text, number_text, tuple(sections), lang)
+    args = (title, date_text, number_text, tuple(sections), lang)
+    return _beside.get(args) or _draw(*args)
+
+
+#: The cover a child of this process drew (:func:`cover_soon`), by what it was drawn from.
+_beside: dict[tuple, bytes] = {}
+#: Whether this process has drawn a cover, or had one drawn beside it: only the first is drawn beside.
+_drawn_once = False
+
+
+def cover_soon(title: str, date_text: str, number_text: str, sections: list[str], lang: str) -> "Pending":
+    """Start drawing a cover; :meth:`Pending.result` gives its bytes (those of :func:`draw_cover`).
+
+    The first cover of a process is drawn by a child forked for it, on another core, while this process
+    renders and checks the issue's documents: it finds its fonts and draws its masthead afresh, which a
+    process that has drawn a cover holds already (an archive's next issues are drawn here, from those).
+    Where a fork is not safe (other threads run) or not to be had, and whenever the child sends no cover
+    back, the cover is drawn here when it is asked for."""
+    global _drawn_once
+    args = (title, date_text, number_text, tuple(sections), lang)
+    first, _drawn_once = not _drawn_once, True
+    if not first or not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return Pending(args)
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return Pending(args)
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return Pending(args)
+    if pid == 0:  # the child: draw, send, end (never back into the caller)
+        try:
+            os.close(reader)
+            _child(writer, parent, args)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    return Pending(args, pid, reader)
+
+
+class Pending:
+    """A cover being drawn: by the child ``pid``, which writes it to ``reader``, or (no child) here."""
+
+    def __init__(self, args: tuple, pid: int | None = None, reader: int | None = None) -> None:
+        self._args, self._pid, self._reader = args, pid, reader
+
+    def result(self) -> bytes:
+        """The cover's bytes: the child's, once it has sent them, else drawn here."""
+        title, date_text, number_text, sections, lang = self._args
+        if self._pid is None:
+            return draw_cover(title, date_text, number_text, list(sections), lang)
+        chunks = []
+        try:
+            with os.fdopen(self._reader, "rb") as pipe:
+                self._reader = None
+                while chunk := pipe.read(1 << 16):
+                    chunks.append(chunk)
+        except OSError:
+            chunks = []
+        self.cancel()
+        try:
+            ok, value = pickle.loads(b"".join(chunks))
+        except Exception:  # noqa: BLE001 - nothing (or not all) was sent: drawn here instead
+            ok, value = None, None
+        if ok is False:
+            raise RenderError(value)
+        if not ok:
+            return draw_cover(title, date_text, number_text, list(sections), lang)
+        _beside[self._args] = value
+        return value
+
+    def cancel(self) -> None:
+        """End the child (if it still draws) and reap it; the build goes no further (or has the cover)."""
+        if self._reader is not None:
+            os.close(self._reader)
+            self._reader = None
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            try:
+                if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+
+
+def _child(writer: int, parent: int, args: tuple) -> None:
+    """In the child of :func:`cover_soon`: draw the cover, write ``(True, bytes)`` (or ``(False, message)``
+    when there is no font to draw it with) to ``writer``."""
+    import signal
+
+    from ..processes import die_with_parent
+
+    die_with_parent(parent)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    try:
+        payload = (True, _draw(*args))
+    except RenderError as exc:
+        payload = (False, exc.message)
+    except Exception:  # noqa: BLE001 - the parent draws it again, and says why
+        return
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(writer, view):]
 
 
 @lru_cache(maxsize=2)
