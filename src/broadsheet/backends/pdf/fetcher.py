@@ -32,6 +32,17 @@ def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str, Path |
         def __init__(self) -> None:
             super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=5)
 
+        def stylesheet(self, url) -> bytes | None:
+            """The text of the stylesheet ``url`` names, held in memory (``stylesheets.py`` keeps its parse
+            by it); None for any other URL."""
+            parts = urlsplit(url)
+            name = unquote(parts.path)[len("/broadsheet-edition/"):]
+            if parts.scheme != "file" or not unquote(parts.path).startswith("/broadsheet-edition/") \
+                    or name not in assets:
+                return None
+            data, _, media_type, _ = assets[name]
+            return data if media_type == "text/css" and isinstance(data, bytes) else None
+
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
             path = unquote(parts.path)

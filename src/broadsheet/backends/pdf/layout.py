@@ -70,10 +70,11 @@ def render_whole(settings: dict, pictures: dict, assets: dict, html: str) -> byt
     """Lay out the whole print HTML (in a layout process) and return the PDF."""
     import weasyprint
 
-    from . import justify, leaders
+    from . import justify, leaders, stylesheets
 
     justify.install()
     leaders.install()
+    stylesheets.install()
     fetcher = asset_fetcher(assets, settings["grayscale"])
     laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     check_resolution(laid_out, pictures)
@@ -102,13 +103,14 @@ def render_part(settings: dict, pictures: dict, assets: dict, html: str, role: s
     ``Stale``."""
     import weasyprint
 
-    from . import justify, leaders
+    from . import justify, leaders, stylesheets
     from .contents import fill_in
     from .fonts import defer_font_programs
     from .parts import PLACEHOLDER
 
     justify.install()
     leaders.install()
+    stylesheets.install()
     faces = defer_font_programs()
     fetcher = asset_fetcher(assets, settings["grayscale"])
     laid_out = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()

@@ -10,11 +10,12 @@ import gc
 import weasyprint  # noqa: F401
 
 from . import layout  # noqa: F401
-from . import justify, leaders
+from . import justify, leaders, stylesheets
 from .fonts import installed_faces
 
 justify.install()
 leaders.install()
+stylesheets.install()
 installed_faces()
 try:
     layout.warm_up()
