@@ -97,3 +97,20 @@ def test_epub_build_in_process_imports_nothing_of_the_pdf_path(tmp_path):
     pdf_path = {name for name in modules if name.split(".")[0] in PDF_PATH
                 or name == "broadsheet.backends.pdf" or name.startswith("broadsheet.backends.pdf.")}
     assert pdf_path - bare_interpreter() == set()
+
+
+def test_the_progress_bar_runs_no_thread_of_its_own():
+    """The progress bar is drawn at each step by the building process: with a thread of rich's own running,
+    the build could not fork its picture workers, its cover or the PDF's layout zygote, and took the slower
+    ways (a zygote started afresh, the cover drawn in turn) in every build shown on a terminal."""
+    import threading
+
+    from broadsheet.cli import _progress
+
+    before = threading.active_count()
+    progress = _progress(True)
+    with progress:
+        task = progress.add_task("Reading sources", total=None)
+        progress.update(task, description="Rendering x.epub", completed=1, total=2)
+        assert threading.active_count() == before
+        assert progress.tasks[0].completed == 1 and progress.tasks[0].description == "Rendering x.epub"

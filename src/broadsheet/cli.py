@@ -55,13 +55,22 @@ class _NoProgress:
 
 
 def _progress(show: bool):
-    """A transient progress bar on stderr, or nothing unless ``show``."""
+    """A transient progress bar on stderr, or nothing unless ``show``.
+
+    The bar is drawn at each step by the process itself, not by a thread of rich's own: a build forks its
+    workers (pictures, the cover, the PDF's layout zygote) only from a process in which no other thread
+    runs, and takes slower ways where one does (a zygote started afresh, the cover drawn in turn)."""
     if not show:
         return _NoProgress()
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TimeElapsedColumn(), console=err.console, transient=True, disable=not show)
+    class StepProgress(Progress):
+        def update(self, *args, **kwargs) -> None:
+            super().update(*args, **{**kwargs, "refresh": True})
+
+    return StepProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err.console, transient=True, disable=not show,
+                        auto_refresh=False)
 
 
 class _WarningHandler(logging.Handler):
