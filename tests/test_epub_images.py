@@ -344,3 +344,48 @@ def test_apple_declares_specified_fonts_when_fonts_are_embedded():
     assert f"ibooks: {IBOOKS}" in book.prefixes
     metas = book.metadata[None]["meta"]
     assert ("true", {"property": "ibooks:specified-fonts"}) in metas
+
+
+_AHEAD = r"""
+import os, sys
+from pathlib import Path
+from PIL import Image
+from broadsheet.backends.epub import pictures
+from broadsheet.rendered import Asset
+
+folder = Path(sys.argv[1])
+assets = []
+for i in range(8):
+    path = folder / f"p{i}.jpg"
+    Image.effect_noise((900 + 40 * i, 600), 60 + i).convert("RGB").save(path, quality=95)
+    assets.append(Asset(name=f"images/p{i}.jpg", id=f"p{i}", media_type="image/jpeg", path=path, root=folder))
+limits = pictures.PictureLimits(long_side=800, quality=70)
+started = pictures.make_ahead(assets, limits)
+second = pictures.make_ahead(assets, limits)  # one set at a time
+ahead = pictures._taken_ahead(assets, limits)
+here = pictures._prepare_all(assets, limits, 2)
+again = pictures._taken_ahead(assets, limits)  # taken once
+other = pictures.make_ahead(assets[:7], limits)
+mismatch = pictures._taken_ahead(assets[:7], pictures.PictureLimits(long_side=600))
+pictures.drop_ahead()
+try:
+    left = os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    left = None
+print(started, second, ahead == here, len(ahead), all(isinstance(r, tuple) for r in ahead), again, other,
+      mismatch, left, pictures._ahead)
+"""
+
+
+def test_pictures_made_ahead_are_the_pictures_made_in_turn(tmp_path):
+    """An edition's pictures are made by a process forked for them while the edition is typeset and rendered:
+    the same pictures as made when the EPUB is written, taken once, only for the same pictures under the same
+    limits; pictures made ahead that no EPUB takes are ended, with every process they started."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _AHEAD, str(tmp_path)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "True", "8", "True", "None", "True", "None", "None", "{}"], \
+        result.stdout

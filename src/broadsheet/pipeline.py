@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -135,39 +136,70 @@ def plan(editions: list[Edition], formats: Sequence[str], out: Path, overrides: 
     (``short_stem``).  Each edition's settings are resolved, and its text converted and typeset
     (``typography.py``, :func:`typeset_edition`), once.  ``typeset=False`` leaves the typesetting to the
     caller, a few issues at a time (the cluster does it while the workers build the issues before)."""
-    from .backends import BACKENDS
-
     outputs: list[Output] = []
     taken: set[str] = set()
     themes: dict = {}
     if stem is not None and len(editions) != 1:
         raise ValueError("an output stem names one edition's outputs")
-    for edition in editions:
-        settings = _horizontal_unless_cjk(edition, resolve_settings(edition, overrides, themes))
-        made = edition  # the edition as written: converted, when the settings say so, and typeset; named as it came
-        if settings.convert is not None:
-            from .transform import convert_publication
-
-            made = dataclasses.replace(edition, publication=convert_publication(edition.publication,
-                                                                                settings.convert))
-        if typeset:
-            made = typeset_edition(made, settings)
-        if settings.facsimile == "off":  # no page pictures: the edition as a source without them makes it
-            made = dataclasses.replace(made, publication=_without_facsimiles(made.publication))
-        for issue, issue_made in zip(edition.publication.issues, made.publication.issues, strict=True):
-            name = stem or _stem(edition, issue)
-            if name != (short := short_stem(name)):
-                log.info("%s…: output name of %d bytes shortened to %s", name[:40], len(name.encode()), short)
-                name = short
-            candidate, n = name, 2
-            while candidate in taken:
-                candidate = f"{name}-{n}"
-                n += 1
-            taken.add(candidate)
-            for fmt in formats:
-                backend = BACKENDS[fmt]
-                outputs.append(Output(made, issue_made, backend, out / f"{candidate}{backend.suffix}", settings))
+    try:
+        for edition in editions:
+            _plan_edition(edition, formats, out, overrides, themes, stem, typeset, taken, outputs)
+    except BaseException:
+        _drop_pictures_ahead()
+        raise
     return outputs
+
+
+def _plan_edition(edition: Edition, formats: Sequence[str], out: Path, overrides: Overrides, themes: dict,
+                  stem: str | None, typeset: bool, taken: set[str], outputs: list[Output]) -> None:
+    from .backends import BACKENDS
+
+    settings = _horizontal_unless_cjk(edition, resolve_settings(edition, overrides, themes))
+    if typeset and "epub" in formats:
+        _pictures_ahead(edition, settings)
+    made = edition  # the edition as written: converted, when the settings say so, and typeset; named as it came
+    if settings.convert is not None:
+        from .transform import convert_publication
+
+        made = dataclasses.replace(edition, publication=convert_publication(edition.publication,
+                                                                            settings.convert))
+    if typeset:
+        made = typeset_edition(made, settings)
+    if settings.facsimile == "off":  # no page pictures: the edition as a source without them makes it
+        made = dataclasses.replace(made, publication=_without_facsimiles(made.publication))
+    for issue, issue_made in zip(edition.publication.issues, made.publication.issues, strict=True):
+        name = stem or _stem(edition, issue)
+        if name != (short := short_stem(name)):
+            log.info("%s…: output name of %d bytes shortened to %s", name[:40], len(name.encode()), short)
+            name = short
+        candidate, n = name, 2
+        while candidate in taken:
+            candidate = f"{name}-{n}"
+            n += 1
+        taken.add(candidate)
+        for fmt in formats:
+            backend = BACKENDS[fmt]
+            outputs.append(Output(made, issue_made, backend, out / f"{candidate}{backend.suffix}", settings))
+
+
+def _pictures_ahead(edition: Edition, settings: Settings) -> None:
+    """Start making the EPUB pictures of the edition's first issue while it is typeset and rendered, on the
+    cores this process leaves idle (``pictures.make_ahead``; its EPUB takes them when it is written)."""
+    from .backends.epub.pictures import make_ahead, picture_limits
+    from .backends.epub.profiles import get_profile
+    from .render import picture_assets
+
+    publication = _without_facsimiles(edition.publication) if settings.facsimile == "off" else edition.publication
+    if publication.issues:
+        make_ahead(picture_assets(publication.issues[0]), picture_limits(settings.epub,
+                                                                        get_profile(settings.epub.profile)))
+
+
+def _drop_pictures_ahead() -> None:
+    """End the making of pictures that no EPUB took (``pictures.make_ahead``)."""
+    pictures = sys.modules.get("broadsheet.backends.epub.pictures")
+    if pictures is not None:
+        pictures.drop_ahead()
 
 
 def typeset_edition(edition: Edition, settings: Settings) -> Edition:
@@ -338,6 +370,15 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
         if progress is not None:
             progress(f"{step} {output.target.name}", done, total)
 
+    try:
+        rendered, disk_caches = _render_outputs(outputs, report, render_cache, cache, out)
+    except BaseException:
+        _drop_pictures_ahead()
+        raise
+    return _write_rendered(outputs, rendered, disk_caches, report, out, cache, kind)
+
+
+def _render_outputs(outputs: list[Output], report, render_cache: dict | None, cache: bool, out: Path):
     rendered = []
     disk_caches: dict = {}  # rendered article XHTML on disk, one per theme (``cache``)
     memo: dict = {}  # what the issues share: each theme's stylesheets, read and checked once
@@ -355,6 +396,11 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
             article_cache = disk_caches[folders]
         rendered.append(settings.render(output.edition.publication, output.issue, output.backend.render_target,
                                         cache=article_cache, memo=memo))
+    return rendered, disk_caches
+
+
+def _write_rendered(outputs: list[Output], rendered: list, disk_caches: dict, report, out: Path, cache: bool,
+                    kind: str) -> list[Path]:
     # Outputs are written in order, each once those before it are: a PDF laid out whole is started ahead
     # (``Backend.start``, up to ``jobs`` layouts at a time) and written in its turn, so that the small
     # editions of an archive are laid out side by side while this process writes the outputs before them;
@@ -369,6 +415,7 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
         written[index] = _written(pending.finish, out)
 
     with contextlib.ExitStack() as sharing:
+        sharing.callback(_drop_pictures_ahead)  # pictures made ahead that no EPUB took
         sharing.callback(_cancel, queue)
         _share(sharing, [output.backend for output in outputs])
         for index, (output, result) in enumerate(zip(outputs, rendered)):

@@ -142,15 +142,7 @@ def render_issue(
         "date_text": format_date(issue.date, lang), "number_text": number_label(issue.number, lang),
     }
     langs = {lang} | {a.lang for a in issue.articles}
-    images = {img.name: img for a in issue.articles for img in a.images}
-    for section in issue.sections:
-        if section.facsimile is not None:
-            images.setdefault(section.facsimile.picture.name, section.facsimile.picture)
-    image_assets = tuple(
-        Asset(name=f"images/{img.name}", id=f"img-{img.name.replace('.', '-')}", media_type=img.media_type, path=img.path,
-              root=img.root)
-        for img in images.values()
-    )
+    image_assets = picture_assets(issue)
 
     if target == "epub":
         # The cover is drawn beside the documents (by a child process, where one can be had) and taken last;
@@ -193,6 +185,20 @@ def render_issue(
                                  documents=(document,), assets=(style_asset, *image_assets, *extra), nav=())
     _check_glyphs(rendered, allow_missing_glyphs)
     return rendered
+
+
+def picture_assets(issue: Issue) -> tuple[Asset, ...]:
+    """The pictures of ``issue`` as its rendering holds them: each article's, then each section's page facsimile,
+    one asset per name, in that order."""
+    images = {img.name: img for a in issue.articles for img in a.images}
+    for section in issue.sections:
+        if section.facsimile is not None:
+            images.setdefault(section.facsimile.picture.name, section.facsimile.picture)
+    return tuple(
+        Asset(name=f"images/{img.name}", id=f"img-{img.name.replace('.', '-')}", media_type=img.media_type, path=img.path,
+              root=img.root)
+        for img in images.values()
+    )
 
 
 def _print_sheets(issue: Issue, view: Issue, page, lang: str) -> dict:

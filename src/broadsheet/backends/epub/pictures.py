@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import logging
 import math
@@ -92,7 +93,8 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
     renames: dict[str, str] = {}
     sizes: dict[str, tuple[int, int]] = {}
     pictures = [asset for asset in rendered.assets if asset.media_type in PICTURE_TYPES]
-    made = iter(_prepare_all(pictures, limits, picture_jobs() if jobs is None else jobs))
+    ahead = _taken_ahead(pictures, limits)
+    made = iter(ahead if ahead is not None else _prepare_all(pictures, limits, picture_jobs() if jobs is None else jobs))
     for asset in rendered.assets:
         if asset.media_type not in PICTURE_TYPES:
             assets.append(asset)
@@ -116,6 +118,105 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
     if cover is not None:
         cover = dataclasses.replace(cover, data=prepare_cover(cover.read(), limits), path=None)
     return dataclasses.replace(rendered, assets=tuple(assets), documents=documents, cover=cover)
+
+
+#: Pictures being made ahead of their EPUB (:func:`make_ahead`): by what they are made from, the process
+#: making them and the file it writes them to.
+_ahead: dict[tuple, tuple[int, object]] = {}
+
+
+def _ahead_key(pictures: list[Asset], limits: PictureLimits) -> tuple:
+    return (tuple((a.name, a.path, a.root, a.media_type, None if a.data is None else hashlib.sha256(a.data).digest())
+                  for a in pictures), limits)
+
+
+def make_ahead(assets: Iterable[Asset], limits: PictureLimits) -> bool:
+    """Start making the pictures among ``assets`` now, as :func:`prepare_pictures` will want them under
+    ``limits``, while this process goes on (typesetting and rendering the edition): a process forked for them
+    makes them as :func:`_prepare_all` does (in worker processes of its own, each picture within its time) and
+    writes them to a file, and :func:`prepare_pictures` takes them from it when it is given those pictures
+    under those limits.  One set at a time; only where forking is safe (no other thread runs) and there are
+    enough pictures to repay a process.  Returns whether they are being made."""
+    pictures = [asset for asset in assets if asset.media_type in PICTURE_TYPES]
+    if _ahead or _kept is not None or len(pictures) < PARALLEL_PICTURES or not sys.platform.startswith("linux") \
+            or threading.active_count() != 1:
+        return False
+    import tempfile
+
+    key = _ahead_key(pictures, limits)
+    try:
+        out = tempfile.TemporaryFile()
+    except OSError:
+        return False
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        out.close()
+        return False
+    if pid == 0:  # makes the pictures, writes them, ends (never back into the caller)
+        code = 1
+        try:
+            _make_ahead_child(parent, pictures, limits, out)
+            code = 0
+        finally:
+            os._exit(code)
+    _ahead[key] = (pid, out)
+    return True
+
+
+def _make_ahead_child(parent: int, pictures: list[Asset], limits: PictureLimits, out) -> None:
+    import pickle
+    import signal
+
+    from ...processes import die_with_parent
+
+    global _kept
+    die_with_parent(parent)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    _kept = None  # the workers a build keeps are its own: this process starts its own
+    results = list(_prepare_all(pictures, limits, picture_jobs()))
+    pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def _taken_ahead(pictures: list[Asset], limits: PictureLimits) -> list[_Made] | None:
+    """The pictures :func:`make_ahead` made of ``pictures`` under ``limits``, once made; None when they were
+    not made ahead, or the process making them ended without them (they are then made here)."""
+    if not _ahead:
+        return None
+    entry = _ahead.pop(_ahead_key(pictures, limits), None)
+    if entry is None:
+        return None
+    import pickle
+
+    pid, out = entry
+    with out:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return None
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            return None
+        try:
+            out.seek(0)
+            results = pickle.load(out)
+        except Exception:  # noqa: BLE001 - nothing whole was written: made here
+            return None
+    return results if isinstance(results, list) and len(results) == len(pictures) else None
+
+
+def drop_ahead() -> None:
+    """End the making of pictures no EPUB took (the build stopped before it, or made other pictures)."""
+    while _ahead:
+        _, (pid, out) = _ahead.popitem()
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        out.close()
 
 
 def picture_jobs() -> int:
