@@ -121,8 +121,8 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
 
 
 #: Pictures being made ahead of their EPUB (:func:`make_ahead`): by what they are made from, the process
-#: making them and the file it writes them to.
-_ahead: dict[tuple, tuple[int, object]] = {}
+#: making them, the file it writes them to and the pipe that tells it to use every core.
+_ahead: dict[tuple, tuple[int, object, int]] = {}
 
 
 def _ahead_key(pictures: list[Asset], limits: PictureLimits) -> tuple:
@@ -148,27 +148,40 @@ def make_ahead(assets: Iterable[Asset], limits: PictureLimits) -> bool:
         out = tempfile.TemporaryFile()
     except OSError:
         return False
+    try:
+        told, tell = os.pipe()
+    except OSError:
+        out.close()
+        return False
     parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
+        for descriptor in (told, tell):
+            os.close(descriptor)
         out.close()
         return False
     if pid == 0:  # makes the pictures, writes them, ends (never back into the caller)
         code = 1
         try:
-            _make_ahead_child(parent, pictures, limits, out)
+            os.close(tell)
+            _make_ahead_child(parent, pictures, limits, out, told)
             code = 0
         finally:
             os._exit(code)
-    _ahead[key] = (pid, out)
+    os.close(told)
+    _ahead[key] = (pid, out, tell)
     return True
 
 
-def _make_ahead_child(parent: int, pictures: list[Asset], limits: PictureLimits, out) -> None:
+def _make_ahead_child(parent: int, pictures: list[Asset], limits: PictureLimits, out, told: int) -> None:
+    """Make ``pictures`` with one core fewer than the pool while the building process typesets and renders on
+    the other (two workers beside it on two cores slowed its typesetting by 70% and gained nothing), with all
+    of the pool once it says (``told``) that it waits for them; write them to ``out``."""
     import pickle
     import signal
 
+    from ... import limits as policy
     from ...processes import die_with_parent
 
     global _kept
@@ -176,7 +189,11 @@ def _make_ahead_child(parent: int, pictures: list[Asset], limits: PictureLimits,
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_DFL)
     _kept = None  # the workers a build keeps are its own: this process starts its own
-    results = list(_prepare_all(pictures, limits, picture_jobs()))
+    work, jobs = _work_of(pictures, limits), picture_jobs()
+    try:
+        results = _in_workers(work, max(1, jobs - 1), policy.current().picture_seconds, "fork", more=(told, jobs))
+    except OSError:  # no worker could start: made here
+        results = [_prepare_one(job) for job in work]
     pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 
@@ -191,7 +208,12 @@ def _taken_ahead(pictures: list[Asset], limits: PictureLimits) -> list[_Made] | 
         return None
     import pickle
 
-    pid, out = entry
+    pid, out, tell = entry
+    try:
+        os.write(tell, b"+")  # this process waits now: all of the pool for what is left
+    except OSError:
+        pass
+    os.close(tell)
     with out:
         try:
             _, status = os.waitpid(pid, 0)
@@ -210,12 +232,13 @@ def _taken_ahead(pictures: list[Asset], limits: PictureLimits) -> list[_Made] | 
 def drop_ahead() -> None:
     """End the making of pictures no EPUB took (the build stopped before it, or made other pictures)."""
     while _ahead:
-        _, (pid, out) = _ahead.popitem()
+        _, (pid, out, tell) = _ahead.popitem()
         try:
             os.kill(pid, 9)
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+        os.close(tell)
         out.close()
 
 
@@ -251,6 +274,10 @@ def _prepare_one(job: tuple[bytes | None, Path | None, Path | None, str, Picture
         return str(exc)
 
 
+def _work_of(pictures: list[Asset], limits: PictureLimits) -> list:
+    return [(a.data, a.path if a.data is None else None, a.root, a.media_type, limits) for a in pictures]
+
+
 def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Iterable[_Made]:
     """Make every picture, in order, in ``jobs`` worker processes: one that takes longer than
     ``picture_seconds`` is ended and reported (it stays as it came).  Where this process cannot
@@ -258,7 +285,7 @@ def _prepare_all(pictures: list[Asset], limits: PictureLimits, jobs: int) -> Ite
     no worker process can start at all, the pictures are made in threads, without the time bound."""
     from ... import limits as policy
 
-    work = [(a.data, a.path if a.data is None else None, a.root, a.media_type, limits) for a in pictures]
+    work = _work_of(pictures, limits)
     if not work:
         return []
     jobs = max(1, min(jobs, len(work) if len(work) >= PARALLEL_PICTURES else 1))
@@ -365,11 +392,13 @@ def _zygote_worker(connection) -> None:
     _worker(connection, None)
 
 
-def _in_workers(work: list, jobs: int, seconds: float, method: str = "fork") -> list[_Made]:
+def _in_workers(work: list, jobs: int, seconds: float, method: str = "fork",
+                more: tuple[int, int] | None = None) -> list[_Made]:
     """Make the pictures of ``work`` in ``jobs`` worker processes, one at a time each, each within ``seconds``
     (the workers kept by :func:`keep_workers` first).  ``method``: "fork" (from this process, which runs no
     other thread) or "zygote" (forked by a zygote of :mod:`backends.processes`, started afresh where other
-    threads run)."""
+    threads run).  ``more``: ``(descriptor, jobs)``: once the descriptor can be read, up to that many
+    workers (:func:`make_ahead`: the building process has finished its own work and waits)."""
     import multiprocessing
     import time
     from multiprocessing.connection import wait
@@ -431,7 +460,14 @@ def _in_workers(work: list, jobs: int, seconds: float, method: str = "fork") -> 
                 continue
             now = time.monotonic()
             timeout = max(0.0, min(deadline for _, _, deadline in busy.values()) - now)
-            for connection in wait(list(busy), timeout):
+            for connection in wait([*busy, *([more[0]] if more else [])], timeout):
+                if more and connection == more[0]:  # told to use more cores: as many workers as there is work
+                    added = max(0, min(more[1], len(workers) + len(pending)) - len(workers))
+                    more = None
+                    for _ in range(added):
+                        workers.append(extra := start())
+                        idle.append(extra)
+                    continue
                 process, index, _ = busy.pop(connection)
                 try:
                     results[index] = connection.recv()
