@@ -55,6 +55,32 @@ def die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
+#: glibc's mallopt parameters: the size from which a block is mapped on its own, and the free memory at the
+#: heap's top from which it is given back.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory(size: int = 256 << 20) -> None:
+    """In a worker that makes and frees large buffers one after another (a picture's pixels, its JPEG): keep
+    what it frees for the next, up to ``size``, instead of giving it back to the system.
+
+    glibc's malloc maps a large block on its own and unmaps it when it is freed, and gives the free top of the
+    heap back; the next picture then faults the same memory in again, page by page.  In the picture workers
+    that was half their processor time (1.0 s of system time in 2.4 s for 210 photographs), against 0.05 s
+    with the memory kept.  Nothing is freed for good until the worker ends; elsewhere than glibc, nothing
+    changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(_M_MMAP_THRESHOLD, size)
+        mallopt(_M_TRIM_THRESHOLD, size)
+    except (OSError, AttributeError):
+        pass
+
+
 def _signal_name(signum: int) -> str:
     try:
         return signal.Signals(signum).name

@@ -318,9 +318,10 @@ def _worker(connection, parent: int | None) -> None:
     worker without a word."""
     import signal
 
-    from ...processes import die_with_parent
+    from ...processes import die_with_parent, keep_freed_memory
 
     die_with_parent(parent)
+    keep_freed_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
