@@ -91,6 +91,8 @@ class _Run:
 
 
 def _split_urls(text: str, level: int) -> list[_Run]:
+    if "." not in text and ":" not in text:  # every address has one; Chinese text seldom has either
+        return [_Run("text", text, level)]
     runs, start = [], 0
     for match in _URL.finditer(text):
         if match.start() > start:
