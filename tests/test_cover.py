@@ -70,7 +70,7 @@ from broadsheet.render import cover
 
 args = ("郑州日报", "2024年5月1日", "第1234期", ["要闻", "Theory 理论", "国际"], "zh-CN")
 pending = cover.cover_soon(*args)
-forked = pending._pid is not None
+forked = pending._forked is not None
 beside = pending.result()
 left = []
 try:
@@ -82,7 +82,7 @@ here = cover._draw(*args[:3], tuple(args[3]), args[4])
 second = cover.cover_soon(*args)  # the next cover of the process: drawn here
 stopped = cover.cover_soon("x", "", "", ["y"], "en")
 stopped.cancel()
-print(forked, second._pid is None, beside == here, len(here) > 10_000, left)
+print(forked, second._forked is None, beside == here, len(here) > 10_000, left)
 """
 
 
@@ -97,17 +97,24 @@ def test_a_cover_drawn_beside_is_the_cover_drawn_here():
     assert result.stdout.split() == ["True", "True", "True", "True", "[]"], result.stdout
 
 
-def test_a_cover_not_sent_back_is_drawn_here(monkeypatch):
+def test_a_cover_not_sent_back_is_drawn_here():
     """A child that dies without sending its cover (killed, out of memory): the cover is drawn in the
     process, the same bytes."""
-    pending = cover.Pending(("T", "1 May", "", ("A",), "en"), pid=None)
-    assert pending.result() == cover.draw_cover("T", "1 May", "", ["A"], "en")
     import os
+    import tempfile
 
-    reader, writer = os.pipe()
+    from broadsheet.processes import Forked
+
+    pending = cover.Pending(("T", "1 May", "", ("A",), "en"))
+    assert pending.result() == cover.draw_cover("T", "1 May", "", ["A"], "en")
     pid = os.fork()
     if pid == 0:
         os._exit(3)  # ends at once, sends nothing
-    os.close(writer)
-    assert cover.Pending(("T", "1 May", "", ("A",), "en"), pid, reader).result() == \
+    assert cover.Pending(("T", "1 May", "", ("A",), "en"), Forked(pid, tempfile.TemporaryFile())).result() == \
         cover.draw_cover("T", "1 May", "", ["A"], "en")
+    try:
+        os.waitpid(pid, os.WNOHANG)
+        reaped = False
+    except ChildProcessError:
+        reaped = True
+    assert reaped

@@ -371,14 +371,13 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
             progress(f"{step} {output.target.name}", done, total)
 
     try:
-        rendered, disk_caches = _render_outputs(outputs, report, render_cache, cache, out)
-    except BaseException:
-        _drop_pictures_ahead()
-        raise
-    return _write_rendered(outputs, rendered, disk_caches, report, out, cache, kind)
+        return _write_outputs(outputs, report, render_cache, cache, out, kind)
+    finally:
+        _drop_pictures_ahead()  # pictures made ahead that no EPUB took
 
 
-def _render_outputs(outputs: list[Output], report, render_cache: dict | None, cache: bool, out: Path):
+def _write_outputs(outputs: list[Output], report, render_cache: dict | None, cache: bool, out: Path,
+                   kind: str) -> list[Path]:
     rendered = []
     disk_caches: dict = {}  # rendered article XHTML on disk, one per theme (``cache``)
     memo: dict = {}  # what the issues share: each theme's stylesheets, read and checked once
@@ -396,11 +395,6 @@ def _render_outputs(outputs: list[Output], report, render_cache: dict | None, ca
             article_cache = disk_caches[folders]
         rendered.append(settings.render(output.edition.publication, output.issue, output.backend.render_target,
                                         cache=article_cache, memo=memo))
-    return rendered, disk_caches
-
-
-def _write_rendered(outputs: list[Output], rendered: list, disk_caches: dict, report, out: Path, cache: bool,
-                    kind: str) -> list[Path]:
     # Outputs are written in order, each once those before it are: a PDF laid out whole is started ahead
     # (``Backend.start``, up to ``jobs`` layouts at a time) and written in its turn, so that the small
     # editions of an archive are laid out side by side while this process writes the outputs before them;
@@ -415,7 +409,6 @@ def _write_rendered(outputs: list[Output], rendered: list, disk_caches: dict, re
         written[index] = _written(pending.finish, out)
 
     with contextlib.ExitStack() as sharing:
-        sharing.callback(_drop_pictures_ahead)  # pictures made ahead that no EPUB took
         sharing.callback(_cancel, queue)
         _share(sharing, [output.backend for output in outputs])
         for index, (output, result) in enumerate(zip(outputs, rendered)):

@@ -55,6 +55,86 @@ def die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
+#: What :meth:`Forked.result` gives when the child ended without a value.
+NOTHING = object()
+
+
+class Forked:
+    """A function running in a child forked from this process (:func:`fork_call`)."""
+
+    def __init__(self, pid: int, out) -> None:
+        self._pid, self._out = pid, out
+
+    def result(self):
+        """Wait for the child; its function's value, or :data:`NOTHING` when it ended without one (a fault,
+        killed, out of memory)."""
+        import pickle
+
+        if self._pid is None:
+            return NOTHING
+        pid, out, self._pid, self._out = self._pid, self._out, None, None
+        with out:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                return NOTHING
+            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                return NOTHING
+            try:
+                out.seek(0)
+                return pickle.load(out)
+            except Exception:  # noqa: BLE001 - nothing whole was written
+                return NOTHING
+
+    def cancel(self) -> None:
+        """End the child, if it still runs, and reap it (nothing if :meth:`result` was called)."""
+        if self._pid is None:
+            return
+        pid, out, self._pid, self._out = self._pid, self._out, None, None
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        out.close()
+
+
+def fork_call(function, *args) -> Forked | None:
+    """Run ``function(*args)`` in a child forked now, with everything this process holds, while this process
+    goes on; the child dies with it and writes the pickled value to an unnamed file.  None where a fork is not
+    safe (another thread runs: the child could inherit a lock it holds) or cannot be had."""
+    import threading
+
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return None
+    import tempfile
+
+    try:
+        out = tempfile.TemporaryFile()
+    except OSError:
+        return None
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        out.close()
+        return None
+    if pid == 0:  # the child: never back into the caller
+        code = 1
+        try:
+            import pickle
+
+            die_with_parent(parent)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_DFL)
+            pickle.dump(function(*args), out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+            code = 0
+        finally:
+            os._exit(code)
+    return Forked(pid, out)
+
+
 #: glibc's mallopt parameters: the size from which a block is mapped on its own, and the free memory at the
 #: heap's top from which it is given back.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3

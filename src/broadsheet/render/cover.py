@@ -7,10 +7,6 @@ each has), so that none is a box."""
 from __future__ import annotations
 
 import io
-import os
-import pickle
-import sys
-import threading
 import unicodedata
 from functools import lru_cache
 
@@ -148,103 +144,51 @@ _drawn_once = False
 def cover_soon(title: str, date_text: str, number_text: str, sections: list[str], lang: str) -> "Pending":
     """Start drawing a cover; :meth:`Pending.result` gives its bytes (those of :func:`draw_cover`).
 
-    The first cover of a process is drawn by a child forked for it, on another core, while this process
-    renders and checks the issue's documents: it finds its fonts and draws its masthead afresh, which a
-    process that has drawn a cover holds already (an archive's next issues are drawn here, from those).
-    Where a fork is not safe (other threads run) or not to be had, and whenever the child sends no cover
-    back, the cover is drawn here when it is asked for."""
+    The first cover of a process is drawn by a child forked for it (``processes.fork_call``), on another core,
+    while this process renders and checks the issue's documents: it finds its fonts and draws its masthead
+    afresh, which a process that has drawn a cover holds already (an archive's next issues are drawn here,
+    from those).  Where a fork is not safe or not to be had, and whenever the child sends no cover back, the
+    cover is drawn here when it is asked for."""
     global _drawn_once
+    from ..processes import fork_call
+
     args = (title, date_text, number_text, tuple(sections), lang)
     first, _drawn_once = not _drawn_once, True
-    if not first or not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return Pending(args)
-    try:
-        reader, writer = os.pipe()
-    except OSError:
-        return Pending(args)
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(reader)
-        os.close(writer)
-        return Pending(args)
-    if pid == 0:  # the child: draw, send, end (never back into the caller)
-        try:
-            os.close(reader)
-            _child(writer, parent, args)
-        finally:
-            os._exit(0)
-    os.close(writer)
-    return Pending(args, pid, reader)
+    return Pending(args, fork_call(_drawn_or_fault, args) if first else None)
 
 
 class Pending:
-    """A cover being drawn: by the child ``pid``, which writes it to ``reader``, or (no child) here."""
+    """A cover being drawn: by a forked child (``forked``), or (none) here when it is asked for."""
 
-    def __init__(self, args: tuple, pid: int | None = None, reader: int | None = None) -> None:
-        self._args, self._pid, self._reader = args, pid, reader
+    def __init__(self, args: tuple, forked=None) -> None:
+        self._args, self._forked = args, forked
 
     def result(self) -> bytes:
-        """The cover's bytes: the child's, once it has sent them, else drawn here."""
+        """The cover's bytes: the child's, once it has drawn them, else drawn here."""
+        from ..processes import NOTHING
+
         title, date_text, number_text, sections, lang = self._args
-        if self._pid is None:
+        sent = NOTHING if self._forked is None else self._forked.result()
+        if sent is NOTHING:
             return draw_cover(title, date_text, number_text, list(sections), lang)
-        chunks = []
-        try:
-            with os.fdopen(self._reader, "rb") as pipe:
-                self._reader = None
-                while chunk := pipe.read(1 << 16):
-                    chunks.append(chunk)
-        except OSError:
-            chunks = []
-        self.cancel()
-        try:
-            ok, value = pickle.loads(b"".join(chunks))
-        except Exception:  # noqa: BLE001 - nothing (or not all) was sent: drawn here instead
-            ok, value = None, None
-        if ok is False:
-            raise RenderError(value)
+        ok, value = sent
         if not ok:
-            return draw_cover(title, date_text, number_text, list(sections), lang)
+            raise RenderError(value)
         _beside[self._args] = value
         return value
 
     def cancel(self) -> None:
-        """End the child (if it still draws) and reap it; the build goes no further (or has the cover)."""
-        if self._reader is not None:
-            os.close(self._reader)
-            self._reader = None
-        if self._pid is not None:
-            pid, self._pid = self._pid, None
-            try:
-                if os.waitpid(pid, os.WNOHANG) == (0, 0):
-                    os.kill(pid, 9)
-                    os.waitpid(pid, 0)
-            except (ChildProcessError, ProcessLookupError):
-                pass
+        """End the child (if it still draws) and reap it: the build goes no further, or has the cover."""
+        if self._forked is not None:
+            self._forked.cancel()
 
 
-def _child(writer: int, parent: int, args: tuple) -> None:
-    """In the child of :func:`cover_soon`: draw the cover, write ``(True, bytes)`` (or ``(False, message)``
-    when there is no font to draw it with) to ``writer``."""
-    import signal
-
-    from ..processes import die_with_parent
-
-    die_with_parent(parent)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)
+def _drawn_or_fault(args: tuple) -> tuple[bool, bytes | str]:
+    """In the child of :func:`cover_soon`: ``(True, the cover)``, or ``(False, why)`` when no font can draw it."""
     try:
-        payload = (True, _draw(*args))
+        return True, _draw(*args)
     except RenderError as exc:
-        payload = (False, exc.message)
-    except Exception:  # noqa: BLE001 - the parent draws it again, and says why
-        return
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(writer, view):]
+        return False, exc.message
 
 
 @lru_cache(maxsize=2)

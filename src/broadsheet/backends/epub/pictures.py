@@ -121,8 +121,8 @@ def prepare_pictures(rendered: RenderedIssue, limits: PictureLimits, jobs: int |
 
 
 #: Pictures being made ahead of their EPUB (:func:`make_ahead`): by what they are made from, the process
-#: making them, the file it writes them to and the pipe that tells it to use every core.
-_ahead: dict[tuple, tuple[int, object, int]] = {}
+#: making them (``processes.Forked``) and the pipe that tells it to use every core.
+_ahead: dict[tuple, tuple[object, int]] = {}
 
 
 def _ahead_key(pictures: list[Asset], limits: PictureLimits) -> tuple:
@@ -133,113 +133,68 @@ def _ahead_key(pictures: list[Asset], limits: PictureLimits) -> tuple:
 def make_ahead(assets: Iterable[Asset], limits: PictureLimits) -> bool:
     """Start making the pictures among ``assets`` now, as :func:`prepare_pictures` will want them under
     ``limits``, while this process goes on (typesetting and rendering the edition): a process forked for them
-    makes them as :func:`_prepare_all` does (in worker processes of its own, each picture within its time) and
-    writes them to a file, and :func:`prepare_pictures` takes them from it when it is given those pictures
-    under those limits.  One set at a time; only where forking is safe (no other thread runs) and there are
-    enough pictures to repay a process.  Returns whether they are being made."""
-    pictures = [asset for asset in assets if asset.media_type in PICTURE_TYPES]
-    if _ahead or _kept is not None or len(pictures) < PARALLEL_PICTURES or not sys.platform.startswith("linux") \
-            or threading.active_count() != 1:
-        return False
-    import tempfile
+    (``processes.fork_call``) makes them as :func:`_prepare_all` does, in worker processes of its own, each
+    picture within its time, and :func:`prepare_pictures` takes them when it is given those pictures under
+    those limits.  One set at a time; only where forking is safe and there are enough pictures to repay a
+    process.  Returns whether they are being made."""
+    from ...processes import fork_call
 
-    key = _ahead_key(pictures, limits)
-    try:
-        out = tempfile.TemporaryFile()
-    except OSError:
+    pictures = [asset for asset in assets if asset.media_type in PICTURE_TYPES]
+    if _ahead or _kept is not None or len(pictures) < PARALLEL_PICTURES:
         return False
     try:
         told, tell = os.pipe()
     except OSError:
-        out.close()
         return False
-    parent = os.getpid()
-    try:
-        pid = os.fork()
-    except OSError:
-        for descriptor in (told, tell):
-            os.close(descriptor)
-        out.close()
-        return False
-    if pid == 0:  # makes the pictures, writes them, ends (never back into the caller)
-        code = 1
-        try:
-            os.close(tell)
-            _make_ahead_child(parent, pictures, limits, out, told)
-            code = 0
-        finally:
-            os._exit(code)
+    forked = fork_call(_make_ahead_child, pictures, limits, told, tell)
     os.close(told)
-    _ahead[key] = (pid, out, tell)
+    if forked is None:
+        os.close(tell)
+        return False
+    _ahead[_ahead_key(pictures, limits)] = (forked, tell)
     return True
 
 
-def _make_ahead_child(parent: int, pictures: list[Asset], limits: PictureLimits, out, told: int) -> None:
+def _make_ahead_child(pictures: list[Asset], limits: PictureLimits, told: int, tell: int) -> list[_Made]:
     """Make ``pictures`` with one core fewer than the pool while the building process typesets and renders on
     the other (two workers beside it on two cores slowed its typesetting by 70% and gained nothing), with all
-    of the pool once it says (``told``) that it waits for them; write them to ``out``."""
-    import pickle
-    import signal
-
+    of the pool once it says (``told``) that it waits for them."""
     from ... import limits as policy
-    from ...processes import die_with_parent
 
     global _kept
-    die_with_parent(parent)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)
+    os.close(tell)  # the building process's end
     _kept = None  # the workers a build keeps are its own: this process starts its own
     work, jobs = _work_of(pictures, limits), picture_jobs()
     try:
-        results = _in_workers(work, max(1, jobs - 1), policy.current().picture_seconds, "fork", more=(told, jobs))
+        return _in_workers(work, max(1, jobs - 1), policy.current().picture_seconds, "fork", more=(told, jobs))
     except OSError:  # no worker could start: made here
-        results = [_prepare_one(job) for job in work]
-    pickle.dump(results, out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+        return [_prepare_one(job) for job in work]
 
 
 def _taken_ahead(pictures: list[Asset], limits: PictureLimits) -> list[_Made] | None:
     """The pictures :func:`make_ahead` made of ``pictures`` under ``limits``, once made; None when they were
     not made ahead, or the process making them ended without them (they are then made here)."""
-    if not _ahead:
-        return None
-    entry = _ahead.pop(_ahead_key(pictures, limits), None)
+    from ...processes import NOTHING
+
+    entry = _ahead.pop(_ahead_key(pictures, limits), None) if _ahead else None
     if entry is None:
         return None
-    import pickle
-
-    pid, out, tell = entry
+    forked, tell = entry
     try:
         os.write(tell, b"+")  # this process waits now: all of the pool for what is left
     except OSError:
         pass
     os.close(tell)
-    with out:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            return None
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-            return None
-        try:
-            out.seek(0)
-            results = pickle.load(out)
-        except Exception:  # noqa: BLE001 - nothing whole was written: made here
-            return None
-    return results if isinstance(results, list) and len(results) == len(pictures) else None
+    results = forked.result()
+    return results if results is not NOTHING and len(results) == len(pictures) else None
 
 
 def drop_ahead() -> None:
     """End the making of pictures no EPUB took (the build stopped before it, or made other pictures)."""
     while _ahead:
-        _, (pid, out, tell) = _ahead.popitem()
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        _, (forked, tell) = _ahead.popitem()
+        forked.cancel()
         os.close(tell)
-        out.close()
 
 
 def picture_jobs() -> int:

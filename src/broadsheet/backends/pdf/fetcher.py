@@ -23,6 +23,15 @@ def _grayscale(body: bytes, media_type: str) -> tuple[bytes, str]:
         return out.getvalue(), "image/jpeg"
 
 
+def _asset_name(url: str) -> str | None:
+    """The edition's asset ``url`` names (under :data:`BASE_URL`), or None for any other URL."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if parts.scheme != "file" or not path.startswith("/broadsheet-edition/"):
+        return None
+    return path[len("/broadsheet-edition/"):]
+
+
 def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str, Path | None]], grayscale: bool):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -35,20 +44,16 @@ def asset_fetcher(assets: dict[str, tuple[bytes | None, Path | None, str, Path |
         def stylesheet(self, url) -> bytes | None:
             """The text of the stylesheet ``url`` names, held in memory (``stylesheets.py`` keeps its parse
             by it); None for any other URL."""
-            parts = urlsplit(url)
-            name = unquote(parts.path)[len("/broadsheet-edition/"):]
-            if parts.scheme != "file" or not unquote(parts.path).startswith("/broadsheet-edition/") \
-                    or name not in assets:
+            name = _asset_name(url)
+            if name not in assets:
                 return None
             data, _, media_type, _ = assets[name]
             return data if media_type == "text/css" and isinstance(data, bytes) else None
 
         def fetch(self, url, headers=None):
-            parts = urlsplit(url)
-            path = unquote(parts.path)
-            if parts.scheme != "file" or not path.startswith("/broadsheet-edition/"):
+            name = _asset_name(url)
+            if name is None:
                 raise ValueError(f"refused: {url} is not an asset of this edition")
-            name = path[len("/broadsheet-edition/"):]
             if name not in assets:
                 raise ValueError(f"refused: {name} is not an asset of this edition")
             data, source, media_type, root = assets[name]
