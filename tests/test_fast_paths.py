@@ -1,4 +1,5 @@
-"""The quick ways give the answers of the plain ones: font coverage cache, parallel pictures, libyaml."""
+"""The quick ways give the answers of the plain ones: font coverage cache, the language model's cache,
+parallel pictures, libyaml."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PIL import Image
 from broadsheet.backends.epub import pictures as epub_images
 from broadsheet.backends.epub.pictures import PictureLimits, _prepare_all
 from broadsheet.errors import ConfigError
+from broadsheet.ingest import langmodel
 from broadsheet.ingest.encoding import looks_binary
 from broadsheet.ingest.markdown import _load_yaml, parse_front_matter
 from broadsheet.render import Asset, fonts
@@ -74,6 +76,89 @@ def test_an_unwritable_cache_is_no_fault(tmp_path, monkeypatch):
         assert fonts._coverage() == merged_afresh()
     finally:
         fonts._coverage.cache_clear()
+
+
+# --- the language identifier's model, kept decompressed -------------------------------------
+
+#: Texts in several scripts and languages, some short, one empty, one of markup only.
+TEXTS = ["The council met on Tuesday to discuss the new budget for the city's schools.",
+         "Der Stadtrat hat am Dienstag über den neuen Haushalt der Schulen beraten.",
+         "Le conseil municipal s'est réuni mardi pour discuter du budget des écoles.",
+         "El ayuntamiento se reunió el martes para hablar del presupuesto escolar.",
+         "Городской совет во вторник обсудил новый бюджет школ.", "Η κυβέρνηση ανακοίνωσε νέα μέτρα.",
+         "مجلس المدينة ناقش الميزانية الجديدة", "सरकार ने नए उपायों की घोषणा की", "政府宣布了新的措施", "x", "",
+         "<p>&amp;</p>", "Kommunestyret diskuterte budsjettet for skolene på tirsdag."]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """py3langid's identifier as it reads its own model file, and what it says of each text."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return identifier, [identifier.rank(text) for text in TEXTS]
+
+
+@pytest.fixture
+def model_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "broadsheet" / "langid"
+
+
+def test_the_language_model_is_kept_and_read_back_without_decompressing(model_cache, reference, monkeypatch):
+    identifier = langmodel.load_identifier()
+    assert [identifier.rank(text) for text in TEXTS] == reference[1]
+    (cached,) = model_cache.glob("model-*.bin")
+
+    def decompress(*args):
+        raise AssertionError("the model file was read again")
+
+    monkeypatch.setattr("py3langid.modelio.load_model", decompress)
+    identifier = langmodel.load_identifier()
+    assert [identifier.rank(text) for text in TEXTS] == reference[1]
+    assert [identifier.classify(text) for text in TEXTS] == [reference[0].classify(text) for text in TEXTS]
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_a_damaged_language_model_is_ignored_and_written_again(model_cache, reference, damage):
+    langmodel.load_identifier()
+    (cached,) = model_cache.glob("model-*.bin")
+    good = cached.read_bytes()
+    middle = len(good) // 2
+    cached.write_bytes(good[:middle] + bytes([good[middle] ^ 0x01]) + good[middle + 1:] if damage == "flip"
+                       else good[:middle])
+    identifier = langmodel.load_identifier()
+    assert [identifier.rank(text) for text in TEXTS] == reference[1]
+    assert cached.read_bytes() == good
+
+
+def test_a_language_model_leading_out_of_its_arrays_is_not_used(model_cache, reference):
+    from array import array
+
+    identifier = reference[0]
+    for name in ("nextmove", "output", "row"):
+        nextmove, row, output = array("I", identifier.tk_nextmove), array("H", identifier.tk_row), array(
+            "i", identifier.tk_output)
+        if name == "nextmove":
+            nextmove[300] = len(row)  # a state past the last
+        elif name == "output":
+            output[7] = len(identifier.nb_ptc)  # a feature past the last
+        else:
+            row[5] = len(nextmove) // 256  # a row of moves past the last
+        langmodel._write_cached("1" * 64, identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes, nextmove,
+                                row, output)
+        assert (model_cache / f"model-{'1' * 64}.bin").exists()  # well formed, its digest right
+        assert langmodel._read_cached("1" * 64) is None
+    langmodel._write_cached("2" * 64, identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes,
+                            identifier.tk_nextmove, identifier.tk_row, identifier.tk_output)
+    assert langmodel._read_cached("2" * 64) is not None  # the same arrays, unchanged, are used
+
+
+def test_an_unwritable_language_model_cache_is_no_fault(tmp_path, monkeypatch, reference):
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    identifier = langmodel.load_identifier()
+    assert [identifier.rank(text) for text in TEXTS] == reference[1]
 
 
 # --- pictures made in parallel ----------------------------------------------------------------

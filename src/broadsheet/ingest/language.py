@@ -3,9 +3,10 @@
 Chinese, Japanese and Korean are told by their scripts (kana, hangul, Han characters), and
 Simplified from Traditional Chinese by characters whose forms differ: deterministic, and
 right on short headlines.  Every other text goes to py3langid (a naive Bayes classifier
-over byte n-grams, the one trafilatura uses), loaded on first use only: importing it and
-reading its model costs most of a second, which a build of Chinese, Japanese or Korean
-sources, or of sources whose language is configured, never pays.
+over byte n-grams, the one trafilatura uses), loaded on first use only: importing it (with
+numpy) and reading its model cost a tenth of a second or more (its model is kept decompressed
+in the user's cache, see ``langmodel``), which a build of Chinese, Japanese or Korean sources,
+or of sources whose language is configured, never pays.
 
 ``resolve`` weighs a declaration (``<language>``, ``<html lang>``) against the text: a
 declaration that the text agrees with, or that the text is too short to judge, is kept as
@@ -162,9 +163,9 @@ _LOCK = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _load():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from .langmodel import load_identifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return load_identifier()
 
 
 def _classifier():
