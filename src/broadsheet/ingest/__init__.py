@@ -436,17 +436,93 @@ def _read_issue_folder(issue_dir: Path, config_path: Path | None, config: Broads
     batch = _Batch(config_path, config, root, issue_dir, issue_cfg, name_date=_date_from(issue_dir.name),
                    fallback_title=fallback_title)
     skipped_before = len(_SKIPPED.get() or ())
-    for item_kind, item in _items(issue_dir, kind, root):
-        try:
-            batch.drafts.extend(_load(item_kind, item, context))
-        except IngestError as exc:
-            if not _skip(exc):
-                raise
+    for outcome in _read_items(_items(issue_dir, kind, root), context):
+        if isinstance(outcome, IngestError):
+            if not _skip(outcome):
+                raise outcome
+        else:
+            batch.drafts.extend(outcome)
     if not any(s.articles for d in batch.drafts for s in d.sections):
         if len(_SKIPPED.get() or ()) > skipped_before:
             return None
         raise IngestError("no articles found", issue_dir)
     return batch
+
+
+#: From this many sources up, an issue folder is read by two processes (:func:`_read_items`).
+SPLIT_READING = 48
+
+
+def _read_items(items: list[tuple[str, Path]], context: Context) -> Iterator[list[Draft] | IngestError]:
+    """Each source's drafts, or its fault, in order, as :func:`_load` gives them and logs them.
+
+    An issue folder of :data:`SPLIT_READING` sources or more, where the limits allow two processes at once and
+    nothing is fetched, is read by two: a child forked for it (``processes.fork_call``) reads the second half
+    while this process reads the first.  What the child logs is kept and told here in its turn, before its
+    source's drafts, so that the messages, the faults and the drafts are those of a reading one after the other.
+    A child that gives nothing back (a fault of another kind, killed) leaves its sources to be read here."""
+    half = len(items)
+    forked = None
+    if len(items) >= SPLIT_READING and not context.allow_remote:
+        from ..limits import current
+        from ..processes import fork_call
+
+        if current().pool() >= 2:
+            half = len(items) // 2
+            forked = fork_call(_read_kept, items[half:], context, _SKIPPED.get() is not None)
+            if forked is None:
+                half = len(items)
+    try:
+        for item_kind, item in items[:half]:
+            yield _outcome(item_kind, item, context)
+        if forked is None:
+            return
+        from ..processes import NOTHING
+
+        read, forked = forked.result(), None
+        read = [] if read is NOTHING else read
+        for records, outcome in read:
+            for record in records:
+                log.handle(record)
+            yield outcome
+        for item_kind, item in items[half + len(read):]:  # those the child did not read
+            yield _outcome(item_kind, item, context)
+    finally:
+        if forked is not None:
+            forked.cancel()
+
+
+def _outcome(kind: str, path: Path, context: Context) -> list[Draft] | IngestError:
+    try:
+        return _load(kind, path, context)
+    except IngestError as exc:
+        return exc
+
+
+def _read_kept(items: list[tuple[str, Path]], context: Context, keep_going: bool) -> list[tuple[list, object]]:
+    """In the child of :func:`_read_items`: each source's log records (kept, not told) and its drafts or fault,
+    up to the first fault that ends the reading (one not skipped, or one of another kind, which the parent then
+    meets itself)."""
+    read: list[tuple[list, object]] = []
+    for item_kind, item in items:
+        records: list[logging.LogRecord] = []
+        token = _KEPT_LOG.set(records)
+        try:
+            outcome = _outcome(item_kind, item, context)
+        except Exception:  # noqa: BLE001 - not the source's fault: the parent reads it again and meets it
+            break
+        finally:
+            _KEPT_LOG.reset(token)
+        read.append(([_told(record) for record in records], outcome))
+        if isinstance(outcome, IngestError) and not keep_going:
+            break
+    return read
+
+
+def _told(record: logging.LogRecord) -> logging.LogRecord:
+    """A record with its message made, to be sent to another process and told there."""
+    record.msg, record.args, record.exc_info, record.exc_text = record.getMessage(), None, None, None
+    return record
 
 
 def _load(kind: str, path: Path, context: Context) -> list[Draft]:
