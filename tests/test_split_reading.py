@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import os
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
 
-from broadsheet import ingest, limits, processes
-from broadsheet.errors import ConfigError, IngestError
+from broadsheet import ingest, limits
 from conftest import outputs, run_cli
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
@@ -40,96 +35,112 @@ def issue_folder(tmp_path: Path, damaged: int | None = None, unknown_key: int | 
     return folder
 
 
-def read(folder: Path, jobs: int, caplog, keep: bool = False):
-    """The editions read from ``folder`` with ``jobs`` processes at most: their models (as JSON), every message
-    logged, and the faults skipped (or the fault raised)."""
-    caplog.clear()
-    with limits.within(dataclasses.replace(limits.current(), jobs=jobs)), caplog.at_level(logging.DEBUG, "broadsheet"):
-        try:
-            if keep:
-                with ingest.keep_going() as skipped:
-                    editions = ingest.load_editions([folder])
-                faults = [str(exc) for exc in skipped]
-            else:
-                editions, faults = ingest.load_editions([folder]), []
-        except (IngestError, ConfigError) as exc:
-            editions, faults = [], [f"raised: {type(exc).__name__}: {exc}"]
-    models = [e.publication.model_dump_json() for e in editions]
-    return models, [(r.levelname, r.getMessage()) for r in caplog.records], faults
+_READ = r"""
+import dataclasses, json, logging, os, signal, sys
+from pathlib import Path
+from broadsheet import ingest, limits, processes
+from broadsheet.errors import ConfigError, IngestError
+
+folder, jobs, keep, kill = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "keep", sys.argv[4] == "kill"
+forks = []
+real = processes.fork_call
+processes.fork_call = lambda function, *args: forks.append(real(function, *args)) or forks[-1]
+if kill:  # a child that gives nothing back
+    ingest._read_kept = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+messages = []
 
 
-@pytest.fixture
-def forks(monkeypatch):
-    """The children forked to read (each a Forked), counted."""
-    made = []
-    real = processes.fork_call
-
-    def counted(function, *args):
-        forked = real(function, *args)
-        made.append(forked)
-        return forked
-
-    monkeypatch.setattr(processes, "fork_call", counted)
-    return made
+class Kept(logging.Handler):
+    def emit(self, record):
+        messages.append([record.levelname, record.getMessage()])
 
 
-def no_children_left() -> bool:
+logger = logging.getLogger("broadsheet")
+logger.addHandler(Kept())
+logger.setLevel(logging.DEBUG)
+with limits.within(dataclasses.replace(limits.current(), jobs=jobs)):
     try:
-        return os.waitpid(-1, os.WNOHANG) is None  # pragma: no cover - waitpid raises when there are none
-    except ChildProcessError:
-        return True
+        if keep:
+            with ingest.keep_going() as skipped:
+                editions = ingest.load_editions([folder])
+            faults = [str(exc) for exc in skipped]
+        else:
+            editions, faults = ingest.load_editions([folder]), []
+    except (IngestError, ConfigError) as exc:
+        editions, faults = [], [f"raised: {type(exc).__name__}: {exc}"]
+try:
+    os.waitpid(-1, os.WNOHANG)
+    left = True
+except ChildProcessError:
+    left = False
+print(json.dumps({"models": [e.publication.model_dump_json() for e in editions], "messages": messages,
+                  "faults": faults, "forks": [f is not None for f in forks], "left": left}))
+"""
 
 
-@pytest.mark.skipif(limits.cores() < 2, reason="reading is split only where two processes may run")
+def read(folder: Path, jobs: int, keep: bool = False, kill: bool = False) -> dict:
+    """The editions read from ``folder`` with ``jobs`` processes at most, in a process of its own (a fork is made
+    only where no other thread runs): their models (as JSON), every message logged, the faults skipped (or the
+    fault raised), whether a child was forked to read, and whether one was left unreaped."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _READ, str(folder), str(jobs), "keep" if keep else "stop",
+                             "kill" if kill else "live"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def same_reading(one: dict, other: dict) -> bool:
+    return all(one[key] == other[key] for key in ("models", "messages", "faults"))
+
+
+two_cores = pytest.mark.skipif(limits.cores() < 2, reason="reading is split only where two processes may run")
+
+
+@two_cores
 @pytest.mark.parametrize("damaged, keep", [(None, False), (45, True), (45, False), (10, True), (10, False)])
-def test_two_processes_read_what_one_reads(tmp_path, caplog, forks, damaged, keep):
+def test_two_processes_read_what_one_reads(tmp_path, damaged, keep):
     folder = issue_folder(tmp_path, damaged)
-    alone = read(folder, 1, caplog, keep)
-    assert not forks
-    split = read(folder, 2, caplog, keep)
-    assert len(forks) == 1 and forks[0] is not None  # the second half was read by a child
-    assert split == alone
-    models, messages, faults = split
+    alone = read(folder, 1, keep)
+    split = read(folder, 2, keep)
+    assert alone["forks"] == [] and split["forks"] == [True]  # the second half was read by a child
+    assert same_reading(split, alone) and not split["left"]
     # one process stops at the first fault not skipped (the dump sorts after the article of its number)
     read_to = damaged + 1 if damaged is not None and not keep else ARTICLES
-    assert sum("reading as markdown" in m for _, m in messages) == read_to
+    assert sum("reading as markdown" in m for _, m in split["messages"]) == read_to
     if damaged is None:
-        assert len(models) == 1 and not faults
-        assert [m for level, m in messages if level == "WARNING"]  # the pictures that lead nowhere, told here
+        assert len(split["models"]) == 1 and not split["faults"]
+        assert [m for level, m in split["messages"] if level == "WARNING"]  # the pictures that lead nowhere
     else:
-        assert len(faults) == 1 and f"a{damaged}x.txt" in faults[0]
-        assert faults[0].startswith("raised: ") != keep
-    assert no_children_left()
+        assert len(split["faults"]) == 1 and f"a{damaged}x.txt" in split["faults"][0]
+        assert split["faults"][0].startswith("raised: ") != keep
 
 
-@pytest.mark.skipif(limits.cores() < 2, reason="reading is split only where two processes may run")
+@two_cores
 @pytest.mark.parametrize("keep", [False, True])
-def test_a_fault_of_another_kind_in_the_second_half_is_met_as_one_process_meets_it(tmp_path, caplog, forks, keep):
+def test_a_fault_of_another_kind_in_the_second_half_is_met_as_one_process_meets_it(tmp_path, keep):
     folder = issue_folder(tmp_path, unknown_key=40)
-    alone = read(folder, 1, caplog, keep)
-    assert read(folder, 2, caplog, keep) == alone
-    assert alone[2] == [f"raised: ConfigError: {folder / 'a40.md'}: colour: unknown key"]
-    assert len(forks) == 1 and forks[0] is not None
-    assert no_children_left()
+    alone = read(folder, 1, keep)
+    split = read(folder, 2, keep)
+    assert same_reading(split, alone) and split["forks"] == [True] and not split["left"]
+    assert alone["faults"] == [f"raised: ConfigError: {folder / 'a40.md'}: colour: unknown key"]
 
 
-@pytest.mark.skipif(limits.cores() < 2, reason="reading is split only where two processes may run")
-def test_a_child_that_gives_nothing_back_leaves_its_half_to_be_read_here(tmp_path, caplog, forks, monkeypatch):
+@two_cores
+def test_a_child_that_gives_nothing_back_leaves_its_half_to_be_read_here(tmp_path):
     folder = issue_folder(tmp_path)
-    alone = read(folder, 1, caplog)
-    monkeypatch.setattr(ingest, "_read_kept", lambda *args: os.kill(os.getpid(), signal.SIGKILL))
-    assert read(folder, 2, caplog) == alone
-    assert len(forks) == 1 and forks[0] is not None
-    assert no_children_left()
+    split = read(folder, 2, kill=True)
+    assert same_reading(split, read(folder, 1)) and split["forks"] == [True] and not split["left"]
 
 
-def test_fewer_sources_or_one_process_read_here(tmp_path, caplog, forks):
+def test_fewer_sources_or_one_process_read_here(tmp_path):
     folder = issue_folder(tmp_path)
     for extra in sorted(folder.iterdir())[ingest.SPLIT_READING - 1:]:
         extra.unlink()
-    read(folder, 2, caplog)
-    read(issue_folder(tmp_path / "more"), 1, caplog)
-    assert not forks
+    assert read(folder, 2)["forks"] == []
+    assert read(issue_folder(tmp_path / "more"), 1)["forks"] == []
 
 
 def test_the_command_line_says_the_same_with_one_process_or_two(tmp_path):
