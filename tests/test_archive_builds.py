@@ -52,6 +52,20 @@ def test_an_archive_built_at_once_gives_the_files_of_its_issues_built_alone(tmp_
             assert path.read_bytes() == (tmp_path / "together" / path.name).read_bytes(), path.name
 
 
+def test_an_archive_s_covers_drawn_by_two_processes_are_those_of_its_issues_built_alone(tmp_path):
+    """Five issues: their covers are drawn by two processes (``cover.covers_ahead``, tested in test_cover.py),
+    and each EPUB is the one its issue makes built alone."""
+    archive = make_archive(tmp_path, days=5)
+    result = run_cli("build", archive, "--out", tmp_path / "together", "-f", "epub", "-q", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    for day in range(1, 6):
+        alone = run_cli("build", archive / f"2024-05-0{day}", "--out", tmp_path / f"alone-{day}", "-f", "epub", "-q",
+                        "--no-cache")
+        assert alone.returncode == 0, alone.stderr
+        name = f"hlrb-2024-05-0{day}.epub"
+        assert (tmp_path / f"alone-{day}" / name).read_bytes() == (tmp_path / "together" / name).read_bytes(), name
+
+
 def test_a_picture_refused_at_layout_stops_the_archive_at_its_issue(tmp_path, monkeypatch):
     """Layouts start ahead of their turn: a fault found while starting one is still told in its turn, with
     the issues before it written and none after it."""

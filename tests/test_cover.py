@@ -118,3 +118,69 @@ def test_a_cover_not_sent_back_is_drawn_here():
     except ChildProcessError:
         reaped = True
     assert reaped
+
+
+# --- covers drawn ahead, by two processes ---------------------------------------------------------------
+# Each in a process of its own: a fork is made only where no other thread runs, and the process running the
+# tests may hold one (the offload thread of an earlier test's Dask client).
+
+_AHEAD = r"""
+import json, os, signal, sys, time
+from broadsheet.render import cover
+
+#: Eight covers of two publications, as an archive asks for them.
+many = [(title, f"{day} May 2026", f"No. {day}", ("News", "Sport") if day % 2 else ("要闻",), lang)
+        for day in range(1, 5) for title, lang in (("The Harbour Gazette", "en"), ("河洛日报", "zh-CN"))]
+expected = [cover._draw(*args) for args in many]
+cover._draw.cache_clear()
+cover._masthead.cache_clear()
+if sys.argv[1] == "killed":  # a child that ends without drawing
+    cover._draw_from_the_back = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+started = cover.covers_ahead(many)
+coming = cover._coming
+if sys.argv[1] == "ahead":
+    deadline = time.monotonic() + 30
+    while os.fstat(coming.out.fileno()).st_size == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)  # the child has written its first cover (the last of the archive)
+here = []
+real = cover._draw
+cover._draw = lambda *args: here.append(list(args)) or real(*args)
+same = [cover.draw_cover(t, d, n, list(s), lang) for t, d, n, s, lang in many] == expected
+drawn_ahead = coming.forked.result()
+cover.drop_covers_ahead()
+try:
+    os.waitpid(-1, os.WNOHANG)
+    left = True
+except ChildProcessError:
+    left = False
+print(json.dumps({"started": started, "same": same, "ahead": drawn_ahead if isinstance(drawn_ahead, int) else None,
+                  "here": len(here), "last here": list(many[-1]) in here, "left": left, "count": len(many),
+                  "few": cover.covers_ahead(many[:cover.AHEAD_COVERS - 1] * 3)}))
+"""
+
+
+def _ahead(how: str) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _AHEAD, how], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_covers_drawn_ahead_are_those_drawn_here():
+    """Two processes draw an archive's covers, the child from the last: the same bytes as one process draws,
+    each process some of them (never more than one drawn twice), and the child reaped."""
+    made = _ahead("ahead")
+    assert made["started"] and made["same"] and not made["left"]
+    assert made["ahead"] >= 1 and not made["last here"]
+    assert made["here"] + made["ahead"] <= made["count"] + 1
+    assert made["few"] is False  # three covers, asked for again and again: drawn here
+
+
+def test_covers_not_drawn_ahead_are_drawn_here():
+    """A child that ends without drawing (killed): every cover drawn here, the same bytes."""
+    made = _ahead("killed")
+    assert made["started"] and made["same"] and not made["left"]
+    assert made["ahead"] is None and made["here"] == made["count"]

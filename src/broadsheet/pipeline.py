@@ -371,9 +371,29 @@ def write_outputs(outputs: list[Output], *, out: Path, progress: Progress | None
             progress(f"{step} {output.target.name}", done, total)
 
     try:
+        _covers_ahead(outputs)
         return _write_outputs(outputs, report, render_cache, cache, out, kind)
     finally:
         _drop_pictures_ahead()  # pictures made ahead that no EPUB took
+        _drop_covers_ahead()
+
+
+def _covers_ahead(outputs: list[Output]) -> None:
+    """Where two processes may run, draw the EPUB covers of many outputs in two (``cover.covers_ahead``)."""
+    from .limits import current
+
+    epubs = [output for output in outputs if output.backend.render_target == "epub"]
+    if len(epubs) >= 2 and current().pool() >= 2:
+        from .render import cover_args
+        from .render.cover import covers_ahead
+
+        covers_ahead([cover_args(output.edition.publication, output.issue) for output in epubs])
+
+
+def _drop_covers_ahead() -> None:
+    cover = sys.modules.get("broadsheet.render.cover")
+    if cover is not None:
+        cover.drop_covers_ahead()
 
 
 def _write_outputs(outputs: list[Output], report, render_cache: dict | None, cache: bool, out: Path,

@@ -147,8 +147,7 @@ def render_issue(
     if target == "epub":
         # The cover is drawn beside the documents (by a child process, where one can be had) and taken last;
         # its lines are the sections' entries of the contents.
-        cover = cover_soon(publication.title, issue.edition or context["date_text"], context["number_text"],
-                           [section_label(section.name, section.page, lang) for section in view.sections], lang)
+        cover = cover_soon(*cover_args(publication, issue))
         try:
             rendered = _render_epub(env, context, publication, issue, theme, langs, image_assets, meta, cache,
                                     memo, facsimile)
@@ -185,6 +184,14 @@ def render_issue(
                                  documents=(document,), assets=(style_asset, *image_assets, *extra), nav=())
     _check_glyphs(rendered, allow_missing_glyphs)
     return rendered
+
+
+def cover_args(publication: Publication, issue: Issue) -> tuple:
+    """What an issue's EPUB cover is drawn from (``cover.draw_cover``'s arguments): the title, the edition's name
+    or the date, the issue's number and the sections' entries of the contents, in the publication's language."""
+    lang = publication.language
+    return (publication.title, issue.edition or format_date(issue.date, lang), number_label(issue.number, lang),
+            tuple(section_label(section.name, section.page, lang) for section in issue.sections), lang)
 
 
 def picture_assets(issue: Issue) -> tuple[Asset, ...]:

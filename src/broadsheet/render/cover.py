@@ -7,6 +7,8 @@ each has), so that none is a box."""
 from __future__ import annotations
 
 import io
+import os
+import struct
 import unicodedata
 from functools import lru_cache
 
@@ -132,7 +134,7 @@ def _text(draw: ImageDraw.ImageDraw, y: float, text: str, lang: str, size: int, 
 def draw_cover(title: str, date_text: str, number_text: str, sections: list[str], lang: str) -> bytes:
     """Return the cover as JPEG bytes (deterministic for the same input and fonts)."""
     args = (title, date_text, number_text, tuple(sections), lang)
-    return _beside.get(args) or _draw(*args)
+    return _beside.get(args) or _taken_ahead(args) or _draw(*args)
 
 
 #: The cover a child of this process drew (:func:`cover_soon`), by what it was drawn from.
@@ -153,6 +155,9 @@ def cover_soon(title: str, date_text: str, number_text: str, sections: list[str]
     from ..processes import fork_call
 
     args = (title, date_text, number_text, tuple(sections), lang)
+    if _coming is not None and args in _coming.order:  # drawn by the process drawing covers ahead, or here
+        _drawn_once = True
+        return Pending(args)
     first, _drawn_once = not _drawn_once, True
     return Pending(args, fork_call(_drawn_or_fault, args) if first else None)
 
@@ -223,3 +228,111 @@ def _draw(title: str, date_text: str, number_text: str, sections: tuple[str, ...
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
+
+
+#: From this many different covers up, a build's covers are drawn by two processes (:func:`covers_ahead`).
+AHEAD_COVERS = 4
+
+
+class _Coming:
+    """Covers being drawn ahead by a child (:func:`covers_ahead`): their arguments by place, the child, the
+    unnamed file it writes each cover to as it is drawn, how far it has been read, and the shared word that
+    tells the child how far this process has come."""
+
+    def __init__(self, order: dict[tuple, int], forked, out, front) -> None:
+        self.order, self.forked, self.out, self.front = order, forked, out, front
+        self.read_to, self.received, self.reached = 0, {}, 0
+
+    def take(self, args: tuple) -> bytes | None:
+        index = self.order.get(args)
+        if index is None:
+            return None
+        if index + 1 > self.reached:  # the child stops before it: this process has it in hand
+            self.reached = index + 1
+            struct.pack_into("<q", self.front, 0, self.reached)
+        self._read()
+        return self.received.get(index)
+
+    def _read(self) -> None:
+        """Take in the covers written whole since the last look (one still being written waits)."""
+        fd = self.out.fileno()
+        while True:
+            head = os.pread(fd, 8, self.read_to)
+            if len(head) < 8:
+                return
+            index, size = struct.unpack("<II", head)
+            data = os.pread(fd, size, self.read_to + 8)
+            if len(data) < size:
+                return
+            self.received[index] = data
+            self.read_to += 8 + size
+
+    def end(self) -> None:
+        self.forked.cancel()
+        self.out.close()
+        self.front.close()
+
+
+_coming: _Coming | None = None
+
+
+def covers_ahead(covers: list[tuple]) -> bool:
+    """Start drawing ``covers`` (the arguments of :func:`draw_cover`, in the order this process will ask for
+    them) in a child forked for them, which draws them from the last backwards while this process draws them
+    from the first: each process draws about half, and they meet in the middle.  This process tells the child
+    (through a shared word) how far it has come; the child stops where it is reached, and writes each cover as it
+    is drawn to an unnamed file, which this process reads when it asks for a cover.  Only from
+    :data:`AHEAD_COVERS` different covers up, where forking is safe, and one set at a time; a child that ends
+    early (a fault, killed) leaves the rest to be drawn here.  Returns whether they are being drawn ahead."""
+    global _coming
+    import mmap
+    import tempfile
+
+    from ..processes import fork_call
+
+    distinct = [args for args in dict.fromkeys(covers) if args not in _beside]
+    if _coming is not None or len(distinct) < AHEAD_COVERS:
+        return False
+    try:
+        out = tempfile.TemporaryFile()
+    except OSError:
+        return False
+    front = mmap.mmap(-1, 8)  # anonymous and shared: the child sees what this process writes
+    forked = fork_call(_draw_from_the_back, distinct, out.fileno(), front)
+    if forked is None:
+        out.close()
+        front.close()
+        return False
+    _coming = _Coming({args: index for index, args in enumerate(distinct)}, forked, out, front)
+    return True
+
+
+def _draw_from_the_back(covers: list[tuple], fd: int, front) -> int:
+    """In the child of :func:`covers_ahead`: draw ``covers`` from the last, each written whole to ``fd`` as
+    (place, size, JPEG), until the building process has reached the next; the number drawn."""
+    drawn = 0
+    for index in range(len(covers) - 1, -1, -1):
+        if index < struct.unpack_from("<q", front, 0)[0]:
+            break
+        try:
+            data = _draw(*covers[index])
+        except Exception:  # noqa: BLE001 - drawn here by the building process, which meets the fault itself
+            break
+        record = struct.pack("<II", index, len(data)) + data
+        written = 0
+        while written < len(record):
+            written += os.write(fd, record[written:])
+        drawn += 1
+    return drawn
+
+
+def _taken_ahead(args: tuple) -> bytes | None:
+    return _coming.take(args) if _coming is not None else None
+
+
+def drop_covers_ahead() -> None:
+    """End the drawing of covers ahead (the build has its covers, or stopped)."""
+    global _coming
+    coming, _coming = _coming, None
+    if coming is not None:
+        coming.end()
