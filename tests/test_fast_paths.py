@@ -238,3 +238,44 @@ def test_binary_detection_counts_the_same_control_bytes():
         control = byte < 9 or 13 < byte < 32 and byte != 27
         assert (bytes([byte]).translate(None, _NOT_CONTROL) == bytes([byte])) is control, byte
     assert looks_binary(b"text " * 100 + b"\x01\x02" * 60) and not looks_binary(b"text\x1b[1m bold\n" * 100)
+
+
+# --- the e-paper families' markers, searched only where their needles are -----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from broadsheet.ingest.epaper import site as epaper_site  # noqa: E402
+from broadsheet.ingest.epaper.layouts import GENERIC, LAYOUTS  # noqa: E402
+
+MARKERS = [(marker, needles) for layout in (*LAYOUTS, GENERIC)
+           for marker, needles in zip(layout.markers, layout.marker_needles, strict=True)]
+
+
+def test_every_marker_has_its_needles():
+    assert MARKERS and all(needles and all(n == n.lower() for n in needles) for _, needles in MARKERS)
+    assert sum(len(layout.markers) for layout in (*LAYOUTS, GENERIC)) == len(MARKERS)
+
+
+@pytest.mark.parametrize("marker, needles", MARKERS, ids=[m for m, _ in MARKERS])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_text_a_marker_matches_holds_one_of_its_needles(marker, needles, data):
+    """Texts the marker matches (ignoring case, with what surrounds it): the quick search finds the family too."""
+    import re
+
+    pattern = re.compile(marker, re.I)
+    text = data.draw(st.from_regex(pattern))
+    assert pattern.search(text)
+    assert epaper_site.shows_a_family(text), (marker, text)
+
+
+@pytest.mark.parametrize("text", ['<div ID = "PAGELİNK">', "<img usemap='#pagepicmap'>", "nbſ.D123456",
+                                  "<!--  ENPCONTENT-->", "x/pc/layout/202401/", "id=pagelin\u212a"])
+def test_what_a_case_blind_search_takes_for_a_letter_is_found(text):
+    import re
+
+    assert any(re.search(marker, text, re.I) for marker, _ in MARKERS)
+    assert epaper_site.shows_a_family(text)
+    assert not epaper_site.shows_a_family(text.replace("/pc/", "/p/").replace("a", "e").replace("D", "x")
+                                          .replace("ENP", "EMP"))

@@ -26,7 +26,10 @@ class Layout:
     name: str
     page_file: str = r"(?!)"  # regex searched in a file's '/'-separated path: a page (版面)
     article_file: str = r"(?!)"  # … an article page
-    markers: tuple[str, ...] = ()  # regexes over the markup that show the family
+    markers: tuple[str, ...] = ()  # regexes over the markup that show the family (searched ignoring case)
+    #: for each marker, strings (in lower case) one of which every text the marker matches holds: a text that
+    #: holds none is not searched (a case-blind search from every place of 64 KB costs a millisecond)
+    marker_needles: tuple[tuple[str, ...], ...] = ()
     page_links: tuple[str, ...] = ()  # → <a> of the issue's page list ("第01版：要闻")
     article_links: tuple[str, ...] = ()  # → <a>/<area> of a page's article list, in list order
     banner: tuple[str, ...] = ()  # → the current page's label text
@@ -51,6 +54,7 @@ FOUNDER = Layout(
     page_file=r"(?:^|/)node_[A-Za-z]?\d+\.html?$",
     article_file=r"(?:^|/)content_\d+(?:_\d+)?\.html?$",
     markers=(r"<founder-(?:content|title|author|date|pagenum)\b", r"<!--\s*enp(?:content|property)\b"),
+    marker_needles=(("<founder-",), ("enpcontent", "enpproperty")),
     page_links=("//a[@id='pageLink']",),
     article_links=(f"//a[re:test(@href, '{_CONTENT_LINK}')]", f"//area[re:test(@href, '{_CONTENT_LINK}')]"),
     banner=("//founder-pagenum", f"//td[{_cls('px12')}]"),
@@ -70,6 +74,7 @@ PEOPLES_DAILY = Layout(
     page_file=r"(?:^|/)nbs\.D\d+[A-Za-z]+_[A-Za-z]?\d+\.html?$",
     article_file=r"(?:^|/)nw\.D\d+[A-Za-z]+_\d{8}_\d+-[A-Za-z]?\d+\.html?$",
     markers=(r"\b(?:nbs|nw)\.D\d{6}", r"\bid\s*=\s*[\"']?ozoom\b", r"usemap\s*=\s*[\"']?#PagePicMap"),
+    marker_needles=(("nbs.d", "nw.d"), ("ozoom",), ("#pagepicmap",)),
     page_links=(f"//div[@id='pageList']//div[{_cls('right_title-name')}]//a", "//div[@id='pageList']//a",
                 f"//div[{_cls('swiper-slide')}]//a"),
     article_links=("//div[@id='titleList']//a", f"//ul[{_cls('news-list')}]//a", "//map[@name='PagePicMap']//area"),
@@ -90,6 +95,7 @@ PEOPLES_DAILY_PC = Layout(
     page_file=r"(?:^|/)pc/layout/\d{6}/\d{2}/node_[A-Za-z]?\d+\.html?$",
     article_file=r"(?:^|/)pc/content/\d{6}/\d{2}/content_\d+\.html?$",
     markers=(r"/pc/(?:layout|content)/\d{6}/",),
+    marker_needles=(("/pc/layout/", "/pc/content/"),),
     page_links=PEOPLES_DAILY.page_links,
     article_links=PEOPLES_DAILY.article_links,
     banner=PEOPLES_DAILY.banner,
@@ -107,6 +113,7 @@ PEOPLES_DAILY_PC = Layout(
 GENERIC = Layout(
     name="generic",
     markers=(r"\bid\s*=\s*[\"']?pageLink\b",),
+    marker_needles=(("pagelink",),),
     page_links=("//a[@id='pageLink']",),
     article_links=("//div[@id='titleList']//a", f"//ul[{_cls('news-list')}]//a"),
     banner=("//founder-pagenum", f"//div[{_cls('paper-bot')}]//p[{_cls('ban')}]", f"//div[{_cls('l_t')}]",

@@ -26,7 +26,8 @@ KIND = "epaper"
 HTML_SUFFIXES = {".htm", ".html", ".shtml", ".xhtml"}
 MAX_FILES = 5000  # files looked at when searching a folder
 _WEAK_MARKER = re.compile(r"""href\s*=\s*["']?[^"'>\s]*(?:node_[A-Za-z]?\d+|content_\d+(?:_\d+)?)\.html?\b""", re.I)
-_STRONG_MARKERS = tuple(re.compile(m, re.I) for layout in (*LAYOUTS, GENERIC) for m in layout.markers)
+_STRONG_MARKERS = tuple((re.compile(marker, re.I), needles) for layout in (*LAYOUTS, GENERIC)
+                        for marker, needles in zip(layout.markers, layout.marker_needles, strict=True))
 _HTML_HEAD = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
 _CREDIT = re.compile(r"(?:^|[一二三四五六七八九十0-9本])版责编[：:]")
 
@@ -36,11 +37,28 @@ def detect(path: Path, head: bytes) -> int:
     text = head.decode("latin-1")
     if path.suffix.lower() not in HTML_SUFFIXES and not _HTML_HEAD.search(text):
         return 0
-    if any(marker.search(text) for marker in _STRONG_MARKERS):
+    if shows_a_family(text):
         return 95
     if _WEAK_MARKER.search(text):
         return 70
     return 0
+
+
+#: Letters that a case-blind search takes for an ASCII one and ``str.lower`` does not make one (it makes the
+#: Kelvin sign a "k"): İ and ı for "i", ſ for "s".
+_FOLDED = {0x130: "i", 0x131: "i", 0x17F: "s"}
+_FOLDED_CHARS = "".join(map(chr, _FOLDED))
+
+
+def shows_a_family(text: str) -> bool:
+    """Whether one of the families' markers is found in ``text`` (searched only where the text holds one of
+    the marker's needles, ``Layout.marker_needles``: the same answer, without a case-blind search of the whole
+    text for each marker)."""
+    lowered = text.lower()
+    if any(char in text for char in _FOLDED_CHARS):
+        lowered = text.translate(_FOLDED).lower()
+    return any(any(needle in lowered for needle in needles) and marker.search(text)
+               for marker, needles in _STRONG_MARKERS)
 
 
 def claims_folder(folder: Path) -> bool:
@@ -61,7 +79,7 @@ def claims_folder(folder: Path) -> bool:
                 head = handle.read(64 * 1024).decode("latin-1")
         except (OSError, IngestError):
             continue
-        if any(marker.search(head) for marker in _STRONG_MARKERS):
+        if shows_a_family(head):
             return True
         checked += 1
         if checked >= 3:
