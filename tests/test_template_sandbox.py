@@ -393,3 +393,43 @@ def test_render_off_the_main_thread_is_bounded_by_its_output():
         limits.use(previous_limits)
     assert failures and "longer than 1 s" in failures[0]
     assert time.monotonic() - started < 10
+
+
+def test_the_sandbox_s_kept_answers_are_its_answers():
+    """Each attribute of each kind of value a template may meet, asked twice (the second answer kept): the same
+    as a sandbox that keeps nothing; and no more answers are kept than the bound, however many names are made."""
+    import io
+    import types
+
+    from jinja2.runtime import LoopContext
+
+    from broadsheet.render import environment
+
+    article = Article(id="a", title="T", lang="en", blocks=())
+    values = [article, "text", b"bytes", [1], (1,), {"k": 1}, dt.date(2024, 5, 1), Path("/etc"), io.BytesIO(),
+              os, types, len, lambda: 1, article.model_copy, "text".upper, Article, 3, 1.5, None]
+    names = ["title", "upper", "replace", "format", "mro", "model_copy", "items", "pop", "append",
+             "isoformat", "read", "name", "path", "open", "system", "__class__", "_private", "gi_frame", "model_construct",
+             "func_globals", "im_func", "f_locals", "keys", "count", "strftime", "blocks", "model_dump", "model_config"]
+    keeping = ThemeSandbox()
+    asked = 0
+    for obj in values:
+        for name in names:
+            try:
+                value = getattr(obj, name)
+            except AttributeError:
+                continue
+            fresh = ThemeSandbox()._is_safe_attribute(obj, name, value)
+            assert keeping.is_safe_attribute(obj, name, value) == fresh, (obj, name)
+            assert keeping.is_safe_attribute(obj, name, value) == fresh, (obj, name)  # the kept answer
+            asked += 1
+    assert asked > 40 and len(keeping._safe) <= asked
+    assert not keeping.is_safe_attribute(Path("/etc"), "name", "etc")  # a path's parts: refused, and kept so
+    assert not keeping.is_safe_attribute(Path("/home"), "name", "home")
+    assert keeping.is_safe_attribute("text", "upper", "text".upper)
+    # one kind of object, one name, values of two kinds: a value read, a function refused
+    plain, calling = types.SimpleNamespace(a=1), types.SimpleNamespace(a=len)
+    assert keeping.is_safe_attribute(plain, "a", 1) and not keeping.is_safe_attribute(calling, "a", len)
+    for n in range(environment.SAFE_ANSWERS + 100):
+        keeping.is_safe_attribute(article, f"name{n}", None)
+    assert len(keeping._safe) == environment.SAFE_ANSWERS

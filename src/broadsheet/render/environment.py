@@ -149,6 +149,10 @@ def _capability(value: object) -> bool:
         type(value).__module__ in {"pathlib", "io", "_io", "os", "posix", "shutil", "tempfile"}
 
 
+#: How many answers of :meth:`ThemeSandbox.is_safe_attribute` an environment keeps.
+SAFE_ANSWERS = 4096
+
+
 class ThemeSandbox(SandboxedEnvironment):
     """A sandbox in which templates read values and call only pure methods."""
 
@@ -161,12 +165,24 @@ class ThemeSandbox(SandboxedEnvironment):
                      "urlize", "title", "capitalize", "upper", "lower", "trim", "xmlattr", "tojson", "pprint"):
             self.filters[name] = _bounded(self.filters[name], name)
         self.globals.pop("lipsum", None)
+        self._safe: dict[tuple[type, str, type], bool] = {}
 
     @staticmethod
     def bounded_text(value):
         return _bounded_text(value)
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
+        # Every check below depends on the types of the object and the value and on the name alone, so each
+        # answer is kept by those (up to SAFE_ANSWERS of them: a template can make names without end).
+        key = (type(obj), attr, type(value))
+        answer = self._safe.get(key)
+        if answer is None:
+            answer = self._is_safe_attribute(obj, attr, value)
+            if len(self._safe) < SAFE_ANSWERS:
+                self._safe[key] = answer
+        return answer
+
+    def _is_safe_attribute(self, obj, attr, value) -> bool:
         if attr.startswith("_") or not super().is_safe_attribute(obj, attr, value):
             return False
         if _capability(value) or _capability(obj):
