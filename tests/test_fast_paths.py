@@ -294,6 +294,21 @@ second = publication_id("重庆日报")
 print(first, second, after - before, gc.get_freeze_count() - after)
 """
 
+_ARTICLE = r"""
+import gc, sys
+from pathlib import Path
+from broadsheet.ingest import article
+from broadsheet.ingest.base import Context
+
+page = Path(sys.argv[1])
+before = gc.get_freeze_count()
+first = article.load(page, Context(root=page.parent))
+after = gc.get_freeze_count()
+second = article.load(page, Context(root=page.parent))
+print(first[0].sections[0].articles[0].title == second[0].sections[0].articles[0].title, after - before,
+      gc.get_freeze_count() - after)
+"""
+
 
 def test_pinyin_s_tables_are_out_of_the_collector_s_reach():
     """A Chinese title's id (its pinyin's initials, by pypinyin): the tables pypinyin loads, some 150,000
@@ -305,3 +320,14 @@ def test_pinyin_s_tables_are_out_of_the_collector_s_reach():
     first, second, frozen, again = result.stdout.split()
     assert (first, second) == ("zzrb", "cqrb")  # 重庆: chong, the phrase's reading, not zhong
     assert int(frozen) > 100_000 and int(again) == 0
+
+
+def test_the_article_reader_s_tables_are_out_of_the_collector_s_reach():
+    import sys
+    from pathlib import Path
+
+    page = sorted((Path(__file__).parent / "fixtures" / "articles").glob("*.html"))[0]
+    result = subprocess.run([sys.executable, "-c", _ARTICLE, str(page)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    same, frozen, again = result.stdout.split()
+    assert same == "True" and int(frozen) > 50_000 and int(again) == 0

@@ -25,7 +25,7 @@ from lxml import etree, html as lxml_html
 
 from ..errors import IngestError
 from ..model import Article, Block, Heading, ListBlock, Paragraph
-from .base import Context, Draft, DraftSection, language_tag, log, slug
+from .base import Context, Draft, DraftSection, import_tables, language_tag, log, slug
 from .encoding import read_text
 
 from .html import clean_text, flatten_raw, html_to_blocks, markup_depth, remove_keep_tail, warn_flattened
@@ -81,7 +81,7 @@ def load(path: Path, ctx: Context) -> list[Draft]:
     from . import boilerplate, sites  # their patterns compile on import: not imported for detection
 
     text = _read(path, ctx.root)
-    import trafilatura
+    trafilatura = import_tables("trafilatura")
 
     markup = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses text that declares its encoding
     page = _parse(markup, path)

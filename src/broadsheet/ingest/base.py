@@ -127,14 +127,22 @@ def slug(text: str) -> str:
     return re.sub(r"^[^a-z]+", "", value)
 
 
-def _out_of_the_collector() -> None:
-    """Once pypinyin's tables are loaded (some 150,000 lists and strings in dictionaries, which live as long as
-    the process), move what the process holds out of the cyclic garbage collector's reach (``gc.freeze``): each
-    full collection would walk them all, 40 ms a time, a fifth of a small e-paper build.  What is moved is still
-    freed when nothing refers to it; the collector no longer looks for cycles among it."""
+def import_tables(name: str):
+    """Import the library ``name``, one that loads large tables as it is imported (pypinyin's readings, some
+    150,000 lists and strings; trafilatura's and its helpers' lists of names and patterns), and the first time,
+    move what the process then holds out of the cyclic garbage collector's reach (``gc.freeze``).  Every full
+    collection walks every object in its reach: with pypinyin's tables, 40 ms a time, a fifth of a small
+    e-paper build; with trafilatura's, a tenth of a one-page build.  What is moved is still freed when nothing
+    refers to it; the collector no longer looks for cycles among it (what is held at the time lives as long as
+    the build anyway)."""
     import gc
+    import importlib
 
-    gc.freeze()
+    first = name not in sys.modules
+    module = importlib.import_module(name)
+    if first:
+        gc.freeze()
+    return module
 
 
 def publication_id(title: str) -> str:
@@ -144,11 +152,8 @@ def publication_id(title: str) -> str:
     if latin:
         return latin
     if re.search(r"[\u4e00-\u9fff]", title):
-        first = "pypinyin" not in sys.modules
-        from pypinyin import Style, lazy_pinyin
-
-        if first:
-            _out_of_the_collector()
+        pypinyin = import_tables("pypinyin")
+        Style, lazy_pinyin = pypinyin.Style, pypinyin.lazy_pinyin
 
         initials = "".join(p[:1] for p in lazy_pinyin(title, style=Style.FIRST_LETTER, errors="ignore"))
         initials = re.sub(r"[^a-z0-9]", "", initials.lower())
