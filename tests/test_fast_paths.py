@@ -4,6 +4,7 @@ parallel pictures, libyaml."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import subprocess
 
@@ -331,3 +332,36 @@ def test_the_article_reader_s_tables_are_out_of_the_collector_s_reach():
     assert result.returncode == 0, result.stderr
     same, frozen, again = result.stdout.split()
     assert same == "True" and int(frozen) > 50_000 and int(again) == 0
+
+
+_BUILD = r"""
+import gc, sys
+from pathlib import Path
+from broadsheet import pipeline
+
+before = gc.get_freeze_count()
+written = pipeline.build([Path(sys.argv[1])], formats=["epub"], out=Path(sys.argv[2]), cache=False)
+print(len(written), gc.get_freeze_count() - before)
+"""
+
+
+def test_a_build_moves_its_model_out_of_the_collector_s_reach_once_read(tmp_path):
+    """The model read by a build is out of the collector's reach while it is typeset, rendered and packed; the
+    EPUB is the same as a build's in a process that never freezes anything (the watch mode's way)."""
+    import sys
+    from pathlib import Path
+
+    source = Path(__file__).parent / "fixtures" / "dumps" / "founder-front-page.txt"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    result = subprocess.run([sys.executable, "-c", _BUILD, str(source), str(tmp_path / "frozen")], capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    written, frozen = result.stdout.split()
+    assert written == "1" and int(frozen) > 100_000
+    plain = subprocess.run([sys.executable, "-c", "import gc, sys; gc.freeze = lambda: None; sys.argv[0] = 'broadsheet';"
+                            " from broadsheet.cli import main; main()", "build", str(source), "-o",
+                            str(tmp_path / "plain"), "-f", "epub", "-q", "--no-cache"], capture_output=True, text=True,
+                           timeout=120, env=env)
+    assert plain.returncode == 0, plain.stderr
+    (one,), (other,) = (tmp_path / "frozen").glob("*.epub"), (tmp_path / "plain").glob("*.epub")
+    assert one.read_bytes() == other.read_bytes()

@@ -291,9 +291,24 @@ def build(
             return on_cluster(cluster, _steps(), editions, formats=formats, out=out, overrides=overrides,
                               progress=progress, cache_folder=Path(out) / CACHE_FOLDER if cache else None,
                               client=client)
+    _out_of_the_collector()
     outputs = plan(editions, formats, Path(out), overrides)
     del editions  # the model as read; the outputs hold it typeset
     return write_outputs(outputs, out=out, progress=progress, cache=cache)
+
+
+def _out_of_the_collector() -> None:
+    """Once the sources of a build are read: collect the garbage of the reading, then move what is left (the
+    model, the libraries) out of the cyclic garbage collector's reach (``gc.freeze``).  The collections while
+    the edition is typeset, rendered and packed then walk only what those steps make, not the model again and
+    again (7% of the EPUB of 100 articles); and the processes forked from here on (the pictures, the cover, the
+    layout processes) leave the model's memory shared with this one when they collect.  What is moved is still
+    freed when nothing refers to it.  Only here, in a build that reads its sources once: the watch mode keeps
+    running and does not freeze."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _steps():
