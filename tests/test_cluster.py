@@ -887,3 +887,38 @@ def test_the_tasks_of_one_build_check_its_stylesheets_once_in_a_worker(tmp_path,
     assert once > 0 and len(checked) == once
     task(2, "build-2")
     assert len(checked) == 2 * once and list(cluster._memos) == ["build-1", "build-2"]
+
+
+@pytest.mark.slow
+def test_a_worker_moves_what_it_holds_out_of_the_collector_s_reach_after_its_first_task(tmp_path):
+    """After its first task a worker collects and freezes what it holds (the libraries, the templates, the inputs
+    kept), once: the files are those of a local build, and later tasks freeze nothing more."""
+    from broadsheet import cluster
+    from broadsheet.config import ClusterConfig
+
+    archive = make_archive(tmp_path, 3)
+    local = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "local", "-q", "--no-cache")
+    assert local.returncode == 0, local.stderr
+    def state() -> tuple[int, int, bool]:
+        import gc
+        import sys
+
+        return os.getpid(), gc.get_freeze_count(), sys.modules["broadsheet.cluster"]._settled
+
+    with cluster.session(ClusterConfig(address="local:1")) as client:
+        address = client.scheduler.address
+        ((pid, frozen, settled),) = client.run(state).values()
+        assert frozen == 0 and not settled
+        first = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "first", "-q", "--no-cache",
+                        "--cluster", address)
+        assert first.returncode == 0, first.stderr
+        ((pid_first, frozen, settled),) = client.run(state).values()
+        second = run_cli("build", archive, "-f", "epub", "-o", tmp_path / "second", "-q", "--no-cache",
+                         "--cluster", address)
+        assert second.returncode == 0, second.stderr
+        ((pid_second, frozen_second, _),) = client.run(state).values()
+    assert pid_first == pid and settled and frozen > 50_000
+    if pid_second == pid:  # the same worker: nothing more frozen (what was may have been freed since)
+        assert frozen_second <= frozen
+    assert_same_build(tmp_path / "local", tmp_path / "first")
+    assert_same_build(tmp_path / "local", tmp_path / "second")

@@ -612,6 +612,23 @@ def _in_worker(blob: tuple[str, bytes]) -> Iterator[tuple[dict, Path, list]]:
         raise _named_for_client(exc, base, folder) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        _settle()
+
+
+_settled = False
+
+
+def _settle() -> None:
+    """After this worker's first task: collect, then move what the worker holds (the libraries, the templates,
+    the fonts, the inputs kept) out of the cyclic collector's reach, once (``gc.freeze``)."""
+    global _settled
+    if _settled or not _in_dask_worker():
+        return
+    import gc
+
+    _settled = True
+    gc.collect()
+    gc.freeze()
 
 
 @contextlib.contextmanager
