@@ -624,11 +624,10 @@ def _settle() -> None:
     global _settled
     if _settled or not _in_dask_worker():
         return
-    import gc
+    from .processes import out_of_the_collector
 
     _settled = True
-    gc.collect()
-    gc.freeze()
+    out_of_the_collector()
 
 
 @contextlib.contextmanager

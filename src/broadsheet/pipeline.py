@@ -305,10 +305,9 @@ def _out_of_the_collector() -> None:
     layout processes) leave the model's memory shared with this one when they collect.  What is moved is still
     freed when nothing refers to it.  Only here, in a build that reads its sources once: the watch mode keeps
     running and does not freeze."""
-    import gc
+    from .processes import out_of_the_collector
 
-    gc.collect()
-    gc.freeze()
+    out_of_the_collector()
 
 
 def _steps():
@@ -398,7 +397,7 @@ def _covers_ahead(outputs: list[Output]) -> None:
     from .limits import current
 
     epubs = [output for output in outputs if output.backend.render_target == "epub"]
-    if len(epubs) >= 2 and current().pool() >= 2:
+    if epubs and current().pool() >= 2:  # how many covers repay a second process is the cover's to say
         from .render import cover_args
         from .render.cover import covers_ahead
 

@@ -130,18 +130,18 @@ def slug(text: str) -> str:
 def import_tables(name: str):
     """Import the library ``name``, one that loads large tables as it is imported (pypinyin's readings, some
     150,000 lists and strings; trafilatura's and its helpers' lists of names and patterns), and the first time,
-    move what the process then holds out of the cyclic garbage collector's reach (``gc.freeze``).  Every full
-    collection walks every object in its reach: with pypinyin's tables, 40 ms a time, a fifth of a small
-    e-paper build; with trafilatura's, a tenth of a one-page build.  What is moved is still freed when nothing
-    refers to it; the collector no longer looks for cycles among it (what is held at the time lives as long as
-    the build anyway)."""
-    import gc
+    move what the process then holds out of the cyclic garbage collector's reach
+    (``processes.out_of_the_collector``, without a collection first: the import made little garbage).  Every
+    full collection walks every object in its reach: with pypinyin's tables, 40 ms a time, a fifth of a small
+    e-paper build; with trafilatura's, a tenth of a one-page build."""
     import importlib
+
+    from ..processes import out_of_the_collector
 
     first = name not in sys.modules
     module = importlib.import_module(name)
     if first:
-        gc.freeze()
+        out_of_the_collector(collect=False)
     return module
 
 

@@ -2,8 +2,8 @@
 
 py3langid ships its model as an LZMA-compressed ``.npz`` of 4.6 MB; reading it means decompressing 68 MB
 and copying the arrays out of the archive, about 0.45 s, in every process that guesses a language.  The
-arrays py3langid reads are kept, once, in ``$XDG_CACHE_HOME/broadsheet/langid`` (``~/.cache/…``), under
-the SHA-256 of the model file and py3langid's version, as one file: a header naming each array's type and
+arrays py3langid reads are kept, once, in the user's cache (``usercache``: ``$XDG_CACHE_HOME/broadsheet/langid``),
+under the SHA-256 of the model file and py3langid's version, as one file: a header naming each array's type and
 shape, then the arrays' bytes, all under their own SHA-256.  Reading it back is one read, one digest and
 a few bounds checks (under 0.1 s); the arrays are views of the bytes read, not copies.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 from array import array
 from pathlib import Path
@@ -26,13 +25,6 @@ _MAGIC = b"broadsheet-langid-model-cache-1\n"  # 32 bytes: the arrays lie on 8-b
 _ARRAYS = {"ptc": {"<f2", "<f4"}, "pc": {"<f4"}, "classes": {"<U2", "<U3", "<U4"},
            "nextmove": {"<u2", "<u4"}, "row": {"<u2", "<u4"}, "output": {"<i4"}}
 _TYPECODES = {"<u2": "H", "<u4": "I", "<i4": "i"}
-
-
-def cache_dir() -> Path:
-    """Return the folder of the cached model: ``$XDG_CACHE_HOME/broadsheet/langid`` or ``~/.cache/…``."""
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "broadsheet" / "langid"
 
 
 def load_identifier():
@@ -64,23 +56,18 @@ def _key(model_path: Path, version: str) -> str | None:
     return digest.hexdigest()
 
 
-def _cache_file(key: str) -> Path:
-    return cache_dir() / f"model-{key}.bin"
+def _cache_file(key: str) -> str:
+    return f"model-{key}.bin"
 
 
 def _read_cached(key: str):
     """The model cached for ``key`` as (ptc, pc, classes, nextmove, row, output), or None."""
     import numpy as np
 
-    try:
-        data = _cache_file(key).read_bytes()
-    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
-        return None
-    head = len(_MAGIC) + 32
-    if not data.startswith(_MAGIC) or len(data) < head + 4:
-        return None
-    body = memoryview(data)[head:]
-    if hashlib.sha256(body).digest() != data[len(_MAGIC):head]:
+    from ..usercache import read
+
+    body = read("langid", _cache_file(key), _MAGIC)
+    if body is None or len(body) < 4:
         return None
     try:
         (size,) = struct.unpack_from("<I", body)
@@ -140,17 +127,11 @@ def _write_cached(key: str, ptc, pc, classes, nextmove, row, output) -> None:
             parts.append(values.tobytes())
             parts.append(b"\0" * (-values.nbytes % 8))
         body = b"".join(parts)
-        folder = cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        from ..output import atomic_path  # journalled: a stopped build leaves no temporary
+    except (OverflowError, ValueError, KeyError):
+        return
+    from ..usercache import write
 
-        with atomic_path(_cache_file(key)) as temporary:
-            temporary.write_bytes(_MAGIC + hashlib.sha256(body).digest() + body)
-        for old in folder.glob("model-*.bin"):  # made from another model or another py3langid
-            if old.name != _cache_file(key).name:
-                old.unlink(missing_ok=True)
-    except (OSError, RuntimeError, OverflowError, ValueError, KeyError):
-        pass
+    write("langid", _cache_file(key), _MAGIC, body, others="model-*.bin")
 
 
 def _numpy(values):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import os
 import shutil
 import subprocess
 import unicodedata
 from array import array
 from functools import cache
-from pathlib import Path
 
 from ..errors import FontCoverageError
 
@@ -34,7 +32,7 @@ def _coverage() -> tuple[list[int], list[int]]:
     """Return the merged code point ranges of every font fontconfig knows.
 
     Merging fontconfig's charsets takes far longer than listing them, so the merged ranges
-    are kept on disk (see :func:`coverage_cache_dir`) under the SHA-256 of the listing they
+    are kept on disk (``usercache``: ``$XDG_CACHE_HOME/broadsheet/fonts``) under the SHA-256 of the listing they
     were made from: a listing that differs in any byte (a font added, removed or changed)
     is merged anew, and a cache file that does not check out is ignored.
     """
@@ -50,23 +48,13 @@ def _coverage() -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def coverage_cache_dir() -> Path:
-    """Return the folder of the coverage cache: ``$XDG_CACHE_HOME/broadsheet/fonts`` or ``~/.cache/…``."""
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "broadsheet" / "fonts"
-
-
 def _read_cached(key: str) -> tuple[list[int], list[int]] | None:
     """Return the ranges cached for ``key``, or None when there are none or they do not check out."""
-    try:
-        data = (coverage_cache_dir() / f"coverage-{key}.bin").read_bytes()
-    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
+    from ..usercache import read
+
+    body = read("fonts", f"coverage-{key}.bin", _CACHE_MAGIC)
+    if body is None:
         return None
-    head = len(_CACHE_MAGIC) + 32
-    if not data.startswith(_CACHE_MAGIC) or hashlib.sha256(data[head:]).digest() != data[len(_CACHE_MAGIC):head]:
-        return None
-    body = data[head:]
     values = array("I")
     if len(body) % (2 * values.itemsize):
         return None
@@ -78,20 +66,15 @@ def _read_cached(key: str) -> tuple[list[int], list[int]] | None:
 
 
 def _write_cached(key: str, starts: list[int], ends: list[int]) -> None:
-    """Store the ranges for ``key``, atomically; a cache that cannot be written is no fault."""
+    """Store the ranges for ``key`` (the caches of listings of other fonts go); a cache that cannot be written
+    is no fault."""
+    from ..usercache import write
+
     try:
         body = array("I", starts + ends).tobytes()
-        folder = coverage_cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        from ..output import atomic_path  # journalled: a stopped build leaves no temporary
-
-        with atomic_path(folder / f"coverage-{key}.bin") as temporary:
-            temporary.write_bytes(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
-        for old in folder.glob("coverage-*.bin"):  # made from listings of fonts no longer installed
-            if old.name != f"coverage-{key}.bin":
-                old.unlink(missing_ok=True)
-    except (OSError, RuntimeError, OverflowError):
-        pass
+    except OverflowError:
+        return
+    write("fonts", f"coverage-{key}.bin", _CACHE_MAGIC, body, others="coverage-*.bin")
 
 
 def _merge(output: str) -> tuple[list[int], list[int]]:
