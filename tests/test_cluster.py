@@ -767,6 +767,42 @@ def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, mo
     assert_same_build(tmp_path / "local", tmp_path / "cluster")
 
 
+def test_an_edition_s_manifest_is_written_once_its_outputs_are_while_the_build_goes_on(tmp_path, monkeypatch):
+    """Each edition's manifest follows its own files, not the build's last: the workers are not left idle
+    while the manifests are written at the end.  The files and manifests are still the local build's."""
+    from broadsheet import cluster, pipeline
+    from broadsheet.cluster import connected
+    from broadsheet.config import ClusterConfig, Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    archive = make_archive(tmp_path, 12)
+    pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
+    monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # tasks of 5, 5 and 2 issues
+    events: list[tuple[str, str]] = []
+    write_file, write_manifests = cluster._write_file, pipeline._write_manifests
+
+    def file_written(out, relative, data, written):
+        events.append(("file", Path(relative).stem))
+        return write_file(out, relative, data, written)
+
+    def manifests_written(editions, out, kind):
+        events.extend(("manifest", stem.name) for stem in editions)
+        return write_manifests(editions, out, kind)
+
+    monkeypatch.setattr(cluster, "_write_file", file_written)
+    monkeypatch.setattr(pipeline, "_write_manifests", manifests_written)
+    with connected(ClusterConfig(address="local:2")) as client:
+        pipeline.build([archive], formats=["epub"], out=tmp_path / "cluster", cache=False,
+                       overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
+    manifests = [n for n, (kind, _) in enumerate(events) if kind == "manifest"]
+    files_at = {stem: n for n, (kind, stem) in enumerate(events) if kind == "file"}
+    assert len(manifests) == len(files_at) == 12
+    for n in manifests:  # each after its edition's file, the first before the build's last file
+        assert files_at[events[n][1]] < n
+    assert manifests[0] < max(files_at.values())
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
 def _papers(root: Path) -> Path:
     """An archive of two publication folders of four issues each: in the first a damaged source (a fault
     found when it is read), in the second a linked issue folder (a fault found when its folders are listed)."""

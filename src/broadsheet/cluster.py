@@ -20,8 +20,8 @@ alone, :func:`_tasks`; a few subscribers' digests at a time for ``digest --subsc
 its own in the results, the progress and the faults: it renders and packs (or lays out, its PDF layout in one process: the
 worker's thread is its share of the machine) into a private temporary folder (in memory where the worker has
 it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
-each file atomically (``output.py``) as its task finishes, in any order, and the manifests once all are
-written, so an output folder holds only whole files.  Tasks are pure: the same inputs give the same bytes
+each file atomically (``output.py``) as its task finishes, in any order, and an edition's manifest once all
+its outputs are written, so an output folder holds only whole files.  Tasks are pure: the same inputs give the same bytes
 (``SOURCE_DATE_EPOCH`` is the client's), so a task whose worker is lost mid-way is simply run again
 elsewhere (the scheduler's ``allowed-failures``); a fault of the input (a template error) fails its task,
 which is not retried, and stops the build with one line.
@@ -1038,6 +1038,12 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
                                          key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)
+        # each edition's outputs (its formats), in order: its manifest is written once the last of them is,
+        # while the workers go on (written after the build, it kept them idle for the time it took)
+        stems: dict[Path, list[int]] = {}
+        for index, output in enumerate(outputs):
+            stems.setdefault(output.target.with_suffix(""), []).append(index)
+        waiting = {stem: len(indexes) for stem, indexes in stems.items()}
         done = 0
 
         def count(units: int) -> None:
@@ -1051,13 +1057,19 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
                 written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
                 issue = inputs[spans[task]][1][issue_number[id(outputs[index].issue)] - spans[task][1]]
                 renderings[index] = _manifested(rendering, outputs[index], issue)
+                stem = outputs[index].target.with_suffix("")
+                waiting[stem] -= 1
+                if not waiting[stem]:
+                    steps.write_manifests(_edition_written(stems[stem], stem, renderings, written), out, kind)
             count(len(made_here))
-    editions_written: dict[Path, tuple[Any, list[Path]]] = {}
-    for output, rendering, paths in zip(outputs, renderings, written):
-        _, files = editions_written.setdefault(output.target.with_suffix(""), (rendering, []))
-        files.extend(paths)
-    steps.write_manifests(editions_written, out, kind)
     return [path for paths in written for path in paths]
+
+
+def _edition_written(indexes: Sequence[int], stem: Path, renderings: Sequence[Any],
+                     written: Sequence[list[Path]]) -> dict[Path, tuple[Any, list[Path]]]:
+    """What an edition's manifest records, as a local build gathers it: the rendering of its first output, the
+    files of all its outputs in their order."""
+    return {stem: (renderings[indexes[0]], [path for index in indexes for path in written[index]])}
 
 
 def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec: Any, people: Sequence[Any], *,
