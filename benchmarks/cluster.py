@@ -118,7 +118,8 @@ def main() -> None:
             from broadsheet.cluster import _import_for
 
             with session(ClusterConfig(address=address), ["zh-CN", "en"], ("epub",)) as client:
-                client.run(_import_for, ("epub",))  # the workers' warm-up waited for: imports, picture workers
+                # the workers' warm-up waited for: the readers' and the renderer's imports, the picture workers
+                client.run(_import_for, ("epub",), True)
 
         started = measured(start)
         print(f"cluster start: {address} started, checked, warmed and ended in {started[0]:.2f} s (CPU: client "

@@ -697,19 +697,51 @@ def test_workers_that_do_not_find_the_sources_leave_the_reading_here(tmp_path):
 
     class Client:
         def __init__(self, answer):
-            self.answer = answer
+            self.answer, self.sent = answer, []
 
         def run(self, function, *args, **kwargs):
+            if function is not _identities:  # the warm-up, sent without waiting for an answer
+                self.sent.append((function.__name__, args, kwargs))
+                return None
             return {"tcp://127.0.0.1:1": self.answer(*args)}
 
-    with reading_on(Client(_identities), [archive]):
+    here = Client(_identities)
+    with reading_on(here, [archive], ["epub"]):
         assert ingest._READER.get() is not None  # the same machine, the same folders
+    assert here.sent == [("_warm_up", (("epub",), True), {"wait": False})]  # the readers imported there first
     elsewhere = [lambda paths: ("another machine", _identities(paths)[1]),
                  lambda paths: (_identities(paths)[0], [None, *(_identities(paths)[1][1:])]),  # another working folder
                  lambda paths: (_identities(paths)[0], _identities(paths)[1][:1] + [(0, 0)])]  # not that folder
     for answer in elsewhere:
-        with reading_on(Client(answer), [archive]):
+        client = Client(answer)
+        with reading_on(client, [archive], ["epub"]):
             assert ingest._READER.get() is None
+        assert client.sent == []
+
+
+def _modules() -> list[str]:
+    return sorted(sys.modules)
+
+
+def test_workers_that_will_read_import_every_reader_before_their_first_piece_of_reading(tmp_path):
+    """The readers are imported while this process lists the sources, not by each worker's first read task."""
+    from broadsheet.cluster import connected, reading_on
+    from broadsheet.config import ClusterConfig
+    from broadsheet.ingest import INGESTERS
+
+    archive = make_archive(tmp_path, 2)
+    readers = {f"broadsheet.ingest.{module}" for module in INGESTERS.values()}
+    with connected(ClusterConfig(address="local:2")) as client:
+        assert all(readers - set(names) for names in client.run(_modules).values())  # not yet
+        wanted = readers | {"broadsheet.backends.epub.backend"}  # and the renderer after them
+        with reading_on(client, [archive], ["epub"]):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if not any(wanted - set(names) for names in client.run(_modules).values()):
+                    break
+                time.sleep(0.1)
+            missing = {worker: sorted(wanted - set(names)) for worker, names in client.run(_modules).items()}
+            assert not any(missing.values()), missing
 
 
 def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_articles():

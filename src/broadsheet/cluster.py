@@ -236,16 +236,22 @@ def check_fonts(client, languages: Sequence[str] = ()) -> None:
                                    f"fonts-noto-cjk)")
 
 
-async def _warm_up(formats: tuple[str, ...]) -> None:
+async def _warm_up(formats: tuple[str, ...], reading: bool = False) -> None:
     """In each worker, once checked: import what its first task needs, in a thread beside its event loop."""
     import asyncio
 
-    await asyncio.get_running_loop().run_in_executor(None, _import_for, formats)
+    await asyncio.get_running_loop().run_in_executor(None, _import_for, formats, reading)
 
 
-def _import_for(formats: tuple[str, ...]) -> None:
+def _import_for(formats: tuple[str, ...], reading: bool = False) -> None:
+    """Import the renderer and the backends of ``formats``; first, with ``reading``, every reader of sources (as
+    the detection of a first source imports them: 0.1–0.2 s a worker, which its first piece of reading paid)."""
     import importlib
 
+    if reading:
+        from .ingest import available_kinds
+
+        available_kinds()
     from .backends import BACKENDS
 
     importlib.import_module(f"{__package__}.render")
@@ -687,11 +693,13 @@ def _identities(paths: Sequence[str]) -> tuple[str, list[tuple[int, int] | None]
 
 
 @contextlib.contextmanager
-def reading_on(client, sources: Sequence[Path]) -> Iterator[None]:
+def reading_on(client, sources: Sequence[Path], formats: Sequence[str] = ()) -> Iterator[None]:
     """Within this block the issue folders of ``sources`` are read by the workers (``ingest.read_with``), a few at
     a time each, when every worker runs on this machine and finds the working folder and every source where
     this process does (the same files by the same names); else they are read here, as without a cluster.
-    Each piece of reading runs under this process's limits; what it logs is told here in order."""
+    Each piece of reading runs under this process's limits; what it logs is told here in order.  The workers
+    then start importing the readers, and after them the renderer and the backends of ``formats``, while this
+    process lists the sources."""
     from . import limits
     from .ingest import read_with
 
@@ -701,6 +709,7 @@ def reading_on(client, sources: Sequence[Path]) -> Iterator[None]:
         log.info("cluster: the sources are read here (not every worker finds them where this process does)")
         yield
         return
+    client.run(_warm_up, tuple(formats), True, wait=False)
 
     sent: list[Any] = []
 

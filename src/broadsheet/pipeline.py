@@ -277,7 +277,7 @@ def build(
             from .cluster import connected, reading_on
 
             client = connection.enter_context(connected(overrides.cluster))
-            reading = reading_on(client, [Path(s) for s in sources])
+            reading = reading_on(client, [Path(s) for s in sources], formats)
         else:
             warm_up(formats)
         with reading:
