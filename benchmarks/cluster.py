@@ -12,6 +12,8 @@ Everything is measured in this one run, in this process (the API the command lin
 * the archive again on a cluster already running (a ``local:N`` cluster started once and reached as
   ``tcp://``), first warmed by the same four-issue build that warms the one process: what a cluster serving
   many builds does once its workers have compiled the templates and opened the fonts;
+* the cores' own ceiling: the archive built by one ``broadsheet build --jobs 1`` command, then by N such
+  commands at once, in turn (no scheduler, no client, nothing sent between them);
 * the subscriber batch (tests/archive.py's 7-issue archive, ``--subscribers`` generated subscribers, EPUB)
   built the same two ways;
 * the cluster's fixed start (a LocalCluster of N workers started, checked and ended, nothing built), and
@@ -148,16 +150,19 @@ def main() -> None:
                                                     cache=False))
             limits.use(one)
             begun = measured(start)  # again: the first, before anything else, runs colder than the build
+            taken = stolen()
             together = measured(lambda: pipeline.build([archive], formats=["epub"], out=work / f"a-cluster-{n}",
                                                        overrides=cluster, cache=False))
-            rounds.append((alone[0] / max(together[0] - begun[0], 1e-9), n, alone, together, begun))
-        ratio, n, alone, together, started = sorted(rounds)[len(rounds) // 2]
+            rounds.append((alone[0] / max(together[0] - begun[0], 1e-9), n, alone, together, begun,
+                           stolen() - taken))
+        ratio, n, alone, together, started, _ = sorted(rounds)[len(rounds) // 2]
         print(f"archive rounds ({len(rounds)}, each way in turn): throughput ratios "
-              f"{', '.join(f'{r[0]:.2f}× ({r[2][0]:.2f} s; {r[3][0]:.2f} s, start {r[4][0]:.2f} s)' for r in rounds)}; "
-              f"the median round follows")
+              f"{', '.join(f'{r[0]:.2f}× ({r[2][0]:.2f} s; {r[3][0]:.2f} s, start {r[4][0]:.2f} s, stolen {r[5]:.2f} s)' for r in rounds)}; "
+              f"the median round follows (stolen: core seconds the host gave other machines during the cluster's build)")
         report(f"archive build, {args.issues} issues, EPUB", args.issues, alone, together, started, args.workers,
                same(work / f"a-local-{n}", work / f"a-cluster-{n}", "*.epub"))
         running(address, archive, make_issues(work / "warm-cluster", 4), work, args.issues, alone, f"a-local-{n}")
+        ceiling(archive, work, args.workers)
 
         small = make_fixture(work / "fixture")
         people = load_subscribers(subscriber_csv(work / "subscribers.csv", args.subscribers))
@@ -171,6 +176,41 @@ def main() -> None:
         report(f"subscriber batch, {args.subscribers} subscribers, EPUB", args.subscribers, alone, together, started,
                args.workers, same(work / "d-local", work / "d-cluster", "*.epub"))
     print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def stolen() -> float:
+    """Seconds of this machine's cores that its host gave to other machines so far (``steal`` in /proc/stat)."""
+    try:
+        with open("/proc/stat") as stat:
+            return int(stat.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def ceiling(archive: Path, work: Path, processes: int, rounds: int = 2) -> None:
+    """What this machine gives ``processes`` plain processes with nothing between them: the archive built by
+    ``broadsheet build --jobs 1`` alone, then by that many such builds at once (each its own output folder),
+    in turn; their throughput over the one's is the most any way of sharing the work over the cores could give
+    here (no scheduler, no client, no inputs sent)."""
+    import subprocess
+
+    command = [sys.executable, "-m", "broadsheet", "build", str(archive), "-q", "--no-cache", "--jobs", "1",
+               "-f", "epub", "-o"]
+
+    def builds(count: int, n: int) -> float:
+        started = time.perf_counter()
+        running = [subprocess.Popen([*command, str(work / f"ceiling-{n}-{count}-{k}")]) for k in range(count)]
+        if any(process.wait() for process in running):
+            raise SystemExit("a build of the ceiling failed")
+        return time.perf_counter() - started
+
+    ratios = []
+    for n in range(rounds):
+        alone, together = builds(1, n), builds(processes, n)
+        ratios.append((processes * alone / together, alone, together))
+    text = ", ".join(f"{r:.2f}× ({a:.2f} s alone, {t:.2f} s for {processes})" for r, a, t in ratios)
+    print(f"  {processes} plain processes at once (`build --jobs 1` each, the command line): {text}; "
+          f"the cores' own ceiling for {processes} processes")
 
 
 def _worker_cpu() -> float:
