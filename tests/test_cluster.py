@@ -810,29 +810,23 @@ def test_an_edition_s_manifest_is_written_once_its_outputs_are_while_the_build_g
     archive = make_archive(tmp_path, 12)
     pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
     monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # tasks of 5, 5 and 2 issues
-    events: list[tuple[str, str]] = []
-    write_file, write_manifests = cluster._write_file, pipeline._write_manifests
+    out = tmp_path / "cluster"
+    seen: list[tuple[str, bool, int]] = []  # each manifest: its edition, its EPUB there, how many EPUBs are
+    write_manifests = pipeline._write_manifests
 
-    def file_written(out, relative, data, written):
-        events.append(("file", Path(relative).stem))
-        return write_file(out, relative, data, written)
+    def manifests_written(editions, folder, kind):
+        for stem in editions:
+            seen.append((stem.name, (out / f"{stem.name}.epub").is_file(), len(list(out.glob("*.epub")))))
+        return write_manifests(editions, folder, kind)
 
-    def manifests_written(editions, out, kind):
-        events.extend(("manifest", stem.name) for stem in editions)
-        return write_manifests(editions, out, kind)
-
-    monkeypatch.setattr(cluster, "_write_file", file_written)
     monkeypatch.setattr(pipeline, "_write_manifests", manifests_written)
     with connected(ClusterConfig(address="local:2")) as client:
-        pipeline.build([archive], formats=["epub"], out=tmp_path / "cluster", cache=False,
+        pipeline.build([archive], formats=["epub"], out=out, cache=False,
                        overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
-    manifests = [n for n, (kind, _) in enumerate(events) if kind == "manifest"]
-    files_at = {stem: n for n, (kind, stem) in enumerate(events) if kind == "file"}
-    assert len(manifests) == len(files_at) == 12
-    for n in manifests:  # each after its edition's file, the first before the build's last file
-        assert files_at[events[n][1]] < n
-    assert manifests[0] < max(files_at.values())
-    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+    assert len(seen) == len({name for name, _, _ in seen}) == 12
+    assert all(there for _, there, _ in seen)  # each after its edition's file
+    assert seen[0][2] < 12  # the first before the build's last file
+    assert_same_build(tmp_path / "local", out)
 
 
 def _papers(root: Path) -> Path:
@@ -990,3 +984,83 @@ def test_a_worker_moves_what_it_holds_out_of_the_collector_s_reach_after_its_fir
         assert frozen_second <= frozen
     assert_same_build(tmp_path / "local", tmp_path / "first")
     assert_same_build(tmp_path / "local", tmp_path / "second")
+
+
+def _leave_a_temporary_and_die(blob, units, cache=None, build=None, out=None):
+    """In a worker: what a worker killed while it wrote its first output leaves in the output folder (a
+    temporary named after the build), and the worker gone."""
+    (Path(out[0]) / f".{units[0][3]}.{build}.0badc0de.part").write_bytes(b"half an EPUB")
+    os._exit(1)
+
+
+def _to_die_on_its_first_output() -> None:
+    from broadsheet import cluster
+
+    cluster.make_outputs = _leave_a_temporary_and_die
+
+
+def test_workers_that_find_the_output_folder_write_the_epubs_there_and_a_killed_one_leaves_nothing(
+        tmp_path, monkeypatch):
+    """On the client's machine the workers write the EPUBs into the output folder themselves (the client
+    receives no bytes and writes none of them); a worker killed half-way through a write leaves a temporary,
+    which the build removes once it is over; the files are the local build's."""
+    from broadsheet import cluster, pipeline
+    from broadsheet.cluster import connected
+    from broadsheet.config import ClusterConfig, Overrides
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    archive = make_archive(tmp_path, 12)
+    pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
+    sent: list[str] = []
+    write_file = cluster._write_file
+
+    def written_here(out, relative, data, written):
+        sent.append(relative)
+        return write_file(out, relative, data, written)
+
+    monkeypatch.setattr(cluster, "_write_file", written_here)
+    out = tmp_path / "cluster"
+    with connected(ClusterConfig(address="local:2")) as client:
+        on = Overrides(cluster=ClusterConfig(address=client.scheduler.address))
+        pipeline.build([archive], formats=["epub"], out=out, cache=False, overrides=on)
+        assert sent == []  # every EPUB written by a worker
+        assert_same_build(tmp_path / "local", out)
+        for path in out.glob("*.epub"):
+            path.unlink()
+        client.run(_to_die_on_its_first_output, workers=[next(iter(client.scheduler_info()["workers"]))])
+        pipeline.build([archive], formats=["epub"], out=out, cache=False, overrides=on)
+    assert sent == []
+    assert_same_build(tmp_path / "local", out)  # the temporary the killed worker left is gone too
+
+
+def test_a_worker_that_does_not_find_the_output_folder_sends_the_bytes(tmp_path):
+    from broadsheet.cluster import _out_for_workers, _worker_out
+
+    out = tmp_path / "new" / "out"
+    told = _out_for_workers(out)
+    assert out.is_dir() and told is not None and _worker_out(told) == out
+    path, device, inode = told
+    assert _worker_out(None) is None
+    assert _worker_out((path, device, inode + 1)) is None  # another folder by that name (another machine)
+    assert _worker_out((str(tmp_path / "elsewhere"), device, inode)) is None
+    (tmp_path / "file").write_text("x")
+    assert _out_for_workers(tmp_path / "file" / "out") is None  # cannot be made: the client's writes say why
+
+
+def test_the_sweep_removes_what_this_build_s_writers_left_and_nothing_else(tmp_path):
+    from broadsheet.output import atomic_path, sweep, temporaries_tagged
+
+    token = "4242-0a1b2c3d"
+    with temporaries_tagged(token), atomic_path(tmp_path / "a.epub") as temporary:
+        assert temporary.name.startswith(f".a.epub.{token}.") and temporary.name.endswith(".part")
+    left = [tmp_path / f".a.epub.{token}.0badc0de.part", tmp_path / f".b.2024.epub.{token}.12345678.part"]
+    kept = [tmp_path / ".a.epub.4243-0a1b2c3d.0badc0de.part",  # another build's
+            tmp_path / f".c.epub.{token}.0badc0de.part",  # not one of the names given
+            tmp_path / f".a.epub.{token}.0badc0de.part.keep", tmp_path / "a.epub", tmp_path / "notes.txt"]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    (tmp_path / f".b.2024.epub.{token}.feedface.part").mkdir()  # never a folder
+    assert sorted(sweep(tmp_path, ["a.epub", "b.2024.epub"], token)) == sorted(left)
+    assert all(path.exists() for path in kept) and (tmp_path / f".b.2024.epub.{token}.feedface.part").is_dir()
+    with pytest.raises(ValueError):
+        sweep(tmp_path, ["a.epub"], "../x")

@@ -21,7 +21,10 @@ its own in the results, the progress and the faults: it renders and packs (or la
 worker's thread is its share of the machine) into a private temporary folder (in memory where the worker has
 it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
 each file atomically (``output.py``) as its task finishes, in any order, and an edition's manifest once all
-its outputs are written, so an output folder holds only whole files.  Tasks are pure: the same inputs give the same bytes
+its outputs are written, so an output folder holds only whole files.  A worker on the client's machine that
+finds the output folder itself (:func:`_out_for_workers`) writes the small outputs there instead, atomically,
+their temporaries named after the build (``output.temporaries_tagged``), and returns their names: what a worker
+killed half-way through a write left is removed once the build is over (``output.sweep``).  Tasks are pure: the same inputs give the same bytes
 (``SOURCE_DATE_EPOCH`` is the client's), so a task whose worker is lost mid-way is simply run again
 elsewhere (the scheduler's ``allowed-failures``); a fault of the input (a template error) fails its task,
 which is not retried, and stops the build with one line.
@@ -41,6 +44,7 @@ import logging
 import os
 import pickle
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -783,18 +787,23 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
 
 
 def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]], cache=None,
-                 build: str | None = None):
+                 build: str | None = None, out: tuple[str, int, int] | None = None):
     """Task: a few outputs of one shared input, each an (edition, issue, format, file name) and written in a
     private folder of its own; returns, for each, its files' bytes and what the client's manifest needs of
     the rendering, and what the task logged.  ``cache``: the build's cache folder as the client names it
     (:func:`_cache_for_workers`), None for none.  ``build``: the client's token for the build, whose tasks
-    share what they read and check once (the stylesheets: 10–15 ms a task otherwise)."""
+    share what they read and check once (the stylesheets: 10–15 ms a task otherwise).  ``out``: the output
+    folder as the client names it (:func:`_out_for_workers`): a worker that finds that very folder writes
+    the small outputs (:data:`SMALL`) there itself, atomically, their temporaries named after ``build``, and
+    returns each file's name with None for its bytes."""
     from .backends import BACKENDS
+    from .output import temporaries_tagged
 
     made = []
     with _in_worker(blob) as (payload, folder, told):
         memo = _memo(build or payload["key"])
         cache_folder = _worker_cache(cache)
+        there = _worker_out(out) if build is not None else None
         for n, (edition, issue, fmt, name) in enumerate(units):
             edition_made = payload["editions"][edition]
             settings = payload["settings"][edition]
@@ -806,12 +815,57 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
                                      backend.render_target, cache=articles, memo=memo)
             writer = backend(pdf=settings.pdf.model_copy(update={"jobs": 1}), epub=settings.epub,
                              cache_folder=cache_folder)
-            own = folder / str(n)
-            writer.write(result, own / name)
+            if there is not None and fmt in SMALL:
+                with temporaries_tagged(build):  # what a killed worker leaves, the client finds and removes
+                    paths = _written_there(lambda: writer.write(result, there / name), there)
+                files = [(path.relative_to(there).as_posix(), None) for path in paths]
+            else:
+                own = folder / str(n)
+                writer.write(result, own / name)
+                files = _collect(own)
             if articles is not None:
                 articles.commit()  # this output is whole: what it rendered is kept
-            made.append((_collect(own), _for_manifest(result)))
+            made.append((files, _for_manifest(result)))
         return made, told
+
+
+def _written_there(write: Callable[[], list[Path]], out: Path) -> list[Path]:
+    """``write()`` into the client's output folder, a full disk or a folder that cannot be written named by
+    that folder, as the client names it."""
+    from .errors import write_error
+
+    try:
+        return write()
+    except OSError as exc:
+        fault = write_error(exc, out)
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def _out_for_workers(out: Path) -> tuple[str, int, int] | None:
+    """The output folder as the workers are told of it: its path and identity (device and inode), the folder
+    made if it is not there yet.  A worker that finds the very folder at that path (on this machine) writes its
+    EPUBs there itself; one elsewhere sends their bytes.  None: the folder cannot be made or looked at here
+    (the client's own writes meet the fault and name it)."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        info = os.stat(out)
+    except OSError:
+        return None
+    return os.path.abspath(out), info.st_dev, info.st_ino
+
+
+def _worker_out(out: tuple[str, int, int] | None) -> Path | None:
+    """The client's output folder where this worker finds that very folder at its path, else None."""
+    if out is None:
+        return None
+    path, device, inode = out
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return Path(path) if (info.st_dev, info.st_ino) == (device, inode) and stat.S_ISDIR(info.st_mode) else None
 
 
 @contextlib.contextmanager
@@ -1030,9 +1084,15 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
         tasks = _tasks(outputs, number, issue_number, sum(client.nthreads().values()))
         spans = [_span(members, outputs, number, issue_number) for members in tasks]
         token = _token()
-        if cache_folder is not None:  # a build that fails leaves no empty folder of its own making
-            stack.enter_context(_removed_if_empty_on_failure([out, cache_folder]))
+        # a build that fails leaves no empty folder of its own making
+        stack.enter_context(_removed_if_empty_on_failure([out] if cache_folder is None else [out, cache_folder]))
         cache = _cache_for_workers(cache_folder)
+        there = _out_for_workers(out)
+        if there is not None:  # what a worker killed while it wrote there left, once the build is over
+            from .output import sweep
+
+            small = [output.target.name for output in outputs if output.backend.name in SMALL]
+            stack.callback(sweep, out, small, token)
         futures = []
         for members, span in zip(tasks, spans):  # each sent once its inputs are packed, the first while the rest are
             n, first, end = span
@@ -1043,7 +1103,7 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
                 inputs[span] = _given(client, shared_inputs([part], [settings[n]])), part.publication.issues
             units = [(0, issue_number[id(outputs[i].issue)] - first, outputs[i].backend.name,
                       outputs[i].target.name) for i in members]
-            futures.append(client.submit(make_outputs, inputs[span][0], units, cache, token, pure=False,
+            futures.append(client.submit(make_outputs, inputs[span][0], units, cache, token, there, pure=False,
                                          key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)
@@ -1063,7 +1123,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
         for task, (made_here, told) in _results(client, futures):
             _tell(told)
             for index, (files, rendering) in zip(tasks[task], made_here):
-                written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
+                written[index] = [out / name if data is None else _write_file(out, name, data, steps.written)
+                                  for name, data in files]  # None: the worker wrote it there
                 issue = inputs[spans[task]][1][issue_number[id(outputs[index].issue)] - spans[task][1]]
                 renderings[index] = _manifested(rendering, outputs[index], issue)
                 stem = outputs[index].target.with_suffix("")

@@ -9,6 +9,7 @@ into the same folder.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import logging
 import os
@@ -17,7 +18,7 @@ import secrets
 import shutil
 import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 _journal: int | None = None
@@ -87,9 +88,57 @@ def remove_partials(fd: int) -> list[Path]:
     return removed
 
 
+#: What this thread's temporaries are named after besides their target, instead of the process's id
+#: (:func:`temporaries_tagged`).
+_tag: contextvars.ContextVar[str | None] = contextvars.ContextVar("broadsheet_temporary_tag", default=None)
+
+
+@contextlib.contextmanager
+def temporaries_tagged(tag: str) -> Iterator[None]:
+    """Within the block, the temporaries this thread makes are named after ``tag`` (``.NAME.TAG.RANDOM.part``)
+    rather than after this process: another process, which knows the tag, can then remove exactly those a
+    writer killed half-way left (:func:`sweep`), and nothing of another build writing in the same folder."""
+    if not _TAG.fullmatch(tag):
+        raise ValueError(f"not a temporary's tag: {tag!r}")
+    token = _tag.set(tag)
+    try:
+        yield
+    finally:
+        _tag.reset(token)
+
+
+_TAG = re.compile(r"[0-9a-z-]{1,40}")
+
+
+def sweep(folder: Path, names: Iterable[str], tag: str) -> list[Path]:
+    """Remove from ``folder`` the temporaries of the files ``names`` made under ``tag``
+    (:func:`temporaries_tagged`) and left there: a writer killed before its rename.  Return what was removed."""
+    if not _TAG.fullmatch(tag):
+        raise ValueError(f"not a temporary's tag: {tag!r}")
+    stems = {name[:_NAME_CHARS] for name in names}
+    try:
+        listing = list(os.scandir(folder))
+    except OSError:
+        return []
+    removed = []
+    for entry in listing:
+        stem, dot, rest = entry.name[1:].rpartition(f".{tag}.")
+        if not (entry.name.startswith(".") and dot and stem in stems and _LEFT.fullmatch(rest)):
+            continue
+        with contextlib.suppress(OSError):
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+#: The end of a temporary's name after its tag: its random part and the suffix.
+_LEFT = re.compile(r"[0-9a-f]{8}\.part")
+
+
 def _temporary_name(target: Path, suffix: str) -> Path:
     stem = target.name[:_NAME_CHARS]
-    return target.parent / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}{suffix}"
+    return target.parent / f".{stem}.{_tag.get() or os.getpid()}.{secrets.token_hex(4)}{suffix}"
 
 
 @contextlib.contextmanager
