@@ -780,7 +780,9 @@ def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_a
 
 def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, monkeypatch):
     """EPUBs a few to a task, each task's issues shared as one input and set in their language just before
-    it is packed (while the workers build the issues before): the files and manifests of the local build."""
+    it is packed (while the workers build the issues before): the files and manifests of the local build.
+    Each edition's manifest follows its own file, not the build's last: the workers are not left idle while
+    the manifests are written at the end."""
     from distributed import get_task_stream
 
     from broadsheet import cluster, pipeline
@@ -791,25 +793,6 @@ def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, mo
     archive = make_archive(tmp_path, 12)
     pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
     monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # 12 issues: tasks of 5, 5 and 2
-    with connected(ClusterConfig(address="local:2")) as client, get_task_stream(client) as stream:
-        pipeline.build([archive], formats=["epub"], out=tmp_path / "cluster", cache=False,
-                       overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
-    assert len([t for t in stream.data if t["key"].startswith("broadsheet-output-")]) == 3
-    assert len(list((tmp_path / "cluster").glob("*.epub"))) == 12
-    assert_same_build(tmp_path / "local", tmp_path / "cluster")
-
-
-def test_an_edition_s_manifest_is_written_once_its_outputs_are_while_the_build_goes_on(tmp_path, monkeypatch):
-    """Each edition's manifest follows its own files, not the build's last: the workers are not left idle
-    while the manifests are written at the end.  The files and manifests are still the local build's."""
-    from broadsheet import cluster, pipeline
-    from broadsheet.cluster import connected
-    from broadsheet.config import ClusterConfig, Overrides
-
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
-    archive = make_archive(tmp_path, 12)
-    pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
-    monkeypatch.setattr(cluster, "_units", lambda left, workers: 5)  # tasks of 5, 5 and 2 issues
     out = tmp_path / "cluster"
     seen: list[tuple[str, bool, int]] = []  # each manifest: its edition, its EPUB there, how many EPUBs are
     write_manifests = pipeline._write_manifests
@@ -820,9 +803,11 @@ def test_an_edition_s_manifest_is_written_once_its_outputs_are_while_the_build_g
         return write_manifests(editions, folder, kind)
 
     monkeypatch.setattr(pipeline, "_write_manifests", manifests_written)
-    with connected(ClusterConfig(address="local:2")) as client:
+    with connected(ClusterConfig(address="local:2")) as client, get_task_stream(client) as stream:
         pipeline.build([archive], formats=["epub"], out=out, cache=False,
                        overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
+    assert len([t for t in stream.data if t["key"].startswith("broadsheet-output-")]) == 3
+    assert len(list(out.glob("*.epub"))) == 12
     assert len(seen) == len({name for name, _, _ in seen}) == 12
     assert all(there for _, there, _ in seen)  # each after its edition's file
     assert seen[0][2] < 12  # the first before the build's last file
