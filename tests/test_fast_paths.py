@@ -271,6 +271,31 @@ def test_a_text_a_marker_matches_holds_one_of_its_needles(marker, needles, data)
     assert epaper_site.shows_a_family(text), (marker, text)
 
 
+def _first_family_searched_whole(text: str):
+    """The layout guess as it was: each family's markers searched in the whole text, ignoring case."""
+    import re
+
+    return next((layout for layout in LAYOUTS if any(re.search(m, text, re.I) for m in layout.markers)), None)
+
+
+@pytest.mark.parametrize("marker", [m for layout in LAYOUTS for m in layout.markers])
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_the_page_s_family_is_the_one_a_search_of_the_whole_text_finds(marker, data):
+    """A page whose path names no family is read with the first family whose marker its markup shows: the
+    quick search (``family_shown``) answers as a search of the whole text for each marker, also for a text
+    that shows two families (another marker drawn beside it)."""
+    import re
+
+    from broadsheet.ingest.epaper.layouts import family_shown
+
+    text = data.draw(st.from_regex(re.compile(marker, re.I)))
+    other = data.draw(st.sampled_from([m for layout in LAYOUTS for m in layout.markers]))
+    both = text + data.draw(st.from_regex(re.compile(other, re.I)))
+    for sample in (text, both, text.swapcase(), "<p>" + text[::-1]):
+        assert family_shown(sample) is _first_family_searched_whole(sample), sample
+
+
 @pytest.mark.parametrize("text", ['<div ID = "PAGELİNK">', "<img usemap='#pagepicmap'>", "nbſ.D123456",
                                   "<!--  ENPCONTENT-->", "x/pc/layout/202401/", "id=pagelin\u212a"])
 def test_what_a_case_blind_search_takes_for_a_letter_is_found(text):

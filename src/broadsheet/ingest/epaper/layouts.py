@@ -149,3 +149,29 @@ def article_layout(rel: str) -> Layout | None:
     """The family whose article file pattern matches the '/'-separated path ``rel``."""
     return next((layout for layout in LAYOUTS if re.search(layout.article_file, rel)), None)
 
+
+
+#: Letters that a case-blind search takes for an ASCII one and ``str.lower`` does not make one (it makes the
+#: Kelvin sign a "k"): İ and ı for "i", ſ for "s".
+_FOLDED = {0x130: "i", 0x131: "i", 0x17F: "s"}
+_FOLDED_CHARS = "".join(map(chr, _FOLDED))
+#: Each marker compiled once, to be searched ignoring case.
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def family_shown(text: str, layouts: tuple[Layout, ...] = LAYOUTS) -> Layout | None:
+    """The first of ``layouts`` one of whose markers is found in ``text`` (ignoring case), else None.  A marker is
+    searched only where the text holds one of its needles (``Layout.marker_needles``): the same answer as a
+    search of the whole text for each marker, without a case-blind search from every place of it."""
+    lowered = text.lower()
+    if any(char in text for char in _FOLDED_CHARS):
+        lowered = text.translate(_FOLDED).lower()
+    for layout in layouts:
+        for marker, needles in zip(layout.markers, layout.marker_needles, strict=True):
+            if any(needle in lowered for needle in needles):
+                pattern = _COMPILED.get(marker)
+                if pattern is None:
+                    pattern = _COMPILED[marker] = re.compile(marker, re.I)
+                if pattern.search(text):
+                    return layout
+    return None

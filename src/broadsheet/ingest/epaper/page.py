@@ -21,7 +21,7 @@ from ...files import read_inside
 from ..base import find_date, log
 from ..encoding import decode, looks_binary
 from ..html import flatten_raw, remove_keep_tail
-from .layouts import DATE_PATHS, ENPCONTENT, FOUNDER, GENERIC, LAYOUTS, Layout, article_layout, page_layout
+from .layouts import DATE_PATHS, ENPCONTENT, FOUNDER, GENERIC, Layout, article_layout, family_shown, page_layout
 
 MAX_BYTES = 16 * 1024 * 1024  # per page
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
@@ -101,7 +101,7 @@ def parse_page(path: Path, root: Path) -> Doc | None:
     layout = page_layout(where) or article_layout(where)
     if layout is None:
         head = raw[:65536]
-        layout = next((l for l in LAYOUTS if any(re.search(m, head, re.I) for m in l.markers)), FOUNDER)
+        layout = family_shown(head) or FOUNDER
     return Doc(path=path, raw=raw, tree=tree, layout=layout, enp=_enpproperty(raw))
 
 

@@ -19,15 +19,13 @@ from ...files import is_inside, leads_out, open_inside
 from ...model import Article
 from ..base import Context, Draft, DraftSection, guess_language, log, page_sort_key
 from .facsimile import page_facsimile
-from .layouts import GENERIC, LAYOUTS, article_layout, page_layout
+from .layouts import GENERIC, LAYOUTS, article_layout, family_shown, page_layout
 from .page import Doc, doc_banner, doc_date, doc_publication, find_body, find_links, parse_banner, parse_page, texts
 
 KIND = "epaper"
 HTML_SUFFIXES = {".htm", ".html", ".shtml", ".xhtml"}
 MAX_FILES = 5000  # files looked at when searching a folder
 _WEAK_MARKER = re.compile(r"""href\s*=\s*["']?[^"'>\s]*(?:node_[A-Za-z]?\d+|content_\d+(?:_\d+)?)\.html?\b""", re.I)
-_STRONG_MARKERS = tuple((re.compile(marker, re.I), needles) for layout in (*LAYOUTS, GENERIC)
-                        for marker, needles in zip(layout.markers, layout.marker_needles, strict=True))
 _HTML_HEAD = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
 _CREDIT = re.compile(r"(?:^|[一二三四五六七八九十0-9本])版责编[：:]")
 
@@ -44,21 +42,9 @@ def detect(path: Path, head: bytes) -> int:
     return 0
 
 
-#: Letters that a case-blind search takes for an ASCII one and ``str.lower`` does not make one (it makes the
-#: Kelvin sign a "k"): İ and ı for "i", ſ for "s".
-_FOLDED = {0x130: "i", 0x131: "i", 0x17F: "s"}
-_FOLDED_CHARS = "".join(map(chr, _FOLDED))
-
-
 def shows_a_family(text: str) -> bool:
-    """Whether one of the families' markers is found in ``text`` (searched only where the text holds one of
-    the marker's needles, ``Layout.marker_needles``: the same answer, without a case-blind search of the whole
-    text for each marker)."""
-    lowered = text.lower()
-    if any(char in text for char in _FOLDED_CHARS):
-        lowered = text.translate(_FOLDED).lower()
-    return any(any(needle in lowered for needle in needles) and marker.search(text)
-               for marker, needles in _STRONG_MARKERS)
+    """Whether one of the families' markers is found in ``text`` (``layouts.family_shown``)."""
+    return family_shown(text, (*LAYOUTS, GENERIC)) is not None
 
 
 def claims_folder(folder: Path) -> bool:
