@@ -1018,6 +1018,36 @@ def test_workers_that_find_the_output_folder_write_the_epubs_there_and_a_killed_
     assert_same_build(tmp_path / "local", out)  # the temporary the killed worker left is gone too
 
 
+def test_a_subscriber_batch_is_written_by_the_workers_that_find_the_output_folder(tmp_path, monkeypatch):
+    """The subscribers' digests and their manifests are written into the output folder by the workers on this
+    machine (the client writes none of them): the files of the local batch."""
+    from broadsheet import cluster, pipeline
+    from broadsheet.config import ClusterConfig, Overrides
+    from broadsheet.digest import DigestSpec
+    from broadsheet.recipe import load_subscribers
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    archive = make_archive(tmp_path, 6)
+    people = load_subscribers(subscribers(tmp_path / "people.csv", 12))
+    pipeline.build_digest([archive], DigestSpec(), formats=["epub"], out=tmp_path / "local", subscribers=people)
+    sent: list[str] = []
+    write_file = cluster._write_file
+
+    def written_here(out, relative, data, written):
+        sent.append(relative)
+        return write_file(out, relative, data, written)
+
+    monkeypatch.setattr(cluster, "_write_file", written_here)
+    written: dict[str, list[Path]] = {}
+    paths, _ = pipeline.build_digest([archive], DigestSpec(), formats=["epub"], out=tmp_path / "cluster",
+                                     subscribers=people, written=written,
+                                     overrides=Overrides(cluster=ClusterConfig(address="local:2")))
+    assert sent == []
+    assert len(written) == 12 and sorted(paths) == sorted(p for files in written.values() for p in files)
+    assert all(path.is_file() and path.parent == tmp_path / "cluster" for path in paths)
+    assert_same_build(tmp_path / "local", tmp_path / "cluster")
+
+
 def test_a_worker_that_does_not_find_the_output_folder_sends_the_bytes(tmp_path):
     from broadsheet.cluster import _out_for_workers, _worker_out
 
@@ -1049,3 +1079,10 @@ def test_the_sweep_removes_what_this_build_s_writers_left_and_nothing_else(tmp_p
     assert all(path.exists() for path in kept) and (tmp_path / f".b.2024.epub.{token}.feedface.part").is_dir()
     with pytest.raises(ValueError):
         sweep(tmp_path, ["a.epub"], "../x")
+    # the names not known ahead (a subscriber's digest): whatever this build's writers left
+    (tmp_path / f".s0001-digest.epub.{token}.0badc0de.part").write_bytes(b"x")
+    removed = sweep(tmp_path, None, token)
+    assert sorted(path.name for path in removed) == [f".c.epub.{token}.0badc0de.part",
+                                                     f".s0001-digest.epub.{token}.0badc0de.part"]
+    assert sorted(path.name for path in tmp_path.iterdir() if token in path.name) == [
+        f".a.epub.{token}.0badc0de.part.keep", f".b.2024.epub.{token}.feedface.part"]  # not ours, and a folder

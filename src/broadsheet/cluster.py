@@ -22,9 +22,10 @@ worker's thread is its share of the machine) into a private temporary folder (in
 it, :data:`MEMORY_FOLDER`) and returns the files' bytes.  The client writes
 each file atomically (``output.py``) as its task finishes, in any order, and an edition's manifest once all
 its outputs are written, so an output folder holds only whole files.  A worker on the client's machine that
-finds the output folder itself (:func:`_out_for_workers`) writes the small outputs there instead, atomically,
-their temporaries named after the build (``output.temporaries_tagged``), and returns their names: what a worker
-killed half-way through a write left is removed once the build is over (``output.sweep``).  Tasks are pure: the same inputs give the same bytes
+finds the output folder itself (:func:`_out_for_workers`) writes the small outputs (and the subscribers'
+digests) there instead, atomically, their temporaries named after the build (``output.temporaries_tagged``),
+and returns their names: what a worker killed half-way through a write left is removed once the build is over
+(``output.sweep``).  Tasks are pure: the same inputs give the same bytes
 (``SOURCE_DATE_EPOCH`` is the client's), so a task whose worker is lost mid-way is simply run again
 elsewhere (the scheduler's ``allowed-failures``); a fault of the input (a template error) fails its task,
 which is not retried, and stops the build with one line.
@@ -939,19 +940,32 @@ def _manifested(rendering, output, issue):
     return dataclasses.replace(rendering, publication=output.edition.publication, issue=issue)
 
 
-def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_digest: Callable):
+def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_digest: Callable,
+                 build: str | None = None, out: tuple[str, int, int] | None = None):
     """Task: the digests of a few subscribers, each written in a private folder; returns, for each, its
-    id and its files' bytes (``None``: no article matches), and what the task logged."""
+    id and its files' bytes (``None``: no article matches), and what the task logged.  ``out``, ``build``: as
+    for :func:`make_outputs`, a worker that finds the client's output folder writes the digests (and their
+    manifests) there itself, and returns each output's name with None for its bytes."""
+    from .output import temporaries_tagged
+
     with _in_worker(blob) as (payload, folder, told):
         extra = payload["extra"]
         cache = _render_caches.setdefault(payload["key"], {})
+        there = _worker_out(out) if build is not None else None
         made = []
         for person in people:
-            out = folder / person.id
-            paths, _ = subscriber_digest(payload["editions"], payload["settings"], person, config=extra["config"],
-                                         folder=extra["folder"], formats=extra["formats"], out=out,
-                                         overrides=extra["overrides"], render_cache=cache, cache=False)
-            made.append((person.id, None if paths is None else _collect(out)))
+            target = folder / person.id if there is None else there
+            with temporaries_tagged(build) if there is not None else contextlib.nullcontext():
+                paths, _ = subscriber_digest(payload["editions"], payload["settings"], person,
+                                             config=extra["config"], folder=extra["folder"], formats=extra["formats"],
+                                             out=target, overrides=extra["overrides"], render_cache=cache,
+                                             cache=False)
+            if paths is None:
+                made.append((person.id, None))
+            elif there is None:
+                made.append((person.id, _collect(target)))
+            else:
+                made.append((person.id, [(Path(path).relative_to(there).as_posix(), None) for path in paths]))
         return made, told
 
 
@@ -1150,7 +1164,8 @@ def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec
     out = Path(out)
     languages = [edition.publication.language for edition in editions]
     total = len(people)
-    with session(config, languages, formats) as client:
+    with contextlib.ExitStack() as stack, session(config, languages, formats) as client:
+        stack.enter_context(_removed_if_empty_on_failure([out]))  # a batch that fails leaves no empty folder
         workers = max(1, sum(client.nthreads().values()))
         size = max(1, min(BATCH, total // (4 * workers) or 1))
         batches = [list(people[i:i + size]) for i in range(0, total, size)]
@@ -1161,7 +1176,14 @@ def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec
                                               "overrides": overrides}, themes=[theme])
         shared = _submit_shared(client, blob)
         token = _token()
-        futures = [client.submit(make_digests, shared, batch, steps.subscriber_digest, pure=False,
+        there = _out_for_workers(out)
+        if there is not None:  # what a worker killed while it wrote there left, once the batch is over
+            from .manifest import FOLDER
+            from .output import sweep
+
+            stack.callback(sweep, out / FOLDER, None, token)
+            stack.callback(sweep, out, None, token)
+        futures = [client.submit(make_digests, shared, batch, steps.subscriber_digest, token, there, pure=False,
                                  key=f"broadsheet-digests-{token}-{n}") for n, batch in enumerate(batches)]
         done = 0
         per_batch: list[list] = [[] for _ in batches]
@@ -1179,7 +1201,8 @@ def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec
                     log.warning("%s: subscriber %s: no article matches; nothing written", subscribers_path, person_id)
                     per_batch[index].append((person_id, []))
                     continue
-                paths = [_write_file(out, name, data, steps.written) for name, data in files]
+                paths = [out / name if data is None else _write_file(out, name, data, steps.written)
+                         for name, data in files]  # None: the worker wrote it there
                 per_batch[index].append((person_id, [p for p in paths if ".broadsheet" not in p.relative_to(out).parts]))
             report(done)
     result: list[Path] = []

@@ -110,12 +110,12 @@ def temporaries_tagged(tag: str) -> Iterator[None]:
 _TAG = re.compile(r"[0-9a-z-]{1,40}")
 
 
-def sweep(folder: Path, names: Iterable[str], tag: str) -> list[Path]:
-    """Remove from ``folder`` the temporaries of the files ``names`` made under ``tag``
+def sweep(folder: Path, names: Iterable[str] | None, tag: str) -> list[Path]:
+    """Remove from ``folder`` the temporaries of the files ``names`` (None: of any file) made under ``tag``
     (:func:`temporaries_tagged`) and left there: a writer killed before its rename.  Return what was removed."""
     if not _TAG.fullmatch(tag):
         raise ValueError(f"not a temporary's tag: {tag!r}")
-    stems = {name[:_NAME_CHARS] for name in names}
+    stems = None if names is None else {name[:_NAME_CHARS] for name in names}
     try:
         listing = list(os.scandir(folder))
     except OSError:
@@ -123,7 +123,8 @@ def sweep(folder: Path, names: Iterable[str], tag: str) -> list[Path]:
     removed = []
     for entry in listing:
         stem, dot, rest = entry.name[1:].rpartition(f".{tag}.")
-        if not (entry.name.startswith(".") and dot and stem in stems and _LEFT.fullmatch(rest)):
+        if not (entry.name.startswith(".") and dot and stem and (stems is None or stem in stems)
+                and _LEFT.fullmatch(rest)):
             continue
         with contextlib.suppress(OSError):
             if not entry.is_dir(follow_symlinks=False):
