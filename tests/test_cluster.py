@@ -971,6 +971,21 @@ def test_a_worker_moves_what_it_holds_out_of_the_collector_s_reach_after_its_fir
     assert_same_build(tmp_path / "local", tmp_path / "second")
 
 
+def _client_writes(monkeypatch) -> list[str]:
+    """The files the client writes itself from now on (their names relative to the output folder), as written."""
+    from broadsheet import cluster
+
+    sent: list[str] = []
+    write_file = cluster._write_file
+
+    def written_here(out, relative, data, written):
+        sent.append(relative)
+        return write_file(out, relative, data, written)
+
+    monkeypatch.setattr(cluster, "_write_file", written_here)
+    return sent
+
+
 def _leave_a_temporary_and_die(blob, units, cache=None, build=None, out=None):
     """In a worker: what a worker killed while it wrote its first output leaves in the output folder (a
     temporary named after the build), and the worker gone."""
@@ -996,14 +1011,7 @@ def test_workers_that_find_the_output_folder_write_the_epubs_there_and_a_killed_
     monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
     archive = make_archive(tmp_path, 12)
     pipeline.build([archive], formats=["epub"], out=tmp_path / "local", cache=False)
-    sent: list[str] = []
-    write_file = cluster._write_file
-
-    def written_here(out, relative, data, written):
-        sent.append(relative)
-        return write_file(out, relative, data, written)
-
-    monkeypatch.setattr(cluster, "_write_file", written_here)
+    sent = _client_writes(monkeypatch)
     out = tmp_path / "cluster"
     with connected(ClusterConfig(address="local:2")) as client:
         on = Overrides(cluster=ClusterConfig(address=client.scheduler.address))
@@ -1030,14 +1038,7 @@ def test_a_subscriber_batch_is_written_by_the_workers_that_find_the_output_folde
     archive = make_archive(tmp_path, 6)
     people = load_subscribers(subscribers(tmp_path / "people.csv", 12))
     pipeline.build_digest([archive], DigestSpec(), formats=["epub"], out=tmp_path / "local", subscribers=people)
-    sent: list[str] = []
-    write_file = cluster._write_file
-
-    def written_here(out, relative, data, written):
-        sent.append(relative)
-        return write_file(out, relative, data, written)
-
-    monkeypatch.setattr(cluster, "_write_file", written_here)
+    sent = _client_writes(monkeypatch)
     written: dict[str, list[Path]] = {}
     paths, _ = pipeline.build_digest([archive], DigestSpec(), formats=["epub"], out=tmp_path / "cluster",
                                      subscribers=people, written=written,

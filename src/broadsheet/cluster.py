@@ -798,7 +798,7 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
     the small outputs (:data:`SMALL`) there itself, atomically, their temporaries named after ``build``, and
     returns each file's name with None for its bytes."""
     from .backends import BACKENDS
-    from .output import temporaries_tagged
+    from .output import temporaries_tagged, written
 
     made = []
     with _in_worker(blob) as (payload, folder, told):
@@ -818,7 +818,7 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
                              cache_folder=cache_folder)
             if there is not None and fmt in SMALL:
                 with temporaries_tagged(build):  # what a killed worker leaves, the client finds and removes
-                    paths = _written_there(lambda: writer.write(result, there / name), there)
+                    paths = written(lambda: writer.write(result, there / name), there)  # faults name it
                 files = [(path.relative_to(there).as_posix(), None) for path in paths]
             else:
                 own = folder / str(n)
@@ -828,20 +828,6 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
                 articles.commit()  # this output is whole: what it rendered is kept
             made.append((files, _for_manifest(result)))
         return made, told
-
-
-def _written_there(write: Callable[[], list[Path]], out: Path) -> list[Path]:
-    """``write()`` into the client's output folder, a full disk or a folder that cannot be written named by
-    that folder, as the client names it."""
-    from .errors import write_error
-
-    try:
-        return write()
-    except OSError as exc:
-        fault = write_error(exc, out)
-        if fault is None:
-            raise
-        raise fault from None
 
 
 def _out_for_workers(out: Path) -> tuple[str, int, int] | None:

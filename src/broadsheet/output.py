@@ -137,6 +137,20 @@ def sweep(folder: Path, names: Iterable[str] | None, tag: str) -> list[Path]:
 _LEFT = re.compile(r"[0-9a-f]{8}\.part")
 
 
+def written(write, out: Path) -> list[Path]:
+    """``write()`` (a write into the output folder ``out``), a full disk or a folder that cannot be written
+    named by that folder (``errors.write_error``)."""
+    from .errors import write_error
+
+    try:
+        return write()
+    except OSError as exc:
+        fault = write_error(exc, out)
+        if fault is None:
+            raise
+        raise fault from None
+
+
 def _temporary_name(target: Path, suffix: str) -> Path:
     stem = target.name[:_NAME_CHARS]
     return target.parent / f".{stem}.{_tag.get() or os.getpid()}.{secrets.token_hex(4)}{suffix}"

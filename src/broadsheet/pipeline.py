@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import CONFIG_NAME, BroadsheetConfig, EpubConfig, Overrides, PdfConfig
-from .errors import IngestError, write_error
+from .errors import IngestError
 from .names import DEFAULT_FORMATS
 from .paper import DEFAULT_PAGE
 
@@ -484,13 +484,9 @@ def _cancel(queue) -> None:
 
 def _written(write: Callable[[], list[Path]], out: Path) -> list[Path]:
     """``write()``, a full disk or a folder that cannot be written named by the output folder."""
-    try:
-        return write()
-    except OSError as exc:
-        fault = write_error(exc, out)
-        if fault is None:
-            raise
-        raise fault from None
+    from .output import written
+
+    return written(write, out)
 
 
 def _write_manifests(editions: dict[Path, tuple[RenderedIssue, list[Path]]], out: Path, kind: str) -> None:
