@@ -779,8 +779,8 @@ def test_tasks_of_small_outputs_grow_smaller_towards_the_end_and_keep_to_their_a
 
 
 def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, monkeypatch):
-    """EPUBs a few to a task, each task's issues shared as one input and set in their language just before
-    it is packed (while the workers build the issues before): the files and manifests of the local build.
+    """EPUBs a few to a task, each task's issues shared as one input and set in their language by the worker
+    (not by this process, which feeds them all): the files and manifests of the local build.
     Each edition's manifest follows its own file, not the build's last: the workers are not left idle while
     the manifests are written at the end."""
     from distributed import get_task_stream
@@ -803,9 +803,18 @@ def test_tasks_of_several_issues_make_the_local_files_and_manifests(tmp_path, mo
         return write_manifests(editions, folder, kind)
 
     monkeypatch.setattr(pipeline, "_write_manifests", manifests_written)
+    set_here: list[str] = []  # the text is set in its language by the workers, not by this process
+    typeset = pipeline.typeset_edition
+
+    def typeset_here(edition, settings):
+        set_here.append(edition.publication.id)
+        return typeset(edition, settings)
+
+    monkeypatch.setattr(pipeline, "typeset_edition", typeset_here)
     with connected(ClusterConfig(address="local:2")) as client, get_task_stream(client) as stream:
         pipeline.build([archive], formats=["epub"], out=out, cache=False,
                        overrides=Overrides(cluster=ClusterConfig(address=client.scheduler.address)))
+    assert set_here == []
     assert len([t for t in stream.data if t["key"].startswith("broadsheet-output-")]) == 3
     assert len(list(out.glob("*.epub"))) == 12
     assert len(seen) == len({name for name, _, _ in seen}) == 12
@@ -986,7 +995,7 @@ def _client_writes(monkeypatch) -> list[str]:
     return sent
 
 
-def _leave_a_temporary_and_die(blob, units, cache=None, build=None, out=None):
+def _leave_a_temporary_and_die(blob, units, cache=None, build=None, out=None, typeset=None):
     """In a worker: what a worker killed while it wrote its first output leaves in the output folder (a
     temporary named after the build), and the worker gone."""
     (Path(out[0]) / f".{units[0][3]}.{build}.0badc0de.part").write_bytes(b"half an EPUB")

@@ -7,8 +7,8 @@ and only when a build asks for a cluster (``pip install broadsheet[cluster]``).
 The sources are read by the workers, a few issue folders to a task (:func:`reading_on`), when every worker
 runs on the client's machine and finds the working folder and the sources where the client does; else by the
 client (this process), as a local build reads them.  The client plans every output (``pipeline.plan``), as a
-local build does, and sets each few issues' text in its language as it packs them.  What a task's outputs read —
-their issues' model (converted and typeset), the settings and theme, and the files the workers must read (the
+local build does; the workers set each task's issues in their language.  What a task's outputs read —
+their issues' model (converted; the workers set it in its language), the settings and theme, and the files the workers must read (the
 pictures, the theme's own folder) — is pickled once: up to :data:`GIVEN_BYTES` it goes with the task
 (:func:`_given`), else it is handed to the scheduler as one task of its own (:func:`_shared`) that each
 worker fetches once (from a peer, or runs again if the worker that held it is lost, which a ``scatter`` could
@@ -788,7 +788,8 @@ def _collect(folder: Path) -> list[tuple[str, bytes]]:
 
 
 def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, str]], cache=None,
-                 build: str | None = None, out: tuple[str, int, int] | None = None):
+                 build: str | None = None, out: tuple[str, int, int] | None = None,
+                 typeset: Callable | None = None):
     """Task: a few outputs of one shared input, each an (edition, issue, format, file name) and written in a
     private folder of its own; returns, for each, its files' bytes and what the client's manifest needs of
     the rendering, and what the task logged.  ``cache``: the build's cache folder as the client names it
@@ -796,7 +797,9 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
     share what they read and check once (the stylesheets: 10–15 ms a task otherwise).  ``out``: the output
     folder as the client names it (:func:`_out_for_workers`): a worker that finds that very folder writes
     the small outputs (:data:`SMALL`) there itself, atomically, their temporaries named after ``build``, and
-    returns each file's name with None for its bytes."""
+    returns each file's name with None for its bytes.  ``typeset``: the pipeline's ``typeset(edition,
+    settings)``, which sets the input's issues in their language here, once for all the tasks of that input
+    (None: they come set)."""
     from .backends import BACKENDS
     from .output import temporaries_tagged, written
 
@@ -805,8 +808,9 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
         memo = _memo(build or payload["key"])
         cache_folder = _worker_cache(cache)
         there = _worker_out(out) if build is not None else None
+        editions = _set_in_language(payload, typeset)
         for n, (edition, issue, fmt, name) in enumerate(units):
-            edition_made = payload["editions"][edition]
+            edition_made = editions[edition]
             settings = payload["settings"][edition]
             backend = BACKENDS[fmt]
             articles = None
@@ -828,6 +832,17 @@ def make_outputs(blob: tuple[str, bytes], units: Sequence[tuple[int, int, str, s
                 articles.commit()  # this output is whole: what it rendered is kept
             made.append((files, _for_manifest(result)))
         return made, told
+
+
+def _set_in_language(payload: dict, typeset: Callable | None) -> list[Any]:
+    """The editions of an unpacked input set in their language by ``typeset`` (once: kept with the input for its
+    other tasks), or as they came (None)."""
+    if typeset is None:
+        return payload["editions"]
+    if "set" not in payload:
+        payload["set"] = [typeset(edition, settings)
+                          for edition, settings in zip(payload["editions"], payload["settings"], strict=True)]
+    return payload["set"]
 
 
 def _out_for_workers(out: Path) -> tuple[str, int, int] | None:
@@ -922,7 +937,7 @@ def _for_manifest(result):
 
 def _manifested(rendering, output, issue):
     """A rendering from :func:`_for_manifest` with the publication of its planned ``output`` and ``issue``, the
-    output's issue as set in its language."""
+    output's issue as planned (its date, number and sections: what a manifest reads of it)."""
     return dataclasses.replace(rendering, publication=output.edition.publication, issue=issue)
 
 
@@ -1063,8 +1078,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     if "html" in formats:
         raise ClusterError("--cluster makes EPUB and PDF files: build the html format without it")
     out = Path(out)
-    # Planned untypeset: each few issues are set just before they are packed, so that the workers build the
-    # first issues while this process sets the rest.
+    # Planned untypeset: the workers set each task's issues in their language (once for each input they unpack),
+    # not this process, which feeds them all.
     outputs = steps.plan(editions, formats, out, overrides, stem=stem, typeset=False)
     made = list({id(output.edition): output.edition for output in outputs}.values())  # in order, each once
     number = {id(edition): n for n, edition in enumerate(made)}
@@ -1079,7 +1094,8 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
     report(0)
     with contextlib.ExitStack() as stack, session(config, languages, formats, client) as client:
         settings = {number[id(o.edition)]: o.settings for o in outputs}
-        # each task's input, by its issues: as handed to the tasks, and the issues as set in their language
+        # each task's input, by its issues: as handed to the tasks, and its issues (for the manifests: setting the
+        # text in its language changes no issue's date, number or sections)
         inputs: dict[tuple[int, int, int], tuple[Any, tuple]] = {}
         tasks = _tasks(outputs, number, issue_number, sum(client.nthreads().values()))
         spans = [_span(members, outputs, number, issue_number) for members in tasks]
@@ -1098,13 +1114,13 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
             n, first, end = span
             if span not in inputs:  # a few issues of the edition: a worker gets only what its tasks read
                 whole = made[n].publication
-                part = steps.typeset(dataclasses.replace(made[n], publication=whole.model_copy(
-                    update={"issues": whole.issues[first:end]})), settings[n])
+                part = dataclasses.replace(made[n], publication=whole.model_copy(
+                    update={"issues": whole.issues[first:end]}))
                 inputs[span] = _given(client, shared_inputs([part], [settings[n]])), part.publication.issues
             units = [(0, issue_number[id(outputs[i].issue)] - first, outputs[i].backend.name,
                       outputs[i].target.name) for i in members]
-            futures.append(client.submit(make_outputs, inputs[span][0], units, cache, token, there, pure=False,
-                                         key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
+            futures.append(client.submit(make_outputs, inputs[span][0], units, cache, token, there, steps.typeset,
+                                         pure=False, key=f"broadsheet-output-{token}-{len(futures)}-{units[0][3]}"))
         written: list[list[Path]] = [[] for _ in outputs]
         renderings: list[Any] = [None] * len(outputs)
         # each edition's outputs (its formats), in order: its manifest is written once the last of them is,
