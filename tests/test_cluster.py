@@ -988,7 +988,8 @@ def _client_writes(monkeypatch) -> list[str]:
     write_file = cluster._write_file
 
     def written_here(out, relative, data, written):
-        sent.append(relative)
+        if data is not None:  # None: a worker wrote it there
+            sent.append(relative)
         return write_file(out, relative, data, written)
 
     monkeypatch.setattr(cluster, "_write_file", written_here)
@@ -1029,8 +1030,10 @@ def test_workers_that_find_the_output_folder_write_the_epubs_there_and_a_killed_
         assert_same_build(tmp_path / "local", out)
         for path in out.glob("*.epub"):
             path.unlink()
-        client.run(_to_die_on_its_first_output, workers=[next(iter(client.scheduler_info()["workers"]))])
+        doomed = next(iter(client.scheduler_info()["workers"]))
+        client.run(_to_die_on_its_first_output, workers=[doomed])
         pipeline.build([archive], formats=["epub"], out=out, cache=False, overrides=on)
+        assert doomed not in client.scheduler_info()["workers"]  # it died in its first task (and was replaced)
     assert sent == []
     assert_same_build(tmp_path / "local", out)  # the temporary the killed worker left is gone too
 

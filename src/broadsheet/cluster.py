@@ -973,10 +973,13 @@ def make_digests(blob: tuple[str, bytes], people: Sequence[Any], subscriber_dige
 # --- in the client ----------------------------------------------------------------------------------------
 
 
-def _write_file(out: Path, relative: str, data: bytes, written: Callable) -> Path:
+def _write_file(out: Path, relative: str, data: bytes | None, written: Callable) -> Path:
+    """``data`` written atomically as ``out/relative``; None: a worker wrote that file there already."""
     from .output import atomic_path
 
     target = out / relative
+    if data is None:
+        return target
 
     def write() -> list[Path]:
         with atomic_path(target) as temporary:
@@ -1139,8 +1142,7 @@ def write_editions(config: ClusterConfig, steps: Steps, editions: list[Any], *, 
         for task, (made_here, told) in _results(client, futures):
             _tell(told)
             for index, (files, rendering) in zip(tasks[task], made_here):
-                written[index] = [out / name if data is None else _write_file(out, name, data, steps.written)
-                                  for name, data in files]  # None: the worker wrote it there
+                written[index] = [_write_file(out, name, data, steps.written) for name, data in files]
                 issue = inputs[spans[task]][1][issue_number[id(outputs[index].issue)] - spans[task][1]]
                 renderings[index] = _manifested(rendering, outputs[index], issue)
                 stem = outputs[index].target.with_suffix("")
@@ -1203,8 +1205,7 @@ def write_digests(config: ClusterConfig, steps: Steps, editions: list[Any], spec
                     log.warning("%s: subscriber %s: no article matches; nothing written", subscribers_path, person_id)
                     per_batch[index].append((person_id, []))
                     continue
-                paths = [out / name if data is None else _write_file(out, name, data, steps.written)
-                         for name, data in files]  # None: the worker wrote it there
+                paths = [_write_file(out, name, data, steps.written) for name, data in files]
                 per_batch[index].append((person_id, [p for p in paths if ".broadsheet" not in p.relative_to(out).parts]))
             report(done)
     result: list[Path] = []

@@ -88,6 +88,10 @@ def remove_partials(fd: int) -> list[Path]:
     return removed
 
 
+#: A build's tag for its temporaries (:func:`temporaries_tagged`), and what follows it in a temporary's name: its
+#: random part and the suffix.
+_TAG = re.compile(r"[0-9a-z-]{1,40}")
+_LEFT = re.compile(r"[0-9a-f]{8}\.part")
 #: What this thread's temporaries are named after besides their target, instead of the process's id
 #: (:func:`temporaries_tagged`).
 _tag: contextvars.ContextVar[str | None] = contextvars.ContextVar("broadsheet_temporary_tag", default=None)
@@ -106,8 +110,6 @@ def temporaries_tagged(tag: str) -> Iterator[None]:
     finally:
         _tag.reset(token)
 
-
-_TAG = re.compile(r"[0-9a-z-]{1,40}")
 
 
 def sweep(folder: Path, names: Iterable[str] | None, tag: str) -> list[Path]:
@@ -132,9 +134,6 @@ def sweep(folder: Path, names: Iterable[str] | None, tag: str) -> list[Path]:
                 removed.append(Path(entry.path))
     return removed
 
-
-#: The end of a temporary's name after its tag: its random part and the suffix.
-_LEFT = re.compile(r"[0-9a-f]{8}\.part")
 
 
 def written(write, out: Path) -> list[Path]:

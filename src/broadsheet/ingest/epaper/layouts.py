@@ -150,13 +150,10 @@ def article_layout(rel: str) -> Layout | None:
     return next((layout for layout in LAYOUTS if re.search(layout.article_file, rel)), None)
 
 
-
 #: Letters that a case-blind search takes for an ASCII one and ``str.lower`` does not make one (it makes the
 #: Kelvin sign a "k"): İ and ı for "i", ſ for "s".
 _FOLDED = {0x130: "i", 0x131: "i", 0x17F: "s"}
 _FOLDED_CHARS = "".join(map(chr, _FOLDED))
-#: Each marker compiled once, to be searched ignoring case.
-_COMPILED: dict[str, re.Pattern[str]] = {}
 
 
 def family_shown(text: str, layouts: tuple[Layout, ...] = LAYOUTS) -> Layout | None:
@@ -168,10 +165,6 @@ def family_shown(text: str, layouts: tuple[Layout, ...] = LAYOUTS) -> Layout | N
         lowered = text.translate(_FOLDED).lower()
     for layout in layouts:
         for marker, needles in zip(layout.markers, layout.marker_needles, strict=True):
-            if any(needle in lowered for needle in needles):
-                pattern = _COMPILED.get(marker)
-                if pattern is None:
-                    pattern = _COMPILED[marker] = re.compile(marker, re.I)
-                if pattern.search(text):
-                    return layout
+            if any(needle in lowered for needle in needles) and re.search(marker, text, re.I):
+                return layout
     return None
