@@ -114,3 +114,77 @@ def test_the_progress_bar_runs_no_thread_of_its_own():
         progress.update(task, description="Rendering x.epub", completed=1, total=2)
         assert threading.active_count() == before
         assert progress.tasks[0].completed == 1 and progress.tasks[0].description == "Rendering x.epub"
+
+
+#: Imports the layout engine the way ``what`` says and prints, as JSON, the commands started meanwhile (an audit
+#: hook sees every one) and the files of the layout libraries this process then has open.
+ENGINE_PROBE = """
+import json, sys
+started = []
+sys.addaudithook(lambda event, args: started.append([str(a) for a in args[1]]) if event == "subprocess.Popen" else None)
+what = sys.argv[1]
+if what == "plain":
+    import weasyprint
+elif what == "engine":
+    from broadsheet.backends.pdf.engine import import_weasyprint
+    import_weasyprint()
+else:  # the import made through the engine fails half-way: it is made again as it is
+    import contextlib
+    from broadsheet.backends.pdf import engine
+
+    @contextlib.contextmanager
+    def failing(find_library):
+        import weasyprint.urls
+        raise OSError("no such library")
+        yield
+
+    engine._finding = failing
+    engine.import_weasyprint()
+    import weasyprint
+    assert weasyprint.HTML(string="<p>x</p>").write_pdf().startswith(b"%PDF")
+libraries = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                    if any(name in line for name in ("libpango", "libharfbuzz", "libfontconfig", "libgobject"))})
+print(json.dumps([started, libraries]))
+"""
+
+
+def _engine_imported(what: str) -> tuple[list[list[str]], list[str]]:
+    result = subprocess.run([sys.executable, "-c", ENGINE_PROBE, what], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    started, libraries = json.loads(result.stdout.splitlines()[-1])
+    return started, libraries
+
+
+needs_ldconfig = pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/sbin/ldconfig"),
+                                    reason="glibc's ldconfig")
+
+
+@needs_ldconfig
+def test_the_layout_engine_is_imported_with_one_listing_of_the_libraries():
+    """A layout zygote imports WeasyPrint with ldconfig run once, where its own import runs it (and the compiler)
+    for every name of every library it tries; the same libraries are loaded either way."""
+    started, libraries = _engine_imported("engine")
+    assert started == [["/sbin/ldconfig", "-p"]]
+    plain_started, plain_libraries = _engine_imported("plain")
+    assert len(plain_started) > 5, plain_started
+    assert libraries == plain_libraries and any("libpango" in path for path in libraries)
+
+
+@needs_ldconfig
+def test_the_layout_engine_s_import_made_again_as_it_is_when_it_fails():
+    started, libraries = _engine_imported("failing")
+    assert any("libpango" in path for path in libraries)
+
+
+@needs_ldconfig
+def test_libraries_are_found_in_ldconfig_s_list_as_ctypes_finds_them():
+    import ctypes.util
+
+    from broadsheet.backends.pdf.engine import _listing, cached_find_library
+
+    find = cached_find_library(_listing())
+    names = ["c", "m", "pango-1.0", "harfbuzz", "harfbuzz-subset", "fontconfig", "gobject-2.0", "pangoft2-1.0",
+             "libpango-1.0-0", "pango-1.0-0", "harfbuzz-vector", "no-such-library-anywhere"]
+    answers = {name: find(name) for name in names}
+    assert answers == {name: ctypes.util.find_library(name) for name in names}
+    assert answers["pango-1.0"] and answers["no-such-library-anywhere"] is None

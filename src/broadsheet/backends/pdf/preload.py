@@ -7,11 +7,13 @@ layout process of the build."""
 
 import gc
 
-import weasyprint  # noqa: F401
+from .engine import import_weasyprint
 
-from . import layout  # noqa: F401
-from . import justify, leaders, stylesheets
-from .fonts import installed_faces
+import_weasyprint()  # before anything of this package imports it
+
+from . import layout  # noqa: E402, F401
+from . import justify, leaders, stylesheets  # noqa: E402
+from .fonts import installed_faces  # noqa: E402
 
 justify.install()
 leaders.install()
