@@ -74,3 +74,80 @@ def test_allow_missing_glyphs_warns_and_builds(tmp_path, assert_valid_epub):
     assert result.returncode == 0, result.stderr
     assert "warning" in result.stderr and "U+10FFFD" in result.stderr
     assert_valid_epub(next(out.glob("*.epub")))
+
+
+# --- fontconfig asked in the building process --------------------------------------------------------
+
+def _tool(*command: str) -> bytes:
+    import subprocess
+
+    return subprocess.run(list(command), capture_output=True, check=True).stdout
+
+
+def test_fontconfig_in_process_answers_what_its_tools_print():
+    """``fontconfig`` formats the library's own answers with the tools' formats: byte for byte what fc-list,
+    fc-match and fc-query print, for the lists, the matches and the faces a build asks for."""
+    from broadsheet import fontconfig
+
+    for format in ("%{charset}\n", "%{file}\t%{index}\t%{family}\n"):
+        assert fontconfig.listed(format) == _tool("fc-list", "--format", format)
+    patterns = ["Noto Serif CJK SC:lang=zh-cn", "Noto Serif CJK TC:lang=zh-tw:weight=bold", "Noto Serif:lang=en",
+                "Noto Sans:lang=ru:weight=bold", "No Such Family At All:lang=en", "serif:lang=ar", "monospace"]
+    for pattern in patterns:
+        for format in ("%{file}|%{index}", "%{file}|%{index}|%{family}|%{weight}"):
+            answer = fontconfig.matched(pattern, format)
+            assert answer == _tool("fc-match", "--format", format, pattern), pattern
+            assert answer
+    faces = {line.split(b"|")[0].decode(): int(line.split(b"|")[1]) for line in
+             (fontconfig.matched(p, "%{file}|%{index}") for p in patterns)}
+    for path, index in faces.items():
+        answer = fontconfig.queried(path, index, "%{charset}\n")
+        assert answer == _tool("fc-query", "-i", str(index), "--format", "%{charset}\n", path), path
+        assert answer.strip()
+
+
+def test_without_the_library_the_tools_answer_the_same(monkeypatch):
+    from broadsheet import fontconfig
+    from broadsheet.render import embed, fonts
+
+    asked = [(fonts.font_file.__wrapped__, ("Noto Serif CJK SC", "zh-CN", True)),
+             (fonts.font_file.__wrapped__, ("Noto Serif", "en")),
+             (fonts._face_ranges.__wrapped__, fonts.font_file("Noto Serif CJK SC", "zh-CN")),
+             (embed.font_face_file.__wrapped__, ("Noto Serif CJK SC", False))]
+    in_process = [function(*arguments) for function, arguments in asked]
+    assert all(in_process)
+    monkeypatch.setattr(fontconfig, "_library", lambda: None)
+    assert fontconfig.matched("serif", "%{file}") is None
+    assert [function(*arguments) for function, arguments in asked] == in_process
+
+
+def test_an_epub_build_starts_no_fontconfig_tool(tmp_path):
+    """The fonts an EPUB build asks about (coverage, the cover's faces and their characters, the faces it embeds)
+    are asked of the library in the building process and in the processes it forks (the cover's, which inherit
+    the audit hook and write to the same file): no fc-list, fc-match or fc-query is started."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import FIXED_EPOCH, ZH_EXAMPLE
+
+    seen = tmp_path / "started.txt"
+    code = ("import json, sys\n"
+            "def hook(event, args):\n"
+            "    if event == 'subprocess.Popen':\n"
+            "        with open(sys.argv[3], 'a', encoding='utf-8') as f:\n"
+            "            f.write(str(args[0]) + '\\n')\n"
+            "sys.addaudithook(hook)\n"
+            "from pathlib import Path\n"
+            "from broadsheet.pipeline import build\n"
+            "written = build([Path(sys.argv[2])], formats=['epub'], out=Path(sys.argv[1]), cache=False)\n"
+            "print(json.dumps([str(p) for p in written]))\n")
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH, "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out"), str(ZH_EXAMPLE), str(seen)],
+                            capture_output=True, text=True, env=environment, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = json.loads(result.stdout.splitlines()[-1])
+    assert written and all(path.endswith(".epub") for path in written)
+    started = seen.read_text(encoding="utf-8").split() if seen.exists() else []
+    assert not [command for command in started if os.path.basename(command).startswith("fc-")], started

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -53,6 +54,7 @@ from typing import NamedTuple
 
 
 from ..errors import RenderError
+from ..fontconfig import matched
 from ..xhtml import parse as parse_xml
 from .fonts import font_cmap
 
@@ -95,11 +97,16 @@ class Face(NamedTuple):
 @cache
 def font_face_file(family: str, bold: bool) -> tuple[str, int] | None:
     """Return (file, face number) of ``family`` in that weight, or None unless fontconfig has it."""
-    if family not in FACES or shutil.which("fc-match") is None:
+    if family not in FACES:
         return None
     pattern = f"{family}:lang={FACES[family]}:weight={'bold' if bold else 'regular'}"
-    result = subprocess.run(["fc-match", "--format", "%{file}|%{index}|%{family}|%{weight}", pattern],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    answer = matched(pattern, "%{file}|%{index}|%{family}|%{weight}")
+    if answer is None:
+        if shutil.which("fc-match") is None:
+            return None
+        answer = subprocess.run(["fc-match", "--format", "%{file}|%{index}|%{family}|%{weight}", pattern],
+                                capture_output=True, check=False).stdout
+    result = os.fsdecode(answer).strip()
     path, index, families, weight = (result.split("|") + ["", "", "", ""])[:4]
     if not path or family not in [f.strip() for f in families.split(",")]:
         return None  # fontconfig substituted another family: not what the stylesheet asks for

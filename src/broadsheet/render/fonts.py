@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import os
 import shutil
 import subprocess
 import unicodedata
@@ -11,6 +12,7 @@ from array import array
 from functools import cache
 
 from ..errors import FontCoverageError
+from ..fontconfig import listed, matched, queried
 
 _IGNORED_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"}
 #: The Noto CJK variant of a language's Han characters (and kana, hangul), as the stylesheets name it
@@ -36,9 +38,11 @@ def _coverage() -> tuple[list[int], list[int]]:
     were made from: a listing that differs in any byte (a font added, removed or changed)
     is merged anew, and a cache file that does not check out is ignored.
     """
-    if shutil.which("fc-list") is None:
-        raise FontCoverageError("fc-list not found: install fontconfig so that font coverage can be checked")
-    listing = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True, check=False).stdout
+    listing = listed("%{charset}\n")
+    if listing is None:
+        if shutil.which("fc-list") is None:
+            raise FontCoverageError("fc-list not found: install fontconfig so that font coverage can be checked")
+        listing = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True, check=False).stdout
     key = hashlib.sha256(listing).hexdigest()
     cached = _read_cached(key)
     if cached is not None:
@@ -151,12 +155,14 @@ def describe_missing(chars: list[str], limit: int = 12) -> str:
 @cache
 def font_file(family: str, lang: str, bold: bool = False) -> tuple[str, int] | None:
     """Return (file, face index) of the font fontconfig picks for a family and language."""
-    if shutil.which("fc-match") is None:
-        return None
     pattern = f"{family}:lang={lang.lower()}" + (":weight=bold" if bold else "")
-    result = subprocess.run(
-        ["fc-match", "--format", "%{file}|%{index}", pattern], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    answer = matched(pattern, "%{file}|%{index}")
+    if answer is None:
+        if shutil.which("fc-match") is None:
+            return None
+        answer = subprocess.run(["fc-match", "--format", "%{file}|%{index}", pattern], capture_output=True,
+                                check=False).stdout
+    result = os.fsdecode(answer).strip()
     path, _, index = result.partition("|")
     if not path:
         return None
@@ -174,16 +180,18 @@ def font_cmap(path: str, number: int = 0) -> frozenset[int]:
 
 @cache
 def _face_ranges(path: str, number: int) -> tuple[list[int], list[int]] | None:
-    if shutil.which("fc-query") is None:
-        return None
-    listing = subprocess.run(["fc-query", "-i", str(number), "--format", "%{charset}\n", path],
-                             capture_output=True, check=False).stdout
+    listing = queried(path, number, "%{charset}\n")
+    if listing is None:
+        if shutil.which("fc-query") is None:
+            return None
+        listing = subprocess.run(["fc-query", "-i", str(number), "--format", "%{charset}\n", path],
+                                 capture_output=True, check=False).stdout
     return _merge(listing.decode("ascii", "replace"))
 
 
 def face_has(path: str, number: int, char: str) -> bool:
     """Whether face ``number`` of the font file ``path`` has a glyph for ``char``: fontconfig's charset of it
-    (fc-query, cached by fontconfig), else its cmap."""
+    (its query of the file, what fc-query prints), else its cmap."""
     ranges = _face_ranges(path, number)
     if ranges is None:
         return ord(char) in font_cmap(path, number)

@@ -115,11 +115,17 @@ def _subset_pass(ffi, hb, face, glyphs, flags: int, drop: bool):
 @lru_cache(maxsize=1)
 def _installed() -> list[tuple[str, int, str]]:
     """(file, index, families) of every installed face, from fontconfig."""
-    try:
-        out = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\n"], capture_output=True,
-                             text=True, timeout=60, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
+    from ...fontconfig import listed
+
+    answer = listed("%{file}\t%{index}\t%{family}\n")
+    if answer is not None:
+        out = os.fsdecode(answer)
+    else:
+        try:
+            out = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\n"], capture_output=True,
+                                 text=True, timeout=60, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
     faces = []
     for line in out.splitlines():
         parts = line.split("\t")
