@@ -259,3 +259,36 @@ def test_a_layout_process_reads_pictures_through_the_door(tmp_path):
     (root / "pic.png").symlink_to(tmp_path / "secret.png")
     with pytest.raises(OutsideRoot, match="leads outside"):
         fetcher.fetch(url)
+
+
+def test_a_reading_resolves_its_root_once_and_still_checks_every_file(tmp_path, monkeypatch):
+    """Within a reading (``roots_resolved``) the root's real path is worked out once for all its files, the
+    folder's entries without resolving each one that is no link; a link out among them is still left out
+    of the listing and refused when opened, and outside a reading the root is resolved for each file."""
+    from broadsheet import files
+
+    root = tmp_path / "ed"
+    root.mkdir()
+    for name in "abc":
+        (root / f"{name}.md").write_text(article(name, "text"), encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text(OUTSIDE_MARK, encoding="utf-8")
+    (root / "z.md").symlink_to(secret)
+    real = os.path.realpath
+    asked: list[str] = []
+    monkeypatch.setattr(os.path, "realpath", lambda path, *a, **k: (asked.append(os.fspath(path)), real(path, *a, **k))[1])
+
+    with files.roots_resolved():
+        kept, refused = files.entries(root, root)
+        texts = [files.read_inside(path, root) for path in kept]
+        with pytest.raises(files.LeadsOut):
+            files.read_inside(root / "z.md", root)
+    assert [p.name for p in kept] == ["a.md", "b.md", "c.md"] and [p.name for p in refused] == ["z.md"]
+    assert all(b"text" in text for text in texts)
+    assert asked.count(os.fspath(root)) == 2  # the root once, the folder listed once
+    assert os.fspath(root / "a.md") not in asked and os.fspath(root / "z.md") in asked
+
+    asked.clear()
+    for path in kept:
+        files.read_inside(path, root)
+    assert asked.count(os.fspath(root)) == len(kept)

@@ -762,8 +762,9 @@ def _read_task(function: Callable, arguments: tuple, bounds: Any) -> tuple[Any, 
     """Task: ``function(*arguments)`` (a piece of reading) under the client's limits ``bounds``; what it returned
     and what it logged."""
     from . import limits
+    from .files import roots_resolved
 
-    with limits.within(bounds), _telling() as told:
+    with limits.within(bounds), _telling() as told, roots_resolved():
         return function(*arguments), told
 
 

@@ -17,12 +17,13 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO
 
 from .errors import IngestError
 
-__all__ = ["OutsideRoot", "LeadsOut", "real_root", "is_inside", "open_inside", "read_inside", "entries",
+__all__ = ["OutsideRoot", "LeadsOut", "real_root", "roots_resolved", "is_inside", "open_inside", "read_inside", "entries",
            "check_inside", "link_out", "leads_out", "open_descriptor_inside"]
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -36,9 +37,34 @@ class LeadsOut(OutsideRoot):
     """A file or folder that is a link leading outside its root, or is reached through one."""
 
 
+#: Within :func:`roots_resolved`: each root's real path, by the name it was given as; else None.
+_RESOLVED: ContextVar[dict[str, Path] | None] = ContextVar("broadsheet_resolved_roots", default=None)
+
+
+@contextlib.contextmanager
+def roots_resolved() -> Iterator[None]:
+    """Within this block each root's real path is worked out once, the first time it is asked for, and kept: a
+    reading of many files against one root (an issue folder's articles and pictures) no longer resolves the
+    root's path for each file (0.1–0.2 s for a thousand articles).  Links in the root's own path are the user's
+    choice, taken as they were when the reading began; every file is still checked as it is opened, on its
+    descriptor."""
+    token = _RESOLVED.set({})
+    try:
+        yield
+    finally:
+        _RESOLVED.reset(token)
+
+
 def real_root(root: Path | str) -> Path:
     """Return the real path of ``root`` (links in the root's own path are the user's choice)."""
-    return Path(os.path.realpath(root))
+    resolved = _RESOLVED.get()
+    if resolved is None:
+        return Path(os.path.realpath(root))
+    name = os.fspath(root)
+    real = resolved.get(name)
+    if real is None:
+        real = resolved[name] = Path(os.path.realpath(root))
+    return real
 
 
 def is_inside(path: Path | str, root: Path | str) -> bool:
@@ -173,9 +199,14 @@ def entries(folder: Path, root: Path | str) -> tuple[list[Path], list[Path]]:
         names = sorted(os.listdir(folder))
     except OSError as exc:
         raise IngestError(f"cannot list: {exc.strerror or exc}", folder) from None
+    inside = Path(os.path.realpath(folder))
     for name in names:
         path = folder / name
-        if Path(os.path.realpath(path)).is_relative_to(base):
+        try:  # an entry that is no link is where its folder really is; a link is followed to its end
+            real = inside / name if not stat.S_ISLNK(os.lstat(path).st_mode) else Path(os.path.realpath(path))
+        except OSError:  # gone meanwhile
+            real = Path(os.path.realpath(path))
+        if real.is_relative_to(base):
             kept.append(path)
         else:
             refused.append(path)

@@ -26,7 +26,7 @@ from types import ModuleType
 
 from ..config import CONFIG_NAME, ISSUE_NAME, BroadsheetConfig, IssueConfig, load_config, load_issue_config
 from ..errors import ConfigError, IngestError
-from ..files import entries, leads_out, open_inside
+from ..files import entries, leads_out, open_inside, roots_resolved
 from ..limits import quote
 from ..model import Facsimile, Issue, Publication, Region, Section, one_line
 from ..names import SOURCE_KINDS
@@ -141,8 +141,9 @@ def load_editions(
     if kind is not None:
         ingester(kind)
     hosts = tuple(allow_remote_hosts)
-    batches = _in_turn([_ahead(lambda source=source: _begun(Path(source), kind, since, until, allow_remote, hosts))
-                        for source in sources])  # every source handed to the reader before the first is taken in
+    with roots_resolved():
+        batches = _in_turn([_ahead(lambda source=source: _begun(Path(source), kind, since, until, allow_remote, hosts))
+                            for source in sources])  # every source handed to the reader before the first is taken in
     if not batches and _SKIPPED.get():
         raise IngestError(f"nothing left to read: every source was skipped ({len(_SKIPPED.get())})")
     groups: dict[tuple, list[_Batch]] = {}
