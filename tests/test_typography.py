@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from pypdf import PdfReader
 
@@ -274,3 +276,29 @@ def test_no_cjk_paragraph_of_the_example_ends_on_a_line_of_one_or_two_characters
     assert any(l.endswith("称号。") for l in lines)  # the paragraph that ended on 号。 alone
     lone = [l for l in lines if 0 < len(l) <= 2 and l[-1] in "。！？”"]
     assert not lone, lone
+
+
+def _runs_by_the_full_search(text: str, level: int) -> list:
+    """What ``_split_urls`` made before it looked for an address's marks first: the search alone."""
+    from broadsheet.typography import _URL, _Run
+
+    runs, start = [], 0
+    for match in _URL.finditer(text):
+        if match.start() > start:
+            runs.append(_Run("text", text[start:match.start()], level))
+        runs.append(_Run("code_inline", match.group(), level))
+        start = match.end()
+    if start < len(text) or not runs:
+        runs.append(_Run("text", text[start:], level))
+    return runs
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["The mill", " ", ". ", ": ", "https://example.org/a", "WWW.Example.com",
+                                 "MailTo:desk@example.org", "ftp+x://h", "www", "mailto", "://", "İ", "ı", "例",
+                                 "http", "(", ")", "\n"]), max_size=12), st.integers(0, 3))
+def test_addresses_are_split_out_of_text_as_the_full_search_splits_them(parts, level):
+    from broadsheet.typography import _split_urls
+
+    text = "".join(parts)
+    assert _split_urls(text, level) == _runs_by_the_full_search(text, level)

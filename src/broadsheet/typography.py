@@ -93,6 +93,10 @@ class _Run:
 def _split_urls(text: str, level: int) -> list[_Run]:
     if "." not in text and ":" not in text:  # every address has one; Chinese text seldom has either
         return [_Run("text", text, level)]
+    if text.isascii():  # an address has "://", "www." or "mailto:" (in any case): searched for first, as the
+        lowered = text.lower()  # search for addresses tries a scheme at every letter (45 µs a paragraph)
+        if "://" not in text and "www." not in lowered and "mailto:" not in lowered:
+            return [_Run("text", text, level)]
     runs, start = [], 0
     for match in _URL.finditer(text):
         if match.start() > start:
