@@ -111,3 +111,13 @@ def test_epubs_from_random_models_pass_epubcheck(tmp_path_factory, epubcheck, ar
     assert result.returncode == 0, result.stderr
     verdict = epubcheck(next(out.glob("*.epub")))
     assert not verdict.errors and not verdict.warnings, verdict.summary()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \t\r\n\fab中文\u3000\xa0", max_size=40))
+def test_text_is_normalised_as_the_one_substitution_normalises_it(text):
+    """Runs of spaces and line breaks become one space (a text whose every run is one space is left as it is,
+    without the substitution); line breaks between CJK characters go; the ends are stripped."""
+    from broadsheet.ingest.html import _SPACE, _join_cjk_lines, _normalise
+
+    assert _normalise(text) == _SPACE.sub(" ", _join_cjk_lines(text)).strip()

@@ -481,7 +481,10 @@ def _inner_xml(element: etree._Element) -> str:
 
 
 def _normalise(text: str) -> str:
-    return _SPACE.sub(" ", _join_cjk_lines(text)).strip()
+    text = _join_cjk_lines(text)
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text or "\f" in text:  # else each run is one space
+        text = _SPACE.sub(" ", text)
+    return text.strip()
 
 
 def _join_cjk_lines(text: str) -> str:
